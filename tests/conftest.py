@@ -1,0 +1,74 @@
+"""Shared fixtures: real PostgreSQL and Mosquitto from scripts/services.sh, isolated settings."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+def _env_from_file() -> dict[str, str]:
+    env_file = REPO / "scripts" / "services.env"
+    out: dict[str, str] = {}
+    if env_file.exists():
+        for line in env_file.read_text().splitlines():
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                out[k.strip()] = v.strip()
+    return out
+
+
+def _service_url(name: str) -> str | None:
+    return os.environ.get(name) or _env_from_file().get(name)
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    u = urlparse(url)
+    try:
+        with socket.create_connection((u.hostname or "127.0.0.1", u.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _require(name: str, default_port: int) -> str:
+    url = _service_url(name)
+    if url and _reachable(url, default_port):
+        return url
+    msg = f"{name} not available: run `bash scripts/services.sh start`"
+    if os.environ.get("CI"):
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """URL of the real PostgreSQL+PostGIS test database."""
+    return _require("LIFELINE_TEST_PG", 5432)
+
+
+@pytest.fixture(scope="session")
+def mqtt_url() -> str:
+    """URL of the real Mosquitto broker."""
+    return _require("LIFELINE_TEST_MQTT", 1883)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point data dir at a temp folder so tests never touch the user's store; keep the shared cache."""
+    from lifeline.config import get_settings
+
+    data = tmp_path_factory.mktemp("lifeline-data")
+    monkeypatch.setenv("LIFELINE_DATA_DIR", str(data))
+    monkeypatch.delenv("LIFELINE_DB", raising=False)
+    monkeypatch.delenv("LIFELINE_MQTT", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
