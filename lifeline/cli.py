@@ -24,6 +24,8 @@ app = typer.Typer(
 def _register() -> None:
     from lifeline.datasets.cli import app as town_app
     from lifeline.gas.cli import app as gas_app
+    from lifeline.incidents.cli import app as incidents_app
+    from lifeline.incidents.cli import complaints_app
     from lifeline.ingest.cli import register as register_ingest
     from lifeline.power.cli import app as power_app
     from lifeline.scenarios.cli import register as register_demo
@@ -33,6 +35,8 @@ def _register() -> None:
     app.add_typer(water_app, name="water")
     app.add_typer(power_app, name="power")
     app.add_typer(gas_app, name="gas")
+    app.add_typer(incidents_app, name="incidents")
+    app.add_typer(complaints_app, name="complaints")
     register_ingest(app)
     register_demo(app)
 
