@@ -109,6 +109,7 @@ class Validated:
     rejected: pd.DataFrame
     rejected_sensor: np.ndarray
     rejected_line: np.ndarray
+    rejected_pos: np.ndarray
 
 
 def _is_arrow(x: Any) -> bool:
@@ -388,7 +389,6 @@ def validate_batch(
         if stored.any():
             mark(_scatter(n, ok, stored), Reason.DUPLICATE, 2)
             good = good.loc[~stored].reset_index(drop=True)
-    good["sensor_id"] = good["sensor_id"].astype(object)
     rej = _rejected(records, cols, index, reason, detail_kind, codes, ts, val, source, tz)
     rej["received_at"] = received
     lines = _column(records, "line")
@@ -398,8 +398,12 @@ def validate_batch(
         if lines is not None
         else np.zeros(len(bad), dtype=np.int64)
     )
-    sids = np.array(_texts(cols["sensor_id"], bad) if cols["sensor_id"] is not None else [""] * len(bad), dtype=object)
-    return Validated(good, rej[list(REJECTED)], sids, rline)
+    sids = np.array(
+        _texts(cols["sensor_id"], bad) if cols["sensor_id"] is not None else [""] * len(bad),
+        dtype=object,
+    )
+    rej = rej[list(REJECTED)].astype({"received_at": "datetime64[ns, UTC]"})
+    return Validated(good, rej, sids, rline, bad)
 
 
 def _scatter(n: int, idx: np.ndarray, sub: np.ndarray) -> np.ndarray:
