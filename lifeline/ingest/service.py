@@ -14,8 +14,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lifeline.errors import IngestError
-from lifeline.ingest.validate import FUTURE_TOLERANCE, Reason, SensorIndex, Validated, validate_batch
+from lifeline.errors import IngestError, InputError
+from lifeline.ingest.validate import (
+    FUTURE_TOLERANCE,
+    Reason,
+    SensorIndex,
+    Validated,
+    make_rejected,
+    validate_batch,
+)
 
 if TYPE_CHECKING:
     from lifeline.store import Store
@@ -82,7 +89,7 @@ class IngestReport:
         u.add_column("stored", justify="right")
         u.add_column("rejected", justify="right")
         for name, c in sorted(self.per_utility.items()):
-            u.add_row(name or "(unknown sensor)", f"{c.get('stored', 0):,}", f"{c.get('rejected', 0):,}")
+            u.add_row(name or "(unknown)", f"{c.get('stored', 0):,}", f"{c.get('rejected', 0):,}")
         return [t, u]
 
 
@@ -220,6 +227,14 @@ def ingest_frame(
     return report
 
 
+def _head(path: Path, limit: int = 500) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read(limit).decode("utf-8", errors="replace").split("\n", 1)[0]
+    except OSError:
+        return ""
+
+
 def ingest_files(
     store: Store,
     paths: Sequence[str | Path],
@@ -234,16 +249,30 @@ def ingest_files(
 
     Rows that cannot be split into fields become ``malformed_row`` records with their
     ``file:line``; the others go through the shared validator. A file that cannot be used at all
-    (missing, no header, required columns absent) raises InputError naming it.
+    (empty, no header, required columns absent, not Parquet) becomes one ``malformed_row``
+    record naming it; a missing file raises InputError before anything is ingested.
     """
     from lifeline.ingest.files import read_file, rejected_raw_lines
 
     t0 = time.perf_counter()
+    for p in paths:  # check every file first: a typo must not leave a half-done ingestion
+        if not Path(p).is_file():
+            raise InputError("no such file" if not Path(p).exists() else "not a regular file", where=str(p))
     index = sensor_index(store, sensors)
     report = IngestReport()
     for p in paths:
         path = Path(p)
-        fr = read_file(path, fmt)  # type: ignore[arg-type]
+        if not path.is_file():
+            raise InputError("no such file" if not path.exists() else "not a regular file", where=str(path))
+        try:
+            fr = read_file(path, fmt)  # type: ignore[arg-type]
+        except InputError as exc:  # the file as a whole is unusable: keep that as a record
+            rej = make_rejected(Reason.MALFORMED_ROW, [exc.where or f"{path}:1"], [exc.message], [_head(path)])
+            store.write_rejected(rej)
+            report.rejected[Reason.MALFORMED_ROW.value] += 1
+            report.per_utility.setdefault("", Counter())["rejected"] += 1
+            report.sources.append(str(path))
+            continue
 
         def fix(res: Validated, path: Path = path) -> pd.DataFrame:
             return rejected_raw_lines(path, res.rejected, res.rejected_line)
