@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
 
 app = typer.Typer(
@@ -10,3 +14,235 @@ app = typer.Typer(
 complaints_app = typer.Typer(
     help="Complaints (hotline tickets, app reports): ingest and classify.", no_args_is_help=True
 )
+
+
+def _store() -> Any:
+    try:
+        from lifeline.store import open_store
+    except ImportError as exc:  # pragma: no cover - the store ships with lifeline
+        from lifeline.errors import StoreError
+
+        raise StoreError(f"the store module is not available ({exc})") from exc
+    return open_store()
+
+
+def _load(store: Any, incident_id: str) -> Any:
+    from lifeline.incidents.lifecycle import Incident
+
+    return Incident.from_row(store.get_incident(incident_id))
+
+
+@app.command("list")
+def list_cmd(
+    state: str = typer.Option(None, help="Only incidents in this state (detected, confirmed, …)."),
+    district: str = typer.Option(None, help="Only incidents in this district id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List incidents in the store, oldest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    with _store() as store:
+        df = store.list_incidents(state=state, district=district)
+    rows = [
+        {
+            "incident_id": r["incident_id"],
+            "state": r["state"],
+            "utility": r["utility"],
+            "grade": r["grade"],
+            "district_id": r["district_id"],
+            "opened_at": str(r["opened_at"]),
+        }
+        for r in df.to_dict("records")
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    t = Table(title=f"{len(rows)} incident(s)")
+    for c in ("incident_id", "state", "utility", "grade", "district_id", "opened_at"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(
+            *[
+                str(r[c] or "")
+                for c in ("incident_id", "state", "utility", "grade", "district_id", "opened_at")
+            ]
+        )
+    Console().print(t)
+
+
+@app.command("show")
+def show_cmd(
+    incident_id: str = typer.Argument(..., help="Incident id, e.g. INC-20260601-0812-ab12cd."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the full incident (row + body) as JSON."
+    ),
+    lang: str = typer.Option("zh-CN", help="Language of plan texts: zh-CN or en."),
+) -> None:
+    """Show one incident: evidence and why it was grouped, cascade, plan actions, safety, audit."""
+    with _store() as store:
+        inc = _load(store, incident_id)
+    if as_json:
+        row = inc.to_row()
+        row["body"] = json.loads(row["body"])
+        typer.echo(json.dumps(row, ensure_ascii=False, indent=1, default=str))
+        return
+    from lifeline.incidents.kpi import incident_kpis
+
+    typer.echo(
+        f"{inc.incident_id}  {inc.utility}  {inc.kind}  state={inc.state}  grade={inc.grade or '-'} {inc.grading.get('name_zh', '')}"
+    )
+    typer.echo(
+        f"location ({inc.x_m}, {inc.y_m}) via {inc.location.get('method', '-')}, district {inc.district_id or '-'}, routed to {inc.routing.get('level', '-')} {inc.routing.get('unit_id', '')}"
+    )
+    typer.echo("evidence:")
+    for g in inc.grouping:
+        typer.echo(
+            f"  {g.get('kind')}:{g.get('evidence_id')}  rule={g.get('rule')}  { ({k: v for k, v in g.items() if k not in ('kind', 'evidence_id', 'rule')}) }"
+        )
+    for c in inc.cascade:
+        typer.echo(
+            f"cascade: {c['kind']} {c['from_utility']}:{c['from_asset']} -> {c['to_utility']}:{c['to_asset']} customers={c.get('customers_affected')}"
+        )
+    for a in inc.actions:
+        typer.echo(
+            f"action {a['action_id']}: {a['text'].get(lang, a['text'].get('en'))}  [cites: {', '.join(a.get('cites', []))}]"
+        )
+    for r in inc.safety:
+        typer.echo(f"safety {'PASS' if r['passed'] else 'FAIL'} {r['rule']}: {r['detail']}")
+    k = incident_kpis(inc)
+    typer.echo(
+        "kpis: "
+        + ", ".join(
+            f"{key}={v:.1f}"
+            for key, v in k.items()
+            if key.startswith(("time_to", "customer_")) and isinstance(v, float)
+        )
+    )
+    for a in inc.audit:
+        typer.echo(f"audit {a['ts']} {a['actor']} {a['action']} {a['detail']}")
+
+
+@app.command("advance")
+def advance_cmd(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    to_state: str = typer.Argument(
+        ...,
+        help="Target state: confirmed, dispatched, on_site, isolated, repaired, restored, closed, reviewed.",
+    ),
+    actor: str = typer.Option(
+        ..., "--actor", help="Who makes the transition (recorded in the audit trail)."
+    ),
+    why: str = typer.Option(..., "--why", help="Why (recorded in the audit trail)."),
+    at: str = typer.Option(None, "--at", help="When (ISO 8601, UTC if no zone); default now."),
+) -> None:
+    """Move an incident to its next lifecycle state, with an audit entry (who, when, why)."""
+    from lifeline.incidents.lifecycle import advance
+
+    with _store() as store:
+        inc = _load(store, incident_id)
+        entry = advance(inc, to_state, actor, why, ts=at)
+        store.upsert_incident(inc.to_row())
+        store.append_audit(
+            entry["actor"], entry["action"], entry["object_id"], entry["detail"], ts=entry["ts"]
+        )
+    typer.echo(
+        f"{incident_id}: {entry['detail']['from']} -> {to_state} by {actor} at {entry['ts']}"
+    )
+
+
+@app.command("review")
+def review_cmd(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    out: Path = typer.Option(None, help="Output folder (default: <data_dir>/reviews)."),
+    expected: str = typer.Option(
+        "", help="Comma-separated detector names expected to cover the area (to report misses)."
+    ),
+) -> None:
+    """Write the post-incident review (Markdown, HTML, timeline PNG)."""
+    from lifeline.config import get_settings
+    from lifeline.incidents.review import write_review
+
+    with _store() as store:
+        inc = _load(store, incident_id)
+    out_dir = out or get_settings().data_dir / "reviews"
+    paths = write_review(inc, out_dir, [d for d in expected.split(",") if d])
+    for k, p in paths.items():
+        typer.echo(f"{k}: {p}")
+
+
+@complaints_app.command("ingest")
+def ingest_cmd(
+    file: Path = typer.Argument(
+        ...,
+        help="CSV or JSON(L) with ts, text and address or x_m/y_m or lon/lat (complaint_id, channel optional).",
+    ),
+    customers: Path = typer.Option(
+        None,
+        help="Customer table (CSV/Parquet, schema CUSTOMER) to place on; default: the demo town's customers.",
+    ),
+    store: bool = typer.Option(
+        True, "--store/--no-store", help="Save the classified complaints in the store."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Classify (utility, category), place (nearest customer / address) and store complaints."""
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from lifeline.errors import InputError
+    from lifeline.incidents.complaints.ingest import classify_and_place, read_complaints
+
+    df = read_complaints(file)
+    cust = None
+    if customers is not None:
+        if not customers.exists():
+            raise InputError("customer file not found", where=str(customers))
+        cust = (
+            pd.read_parquet(customers)
+            if customers.suffix == ".parquet"
+            else pd.read_csv(customers, dtype={"customer_id": str, "address": str})
+        )
+    else:
+        try:
+            from lifeline.datasets import load_town
+
+            cust = load_town().customers
+        except Exception as exc:  # no town available: classify anyway, say why not placed
+            typer.secho(
+                f"warning: demo town not available ({exc}); complaints are not placed",
+                err=True,
+                fg=typer.colors.YELLOW,
+            )
+    out = classify_and_place(df, cust)
+    stored = None
+    if store:
+        from lifeline.model.schema import conform
+
+        with _store() as st:
+            stored = st.add_complaints(conform("complaint", out))
+    cols = [
+        "complaint_id",
+        "ts",
+        "utility",
+        "category",
+        "customer_id",
+        "place_method",
+        "place_reason",
+        "text",
+    ]
+    if as_json:
+        typer.echo(
+            json.dumps(out[cols].astype(str).to_dict("records"), ensure_ascii=False, indent=1)
+        )
+    else:
+        t = Table(
+            title=f"{len(out)} complaint(s)"
+            + (f", {stored} new in the store" if stored is not None else "")
+        )
+        for c in cols:
+            t.add_column(c, overflow="fold", max_width=40 if c == "text" else None)
+        for r in out[cols].astype(str).to_dict("records"):
+            t.add_row(*[r[c] for c in cols])
+        Console().print(t)
