@@ -1,0 +1,116 @@
+"""Complaint classifier (held-out accuracy), placement and file reading."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lifeline.errors import InputError
+from lifeline.incidents.complaints import classifier as clf
+from lifeline.incidents.complaints.ingest import read_complaints
+from lifeline.incidents.complaints.place import Placer, normalise_address
+from tests.incidents.helpers import customers
+
+# Floors for the template-held-out split (seed 0): no held-out template was seen in training.
+# The majority class is ~19 % of rows, so 0.60 is >3x chance; over 8 seeds we measured
+# category 0.77 ± 0.06 and utility 0.85 ± 0.04 (docs/incidents.md), so the floors sit about
+# 3 SD under the mean and catch a broken feature pipeline or label mix-up.
+CATEGORY_FLOOR = 0.60
+UTILITY_FLOOR = 0.70
+
+
+def test_corpus_shape_and_labels() -> None:
+    df = clf.load_corpus()
+    assert 800 <= len(df) <= 2000
+    assert set(df["category"]) == set(clf.CATEGORIES)
+    assert set(df["utility"]) == set(clf.UTILITIES)
+    assert set(df["lang"]) == {"zh", "en"}
+    assert df["text"].is_unique
+
+
+def test_template_split_keeps_paraphrases_on_one_side() -> None:
+    df = clf.load_corpus()
+    train, test = clf.template_split(df, seed=0)
+    assert not set(train["template_id"]) & set(test["template_id"])
+    assert set(test["category"]) == set(clf.CATEGORIES)
+
+
+def test_held_out_accuracy_above_floor() -> None:
+    df = clf.load_corpus()
+    train, test = clf.template_split(df, seed=0)
+    model = clf.ComplaintClassifier.train(train["text"].tolist(), train["utility"].tolist(), train["category"].tolist())
+    pred = model.predict(test["text"].tolist())
+    cat_acc = (pred["category"].to_numpy() == test["category"].to_numpy()).mean()
+    util_acc = (pred["utility"].to_numpy() == test["utility"].to_numpy()).mean()
+    assert cat_acc >= CATEGORY_FLOOR, cat_acc
+    assert util_acc >= UTILITY_FLOOR, util_acc
+
+
+def test_classifier_cached_and_sensible(tmp_path: Path) -> None:
+    model = clf.get_classifier(cache_dir=tmp_path)
+    assert list(tmp_path.glob("classifier-*.pkl"))
+    clf._CACHED.clear()
+    again = clf.get_classifier(cache_dir=tmp_path)  # loaded from disk
+    texts = ["幸福小区3栋从早上开始停水了", "Strong smell of gas in the stairwell", "整栋楼停电，电梯也停了", "lights flickering all evening"]
+    p1, p2 = model.predict(texts), again.predict(texts)
+    assert p1["category"].tolist() == p2["category"].tolist()
+    assert p1["category"].tolist() == ["no_water", "gas_smell", "no_power", "flicker"]
+    assert p1["utility"].tolist() == ["water", "gas", "power", "power"]
+
+
+def test_tokenize_mixed_language() -> None:
+    toks = clf.tokenize("和平路12号停水了 Water OFF")
+    assert "water" in toks and "off" in toks
+    assert any("停水" in t for t in toks)
+
+
+def test_normalise_address() -> None:
+    assert normalise_address("和平路 １２号") == normalise_address("和平路12号")
+    assert normalise_address("Elm Street, 5") == normalise_address("elm street 5")
+
+
+def test_place_by_xy_address_text_and_unplaced() -> None:
+    p = Placer(customers(), max_distance_m=300)
+    df = pd.DataFrame(
+        {
+            "complaint_id": ["a", "b", "c", "d", "e"],
+            "text": ["停水", "停水", "和平路14号停水了", "no water", "far away"],
+            "address": ["", "和平路 １２号", "", "Nowhere Lane 9", ""],
+            "x_m": [190.0, None, None, None, 5000.0],
+            "y_m": [10.0, None, None, None, 5000.0],
+        }
+    )
+    out = p.place(df)
+    assert out["customer_id"].tolist()[:3] == ["c3", "c1", "c2"]
+    assert out["place_method"].tolist() == ["xy", "address", "text_address", "unplaced", "unplaced"]
+    assert "not in the address table" in out.loc[3, "place_reason"]
+    assert "no customer within 300 m" in out.loc[4, "place_reason"]
+    assert out.loc[1, "x_m"] == 0.0  # address placement takes the customer's position
+
+
+def test_place_lonlat() -> None:
+    from pyproj import Transformer
+
+    c = customers()
+    lon, lat = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True).transform(500000.0 + 1000.0, 5500000.0 + 1000.0)
+    c["x_m"] += 500000.0
+    c["y_m"] += 5500000.0
+    out = Placer(c).place(pd.DataFrame({"text": ["x"], "lon": [lon], "lat": [lat]}))
+    assert out.loc[0, "customer_id"] == "c4" and out.loc[0, "place_method"] == "lonlat"
+
+
+def test_read_complaints_errors(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text("ts,text\n2026-06-01T08:00:00Z,停水\nnot-a-time,停电\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"c.csv:3: ts"):
+        read_complaints(f)
+    f.write_text("when,text\n", encoding="utf-8")
+    with pytest.raises(InputError, match="missing column 'ts'"):
+        read_complaints(f)
+    j = tmp_path / "c.json"
+    j.write_text(json.dumps([{"ts": "2026-06-01T08:00:00", "text": "no water", "x_m": 1, "y_m": 2}]), encoding="utf-8")
+    df = read_complaints(j)
+    assert df.loc[0, "complaint_id"].startswith("C-") and str(df.loc[0, "ts"].tz) == "UTC"

@@ -1,0 +1,76 @@
+"""Correlation: what merges, what stays apart, and why."""
+
+from __future__ import annotations
+
+from lifeline.incidents.correlate import Correlator, ZoneArea, infer_kind
+from tests.incidents.helpers import alarm, complaint
+
+
+def test_alarm_and_complaints_in_same_zone_merge_with_reasons() -> None:
+    area = ZoneArea.from_tables(customers=None)
+    area.customer_zone = {("c2", "water"): "Z1"}
+    cor = Correlator(area=area, max_distance_m=50)
+    cor.add(alarm("a1", 0, x=50, y=0, zone="Z1"))
+    cor.add(complaint("k1", 20, x=900, y=0, customer_id="c2"))  # far but same zone via its customer
+    assert len(cor.incidents) == 1
+    inc = cor.incidents[0]
+    rules = {g["evidence_id"]: g["rule"] for g in inc.grouping}
+    assert rules == {"a1": "opened", "k1": "same_area"}
+    g = inc.grouping[1]
+    assert g["areas"] == ["Z1"] and g["time_gap_s"] == 20 * 60
+
+
+def test_within_distance_merges_and_location_refines() -> None:
+    cor = Correlator(max_distance_m=300, candidate_min_confidence=0.9)
+    cor.add(complaint("k1", 0, x=0, y=0))
+    cor.add(complaint("k2", 10, x=200, y=0))
+    assert len(cor.incidents) == 1
+    inc = cor.incidents[0]
+    assert inc.grouping[1]["rule"] == "within_distance" and inc.grouping[1]["distance_m"] == 200.0
+    assert inc.location["method"] == "weighted_centroid" and inc.x_m == 100.0
+    cor.add(alarm("a1", 15, x=150, y=0, conf=0.95, zone=""))
+    assert inc.location["method"] == "best_candidate" and inc.x_m == 150.0
+    assert inc.location["best_candidate"]["from"] == "a1"
+
+
+def test_unrelated_coincidences_stay_apart() -> None:
+    cor = Correlator(max_distance_m=300, window_s=3600)
+    cor.add(alarm("a1", 0, x=0, y=0, zone="Z1"))
+    cor.add(alarm("a2", 5, x=2000, y=0, zone="Z2"))  # same time, other zone, far
+    cor.add(alarm("p1", 5, utility="power", x=0, y=0, zone="Z1", asset="p:l1"))  # same place, other utility
+    cor.add(alarm("a3", 200, x=0, y=0, zone="Z1"))  # same place, outside the window
+    assert len(cor.incidents) == 4
+    assert sorted(len(i.evidence) for i in cor.incidents) == [1, 1, 1, 1]
+
+
+def test_upstream_downstream_relation_merges() -> None:
+    area = ZoneArea(links={("Z1", "Z2")})
+    cor = Correlator(area=area, max_distance_m=10)
+    cor.add(alarm("a1", 0, x=0, y=0, zone="Z1"))
+    cor.add(alarm("a2", 5, x=3000, y=0, zone="Z2"))
+    assert len(cor.incidents) == 1
+    assert cor.incidents[0].grouping[1]["rule"] == "downstream"
+
+
+def test_duplicates_merge_through_bridging_evidence() -> None:
+    cor = Correlator(max_distance_m=300)
+    cor.add(complaint("k1", 0, x=0, y=0))
+    cor.add(complaint("k2", 1, x=500, y=0))
+    assert len(cor.incidents) == 2
+    cor.add(complaint("k3", 2, x=250, y=0))  # within 300 m of both
+    assert len(cor.incidents) == 1
+    inc = cor.incidents[0]
+    assert inc.evidence_ids() == {"k1", "k2", "k3"}
+    assert any(g["rule"] == "merged_duplicate" for g in inc.grouping)
+    assert len(inc.merged_from) == 1
+
+
+def test_other_utility_complaint_unassigned_and_kinds() -> None:
+    cor = Correlator()
+    assert cor.add(complaint("k9", 0, utility="other", category="other")) is None
+    assert cor.unassigned[0]["evidence_id"] == "k9"
+    cor.add(complaint("q1", 0, category="discoloured_water"))
+    cor.add(complaint("q2", 5, x=120, category="discoloured_water"))
+    assert infer_kind(cor.incidents[0]) == "water_quality"
+    cor.add(alarm("m1", 0, utility="gas", x=5000, y=5000, detector="methane_manhole", asset="g:mh1"))
+    assert infer_kind(cor.incidents[-1]) == "gas_leak_confined"
