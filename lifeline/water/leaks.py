@@ -1,0 +1,339 @@
+"""Leak detection and localisation from SCADA pressures (and flows, levels when present).
+
+Method (data-driven residuals + model-based localisation, see docs/water.md):
+
+1. Hourly means of every sensor. Each pressure sensor is regressed (least squares, calibrated on
+   history or on the first days of the data) on the operating state: total source inflow Q and
+   Q² (flow sensors on links that touch a reservoir), the other flow sensors and the tank levels.
+   The residual r(t) removes the demand-driven head loss, so what remains is the location-specific
+   part of a leak (LILA-style linear approximation).
+2. A rolling baseline (median of the same hour of day over the previous ``baseline_days`` days)
+   is subtracted; residuals are scaled by their robust noise σ (from history).
+3. Leak signatures: the EPANET sensitivity of every sensor to a leak at each junction (exact
+   hydraulics, cached), averaged over a pipe's two end nodes, minus the part the regression
+   attributes to the extra inflow. One one-sided CUSUM per candidate pipe on the projection of
+   the scaled residual onto the pipe's unit signature; an alarm when any CUSUM exceeds ``h``.
+4. Localisation: the mean scaled residual from the change point to ``loc_hours`` after the
+   alarm, projected on all signatures; among pipes whose fit is within ``loc_ratio`` of the best,
+   the one minimising the expected pipe-path distance to the others (a medoid) is reported.
+5. Re-alarms near an already detected leak (within ``merge_m``) are merged; the reported time is
+   the CUSUM change point (the last time the winning CUSUM was zero) plus ``onset_margin_h``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lifeline.errors import InputError
+from lifeline.water.network import PipeGraph, Sensitivity
+from lifeline.water.scada import Scada
+
+
+@dataclass
+class LeakParams:
+    """Tunable parameters (dimensionless unless a unit is given). Calibrated on history."""
+
+    k: float = 0.5  # CUSUM allowance (σ units per hour)
+    h: float = 12.0  # CUSUM alarm threshold (σ·hours)
+    h_burst: float = float("inf")  # single-hour alarm threshold (σ) for abrupt bursts
+    baseline_days: int = 7
+    loc_hours: int = 48
+    loc_ratio: float = 0.9
+    merge_m: float = 600.0
+    merge_days: float = 60.0
+    holdoff_h: int = 24
+    onset_margin_h: float = 1.0
+    calib_days: int = 14  # used when no history is given
+
+
+@dataclass
+class Detection:
+    """One detected leak: located pipe, reported time (change point), alarm time, confidence 0..1."""
+
+    pipe: str
+    time: pd.Timestamp
+    alarm_time: pd.Timestamp
+    confidence: float
+    candidates: list[str] = field(default_factory=list)
+    strength: float = 0.0
+
+
+def hourly(scada: Scada) -> pd.DataFrame:
+    """Hourly means of all sensors, columns prefixed ``P:``, ``F:``, ``L:``."""
+    parts = [scada.pressures.add_prefix("P:")]
+    if scada.flows.shape[1]:
+        parts.append(scada.flows.add_prefix("F:"))
+    if scada.levels.shape[1]:
+        parts.append(scada.levels.add_prefix("L:"))
+    df = pd.concat(parts, axis=1)
+    if scada.step_s < 3600:
+        df = df.resample("1h").mean()
+    return df
+
+
+@dataclass
+class Model:
+    """A calibrated residual model for one network and sensor set."""
+
+    sensors: list[str]
+    source_flows: list[str]
+    other_flows: list[str]
+    levels: list[str]
+    theta: np.ndarray  # (n_features, n_sensors)
+    sigma: np.ndarray  # (n_sensors,)
+    pipes: list[str]
+    unit_sig: np.ndarray  # (n_pipes, n_sensors), raw signature (m per flow unit), unit norm
+    params: LeakParams
+    cov: np.ndarray | None = None  # residual covariance on history (m²)
+
+    def features(self, h: pd.DataFrame) -> np.ndarray:
+        """Design matrix for hourly frame ``h`` (rows with NaN stay NaN)."""
+        cols = [np.ones(len(h))]
+        if self.source_flows:
+            q = h[[f"F:{c}" for c in self.source_flows]].sum(axis=1, min_count=len(self.source_flows)).to_numpy()
+            cols += [q, q * q]
+        cols += [h[f"F:{c}"].to_numpy() for c in self.other_flows]
+        cols += [h[f"L:{c}"].to_numpy() for c in self.levels]
+        return np.column_stack(cols)
+
+    def residuals(self, h: pd.DataFrame) -> np.ndarray:
+        """Pressure residuals (m), shape (hours, sensors)."""
+        p = h[[f"P:{s}" for s in self.sensors]].to_numpy()
+        return p - self.features(h) @ self.theta
+
+
+def _fit_theta(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(x).all(axis=1) & np.isfinite(p).all(axis=1)
+    if ok.sum() < x.shape[1] * 5:
+        raise InputError(f"too few complete hours ({int(ok.sum())}) to calibrate the residual model")
+    xs = x[ok]
+    scale = np.abs(xs).max(axis=0)
+    scale[scale == 0] = 1.0
+    theta, *_ = np.linalg.lstsq(xs / scale, p[ok], rcond=None)
+    return theta / scale[:, None]
+
+
+def baseline(r: np.ndarray, index: pd.DatetimeIndex, days: int) -> np.ndarray:
+    """Median of the same hour of day over the previous ``days`` days (NaN while too short)."""
+    df = pd.DataFrame(r, index=index)
+    out = np.full_like(r, np.nan)
+    hours = index.hour.to_numpy()
+    for hr in range(24):
+        m = hours == hr
+        if not m.any():
+            continue
+        sub = df.iloc[np.flatnonzero(m)]
+        med = sub.shift(1).rolling(days, min_periods=days).median()
+        out[m] = med.to_numpy()
+    return out
+
+
+def calibrate(
+    hist: pd.DataFrame,
+    wn: Any,
+    sens: Sensitivity,
+    graph: PipeGraph,
+    params: LeakParams,
+    quiet: np.ndarray | None = None,
+) -> Model:
+    """Fit the residual model on hourly history ``hist``; ``quiet`` marks leak-free hours (optional)."""
+    sensors = [c[2:] for c in hist.columns if c.startswith("P:")]
+    flows = [c[2:] for c in hist.columns if c.startswith("F:")]
+    reservoirs = set(wn.reservoir_name_list)
+    source, other = [], []
+    for f in flows:
+        link = wn.get_link(f)
+        (source if {link.start_node_name, link.end_node_name} & reservoirs else other).append(f)
+    levels = [c[2:] for c in hist.columns if c.startswith("L:")]
+    model = Model(sensors, source, other, levels, np.zeros((0, 0)), np.ones(len(sensors)), [], np.zeros((0, 0)), params)
+    x = model.features(hist)
+    p = hist[[f"P:{s}" for s in sensors]].to_numpy()
+    fit_rows = quiet if quiet is not None and quiet.sum() > 24 * 7 else np.ones(len(hist), dtype=bool)
+    model.theta = _fit_theta(x[fit_rows], p[fit_rows])
+    r = p - x @ model.theta
+    d = r - baseline(r, pd.DatetimeIndex(hist.index), params.baseline_days)
+    dq = d[fit_rows]
+    med = np.nanmedian(dq, axis=0)
+    sigma = 1.4826 * np.nanmedian(np.abs(dq - med), axis=0)
+    model.sigma = np.where(np.isfinite(sigma) & (sigma > 1e-3), sigma, 1e-3)
+    # signatures: sensitivity at pipe midpoints minus the part explained by the inflow terms
+    jidx = {j: i for i, j in enumerate(sens.junctions)}
+    smat = sens.matrix[[sens.sensors.index(s) for s in sensors]]
+    g = np.zeros(len(sensors))
+    if source:
+        demand = np.array([_base_demand(wn, j) for j in sens.junctions])
+        w = demand / demand.sum() if demand.sum() > 0 else np.full(len(demand), 1 / len(demand))
+        g = smat @ w
+    pipes, sigs = [], []
+    for i, name in enumerate(graph.pipes):
+        cols = [jidx[graph.node_names[n]] for n in graph.ends[i] if graph.node_names[n] in jidx]
+        if not cols:
+            continue
+        s = smat[:, cols].mean(axis=1) - g
+        nrm = np.linalg.norm(s)
+        if nrm > 0:
+            pipes.append(name)
+            sigs.append(s / nrm)
+    model.pipes = pipes
+    model.unit_sig = np.array(sigs)
+    ok = np.isfinite(d).all(axis=1) & fit_rows
+    model.cov = _robust_cov(d[ok]) if ok.sum() > 2 * len(sensors) else np.diag(model.sigma**2)
+    return model
+
+
+def _robust_cov(d: np.ndarray, trim: float = 0.1, shrink: float = 0.02) -> np.ndarray:
+    """Covariance (m²) of residual rows after trimming the largest ``trim`` share, shrunk to the diagonal."""
+    mad = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0)
+    mad = np.where(mad > 1e-4, mad, 1e-4)
+    n2 = ((d / mad) ** 2).sum(axis=1)
+    keep = n2 <= np.quantile(n2, 1 - trim)
+    c = np.cov(d[keep].T) if keep.sum() > 2 else np.diag(mad**2)
+    c = np.atleast_2d(c)
+    c = (1 - shrink) * c + shrink * np.diag(np.diag(c))
+    return c + np.eye(len(c)) * 1e-8
+
+
+def _whitener(c: np.ndarray) -> np.ndarray:
+    """W with W·C·Wᵀ = I (inverse Cholesky factor)."""
+    return np.linalg.inv(np.linalg.cholesky(c))
+
+
+def _hour_scale(d: np.ndarray, s0: int, days: int, w: np.ndarray, n: int) -> np.ndarray:
+    """Per hour-of-day noise scale of the whitened residuals over the previous ``days`` days.
+
+    Pump switching or tank control make some hours of the day noisier than others; the scale
+    (≥ 1) is the robust RMS of the whitened residual at that hour divided by its overall RMS.
+    """
+    lo = max(0, s0 - days * 24)
+    if s0 - lo < 7 * 24:
+        return np.ones(n)
+    past = d[lo:s0]
+    ok = np.isfinite(past).all(axis=1)
+    e = np.full(len(past), np.nan)
+    e[ok] = np.sqrt(((past[ok] @ w.T) ** 2).mean(axis=1))
+    hod = (np.arange(lo, s0) - s0) % 24
+    overall = float(np.nanmedian(e)) if np.isfinite(e).any() else 1.0
+    scale = np.array([np.nanmedian(e[hod == k]) if np.isfinite(e[hod == k]).any() else overall for k in range(24)])
+    scale = np.where(np.isfinite(scale), scale / max(overall, 1e-12), 1.0)
+    return np.maximum(scale, 1.0)[:n]
+
+
+def whitened(d: np.ndarray, model: Model, days: int = 14) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Whiten residuals day by day with the covariance of the previous ``days`` days.
+
+    Returns (projections hours×pipes, whitened residuals hours×sensors, whitener per hour-block).
+    The covariance adapts to seasons (noise grows with demand); until ``days`` days are
+    available, the history covariance is used.
+    """
+    n_t = len(d)
+    proj = np.zeros((n_t, len(model.pipes)))
+    zw = np.zeros_like(d)
+    ws: list[np.ndarray] = []
+    base_c = model.cov if model.cov is not None else np.diag(model.sigma**2)
+    for s0 in range(0, n_t, 24):
+        lo = max(0, s0 - days * 24)
+        past = d[lo:s0]
+        past = past[np.isfinite(past).all(axis=1)]
+        c = _robust_cov(past) if len(past) >= 7 * 24 else base_c
+        w = _whitener(c)
+        u = model.unit_sig @ w.T
+        u /= np.linalg.norm(u, axis=1, keepdims=True)
+        blk = d[s0 : s0 + 24]
+        okr = np.isfinite(blk).all(axis=1)
+        zb = np.where(okr[:, None], np.nan_to_num(blk) @ w.T, 0.0)
+        zb /= _hour_scale(d, s0, days, w, len(blk))[:, None]
+        zw[s0 : s0 + 24] = zb
+        proj[s0 : s0 + 24] = -(zb @ u.T)
+        ws.append(w)
+    return proj, zw, ws
+
+
+def _base_demand(wn: Any, name: str) -> float:
+    node = wn.get_node(name)
+    try:
+        return float(sum(d.base_value for d in node.demand_timeseries_list))
+    except AttributeError:
+        return 0.0
+
+
+def detect(
+    h: pd.DataFrame,
+    model: Model,
+    graph: PipeGraph,
+    progress: bool = False,
+    start: int = 0,
+) -> list[Detection]:
+    """Run the detector over hourly data ``h``; alarms are raised from hour ``start`` on."""
+    prm = model.params
+    r = model.residuals(h)
+    idx = pd.DatetimeIndex(h.index)
+    b = baseline(r, idx, prm.baseline_days)
+    proj, _, ws = whitened(r - b, model)
+    n_t, n_p = proj.shape
+    c = np.zeros(n_p)
+    zero_at = np.zeros(n_p, dtype=int)
+    dets: list[Detection] = []
+    hold_until = -1
+    rng: Any = range(n_t)
+    if progress:
+        from lifeline.progress import track
+
+        rng = track(rng, "leak detection (hours)")
+    for t in rng:
+        c = np.maximum(0.0, c + proj[t] - prm.k)
+        zero_at = np.where(c == 0.0, t, zero_at)
+        if t < hold_until or t < start:
+            continue
+        jb = int(np.argmax(c))
+        if c[jb] > prm.h:
+            t0 = int(zero_at[jb]) + 1
+        elif proj[t].max() > prm.h_burst:
+            t0 = t
+        else:
+            continue
+        det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
+        c[:] = 0.0
+        zero_at[:] = t
+        hold_until = t + prm.holdoff_h
+        if any(
+            graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m and det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days)
+            for o in dets
+        ):
+            continue
+        dets.append(det)
+    return dets
+
+
+def _localise(
+    r: np.ndarray, b: np.ndarray, t0: int, ta: int, model: Model, graph: PipeGraph, idx: pd.DatetimeIndex, w: np.ndarray
+) -> Detection:
+    prm = model.params
+    t1 = min(len(r), ta + prm.loc_hours)
+    ref_rows = np.arange(t0, min(t0 + 24, len(r)))
+    ref_by_hour = {int(idx[i].hour): b[i] for i in ref_rows}
+    rows = [i for i in range(t0, t1) if np.isfinite(r[i]).all() and int(idx[i].hour) in ref_by_hour]
+    m = w @ np.nanmean([r[i] - ref_by_hour[int(idx[i].hour)] for i in rows], axis=0)
+    u = model.unit_sig @ w.T
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    a = u @ m  # both negative for a leak → positive projection
+    best = float(np.max(a))
+    cand = np.flatnonzero(a >= prm.loc_ratio * best) if best > 0 else np.array([int(np.argmax(a))])
+    cand = cand[np.argsort(-a[cand])][:50]
+    names = [model.pipes[i] for i in cand]
+    w = np.clip(a[cand], 1e-9, None)
+    gi = [graph.index(n) for n in names]
+    dm = np.array([graph.pipe_distances(i)[gi] for i in gi])
+    pick = int(np.argmin(dm @ w))
+    nrm = float(np.linalg.norm(m))
+    conf = float(np.clip(best / nrm if nrm > 0 else 0.0, 0.0, 1.0))
+    onset = idx[t0] + pd.Timedelta(hours=prm.onset_margin_h)
+    return Detection(names[pick], onset, idx[ta], conf, names[:10], best)
+
+
+def params_dict(p: LeakParams) -> dict[str, Any]:
+    """Parameters as a plain dict (for reports)."""
+    return asdict(p)
