@@ -129,7 +129,7 @@ def infer_devices(
         if loads & rest and not (loads & covered_fixed)
     ]
     base = len(rest) * log_eps + (n_free - len(rest)) * log_1m_eps  # all reports are noise
-    n_c = max(len(cands), 1)
+    n_c = max(len(groups), 1)  # prior: any device may operate, not only those near reports
     single_prior = math.log((1 - params.double_prior) / n_c)
     pair_prior = math.log(params.double_prior / (n_c * (n_c - 1) / 2)) if n_c > 1 else -math.inf
     if fixed:

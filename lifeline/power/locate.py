@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +28,45 @@ from lifeline.power.restore import Limits, SearchParams, plan_restoration
 from lifeline.power.topology import build_sections, supply_tree
 
 
-def load_network(path: Path) -> Any:
-    """Load a pandapower network saved with ``pandapower.to_json``; errors name the file."""
+def load_network(path: Path, use_cache: bool = True) -> Any:
+    """Load a pandapower network saved with ``pandapower.to_json``; errors name the file.
+
+    Parsing a large JSON network takes about a second, so a pickled copy is kept under
+    ``<cache_dir>/power/<sha1 of the file>.pkl`` (the settings' cache directory) and reused
+    while the file's content is unchanged. ``use_cache=False`` always parses the JSON.
+    """
+    import hashlib
+    import pickle
+
     import pandapower as pp
+
+    from lifeline.config import get_settings
 
     if not path.is_file():
         raise InputError("network file not found", str(path))
+    raw = path.read_bytes()
+    cache = get_settings().cache_dir / "power" / f"{hashlib.sha1(raw).hexdigest()}.pkl"
+    if use_cache and cache.is_file():
+        try:
+            with cache.open("rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # stale or partial cache entry: parse the JSON again
+            pass
     try:
-        net = pp.from_json(str(path))
+        net = pp.from_json_string(raw.decode("utf-8"), convert=True)
     except Exception as exc:  # pandapower raises many kinds on malformed JSON
         raise NetworkModelError(f"not a pandapower network JSON: {exc}", str(path)) from exc
     if not len(net.bus) or not len(net.ext_grid):
         raise NetworkModelError("network has no buses or no ext_grid (no source)", str(path))
+    if use_cache:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(net, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(cache)
+        except OSError:
+            pass  # a read-only cache only costs time
     return net
 
 

@@ -50,6 +50,7 @@ class SearchParams:
     time_budget_s: float = 1.2
     margin_pu: float = 1e-4  #: safety margin on the voltage limit (pu)
     margin_percent: float = 0.01  #: safety margin on the loading limit (%)
+    screen: bool = True  #: skip power flows predicted to fail (False: exhaustive best-first)
 
 
 @dataclass
@@ -380,7 +381,7 @@ def plan_restoration(
             for s in tset:
                 state[s] = True
             flows = screen.flows(state, lit)
-            if screen.predicts_failure(flows):
+            if params.screen and screen.predicts_failure(flows):
                 continue
             ok_c, vmin, lmax, _ = power_flow_checks(
                 net, state, limits, params.margin_pu, params.margin_percent

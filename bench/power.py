@@ -1,0 +1,275 @@
+"""Benchmark of `lifeline power locate` on the power dev set (outage device, fault section, FLISR).
+
+Usage (from the repo root):
+    .venv/bin/python bench/power.py [--data ../shared/data/power_dev] [--exhaustive] [--cli]
+
+For every scenario folder it runs :func:`lifeline.power.locate.locate_files` in-process (the
+network's parsed copy is cached, as in operation; one warm-up call first loads pandapower and
+fills the cache) and scores the output against ``truth.json`` (read here only, in scoring):
+
+* device accuracy: exact switch index (two devices: 0.5 each); also against series equivalents;
+* A: fault section contains the fault line; minimal (contains it and lies inside the evidence
+  region); no more lines than the true section; exact evidence region;
+* plan: applied independently to the network file's normal switch states (opens, then closes),
+  fault line out of service, one ``pandapower.runpp``: the fault line must be cut from every
+  source, voltage >= 0.93 pu, line and transformer loading <= 100 %, no customer outside the
+  tripped set cut, every restored load supplied;
+* restoration: MW restored (p_mw x scaling of tripped customers, 0 if the plan fails a check)
+  against the truth oracle (knows the fault line), the truth evidence oracle (isolates the
+  evidence region), and — with ``--exhaustive`` — this bench's exhaustive best-first search of
+  the same space for the reported region (power flows in MW order without screening);
+* unsupplied loads: Jaccard with the truth;
+* time per scenario (in-process, warm) and, with ``--cli``, the cold wall time of the command.
+
+Writes bench/results/power.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def _devices(obj: Any) -> list[int]:
+    if obj is None:
+        return []
+    if isinstance(obj, dict):
+        return [int(obj["index"])]
+    return [int(o["index"]) for o in obj]
+
+
+def verify_plan(net_path: Path, out: dict[str, Any], truth: dict[str, Any]) -> dict[str, Any]:
+    """Apply the plan to a fresh copy of the network file and check it with pandapower."""
+    import numpy as np
+    import pandapower as pp
+    import pandapower.topology as top
+
+    net = pp.from_json(str(net_path))
+    for s in out["plan"]["open"]:
+        net.switch.at[s, "closed"] = False
+    for s in out["plan"]["close"]:
+        net.switch.at[s, "closed"] = True
+    fault = truth.get("fault", {}).get("index")
+    res: dict[str, Any] = {}
+    # fault line isolation: reachable from a source through a line end without an open switch
+    if fault is not None:
+        g = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
+        src = set(net.ext_grid.bus[net.ext_grid.in_service])
+        live = set()
+        for comp in top.connected_components(g):
+            if comp & src:
+                live |= comp
+        fb, tb = int(net.line.at[fault, "from_bus"]), int(net.line.at[fault, "to_bus"])
+        sw = net.switch[(net.switch.et == "l") & (net.switch.element == fault)]
+        fed = False
+        for b in (fb, tb):
+            opened = sw[(sw.bus == b) & (~sw.closed)]
+            if b in live and opened.empty:
+                fed = True
+        res["fault_isolated"] = not fed
+        net.line.at[fault, "in_service"] = False
+    else:
+        res["fault_isolated"] = True
+    try:
+        pp.runpp(net, numba=False)
+        conv = True
+    except Exception:
+        conv = False
+    res["converged"] = conv
+    if not conv:
+        res["feasible"] = False
+        return res
+    vm = net.res_bus.vm_pu.to_numpy(dtype=float)
+    vmin = float(np.nanmin(vm))
+    lmax = float(np.nanmax(net.res_line.loading_percent.to_numpy(dtype=float)))
+    tmax = float(np.nanmax(net.res_trafo.loading_percent.to_numpy(dtype=float))) if len(net.trafo) else 0.0
+    supplied = {int(i) for i, b in net.load.bus.items() if not np.isnan(net.res_bus.at[b, "vm_pu"])}
+    tripped = set(truth["unsupplied_loads"]) | set(truth.get("noise_loads", []))
+    all_loads = {int(i) for i in net.load.index[net.load.in_service]}
+    collateral = sorted(all_loads - tripped - supplied)
+    not_supplied = sorted(set(out["restored_loads"]) - supplied)
+    res.update(
+        min_vm_pu=vmin,
+        max_line_loading_percent=lmax,
+        max_trafo_loading_percent=tmax,
+        collateral=collateral,
+        restored_not_supplied=not_supplied,
+    )
+    res["feasible"] = bool(
+        res["fault_isolated"] and vmin >= 0.93 and lmax <= 100.0 and tmax <= 100.0 and not collateral and not not_supplied
+    )
+    mw = (net.load.p_mw * net.load.scaling).to_dict()
+    res["restored_mw"] = (
+        float(sum(mw[i] for i in set(out["restored_loads"]) & supplied & set(truth["unsupplied_loads"]))) if res["feasible"] else 0.0
+    )
+    return res
+
+
+def exhaustive_mw(net_path: Path, events: Path, fpi: Path | None) -> float:
+    """Best restored MW for the method's own region with an unscreened, unbudgeted search."""
+    import copy
+
+    from lifeline.power.evidence import build_evidence, read_events, read_fpi_installed
+    from lifeline.power.infer import fault_region, infer_devices
+    from lifeline.power.locate import load_network
+    from lifeline.power.restore import SearchParams, plan_restoration
+    from lifeline.power.topology import build_sections, supply_tree
+
+    net = load_network(net_path)
+    ev = build_evidence(read_events(events), read_fpi_installed(fpi) if fpi else None)
+    g = build_sections(net)
+    tree = supply_tree(g)
+    devs = infer_devices(g, tree, ev)
+    area: set[int] = set()
+    region: set[int] = set()
+    for d in devs:
+        area |= set(tree.cut.get(d.switch, frozenset()))
+        region |= fault_region(g, tree, d, ev)[0]
+    p = plan_restoration(
+        copy.deepcopy(net),
+        g,
+        area,
+        region,
+        [d.switch for d in devs],
+        params=SearchParams(max_power_flows=100000, time_budget_s=1e9, screen=False),
+    )
+    return p.restored_mw
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="../shared/data/power_dev", help="dev set folder")
+    ap.add_argument("--exhaustive", action="store_true", help="also run the unscreened exhaustive search")
+    ap.add_argument("--cli", action="store_true", help="also time the cold CLI on one A and one B scenario")
+    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "power.json"))
+    args = ap.parse_args()
+    data = Path(args.data)
+
+    from lifeline.power.locate import locate_files
+
+    scen = sorted(p for p in data.iterdir() if p.is_dir() and (p / "events.csv").exists())
+    # warm-up: imports, first power flow, network cache
+    for sc in scen[:1] + [s for s in scen if s.name.startswith("B")][:1]:
+        meta = json.loads((sc / "scenario.json").read_text())
+        locate_files((sc / meta["network"]).resolve(), sc / "events.csv")
+    rows = []
+    for sc in scen:
+        meta = json.loads((sc / "scenario.json").read_text())
+        net_path = (sc / meta["network"]).resolve()
+        fpi = sc / "fpi_installed.csv"
+        fpi_arg = fpi if fpi.exists() else None
+        t = time.perf_counter()
+        out = locate_files(net_path, sc / "events.csv", fpi_arg)
+        dt = time.perf_counter() - t
+        truth = json.loads((sc / "truth.json").read_text())  # scoring only
+        tdev = _devices(truth["outage_device"])
+        mdev = _devices(out["outage_device"])
+        hit = sum(1 for d in tdev if d in mdev) / len(tdev)
+        if len(mdev) > len(tdev):
+            hit = min(hit, len(tdev) / len(mdev))
+        eqs = [set(d.get("equivalents", [d["index"]])) for d in truth.get("outage_devices", [])] or [{d} for d in tdev]
+        hit_eq = sum(1 for e in eqs if e & set(mdev)) / len(eqs)
+        tu, mu = set(truth["unsupplied_loads"]), set(out["unsupplied_loads"])
+        row: dict[str, Any] = {
+            "id": sc.name,
+            "type": truth["type"],
+            "time_s": dt,
+            "device": hit,
+            "device_equiv": hit_eq,
+            "unsupplied_jaccard": len(tu & mu) / max(len(tu | mu), 1),
+        }
+        ver = verify_plan(net_path, out, truth)
+        row["plan_feasible"] = ver["feasible"]
+        row["verify"] = {k: v for k, v in ver.items() if k not in ("collateral", "restored_not_supplied")}
+        if ver.get("collateral"):
+            row["verify"]["collateral"] = ver["collateral"][:10]
+        if truth["type"] == "A":
+            lines = set(out["fault_section"]["lines"])
+            fl = truth["fault"]["index"]
+            er = set(truth["evidence_region"]["lines"])
+            row.update(
+                section_contains=fl in lines,
+                section_minimal=fl in lines and lines <= er,
+                section_acc=fl in lines and len(lines) <= len(truth["fault_section"]["lines"]),
+                section_exact_evidence=lines == er,
+                evidence_contains_fault=bool(truth["evidence_region"]["contains_fault"]),
+                restored_mw=ver.get("restored_mw", 0.0),
+                oracle_mw=truth["oracle"]["restored_mw"],
+                evidence_oracle_mw=truth["evidence_oracle"]["restored_mw"],
+            )
+            row["restore_ratio"] = min(1.0, row["restored_mw"] / row["oracle_mw"]) if row["oracle_mw"] > 0 else 1.0
+            eo = row["evidence_oracle_mw"]
+            row["restore_vs_evidence"] = min(1.0, row["restored_mw"] / eo) if eo > 0 else 1.0
+            if args.exhaustive:
+                best = exhaustive_mw(net_path, sc / "events.csv", fpi_arg)
+                row["exhaustive_mw"] = best
+                row["restore_vs_exhaustive"] = min(1.0, row["restored_mw"] / best) if best > 0 else 1.0
+        rows.append(row)
+        print(
+            f"{sc.name} {dt:5.2f}s device={hit:.1f} feasible={row['plan_feasible']}"
+            + (
+                f" section={'ok' if row['section_minimal'] else 'NO'} restored={row['restored_mw']:.2f}"
+                f" oracle={row['oracle_mw']:.2f} evidence_oracle={row['evidence_oracle_mw']:.2f}"
+                + (f" exhaustive={row['exhaustive_mw']:.2f}" if "exhaustive_mw" in row else "")
+                if truth["type"] == "A"
+                else f" jaccard={row['unsupplied_jaccard']:.2f}"
+            ),
+            flush=True,
+        )
+    a = [r for r in rows if r["type"] == "A"]
+    b = [r for r in rows if r["type"] == "B"]
+    a_ok = [r for r in a if r["evidence_contains_fault"]]
+
+    def mean(xs: list[float]) -> float:
+        return float(statistics.fmean(xs)) if xs else float("nan")
+
+    summary = {
+        "n": len(rows),
+        "device_accuracy": mean([r["device"] for r in rows]),
+        "device_accuracy_A": mean([r["device"] for r in a]),
+        "device_accuracy_B": mean([r["device"] for r in b]),
+        "device_accuracy_equivalents": mean([r["device_equiv"] for r in rows]),
+        "A_section_contains": mean([float(r["section_contains"]) for r in a]),
+        "A_section_minimal": mean([float(r["section_minimal"]) for r in a]),
+        "A_section_minimal_where_evidence_holds_fault": mean([float(r["section_minimal"]) for r in a_ok]),
+        "A_section_acc": mean([float(r["section_acc"]) for r in a]),
+        "A_section_exact_evidence_region": mean([float(r["section_exact_evidence"]) for r in a]),
+        "plans_feasible": mean([float(r["plan_feasible"]) for r in rows]),
+        "A_restore_ratio": mean([r["restore_ratio"] for r in a]),
+        "A_restore_vs_evidence": mean([r["restore_vs_evidence"] for r in a]),
+        "unsupplied_jaccard": mean([r["unsupplied_jaccard"] for r in rows]),
+        "time_s_mean": mean([r["time_s"] for r in rows]),
+        "time_s_max": max(r["time_s"] for r in rows),
+    }
+    if args.exhaustive:
+        summary["A_restore_vs_exhaustive"] = mean([r["restore_vs_exhaustive"] for r in a])
+    if args.cli:
+        for sc in [s for s in scen if s.name.startswith("A")][:1] + [s for s in scen if s.name.startswith("B")][:1]:
+            meta = json.loads((sc / "scenario.json").read_text())
+            with tempfile.TemporaryDirectory() as td:
+                cmd = [str(REPO / ".venv" / "bin" / "lifeline"), "power", "locate", "--network", str((sc / meta["network"]).resolve())]
+                cmd += ["--events", str(sc / "events.csv"), "--out", str(Path(td) / "o.json")]
+                if (sc / "fpi_installed.csv").exists():
+                    cmd += ["--fpi-installed", str(sc / "fpi_installed.csv")]
+                t = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True)
+                summary[f"cli_cold_s_{sc.name}"] = time.perf_counter() - t
+    print(json.dumps(summary, indent=1))
+    out_path = Path(args.out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps({"summary": summary, "scenarios": rows}, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
