@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,8 +61,19 @@ def _first_line(path: Path) -> str:
     try:
         with _open_text(path) as f:
             return f.readline().rstrip("\r\n")
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read file: {exc}", where=str(path)) from exc
+
+
+def _count_lines(path: Path) -> int:
+    """Physical lines in the (decompressed) file."""
+    n, last = 0, b"\n"
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (0 if last == b"\n" else 1)
 
 
 def line_texts(path: Path, lines: Iterable[int]) -> dict[int, str]:
@@ -78,7 +90,7 @@ def line_texts(path: Path, lines: Iterable[int]) -> dict[int, str]:
                     out[i] = text.rstrip("\r\n")[:_MAX_RAW]
                 if i >= last:
                     break
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):
         pass
     return out
 
@@ -172,13 +184,14 @@ def _read_csv(path: Path, layout: str) -> FileRecords:
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError, ValueError):
+    except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError, ValueError, zlib.error):
         return _read_csv_slow(path, layout, names, sep)
     # physical line of each parsed row: every data line that was not skipped as invalid
     skipped = np.array(sorted(n for n, _ in bad if n > 0), dtype=np.int64)
     total = table.num_rows + len(bad)
     lines = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), skipped, assume_unique=True)
-    if len(lines) != table.num_rows:  # unknown numbering (should not happen): use the slow path
+    # a quoted value spanning lines shifts the numbering: count lines and use the slow path then
+    if len(lines) != table.num_rows or _count_lines(path) != 1 + total:
         return _read_csv_slow(path, layout, names, sep)
     rej = _malformed(path, bad, len(names), sep)
     table = table.rename_columns(names)
@@ -190,7 +203,10 @@ def _malformed(path: Path, bad: list[tuple[int, str]], ncols: int, sep: str) -> 
         return empty_rejected()
     details = []
     for _, text in bad:
-        found = len(next(csv.reader([text], delimiter=sep))) if text else 0
+        try:
+            found = len(next(csv.reader([text], delimiter=sep))) if text else 0
+        except csv.Error:
+            found = 0
         details.append(f"expected {ncols} fields separated by {sep!r}, found {found}")
     return make_rejected(
         Reason.MALFORMED_ROW,
@@ -214,7 +230,7 @@ def _read_csv_slow(path: Path, layout: str, names: list[str], sep: str) -> FileR
             for i, text in enumerate(f, start=2):
                 text = text.rstrip("\r\n")
                 try:
-                    fields = next(csv.reader([text], delimiter=sep)) if text else [""] * ncols
+                    fields = next(csv.reader([text], delimiter=sep, strict=True)) if text else [""] * ncols
                 except csv.Error:
                     fields = []
                 if len(fields) != ncols:
@@ -222,7 +238,7 @@ def _read_csv_slow(path: Path, layout: str, names: list[str], sep: str) -> FileR
                     continue
                 rows.append(fields)
                 lines.append(i)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read file: {exc}", where=str(path)) from exc
     cols = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     table = pa.table({n: pa.array(list(c), type=pa.string()) for n, c in zip(names, cols, strict=True)})

@@ -9,7 +9,6 @@ GiST index. Readings are written with ``COPY`` into a temporary table and then
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Sequence
 from typing import Any, Final
@@ -136,13 +135,19 @@ class PostgresStore(Store):
 
     def _copy_into(self, cur: Any, target: str, df: pd.DataFrame) -> None:
         cols = ", ".join(df.columns)
-        if target.startswith("_tmp_reading"):
-            buf = io.StringIO()
-            out = df.copy()
-            out["ts"] = out["ts"].dt.strftime("%Y-%m-%d %H:%M:%S.%f+00")
-            out.to_csv(buf, index=False, header=False, na_rep="", float_format="%.17g")
-            with cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT csv)") as cp:
-                cp.write(buf.getvalue())
+        if target.startswith("_tmp_reading"):  # the hot path: binary COPY with fixed types
+            ts = pd.DatetimeIndex(df["ts"]).tz_convert("UTC").to_pydatetime().tolist()
+            rows = zip(
+                df["sensor_id"].astype(str).tolist(),
+                ts,
+                df["value"].astype(float).tolist(),
+                df["quality"].fillna(0).astype(np.int64).tolist(),
+                strict=True,
+            )
+            with cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT BINARY)") as cp:
+                cp.set_types(["text", "timestamptz", "float8", "int8"])
+                for row in rows:
+                    cp.write_row(row)
             return
         with cur.copy(f"COPY {target} ({cols}) FROM STDIN") as cp:
             for row in self._rows(df):
@@ -202,11 +207,11 @@ class PostgresStore(Store):
         try:
             with self._con.transaction(), self._con.cursor() as cur:
                 cur.execute("CREATE TEMP TABLE IF NOT EXISTS _tmp_keys (sensor_id TEXT, ts TIMESTAMPTZ, i BIGINT) ON COMMIT DELETE ROWS")
-                buf = io.StringIO()
-                out = k.assign(ts=k["ts"].dt.strftime("%Y-%m-%d %H:%M:%S.%f+00"))
-                out.to_csv(buf, index=False, header=False)
-                with cur.copy("COPY _tmp_keys (sensor_id, ts, i) FROM STDIN (FORMAT csv)") as cp:
-                    cp.write(buf.getvalue())
+                rows = zip(k["sensor_id"].tolist(), pd.DatetimeIndex(k["ts"]).to_pydatetime().tolist(), k["i"].tolist(), strict=True)
+                with cur.copy("COPY _tmp_keys (sensor_id, ts, i) FROM STDIN (FORMAT BINARY)") as cp:
+                    cp.set_types(["text", "timestamptz", "int8"])
+                    for row in rows:
+                        cp.write_row(row)
                 cur.execute("SELECT k.i FROM _tmp_keys k JOIN reading r ON r.sensor_id = k.sensor_id AND r.ts = k.ts")
                 hit = [r[0] for r in cur.fetchall()]
         except psycopg.Error as exc:
