@@ -39,7 +39,11 @@ def score(names: list[str], outs: dict[str, dict], truths: dict[str, dict]) -> d
             if det:
                 tp += 1
                 lx, ly = o["leak"].get("x"), o["leak"].get("y")
-                errs.append(math.hypot(lx - t["leak"]["x"], ly - t["leak"]["y"]) if lx is not None and ly is not None else math.inf)
+                errs.append(
+                    math.hypot(lx - t["leak"]["x"], ly - t["leak"]["y"])
+                    if lx is not None and ly is not None
+                    else math.inf
+                )
             else:
                 fn += 1
         else:
@@ -69,7 +73,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "gas_dev"))
     ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--in-process", action="store_true", help="call the function instead of the CLI")
+    ap.add_argument(
+        "--in-process", action="store_true", help="call the function instead of the CLI"
+    )
     args = ap.parse_args()
     data = Path(args.data)
     names = sorted(p.name for p in data.iterdir() if p.is_dir() and (p / "sensors.csv").exists())
@@ -102,7 +108,9 @@ def main() -> None:
             times[n] = time.perf_counter() - t
             outs[n] = json.loads(out.read_text())
             lk = outs[n]["leak"]
-            print(f"{n}: {times[n]:.1f}s leak={'-' if lk is None else (lk['junction'], lk['evidence'])} alarms={len(outs[n]['alarms'])}")
+            print(
+                f"{n}: {times[n]:.1f}s leak={'-' if lk is None else (lk['junction'], lk['evidence'])} alarms={len(outs[n]['alarms'])}"
+            )
     # scoring step: the only place truth files are read
     truths = {n: json.loads((data / n / "truth.json").read_text()) for n in names}
     res = {
@@ -118,8 +126,17 @@ def main() -> None:
             n: {
                 "truth_leak": truths[n]["leak"] is not None,
                 "detected": outs[n]["leak"] is not None,
-                "err_m": (round(math.hypot(outs[n]["leak"]["x"] - truths[n]["leak"]["x"], outs[n]["leak"]["y"] - truths[n]["leak"]["y"]), 1)
-                          if outs[n]["leak"] and truths[n]["leak"] else None),
+                "err_m": (
+                    round(
+                        math.hypot(
+                            outs[n]["leak"]["x"] - truths[n]["leak"]["x"],
+                            outs[n]["leak"]["y"] - truths[n]["leak"]["y"],
+                        ),
+                        1,
+                    )
+                    if outs[n]["leak"] and truths[n]["leak"]
+                    else None
+                ),
                 "time_s": round(times[n], 2),
             }
             for n in names

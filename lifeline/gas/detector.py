@@ -72,14 +72,21 @@ class MethaneAlarmDetector:
     def score(self, batch: pd.DataFrame) -> pd.DataFrame:
         """Score a batch: one row per reading with ``score = value / level1`` and a ``detail``."""
         if batch.empty:
-            return pd.DataFrame({"sensor_id": [], "ts": pd.to_datetime([], utc=True), "score": [], "detail": []})
+            return pd.DataFrame(
+                {"sensor_id": [], "ts": pd.to_datetime([], utc=True), "score": [], "detail": []}
+            )
         self._append(batch)
         feats = {sid: self._features(sid) for sid in batch["sensor_id"].astype(str).unique()}
         # rising neighbours (any sensor in the buffer with a sustained rise)
         rising = {}
         for sid in self._hist:
             f = feats.get(sid) or self._features(sid)
-            if f is not None and not f.fault and f.onset_ts is not None and f.rise >= self.config.rise_min:
+            if (
+                f is not None
+                and not f.fault
+                and f.onset_ts is not None
+                and f.rise >= self.config.rise_min
+            ):
                 rising[sid] = f
         rows = []
         for r in batch.itertuples(index=False):
@@ -91,7 +98,14 @@ class MethaneAlarmDetector:
             if level and f is not None:
                 detail["trend"] = trend_label(f.trend_pct_per_h)
                 detail["cause"], detail["neighbours"] = self._cause(sid, f, rising)
-            rows.append({"sensor_id": sid, "ts": pd.Timestamp(r.ts), "score": v / self.config.level1, "detail": detail})
+            rows.append(
+                {
+                    "sensor_id": sid,
+                    "ts": pd.Timestamp(r.ts),
+                    "score": v / self.config.level1,
+                    "detail": detail,
+                }
+            )
         out = pd.DataFrame(rows)
         out["ts"] = pd.to_datetime(out["ts"], utc=True)
         return out
@@ -106,7 +120,10 @@ class MethaneAlarmDetector:
                 if o == sid or o not in self.positions or g.onset_ts is None:
                     continue
                 d = float(np.hypot(self.positions[o][0] - x, self.positions[o][1] - y))
-                if d <= self.neighbour_radius_m and abs((g.onset_ts - f.onset_ts) / pd.Timedelta(minutes=1)) <= 90:
+                if (
+                    d <= self.neighbour_radius_m
+                    and abs((g.onset_ts - f.onset_ts) / pd.Timedelta(minutes=1)) <= 90
+                ):
                     near.append(o)
         near_main = self.main_distance_m.get(sid, 0.0) <= self.main_radius_m
         persistent = f.persistence >= 0.7 or f.onset_ts is None

@@ -73,7 +73,9 @@ def read_sensors(path: str | Path) -> pd.DataFrame:
     dup = df["sensor_id"].duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(f"duplicate sensor_id {df['sensor_id'].iloc[i]!r}", where=f"{path}:{i + 2}")
+        raise InputError(
+            f"duplicate sensor_id {df['sensor_id'].iloc[i]!r}", where=f"{path}:{i + 2}"
+        )
     x = _to_float(df, "x", path)
     y = _to_float(df, "y", path)
     junction = _to_float(df, "junction", path, allow_empty=True)
@@ -109,7 +111,9 @@ def read_readings(path: str | Path) -> pd.DataFrame:
     ts = pd.to_datetime(df["ts"].str.strip(), errors="coerce", format="mixed")
     if ts.isna().any():
         i = int(np.flatnonzero(ts.isna().to_numpy())[0])
-        raise InputError(f"field 'ts' is not a timestamp: {df['ts'].iloc[i]!r}", where=f"{path}:{i + 2}")
+        raise InputError(
+            f"field 'ts' is not a timestamp: {df['ts'].iloc[i]!r}", where=f"{path}:{i + 2}"
+        )
     if getattr(ts.dt, "tz", None) is not None:
         ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
     value = _to_float(df, "value", path, allow_empty=True)

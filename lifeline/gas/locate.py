@@ -60,7 +60,9 @@ def _minutes(a: pd.Timestamp, b: pd.Timestamp) -> float:
     return float((a - b) / pd.Timedelta(minutes=1))
 
 
-def clusters(risers: list[SensorFeatures], xy: dict[str, tuple[float, float]], cfg: LocateConfig) -> list[list[SensorFeatures]]:
+def clusters(
+    risers: list[SensorFeatures], xy: dict[str, tuple[float, float]], cfg: LocateConfig
+) -> list[list[SensorFeatures]]:
     """Group rising manholes close in space and onset time (single linkage)."""
     n = len(risers)
     parent = list(range(n))
@@ -74,9 +76,16 @@ def clusters(risers: list[SensorFeatures], xy: dict[str, tuple[float, float]], c
     for i in range(n):
         for k in range(i + 1, n):
             a, b = risers[i], risers[k]
-            d = float(np.hypot(xy[a.sensor_id][0] - xy[b.sensor_id][0], xy[a.sensor_id][1] - xy[b.sensor_id][1]))
+            d = float(
+                np.hypot(
+                    xy[a.sensor_id][0] - xy[b.sensor_id][0], xy[a.sensor_id][1] - xy[b.sensor_id][1]
+                )
+            )
             assert a.onset_ts is not None and b.onset_ts is not None
-            if d <= cfg.cluster_radius_m and abs(_minutes(a.onset_ts, b.onset_ts)) <= cfg.cluster_gap_min:
+            if (
+                d <= cfg.cluster_radius_m
+                and abs(_minutes(a.onset_ts, b.onset_ts)) <= cfg.cluster_gap_min
+            ):
                 parent[find(i)] = find(k)
     groups: dict[int, list[SensorFeatures]] = {}
     for i in range(n):
@@ -89,8 +98,13 @@ def _near(net: GasNetwork, pts: np.ndarray, radius: float, mask: np.ndarray) -> 
     return np.flatnonzero(mask & (d <= radius))
 
 
-def _place(net: GasNetwork, members: list[SensorFeatures], xy: dict[str, tuple[float, float]],
-           scan: PressureScan, cand: np.ndarray) -> int:
+def _place(
+    net: GasNetwork,
+    members: list[SensorFeatures],
+    xy: dict[str, tuple[float, float]],
+    scan: PressureScan,
+    cand: np.ndarray,
+) -> int:
     """Candidate junction (position) best explaining the manhole rises (and pressures)."""
     pts = np.array([xy[m.sensor_id] for m in members])
     t_first = min(m.onset_ts for m in members if m.onset_ts is not None)
@@ -134,11 +148,29 @@ def fuse(
             pstat = float(np.where(ok_t & (scan.t0[cand] >= t_lo), scan.stat[cand], 0.0).max())
         if len(g) >= 2 and alarmed and persistent:
             score = 1000.0 + len(g) + pstat
-            hyps.append((score, _place(net, g, xy, scan, cand), Evidence("cluster", [m.sensor_id for m in g], pstat)))
+            hyps.append(
+                (
+                    score,
+                    _place(net, g, xy, scan, cand),
+                    Evidence("cluster", [m.sensor_id for m in g], pstat),
+                )
+            )
         elif alarmed and persistent and pstat >= cfg.pressure_stat_single:
-            hyps.append((pstat, _place(net, g, xy, scan, cand), Evidence("single+pressure", [m.sensor_id for m in g], pstat)))
+            hyps.append(
+                (
+                    pstat,
+                    _place(net, g, xy, scan, cand),
+                    Evidence("single+pressure", [m.sensor_id for m in g], pstat),
+                )
+            )
         elif pstat >= cfg.pressure_stat_alone and persistent:
-            hyps.append((pstat, _place(net, g, xy, scan, cand), Evidence("pressure", [m.sensor_id for m in g], pstat)))
+            hyps.append(
+                (
+                    pstat,
+                    _place(net, g, xy, scan, cand),
+                    Evidence("pressure", [m.sensor_id for m in g], pstat),
+                )
+            )
     if hyps:
         hyps.sort(key=lambda h: -h[0])
         return hyps[0][1], hyps[0][2]
@@ -187,7 +219,9 @@ def alarm_causes(
                 "level": int(f.level),
                 "cause": cause,
                 "max_pct_lel": round(f.max_value, 1),
-                "level2_ts": f.level2_ts.strftime("%Y-%m-%d %H:%M:%S") if f.level2_ts is not None else None,
+                "level2_ts": f.level2_ts.strftime("%Y-%m-%d %H:%M:%S")
+                if f.level2_ts is not None
+                else None,
                 "trend": trend_label(f.trend_pct_per_h),
                 "trend_pct_lel_per_h": round(f.trend_pct_per_h, 1),
                 "fault": f.fault or None,

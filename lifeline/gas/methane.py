@@ -25,7 +25,9 @@ class AlarmConfig:
     level2: float = 50.0
     stuck_min_readings: int = 6  # identical consecutive readings that make a "stuck" run
     stuck_min_minutes: float = 25.0
-    spike_max_minutes: float = 15.0  # an alarm episode this short, from and back to baseline, is a spike
+    spike_max_minutes: float = (
+        15.0  # an alarm episode this short, from and back to baseline, is a spike
+    )
     rise_min: float = 8.0  # a sustained rise of at least this much above baseline is "elevated"
     trend_window_min: float = 30.0
 
@@ -117,7 +119,9 @@ def sensor_features(sid: str, ts: np.ndarray, v: np.ndarray, cfg: AlarmConfig) -
     clean = np.where(stuck, np.nan, med3)
     head = clean[: max(5, n // 5)]
     baseline = float(np.nanmedian(head)) if np.isfinite(head).any() else 0.0
-    noise = float(np.nanmedian(np.abs(head - baseline)) * 1.4826) if np.isfinite(head).any() else 1.0
+    noise = (
+        float(np.nanmedian(np.abs(head - baseline)) * 1.4826) if np.isfinite(head).any() else 1.0
+    )
     noise = max(noise, 0.5)
     above = v >= cfg.level1
     alarm = bool(above.any())
@@ -173,7 +177,9 @@ def sensor_features(sid: str, ts: np.ndarray, v: np.ndarray, cfg: AlarmConfig) -
     )  # fmt: skip
 
 
-def methane_features(readings: pd.DataFrame, sensor_ids: list[str], cfg: AlarmConfig) -> list[SensorFeatures]:
+def methane_features(
+    readings: pd.DataFrame, sensor_ids: list[str], cfg: AlarmConfig
+) -> list[SensorFeatures]:
     """Features for every methane sensor in ``sensor_ids`` that has readings."""
     r = readings[readings["sensor_id"].isin(set(sensor_ids))]
     out = []
@@ -182,7 +188,9 @@ def methane_features(readings: pd.DataFrame, sensor_ids: list[str], cfg: AlarmCo
         if len(g) < 2:
             continue
         out.append(
-            sensor_features(str(sid), g["ts"].to_numpy("datetime64[ns]"), g["value"].to_numpy(float), cfg)
+            sensor_features(
+                str(sid), g["ts"].to_numpy("datetime64[ns]"), g["value"].to_numpy(float), cfg
+            )
         )
     return out
 

@@ -77,7 +77,9 @@ def network_hash(path: str | Path) -> str:
 
 def _cache_path(cache_dir: Path, nhash: str, sensor_junctions: np.ndarray) -> Path:
     key = hashlib.sha256(
-        json.dumps([CACHE_VERSION, nhash, [int(j) for j in sensor_junctions], DEMAND_LEVELS]).encode()
+        json.dumps(
+            [CACHE_VERSION, nhash, [int(j) for j in sensor_junctions], DEMAND_LEVELS]
+        ).encode()
     ).hexdigest()[:16]
     return cache_dir / "gas" / f"sens_{nhash}_{key}.npz"
 
@@ -139,12 +141,16 @@ def build_network(path: str | Path, sensor_junctions: np.ndarray) -> GasNetwork:
     pos = {int(j): i for i, j in enumerate(jidx)}
     for j in sensor_junctions:
         if int(j) not in pos:
-            raise InputError(f"pressure sensor junction {int(j)} is not in the network", where=str(path))
+            raise InputError(
+                f"pressure sensor junction {int(j)} is not in the network", where=str(path)
+            )
     jx, jy = _junction_xy(net)
     pipes = net.pipe
     p_from = pipes["from_junction"].to_numpy(int)
     p_to = pipes["to_junction"].to_numpy(int)
-    in_service = pipes["in_service"].to_numpy(bool) if "in_service" in pipes else np.ones(len(pipes), bool)
+    in_service = (
+        pipes["in_service"].to_numpy(bool) if "in_service" in pipes else np.ones(len(pipes), bool)
+    )
     length_m = pipes["length_km"].to_numpy(float) * 1000.0
     sinks = net.sink
     sink_j = sinks["junction"].to_numpy(int)

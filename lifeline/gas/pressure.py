@@ -112,15 +112,19 @@ def scan_pressures(
     Bl = net.sens[:, keep, :]  # (L, K', J)
     X = np.vstack([np.ones_like(lv), lv]).T  # (L, 2)
     coefs = np.linalg.lstsq(X, Bl.reshape(len(lv), -1), rcond=None)[0]
-    B0 = (P @ coefs[0].reshape(Bl.shape[1:]))  # (K', J)
-    B1 = (P @ coefs[1].reshape(Bl.shape[1:]))
+    B0 = P @ coefs[0].reshape(Bl.shape[1:])  # (K', J)
+    B1 = P @ coefs[1].reshape(Bl.shape[1:])
     # profiles
     tmin = (times - times[0]) / np.timedelta64(1, "m")
     t0_idx = np.arange(2, T - 2)
     profs, meta = [], []
     for ramp in RAMPS_MIN:
         for i0 in t0_idx:
-            s = np.clip((tmin - tmin[i0]) / ramp, 0.0, 1.0) if ramp > 0 else (tmin >= tmin[i0]) * 1.0
+            s = (
+                np.clip((tmin - tmin[i0]) / ramp, 0.0, 1.0)
+                if ramp > 0
+                else (tmin >= tmin[i0]) * 1.0
+            )
             if s[-1] <= 0:
                 continue
             profs.append(s)

@@ -77,7 +77,7 @@ def analyse(
             from lifeline.gas.hazard import hazard_radius
 
             p_leak = float(net.p_level[min(1, len(net.p_level) - 1), pos])  # type: ignore[index]
-            radius, hazard_detail = hazard_radius(leak["rate_kg_per_s"], p_leak, max(seen, default=0.0))
+            radius, hazard_detail = hazard_radius(rate, p_leak, max(seen, default=0.0))
         else:
             radius = max(100.0, max(seen, default=0.0) + 50.0)
     out = {"alarms": alarms, "leak": leak, "shut_off": shut, "hazard_radius_m": radius}
@@ -100,7 +100,9 @@ def locate_files(
     known = set(s["sensor_id"])
     unknown = sorted(set(r["sensor_id"]) - known)
     if unknown and len(unknown) == r["sensor_id"].nunique():
-        raise InputError(f"no reading belongs to a listed sensor (e.g. {unknown[0]!r})", where=str(readings))
+        raise InputError(
+            f"no reading belongs to a listed sensor (e.g. {unknown[0]!r})", where=str(readings)
+        )
     r = r[r["sensor_id"].isin(known)]
     pj = s.loc[s["kind"] == PRESSURE_KIND, "junction"].to_numpy(dtype=int)
     net = load_network(network, pj, cache_dir=cache_dir)
@@ -109,5 +111,8 @@ def locate_files(
         pipes = set(int(p) for p in net.pipe)
         for i, row in enumerate(v.itertuples(index=False)):
             if int(row.pipe) not in pipes:
-                raise InputError(f"valve {row.valve_id}: pipe {row.pipe} is not in the network", where=f"{valves}:{i + 2}")
+                raise InputError(
+                    f"valve {row.valve_id}: pipe {row.pipe} is not in the network",
+                    where=f"{valves}:{i + 2}",
+                )
     return analyse(net, s, r, v, alarm_cfg)

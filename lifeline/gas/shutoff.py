@@ -19,7 +19,9 @@ import pandas as pd
 from lifeline.gas.network import GasNetwork
 
 
-def _connected_customers(net: GasNetwork, removed_pipes: set[int], removed_junctions: set[int]) -> int:
+def _connected_customers(
+    net: GasNetwork, removed_pipes: set[int], removed_junctions: set[int]
+) -> int:
     """Number of sinks still connected to a supply junction (closed pandapipes valves cut)."""
     adj: dict[int, list[int]] = defaultdict(list)
     for p, a, b, ok in zip(net.pipe, net.pipe_from, net.pipe_to, net.pipe_in_service, strict=True):
@@ -41,9 +43,13 @@ def _connected_customers(net: GasNetwork, removed_pipes: set[int], removed_junct
     return int(sum(1 for j in net.sink_junction if int(j) in seen))
 
 
-def shut_off(net: GasNetwork, leak_junction: int, leak_pipe: int | None, valves: pd.DataFrame | None = None) -> dict:
+def shut_off(
+    net: GasNetwork, leak_junction: int, leak_pipe: int | None, valves: pd.DataFrame | None = None
+) -> dict:
     """Shut-off plan for a leak at ``leak_junction`` on ``leak_pipe`` (pandapipes indices)."""
-    valves = valves if valves is not None else pd.DataFrame(columns=["valve_id", "pipe", "junction"])
+    valves = (
+        valves if valves is not None else pd.DataFrame(columns=["valve_id", "pipe", "junction"])
+    )
     vmap: dict[int, list[tuple[str, int]]] = defaultdict(list)  # pipe -> [(valve_id, junction)]
     for r in valves.itertuples(index=False):
         vmap[int(r.pipe)].append((str(r.valve_id), int(r.junction)))
@@ -89,7 +95,7 @@ def shut_off(net: GasNetwork, leak_junction: int, leak_pipe: int | None, valves:
             if v not in seg_j:
                 seg_j.add(v)
                 q.append(v)
-        for vid_pp, v in vv_at[u]:
+        for vid_pp, _v in vv_at[u]:
             close.add(f"valve:{vid_pp}")
     total = len(net.sink_junction)
     supply_in_segment = any(int(s) in seg_j for s in net.supply_junction)
@@ -113,7 +119,9 @@ def shut_off(net: GasNetwork, leak_junction: int, leak_pipe: int | None, valves:
     }
 
 
-def leak_pipe_for(net: GasNetwork, junction: int, toward: tuple[float, float] | None = None) -> int | None:
+def leak_pipe_for(
+    net: GasNetwork, junction: int, toward: tuple[float, float] | None = None
+) -> int | None:
     """An in-service main pipe at ``junction`` (the one pointing most toward ``toward``, if given)."""
     pos = {int(j): i for i, j in enumerate(net.junction)}
     best, best_d = None, np.inf

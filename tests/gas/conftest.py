@@ -21,16 +21,24 @@ def build_grid():  # type: ignore[no-untyped-def]
     nx, ny = 4, 3
     for k in range(nx * ny):
         i, j = k % nx, k // nx
-        pp.create_junction(net, pn_bar=1.0, tfluid_k=283.15, geodata=(i * SPACING_M, j * SPACING_M), name=f"M{k}")
+        pp.create_junction(
+            net, pn_bar=1.0, tfluid_k=283.15, geodata=(i * SPACING_M, j * SPACING_M), name=f"M{k}"
+        )
     for k in range(nx * ny):
         i, j = k % nx, k // nx
         if i + 1 < nx:
-            pp.create_pipe_from_parameters(net, k, k + 1, length_km=SPACING_M / 1000, diameter_m=0.09, k_mm=0.01)
+            pp.create_pipe_from_parameters(
+                net, k, k + 1, length_km=SPACING_M / 1000, diameter_m=0.09, k_mm=0.01
+            )
         if j + 1 < ny and i in (0, 3):
-            pp.create_pipe_from_parameters(net, k, k + nx, length_km=SPACING_M / 1000, diameter_m=0.09, k_mm=0.01)
+            pp.create_pipe_from_parameters(
+                net, k, k + nx, length_km=SPACING_M / 1000, diameter_m=0.09, k_mm=0.01
+            )
     for k in range(nx * ny):
         i, j = k % nx, k // nx
-        h = pp.create_junction(net, pn_bar=1.0, tfluid_k=283.15, geodata=(i * SPACING_M + 10, j * SPACING_M + 10))
+        h = pp.create_junction(
+            net, pn_bar=1.0, tfluid_k=283.15, geodata=(i * SPACING_M + 10, j * SPACING_M + 10)
+        )
         pp.create_pipe_from_parameters(net, k, h, length_km=0.015, diameter_m=0.025, k_mm=0.01)
         pp.create_sink(net, junction=h, mdot_kg_per_s=0.004)
     pp.create_ext_grid(net, junction=0, p_bar=1.0, t_k=283.15)
@@ -66,16 +74,23 @@ def gas_case(tmp_path_factory: pytest.TempPathFactory) -> dict:
         rows.append((t, "CH4-PWR-001", round(near1 + rng.normal(0, 0.3), 1)))
         rows.append((t, "CH4-TEL-002", round(max(near2 + rng.normal(0, 0.3), 0), 1)))
         rows.append((t, "CH4-SEW-003", round(abs(rng.normal(0.5, 0.3)), 1)))
-    readings = pd.DataFrame(rows, columns=["ts", "sensor_id", "value"]).sort_values(["ts", "sensor_id"])
+    readings = pd.DataFrame(rows, columns=["ts", "sensor_id", "value"]).sort_values(
+        ["ts", "sensor_id"]
+    )
     readings["ts"] = readings["ts"].dt.strftime("%Y-%m-%d %H:%M:%S")
     readings.to_csv(d / "readings.csv", index=False)
-    sens = [(f"P{k + 1}", "pressure_bar", j, (j % 4) * SPACING_M, (j // 4) * SPACING_M) for k, j in enumerate(SENSOR_J)]
+    sens = [
+        (f"P{k + 1}", "pressure_bar", j, (j % 4) * SPACING_M, (j // 4) * SPACING_M)
+        for k, j in enumerate(SENSOR_J)
+    ]
     lx, ly = (LEAK_J % 4) * SPACING_M, (LEAK_J // 4) * SPACING_M
     sens += [
         ("CH4-PWR-001", "methane_pct_lel", "", lx + 4.0, ly + 2.0),
         ("CH4-TEL-002", "methane_pct_lel", "", lx - 40.0, ly + 3.0),
         ("CH4-SEW-003", "methane_pct_lel", "", 0.0 + 3.0, 200.0 - 3.0),
     ]
-    pd.DataFrame(sens, columns=["sensor_id", "kind", "junction", "x", "y"]).to_csv(d / "sensors.csv", index=False)
+    pd.DataFrame(sens, columns=["sensor_id", "kind", "junction", "x", "y"]).to_csv(
+        d / "sensors.csv", index=False
+    )
     return {"dir": d, "net": d / "net.json", "sensors": d / "sensors.csv", "readings": d / "readings.csv",
             "leak_xy": (lx, ly), "cache": d / "cache"}  # fmt: skip

@@ -42,12 +42,16 @@ def test_pressure_scan_finds_simulated_leak(gas_case: dict) -> None:
     b = scan.best
     assert math.hypot(net.jx[b] - net.jx[true], net.jy[b] - net.jy[true]) <= 150.0
     assert 0.0033 <= scan.rate[true] <= 0.04  # simulated 0.01 kg/s: within a factor of 3-4
-    assert abs(pd.Timestamp(scan.t0[true]) - pd.Timestamp("2024-05-01 02:00")) <= pd.Timedelta(minutes=30)
+    assert abs(pd.Timestamp(scan.t0[true]) - pd.Timestamp("2024-05-01 02:00")) <= pd.Timedelta(
+        minutes=30
+    )
     assert len(sensors) == 7
 
 
 def test_locate_fuses_pressure_and_manholes(gas_case: dict) -> None:
-    out = locate_files(gas_case["net"], gas_case["sensors"], gas_case["readings"], cache_dir=gas_case["cache"])
+    out = locate_files(
+        gas_case["net"], gas_case["sensors"], gas_case["readings"], cache_dir=gas_case["cache"]
+    )
     leak = out["leak"]
     assert leak is not None
     lx, ly = gas_case["leak_xy"]
@@ -64,10 +68,18 @@ def test_locate_fuses_pressure_and_manholes(gas_case: dict) -> None:
 def test_shut_off_with_valves_isolates_segment(gas_case: dict) -> None:
     net = load_network(gas_case["net"], np.array(SENSOR_J), cache_dir=gas_case["cache"])
     # pipe between junctions 6 and 7 (row 1); valves on the pipes leaving that row segment
-    pipes = {(int(a), int(b)): int(p) for p, a, b in zip(net.pipe, net.pipe_from, net.pipe_to, strict=True)}
+    pipes = {
+        (int(a), int(b)): int(p)
+        for p, a, b in zip(net.pipe, net.pipe_from, net.pipe_to, strict=True)
+    }
     p67 = pipes[(6, 7)]
     valves = pd.DataFrame(
-        [("V1", pipes[(5, 6)], 6), ("V2", pipes[(7, 11)], 7), ("V3", pipes[(3, 7)], 7), ("V9", pipes[(0, 1)], 0)],
+        [
+            ("V1", pipes[(5, 6)], 6),
+            ("V2", pipes[(7, 11)], 7),
+            ("V3", pipes[(3, 7)], 7),
+            ("V9", pipes[(0, 1)], 0),
+        ],
         columns=["valve_id", "pipe", "junction"],
     )
     plan = shut_off(net, 7, p67, valves)
