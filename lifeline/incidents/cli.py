@@ -206,7 +206,7 @@ def ingest_cmd(
         )
     else:
         try:
-            from lifeline.datasets import load_town
+            from lifeline.datasets.town import load_town
 
             cust = load_town().customers
         except Exception as exc:  # no town available: classify anyway, say why not placed

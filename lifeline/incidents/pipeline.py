@@ -38,7 +38,7 @@ def assess(
 
     if not incident.kind:
         incident.kind = infer_kind(incident)
-    ad = adapters.get(incident.utility)
+    ad: Any = adapters.get(incident.utility)
     affected: list[str] = []
     hazard = (
         ad.hazard_zone(incident) if has(ad, "hazard_zone") and incident.utility == "gas" else None

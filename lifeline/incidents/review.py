@@ -77,10 +77,12 @@ def timeline_plot(inc: Incident, path: Path) -> Path:
     colours = {"alarm": "tab:red", "complaint": "tab:blue", "meter_event": "tab:green"}
     for e in ev:
         y = rows.index(f"{e.kind}:{e.source}")
-        ax.scatter([e.ts], [y], color=colours.get(e.kind, "grey"), s=36, zorder=3)
+        ax.scatter([mdates.date2num(e.ts)], [y], color=colours.get(e.kind, "grey"), s=36, zorder=3)
     for i, state in enumerate(s for s in STATES if s in inc.timeline):
         t = inc.state_time(state)
-        ax.axvline(t, color="0.5", lw=0.8, ls="--")
+        if t is None:
+            continue
+        ax.axvline(float(mdates.date2num(t)), color="0.5", lw=0.8, ls="--")
         ax.annotate(
             state,
             (mdates.date2num(t), len(rows) - 0.4 + (i % 2) * 0.3),
@@ -89,7 +91,7 @@ def timeline_plot(inc: Incident, path: Path) -> Path:
             color="0.3",
         )
     if inc.onset_at:
-        ax.axvline(inc.onset_at, color="black", lw=1.2)
+        ax.axvline(float(mdates.date2num(inc.onset_at)), color="black", lw=1.2)
         ax.annotate("onset", (mdates.date2num(inc.onset_at), -0.8), fontsize=7)
     ax.set_yticks(range(len(rows)), rows)
     ax.set_ylim(-1, len(rows) + 0.5)

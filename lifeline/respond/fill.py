@@ -158,6 +158,9 @@ class _Filler:
 
     def notify_customers(self, step: dict[str, Any]) -> None:
         imp = self.ensure_impact()
+        if imp.get("method", "").startswith("not computed"):
+            self.manual(step, "no impact capability")
+            return
         out = self.out_customers()
         crit = [c for c in out if c.get("critical")]
         names = "、".join(str(c.get("name") or c["customer_id"]) for c in crit[:10])
@@ -174,6 +177,9 @@ class _Filler:
         )
 
     def alternative_supply(self, step: dict[str, Any]) -> None:
+        if self.ensure_impact().get("method", "").startswith("not computed"):
+            self.manual(step, "no impact capability")
+            return
         crit = [c for c in self.out_customers() if c.get("critical")]
         zh, en = ALT_SUPPLY.get(self.utility, ("替代供应", "alternative supply"))
         if not crit:

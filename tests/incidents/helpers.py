@@ -31,19 +31,72 @@ def customers() -> pd.DataFrame:
             "gas_asset_id": ["", "", "", "", "", ""],
             "water_asset_id": ["w:j1", "w:j1", "w:j2", "w:j9", "w:j9", "w:j2"],
             "district_id": ["D1", "D1", "D1", "D2", "D2", "D1"],
-            "address": ["和平路12号", "和平路14号", "Elm Street 5", "人民路1号", "人民路3号", "1 Hospital Road"],
+            "address": [
+                "和平路12号",
+                "和平路14号",
+                "Elm Street 5",
+                "人民路1号",
+                "人民路3号",
+                "1 Hospital Road",
+            ],
         }
     )
 
 
-def alarm(alarm_id: str, minutes: float, utility: str = "water", x: float | None = 50.0, y: float | None = 0.0, zone: str = "Z1", conf: float = 0.6, detector: str = "pressure_drop", asset: str = "w:p1") -> Evidence:
+def alarm(
+    alarm_id: str,
+    minutes: float,
+    utility: str = "water",
+    x: float | None = 50.0,
+    y: float | None = 0.0,
+    zone: str = "Z1",
+    conf: float = 0.6,
+    detector: str = "pressure_drop",
+    asset: str = "w:p1",
+) -> Evidence:
     """An alarm evidence item with one location candidate."""
-    loc = [{"asset_id": asset, "confidence": conf, "x_m": x, "y_m": y, "zone_id": zone}] if x is not None else []
-    row = {"alarm_id": alarm_id, "ts": ts(minutes), "utility": utility, "detector": detector, "severity": 2, "sensors": "[]", "score": 3.0, "location": json.dumps(loc), "detail": "{}"}
+    loc = (
+        [{"asset_id": asset, "confidence": conf, "x_m": x, "y_m": y, "zone_id": zone}]
+        if x is not None
+        else []
+    )
+    row = {
+        "alarm_id": alarm_id,
+        "ts": ts(minutes),
+        "utility": utility,
+        "detector": detector,
+        "severity": 2,
+        "sensors": "[]",
+        "score": 3.0,
+        "location": json.dumps(loc),
+        "detail": "{}",
+    }
     return Evidence.from_alarm(row)
 
 
-def complaint(cid: str, minutes: float, utility: str = "water", x: float = 100.0, y: float = 0.0, zone: str = "", category: str = "no_water", customer_id: str = "c2") -> Evidence:
+def complaint(
+    cid: str,
+    minutes: float,
+    utility: str = "water",
+    x: float = 100.0,
+    y: float = 0.0,
+    zone: str = "",
+    category: str = "no_water",
+    customer_id: str = "c2",
+) -> Evidence:
     """A placed complaint evidence item."""
-    row = {"complaint_id": cid, "ts": ts(minutes), "channel": "hotline", "text": "…", "address": "", "x_m": x, "y_m": y, "utility": utility, "category": category, "customer_id": customer_id, "district_id": "D1", "zone_id": zone}
+    row = {
+        "complaint_id": cid,
+        "ts": ts(minutes),
+        "channel": "hotline",
+        "text": "…",
+        "address": "",
+        "x_m": x,
+        "y_m": y,
+        "utility": utility,
+        "category": category,
+        "customer_id": customer_id,
+        "district_id": "D1",
+        "zone_id": zone,
+    }
     return Evidence.from_complaint(row)

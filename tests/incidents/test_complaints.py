@@ -41,7 +41,9 @@ def test_template_split_keeps_paraphrases_on_one_side() -> None:
 def test_held_out_accuracy_above_floor() -> None:
     df = clf.load_corpus()
     train, test = clf.template_split(df, seed=0)
-    model = clf.ComplaintClassifier.train(train["text"].tolist(), train["utility"].tolist(), train["category"].tolist())
+    model = clf.ComplaintClassifier.train(
+        train["text"].tolist(), train["utility"].tolist(), train["category"].tolist()
+    )
     pred = model.predict(test["text"].tolist())
     cat_acc = (pred["category"].to_numpy() == test["category"].to_numpy()).mean()
     util_acc = (pred["utility"].to_numpy() == test["utility"].to_numpy()).mean()
@@ -50,11 +52,17 @@ def test_held_out_accuracy_above_floor() -> None:
 
 
 def test_classifier_cached_and_sensible(tmp_path: Path) -> None:
+    clf._CACHED.clear()  # force a build into tmp_path
     model = clf.get_classifier(cache_dir=tmp_path)
     assert list(tmp_path.glob("classifier-*.pkl"))
     clf._CACHED.clear()
     again = clf.get_classifier(cache_dir=tmp_path)  # loaded from disk
-    texts = ["幸福小区3栋从早上开始停水了", "Strong smell of gas in the stairwell", "整栋楼停电，电梯也停了", "lights flickering all evening"]
+    texts = [
+        "幸福小区3栋从早上开始停水了",
+        "Strong smell of gas in the stairwell",
+        "整栋楼停电，电梯也停了",
+        "lights flickering all evening",
+    ]
     p1, p2 = model.predict(texts), again.predict(texts)
     assert p1["category"].tolist() == p2["category"].tolist()
     assert p1["category"].tolist() == ["no_water", "gas_smell", "no_power", "flicker"]
@@ -95,7 +103,9 @@ def test_place_lonlat() -> None:
     from pyproj import Transformer
 
     c = customers()
-    lon, lat = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True).transform(500000.0 + 1000.0, 5500000.0 + 1000.0)
+    lon, lat = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True).transform(
+        500000.0 + 1000.0, 5500000.0 + 1000.0
+    )
     c["x_m"] += 500000.0
     c["y_m"] += 5500000.0
     out = Placer(c).place(pd.DataFrame({"text": ["x"], "lon": [lon], "lat": [lat]}))
@@ -111,6 +121,9 @@ def test_read_complaints_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="missing column 'ts'"):
         read_complaints(f)
     j = tmp_path / "c.json"
-    j.write_text(json.dumps([{"ts": "2026-06-01T08:00:00", "text": "no water", "x_m": 1, "y_m": 2}]), encoding="utf-8")
+    j.write_text(
+        json.dumps([{"ts": "2026-06-01T08:00:00", "text": "no water", "x_m": 1, "y_m": 2}]),
+        encoding="utf-8",
+    )
     df = read_complaints(j)
     assert df.loc[0, "complaint_id"].startswith("C-") and str(df.loc[0, "ts"].tz) == "UTC"

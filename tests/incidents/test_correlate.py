@@ -37,7 +37,9 @@ def test_unrelated_coincidences_stay_apart() -> None:
     cor = Correlator(max_distance_m=300, window_s=3600)
     cor.add(alarm("a1", 0, x=0, y=0, zone="Z1"))
     cor.add(alarm("a2", 5, x=2000, y=0, zone="Z2"))  # same time, other zone, far
-    cor.add(alarm("p1", 5, utility="power", x=0, y=0, zone="Z1", asset="p:l1"))  # same place, other utility
+    cor.add(
+        alarm("p1", 5, utility="power", x=0, y=0, zone="Z1", asset="p:l1")
+    )  # same place, other utility
     cor.add(alarm("a3", 200, x=0, y=0, zone="Z1"))  # same place, outside the window
     assert len(cor.incidents) == 4
     assert sorted(len(i.evidence) for i in cor.incidents) == [1, 1, 1, 1]
@@ -72,5 +74,7 @@ def test_other_utility_complaint_unassigned_and_kinds() -> None:
     cor.add(complaint("q1", 0, category="discoloured_water"))
     cor.add(complaint("q2", 5, x=120, category="discoloured_water"))
     assert infer_kind(cor.incidents[0]) == "water_quality"
-    cor.add(alarm("m1", 0, utility="gas", x=5000, y=5000, detector="methane_manhole", asset="g:mh1"))
+    cor.add(
+        alarm("m1", 0, utility="gas", x=5000, y=5000, detector="methane_manhole", asset="g:mh1")
+    )
     assert infer_kind(cor.incidents[-1]) == "gas_leak_confined"

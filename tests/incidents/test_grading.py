@@ -11,7 +11,11 @@ from lifeline.errors import ConfigError
 from lifeline.incidents.grading import grade, load_rules, route
 
 RULES = load_rules()
-CASES = [(c["id"], c["field"], c["utilities"][0], g, float(th)) for c in RULES.criteria for g, th in c["thresholds"].items()]
+CASES = [
+    (c["id"], c["field"], c["utilities"][0], g, float(th))
+    for c in RULES.criteria
+    for g, th in c["thresholds"].items()
+]
 
 
 @pytest.mark.parametrize(("cid", "field", "utility", "g", "threshold"), CASES)
@@ -32,7 +36,9 @@ def test_household_hours_from_households_and_duration() -> None:
 
 
 def test_utility_scope_and_default() -> None:
-    assert grade({"evacuated": 5000}, "water", RULES)["grade"] == "IV"  # evacuation criterion is gas-only
+    assert (
+        grade({"evacuated": 5000}, "water", RULES)["grade"] == "IV"
+    )  # evacuation criterion is gas-only
     g = grade({}, "power", RULES)
     assert g["grade"] == "IV" and g["deciding"] == ["default"] and g["name_zh"] == "一般"
     worst = grade({"deaths": 3, "critical_sites_out": 3}, "gas", RULES)
@@ -41,10 +47,16 @@ def test_utility_scope_and_default() -> None:
 
 def test_bad_tables(tmp_path: Path) -> None:
     p = tmp_path / "r.yaml"
-    p.write_text("grades: [I, II]\ndefault: II\ncriteria:\n  - {field: x, thresholds: {I: 1, II: 5}}\n", encoding="utf-8")
+    p.write_text(
+        "grades: [I, II]\ndefault: II\ncriteria:\n  - {field: x, thresholds: {I: 1, II: 5}}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match="must not increase"):
         load_rules(p)
-    p.write_text("grades: [I, II]\ndefault: II\ncriteria:\n  - {field: x, thresholds: {V: 1}}\n", encoding="utf-8")
+    p.write_text(
+        "grades: [I, II]\ndefault: II\ncriteria:\n  - {field: x, thresholds: {V: 1}}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match="unknown grade"):
         load_rules(p)
     with pytest.raises(ConfigError, match="not found"):
@@ -59,10 +71,19 @@ def test_routing_levels() -> None:
             "name_zh": ["", "", "", ""],
             "level": ["city", "district", "street", "street"],
             "parent_id": ["", "CITY", "D1", "D1"],
-            "geometry_wkt": ["", "", "POLYGON((0 0,100 0,100 100,0 100,0 0))", "POLYGON((100 0,200 0,200 100,100 100,100 0))"],
+            "geometry_wkt": [
+                "",
+                "",
+                "POLYGON((0 0,100 0,100 100,0 100,0 0))",
+                "POLYGON((100 0,200 0,200 100,100 100,100 0))",
+            ],
         }
     )
     assert route("I", "D1", d, rules=RULES)["unit_id"] == "CITY"
-    assert route("III", "D1", d, rules=RULES) == {"level": "district", "unit_id": "D1", "reason": route("III", "D1", d, rules=RULES)["reason"]}
+    assert route("III", "D1", d, rules=RULES) == {
+        "level": "district",
+        "unit_id": "D1",
+        "reason": route("III", "D1", d, rules=RULES)["reason"],
+    }
     r = route("IV", "D1", d, x_m=150, y_m=50, rules=RULES)
     assert r["level"] == "street" and r["unit_id"] == "S2"

@@ -28,7 +28,11 @@ def test_allowed_transition_writes_audit(frm: str, to: str) -> None:
     assert inc.state == to
     assert inc.timeline[to] == ts(10).isoformat()
     assert inc.audit[-1] == entry == seen[0]
-    assert entry["actor"] == "operator 王" and entry["detail"] == {"from": frm, "to": to, "why": f"because {to}"}
+    assert entry["actor"] == "operator 王" and entry["detail"] == {
+        "from": frm,
+        "to": to,
+        "why": f"because {to}",
+    }
     assert entry["object_id"] == "INC-1"
 
 
@@ -54,7 +58,16 @@ def test_actor_reason_time_required() -> None:
 
 def test_full_path_and_row_roundtrip() -> None:
     inc = Incident("INC-2", "water", ts(0), evidence=[alarm("a1", 0)])
-    path = ["confirmed", "dispatched", "on_site", "isolated", "repaired", "restored", "closed", "reviewed"]
+    path = [
+        "confirmed",
+        "dispatched",
+        "on_site",
+        "isolated",
+        "repaired",
+        "restored",
+        "closed",
+        "reviewed",
+    ]
     for i, s in enumerate(path, start=1):
         advance(inc, s, "op", "step", ts=ts(10 * i))
     assert len(inc.audit) == len(path)

@@ -1,0 +1,115 @@
+"""`lifeline incidents list|show|advance|review` and `lifeline complaints ingest` over the DuckDB store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from lifeline.cli import app as main_app
+from lifeline.incidents.cli import app
+from lifeline.incidents.lifecycle import Incident
+from tests.incidents.helpers import alarm, complaint, customers, ts
+
+runner = CliRunner()
+
+
+def _seed() -> str:
+    from lifeline.store import open_store
+
+    inc = Incident(
+        "INC-CLI-1",
+        "water",
+        ts(0),
+        district_id="D1",
+        grade="IV",
+        kind="water_main_burst",
+        evidence=[alarm("a1", 0), complaint("k1", 5)],
+    )
+    inc.grouping = [
+        {"evidence_id": "a1", "kind": "alarm", "rule": "opened"},
+        {"evidence_id": "k1", "kind": "complaint", "rule": "within_distance", "distance_m": 50.0},
+    ]
+    with open_store() as st:
+        st.upsert_incident(inc.to_row())
+    return inc.incident_id
+
+
+def test_list_show_advance_review(tmp_path: Path) -> None:
+    iid = _seed()
+    r = runner.invoke(app, ["list", "--json"])
+    assert r.exit_code == 0, r.output
+    assert [x["incident_id"] for x in json.loads(r.output)] == [iid]
+    r = runner.invoke(app, ["show", iid])
+    assert r.exit_code == 0 and "within_distance" in r.output
+    r = runner.invoke(
+        app,
+        [
+            "advance",
+            iid,
+            "confirmed",
+            "--actor",
+            "op1",
+            "--why",
+            "pressure drop + call",
+            "--at",
+            "2026-06-01T08:10:00Z",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["advance", iid, "restored", "--actor", "op1", "--why", "skip"])
+    assert r.exit_code != 0 and "cannot go from confirmed to restored" in str(r.exception)
+    r = runner.invoke(app, ["show", iid, "--json"])
+    body = json.loads(r.output)["body"]
+    assert json.loads(r.output)["state"] == "confirmed" and body["audit"][0]["actor"] == "op1"
+    from lifeline.store import open_store
+
+    with open_store() as st:
+        audit = st.list_audit(iid)
+    assert audit["actor"].tolist() == ["op1"]
+    r = runner.invoke(app, ["review", iid, "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / f"{iid}.md").exists() and (tmp_path / f"{iid}-timeline.png").exists()
+
+
+def test_complaints_ingest(tmp_path: Path) -> None:
+    cust = tmp_path / "customers.csv"
+    customers().to_csv(cust, index=False)
+    f = tmp_path / "tickets.csv"
+    f.write_text(
+        "complaint_id,ts,channel,text,address,x_m,y_m\n"
+        "T1,2026-06-01T08:05:00Z,hotline,市民来电反映：和平路12号从早上开始停水了,和平路12号,,\n"
+        "T2,2026-06-01T08:07:00Z,app,Strong smell of gas near the cable pit,,195,5\n"
+        "T3,2026-06-01T08:09:00Z,app,停电了,火星路1号,,\n",
+        encoding="utf-8",
+    )
+    r = runner.invoke(
+        main_app, ["complaints", "ingest", str(f), "--customers", str(cust), "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    rows = {x["complaint_id"]: x for x in json.loads(r.output)}
+    assert (rows["T1"]["utility"], rows["T1"]["category"], rows["T1"]["customer_id"]) == (
+        "water",
+        "no_water",
+        "c1",
+    )
+    assert (rows["T2"]["category"], rows["T2"]["customer_id"], rows["T2"]["place_method"]) == (
+        "gas_smell",
+        "c3",
+        "xy",
+    )
+    assert rows["T3"]["place_method"] == "unplaced" and "火星路1号" in rows["T3"]["place_reason"]
+    from lifeline.store import open_store
+
+    with open_store() as st:
+        stored = st.list_complaints()
+    assert sorted(stored["complaint_id"]) == ["T1", "T2", "T3"]
+    assert stored.set_index("complaint_id").loc["T1", "category"] == "no_water"
+
+
+def test_complaints_ingest_bad_file(tmp_path: Path) -> None:
+    f = tmp_path / "bad.csv"
+    f.write_text("ts,body\n2026-06-01,x\n", encoding="utf-8")
+    r = runner.invoke(main_app, ["complaints", "ingest", str(f), "--no-store"])
+    assert r.exit_code != 0 and "missing column 'text'" in str(r.exception)
