@@ -145,7 +145,12 @@ def _missing_mask(col: Any) -> np.ndarray:
             m = pc.or_(m, pc.equal(pc.utf8_trim_whitespace(col.cast(pa.string())), ""))
         return np.asarray(m.to_numpy(zero_copy_only=False), dtype=bool)
     s = col
-    m = s.isna().to_numpy()
+    if pd.api.types.is_float_dtype(s.dtype):  # NaN in a float column is a value (non_finite)
+        return np.zeros(len(s), dtype=bool)
+    if s.dtype == object:  # None / NA / NaT are missing; float('nan') is a (non-finite) value
+        m = np.array([v is None or v is pd.NA or v is pd.NaT for v in s.to_numpy()], dtype=bool)
+    else:
+        m = s.isna().to_numpy()
     if s.dtype == object or isinstance(s.dtype, pd.StringDtype | pd.CategoricalDtype):
         txt = s.astype(object)
         is_str = txt.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
