@@ -35,7 +35,9 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--split", default="2018-07-01", help="first day of the unseen part")
-    ap.add_argument("--full-year", action="store_true", help="also time the command on the whole year")
+    ap.add_argument(
+        "--full-year", action="store_true", help="also time the command on the whole year"
+    )
     args = ap.parse_args()
     split = pd.Timestamp(args.split)
     inp = DATA / "L-TOWN.inp"
@@ -50,9 +52,21 @@ def main() -> None:
         hist_truth.mkdir()
         known = [k for k in leaks if k.start < split]
         pd.DataFrame(
-            [{"linkID": k.pipe, "startTime": f"{k.start:%Y-%m-%d %H:%M}", "endTime": f"{min(k.end, split - pd.Timedelta(minutes=5)):%Y-%m-%d %H:%M}", "leakDiameter": k.diameter_m, "leakType": k.kind, "peakTime": f"{k.peak:%Y-%m-%d %H:%M}" if k.peak is not None else ""} for k in known]
+            [
+                {
+                    "linkID": k.pipe,
+                    "startTime": f"{k.start:%Y-%m-%d %H:%M}",
+                    "endTime": f"{min(k.end, split - pd.Timedelta(minutes=5)):%Y-%m-%d %H:%M}",
+                    "leakDiameter": k.diameter_m,
+                    "leakType": k.kind,
+                    "peakTime": f"{k.peak:%Y-%m-%d %H:%M}" if k.peak is not None else "",
+                }
+                for k in known
+            ]
         ).to_csv(hist_truth / "leaks.csv", index=False)
-        outflow.loc[outflow.index < split, [k.pipe for k in known]].to_csv(hist_truth / "leak_outflow.csv")
+        outflow.loc[outflow.index < split, [k.pipe for k in known]].to_csv(
+            hist_truth / "leak_outflow.csv"
+        )
         report: dict = {}
         t0 = time.perf_counter()
         dets = run_leaks(inp, t / "eval", t / "hist", hist_truth, progress=False, report=report)
@@ -66,29 +80,62 @@ def main() -> None:
         carried = [replace(k, start=split) for k in leaks if k.start < split <= k.end]
         ev_out = outflow.loc[outflow.index >= split]
         res = score(subs, new, ev_out, graph, ignore=carried)
-        out["unseen"] = res.as_dict() | {"leaks": [k.pipe for k in new], "known_carried_over": [k.pipe for k in carried]}
+        out["unseen"] = res.as_dict() | {
+            "leaks": [k.pipe for k in new],
+            "known_carried_over": [k.pipe for k in carried],
+        }
         res_all = score(subs, new + carried, ev_out, graph)
-        out["unseen_counting_carried_over"] = {k: v for k, v in res_all.as_dict().items() if k != "matches"}
+        out["unseen_counting_carried_over"] = {
+            k: v for k, v in res_all.as_dict().items() if k != "matches"
+        }
         out["calibration"] = report
-        out["detections"] = [{"pipe": d.pipe, "time": str(d.time), "alarm": str(d.alarm_time), "confidence": round(d.confidence, 3)} for d in dets]
+        out["detections"] = [
+            {
+                "pipe": d.pipe,
+                "time": str(d.time),
+                "alarm": str(d.alarm_time),
+                "confidence": round(d.confidence, 3),
+            }
+            for d in dets
+        ]
         if args.full_year:
             t0 = time.perf_counter()
-            cmd = [str(ROOT / ".venv" / "bin" / "lifeline"), "water", "leaks", "--network", str(inp), "--scada", str(DATA / "sim2018" / "scada"), "--out", str(t / "full.txt")]
+            cmd = [
+                str(ROOT / ".venv" / "bin" / "lifeline"),
+                "water",
+                "leaks",
+                "--network",
+                str(inp),
+                "--scada",
+                str(DATA / "sim2018" / "scada"),
+                "--out",
+                str(t / "full.txt"),
+            ]
             subprocess.run(cmd, check=True)
             out["full_year_command_s"] = round(time.perf_counter() - t0, 1)
             fy = score(read_submission(t / "full.txt"), leaks, outflow, graph)
             out["full_year_no_history"] = {k: v for k, v in fy.as_dict().items() if k != "matches"}
     u = out["unseen"]
     print(f"BattLeDIM sim2018, calibrated before {split.date()}, scored on the unseen rest")
-    print(f"  score {u['score_eur']:.0f} EUR of perfect {u['perfect_eur']:.0f} EUR = {100 * u['fraction_of_perfect']:.1f} %")
-    print(f"  TP {u['tp']}  FP {u['fp']}  FN {u['fn']}  (leaks {u['leaks']}; known carried over {u['known_carried_over']})")
+    print(
+        f"  score {u['score_eur']:.0f} EUR of perfect {u['perfect_eur']:.0f} EUR = {100 * u['fraction_of_perfect']:.1f} %"
+    )
+    print(
+        f"  TP {u['tp']}  FP {u['fp']}  FN {u['fn']}  (leaks {u['leaks']}; known carried over {u['known_carried_over']})"
+    )
     for m in u["matches"]:
         print("   ", m)
-    print(f"  calibrate+detect {out['calibrate_and_detect_s']} s; chosen params {report.get('params')}")
+    print(
+        f"  calibrate+detect {out['calibrate_and_detect_s']} s; chosen params {report.get('params')}"
+    )
     if "full_year_command_s" in out:
-        print(f"  full-year command: {out['full_year_command_s']} s; full-year score without history {out['full_year_no_history']}")
+        print(
+            f"  full-year command: {out['full_year_command_s']} s; full-year score without history {out['full_year_no_history']}"
+        )
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    (ROOT / "bench" / "results" / "battledim.json").write_text(json.dumps(out, indent=2, default=str))
+    (ROOT / "bench" / "results" / "battledim.json").write_text(
+        json.dumps(out, indent=2, default=str)
+    )
 
 
 if __name__ == "__main__":

@@ -7,16 +7,34 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="Water networks (EPANET/WNTR): leaks, scoring, isolation and impact.", no_args_is_help=True)
+app = typer.Typer(
+    help="Water networks (EPANET/WNTR): leaks, scoring, isolation and impact.", no_args_is_help=True
+)
 
 
 @app.command("leaks")
 def leaks_cmd(
-    network: Path = typer.Option(..., "--network", help="EPANET INP file of the network (nominal model)."),
-    scada: Path = typer.Option(..., "--scada", help="Folder in the BattLeDIM layout (<year>_SCADA_Pressures.csv required; Flows, Levels, Demands optional)."),
-    out: Path = typer.Option(..., "--out", help="Results file to write (BattLeDIM format: 'pipe, YYYY-MM-DD HH:MM' per line)."),
-    history: Path | None = typer.Option(None, "--history", help="Folder of earlier SCADA data (same layout) to calibrate on."),
-    history_truth: Path | None = typer.Option(None, "--history-truth", help="Truth folder for --history (leaks.csv, leak_outflow.csv) to tune thresholds."),
+    network: Path = typer.Option(
+        ..., "--network", help="EPANET INP file of the network (nominal model)."
+    ),
+    scada: Path = typer.Option(
+        ...,
+        "--scada",
+        help="Folder in the BattLeDIM layout (<year>_SCADA_Pressures.csv required; Flows, Levels, Demands optional).",
+    ),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        help="Results file to write (BattLeDIM format: 'pipe, YYYY-MM-DD HH:MM' per line).",
+    ),
+    history: Path | None = typer.Option(
+        None, "--history", help="Folder of earlier SCADA data (same layout) to calibrate on."
+    ),
+    history_truth: Path | None = typer.Option(
+        None,
+        "--history-truth",
+        help="Truth folder for --history (leaks.csv, leak_outflow.csv) to tune thresholds.",
+    ),
 ) -> None:
     """Detect and localise leaks; write one line per detected leak (pipe id, detection time)."""
     from lifeline.water.pipeline import run_leaks, write_results
@@ -30,9 +48,15 @@ def leaks_cmd(
 
 @app.command("score")
 def score_cmd(
-    network: Path = typer.Option(..., "--network", help="EPANET INP file (for pipe-path distances)."),
-    truth: Path = typer.Option(..., "--truth", help="Truth folder with leaks.csv and leak_outflow.csv (m³/h)."),
-    submission: Path = typer.Option(..., "--submission", help="Results file in the BattLeDIM format."),
+    network: Path = typer.Option(
+        ..., "--network", help="EPANET INP file (for pipe-path distances)."
+    ),
+    truth: Path = typer.Option(
+        ..., "--truth", help="Truth folder with leaks.csv and leak_outflow.csv (m³/h)."
+    ),
+    submission: Path = typer.Option(
+        ..., "--submission", help="Results file in the BattLeDIM format."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
     """Official BattLeDIM economic score of a submission: score (EUR), TP, FP, fraction of perfect."""
@@ -56,11 +80,23 @@ def score_cmd(
 @app.command("isolate")
 def isolate_cmd(
     network: Path = typer.Option(..., "--network", help="EPANET INP file."),
-    pipe: str = typer.Option(..., "--pipe", help="Id of the pipe to isolate (e.g. a located leak)."),
-    valves: Path | None = typer.Option(None, "--valves", help="Valve layer CSV (valve,node,link); generated (strategic N-1) and cached when absent."),
-    customers: Path | None = typer.Option(None, "--customers", help="Customers CSV (customer_id,node,category,critical)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the readable summary."),
-    no_simulation: bool = typer.Option(False, "--no-simulation", help="Skip the pressure-driven check of the closed network."),
+    pipe: str = typer.Option(
+        ..., "--pipe", help="Id of the pipe to isolate (e.g. a located leak)."
+    ),
+    valves: Path | None = typer.Option(
+        None,
+        "--valves",
+        help="Valve layer CSV (valve,node,link); generated (strategic N-1) and cached when absent.",
+    ),
+    customers: Path | None = typer.Option(
+        None, "--customers", help="Customers CSV (customer_id,node,category,critical)."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON instead of the readable summary."
+    ),
+    no_simulation: bool = typer.Option(
+        False, "--no-simulation", help="Skip the pressure-driven check of the closed network."
+    ),
 ) -> None:
     """Valves to close, segment, customers and critical sites losing water, volume lost per hour."""
     from lifeline.water.isolate import isolate, summary

@@ -110,7 +110,10 @@ def segments(network: str | Path, valves: str | Path | None = None) -> Segments:
     links = list(wn.link_name_list)
     nidx = {n: i for i, n in enumerate(nodes)}
     lidx = {n: i for i, n in enumerate(links)}
-    ends = np.array([(nidx[wn.get_link(k).start_node_name], nidx[wn.get_link(k).end_node_name]) for k in links], dtype=int)
+    ends = np.array(
+        [(nidx[wn.get_link(k).start_node_name], nidx[wn.get_link(k).end_node_name]) for k in links],
+        dtype=int,
+    )
     valved = {(lidx[r.link], nidx[r.node]) for r in vl.itertuples()}
     nn = len(nodes)
     a, b = [], []
@@ -129,7 +132,9 @@ def segments(network: str | Path, valves: str | Path | None = None) -> Segments:
         link_seg=lab[nn:],
         valves=vl,
         sources=[nidx[n] for n in list(wn.reservoir_name_list) + list(wn.tank_name_list)],
-        demand_m3h=np.array([_mean_demand_m3h(wn, n) if n in set(wn.junction_name_list) else 0.0 for n in nodes]),
+        demand_m3h=np.array(
+            [_mean_demand_m3h(wn, n) if n in set(wn.junction_name_list) else 0.0 for n in nodes]
+        ),
         elements=list(wn.junction_name_list),
     )
     tmp = path.with_suffix(".tmp")
@@ -148,13 +153,17 @@ def read_customers(path: str | Path, node_names: set[str]) -> pd.DataFrame:
     df.columns = [c.strip() for c in df.columns]
     for col in ("customer_id", "node"):
         if col not in df.columns:
-            raise InputError(f"missing column {col!r} (expected customer_id,node,category,critical)", str(path))
+            raise InputError(
+                f"missing column {col!r} (expected customer_id,node,category,critical)", str(path)
+            )
     bad = ~df["node"].isin(node_names)
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
         raise InputError(f"node {df['node'].iloc[i]!r} is not in the network", f"{path}:{i + 2}")
     df["category"] = df.get("category", "")
-    df["critical"] = df.get("critical", "").astype(str).str.strip().str.lower().isin(("1", "true", "yes", "y"))
+    df["critical"] = (
+        df.get("critical", "").astype(str).str.strip().str.lower().isin(("1", "true", "yes", "y"))
+    )
     return df
 
 
@@ -181,7 +190,9 @@ def isolate(
     lset = set(in_links.tolist())
     lidx = {n: i for i, n in enumerate(seg.links)}
     nidx = {n: i for i, n in enumerate(seg.nodes)}
-    close = [r.valve for r in seg.valves.itertuples() if (lidx[r.link] in lset) != (nidx[r.node] in nset)]
+    close = [
+        r.valve for r in seg.valves.itertuples() if (lidx[r.link] in lset) != (nidx[r.node] in nset)
+    ]
     close_df = seg.valves[seg.valves["valve"].isin(close)]
     # topological cut-off: remove the segment, find nodes not connected to any source
     keep = np.array([i not in lset for i in range(len(seg.links))])
@@ -196,9 +207,17 @@ def isolate(
     res: dict[str, Any] = {
         "pipe": pipe,
         "valves_to_close": close_df.to_dict("records"),
-        "segment": {"pipes": [seg.links[i] for i in in_links if seg.link_kind[i] == "Pipe"], "links": [seg.links[i] for i in in_links], "junctions": [n for n in seg_nodes if n in set(seg.elements)]},
+        "segment": {
+            "pipes": [seg.links[i] for i in in_links if seg.link_kind[i] == "Pipe"],
+            "links": [seg.links[i] for i in in_links],
+            "junctions": [n for n in seg_nodes if n in set(seg.elements)],
+        },
         "cut_off_unintended": cut_nodes,
-        "lost_demand_m3h": round(float(seg.demand_m3h[in_nodes].sum() + seg.demand_m3h[cut].sum()), 3) if len(in_nodes) + len(cut) else 0.0,
+        "lost_demand_m3h": round(
+            float(seg.demand_m3h[in_nodes].sum() + seg.demand_m3h[cut].sum()), 3
+        )
+        if len(in_nodes) + len(cut)
+        else 0.0,
         "valve_layer": "given" if valves is not None else "generated (strategic N-1, seed 0)",
     }
     affected = set(seg_nodes) | set(cut_nodes)
@@ -213,15 +232,22 @@ def isolate(
         cust = read_customers(customers, set(seg.nodes))
         hit = cust[cust["node"].isin(affected)]
         res["customers_losing_water"] = hit[["customer_id", "node", "category"]].to_dict("records")
-        res["critical_sites"] = hit[hit["critical"]][["customer_id", "node", "category"]].to_dict("records")
+        res["critical_sites"] = hit[hit["critical"]][["customer_id", "node", "category"]].to_dict(
+            "records"
+        )
     else:
         dem = {seg.nodes[i] for i in np.flatnonzero(seg.demand_m3h > 0)}
-        res["customers_losing_water"] = [{"customer_id": f"node:{n}", "node": n, "category": "demand node"} for n in sorted(affected & dem)]
+        res["customers_losing_water"] = [
+            {"customer_id": f"node:{n}", "node": n, "category": "demand node"}
+            for n in sorted(affected & dem)
+        ]
         res["critical_sites"] = []
     return res
 
 
-def _pdd_low_service(network: str | Path, closed_links: list[str], skip: set[str], served_below: float = 0.5) -> list[dict[str, Any]]:
+def _pdd_low_service(
+    network: str | Path, closed_links: list[str], skip: set[str], served_below: float = 0.5
+) -> list[dict[str, Any]]:
     """Nodes (outside ``skip``) whose PDD demand is below ``served_below`` of the request (cached)."""
     key = file_hash(network, extra="pdd|" + "|".join(sorted(closed_links)))
     path = cache_dir() / f"pdd_{key}.json"
@@ -238,6 +264,9 @@ def _pdd_low_service(network: str | Path, closed_links: list[str], skip: set[str
         link.initial_status = wntr.network.LinkStatus.Closed
     wn.options.time.duration = 0
     wn.options.hydraulic.demand_model = "PDD"
+    if (wn.options.hydraulic.required_pressure or 0.0) < 0.1:
+        wn.options.hydraulic.required_pressure = 10.0  # m; documented default service pressure
+        wn.options.hydraulic.minimum_pressure = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         try:
             results = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=os.path.join(tmp, "iso"))
@@ -252,7 +281,13 @@ def _pdd_low_service(network: str | Path, closed_links: list[str], skip: set[str
             continue
         got = float(served.get(n, 0.0))
         if got < served_below * exp:
-            out.append({"node": n, "served_fraction": round(got / exp, 3), "unserved_m3h": round((exp - got) * 3600, 4)})
+            out.append(
+                {
+                    "node": n,
+                    "served_fraction": round(got / exp, 3),
+                    "unserved_m3h": round((exp - got) * 3600, 4),
+                }
+            )
     path.write_text(json.dumps(out))
     return out
 
@@ -262,12 +297,18 @@ def summary(res: dict[str, Any]) -> str:
     seg = res["segment"]
     lines = [
         f"Isolate pipe {res['pipe']}  (valve layer: {res['valve_layer']})",
-        f"  close {len(res['valves_to_close'])} valve(s): " + ", ".join(f"{v['valve']} ({v['link']}@{v['node']})" for v in res["valves_to_close"]),
+        f"  close {len(res['valves_to_close'])} valve(s): "
+        + ", ".join(f"{v['valve']} ({v['link']}@{v['node']})" for v in res["valves_to_close"]),
         f"  segment: {len(seg['pipes'])} pipe(s) {', '.join(seg['pipes'][:20])}; {len(seg['junctions'])} junction(s)",
         f"  cut off unintentionally: {len(res['cut_off_unintended'])} node(s) {', '.join(res['cut_off_unintended'][:20])}",
     ]
     if "low_service_pdd" in res:
-        lines.append(f"  low service after closing (PDD < 50 %): {len(res['low_service_pdd'])} node(s)")
-    lines.append(f"  customers losing water: {len(res['customers_losing_water'])}; critical sites: {len(res['critical_sites'])} " + ", ".join(c["customer_id"] for c in res["critical_sites"]))
+        lines.append(
+            f"  low service after closing (PDD < 50 %): {len(res['low_service_pdd'])} node(s)"
+        )
+    lines.append(
+        f"  customers losing water: {len(res['customers_losing_water'])}; critical sites: {len(res['critical_sites'])} "
+        + ", ".join(c["customer_id"] for c in res["critical_sites"])
+    )
     lines.append(f"  water not delivered: {res['lost_volume_m3_per_h']:.2f} m³/h")
     return "\n".join(lines)

@@ -94,7 +94,11 @@ class Model:
         """Design matrix for hourly frame ``h`` (rows with NaN stay NaN)."""
         cols = [np.ones(len(h))]
         if self.source_flows:
-            q = h[[f"F:{c}" for c in self.source_flows]].sum(axis=1, min_count=len(self.source_flows)).to_numpy()
+            q = (
+                h[[f"F:{c}" for c in self.source_flows]]
+                .sum(axis=1, min_count=len(self.source_flows))
+                .to_numpy()
+            )
             cols += [q, q * q]
         cols += [h[f"F:{c}"].to_numpy() for c in self.other_flows]
         cols += [h[f"L:{c}"].to_numpy() for c in self.levels]
@@ -109,7 +113,9 @@ class Model:
 def _fit_theta(x: np.ndarray, p: np.ndarray) -> np.ndarray:
     ok = np.isfinite(x).all(axis=1) & np.isfinite(p).all(axis=1)
     if ok.sum() < x.shape[1] * 5:
-        raise InputError(f"too few complete hours ({int(ok.sum())}) to calibrate the residual model")
+        raise InputError(
+            f"too few complete hours ({int(ok.sum())}) to calibrate the residual model"
+        )
     xs = x[ok]
     scale = np.abs(xs).max(axis=0)
     scale[scale == 0] = 1.0
@@ -144,15 +150,28 @@ def calibrate(
     sensors = [c[2:] for c in hist.columns if c.startswith("P:")]
     flows = [c[2:] for c in hist.columns if c.startswith("F:")]
     reservoirs = set(wn.reservoir_name_list)
-    source, other = [], []
+    source: list[str] = []
+    other: list[str] = []
     for f in flows:
         link = wn.get_link(f)
         (source if {link.start_node_name, link.end_node_name} & reservoirs else other).append(f)
     levels = [c[2:] for c in hist.columns if c.startswith("L:")]
-    model = Model(sensors, source, other, levels, np.zeros((0, 0)), np.ones(len(sensors)), [], np.zeros((0, 0)), params)
+    model = Model(
+        sensors,
+        source,
+        other,
+        levels,
+        np.zeros((0, 0)),
+        np.ones(len(sensors)),
+        [],
+        np.zeros((0, 0)),
+        params,
+    )
     x = model.features(hist)
     p = hist[[f"P:{s}" for s in sensors]].to_numpy()
-    fit_rows = quiet if quiet is not None and quiet.sum() > 24 * 7 else np.ones(len(hist), dtype=bool)
+    fit_rows = (
+        quiet if quiet is not None and quiet.sum() > 24 * 7 else np.ones(len(hist), dtype=bool)
+    )
     model.theta = _fit_theta(x[fit_rows], p[fit_rows])
     r = p - x @ model.theta
     d = r - baseline(r, pd.DatetimeIndex(hist.index), params.baseline_days)
@@ -217,12 +236,19 @@ def _hour_scale(d: np.ndarray, s0: int, days: int, w: np.ndarray, n: int) -> np.
     e[ok] = np.sqrt(((past[ok] @ w.T) ** 2).mean(axis=1))
     hod = (np.arange(lo, s0) - s0) % 24
     overall = float(np.nanmedian(e)) if np.isfinite(e).any() else 1.0
-    scale = np.array([np.nanmedian(e[hod == k]) if np.isfinite(e[hod == k]).any() else overall for k in range(24)])
+    scale = np.array(
+        [
+            np.nanmedian(e[hod == k]) if np.isfinite(e[hod == k]).any() else overall
+            for k in range(24)
+        ]
+    )
     scale = np.where(np.isfinite(scale), scale / max(overall, 1e-12), 1.0)
     return np.maximum(scale, 1.0)[:n]
 
 
-def whitened(d: np.ndarray, model: Model, days: int = 14) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+def whitened(
+    d: np.ndarray, model: Model, days: int = 14
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Whiten residuals day by day with the covariance of the previous ``days`` days.
 
     Returns (projections hours×pipes, whitened residuals hours×sensors, whitener per hour-block).
@@ -247,7 +273,7 @@ def whitened(d: np.ndarray, model: Model, days: int = 14) -> tuple[np.ndarray, n
         zb = np.where(okr[:, None], np.nan_to_num(blk) @ w.T, 0.0)
         zb /= _hour_scale(d, s0, days, w, len(blk))[:, None]
         zw[s0 : s0 + 24] = zb
-        proj[s0 : s0 + 24] = -(zb @ u.T)
+        proj[s0 : s0 + 24] = zb @ u.T
         ws.append(w)
     return proj, zw, ws
 
@@ -268,11 +294,40 @@ def detect(
     start: int = 0,
 ) -> list[Detection]:
     """Run the detector over hourly data ``h``; alarms are raised from hour ``start`` on."""
-    prm = model.params
+    return detect_prepared(prepare(h, model), model, graph, progress, start)
+
+
+@dataclass
+class Prepared:
+    """Residuals, baseline, projections and whiteners of one hourly data set (reusable across
+    threshold settings during calibration)."""
+
+    r: np.ndarray
+    b: np.ndarray
+    proj: np.ndarray
+    ws: list[np.ndarray]
+    idx: pd.DatetimeIndex
+
+
+def prepare(h: pd.DataFrame, model: Model) -> Prepared:
+    """Compute residuals (m), same-hour baseline and whitened projections for hourly ``h``."""
     r = model.residuals(h)
     idx = pd.DatetimeIndex(h.index)
-    b = baseline(r, idx, prm.baseline_days)
+    b = baseline(r, idx, model.params.baseline_days)
     proj, _, ws = whitened(r - b, model)
+    return Prepared(r, b, proj, ws, idx)
+
+
+def detect_prepared(
+    pre: Prepared,
+    model: Model,
+    graph: PipeGraph,
+    progress: bool = False,
+    start: int = 0,
+) -> list[Detection]:
+    """The alarm loop of :func:`detect` on prepared data (uses ``model.params``)."""
+    prm = model.params
+    r, b, proj, ws, idx = pre.r, pre.b, pre.proj, pre.ws, pre.idx
     n_t, n_p = proj.shape
     c = np.zeros(n_p)
     zero_at = np.zeros(n_p, dtype=int)
@@ -300,7 +355,8 @@ def detect(
         zero_at[:] = t
         hold_until = t + prm.holdoff_h
         if any(
-            graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m and det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days)
+            graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m
+            and det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days)
             for o in dets
         ):
             continue
@@ -309,7 +365,14 @@ def detect(
 
 
 def _localise(
-    r: np.ndarray, b: np.ndarray, t0: int, ta: int, model: Model, graph: PipeGraph, idx: pd.DatetimeIndex, w: np.ndarray
+    r: np.ndarray,
+    b: np.ndarray,
+    t0: int,
+    ta: int,
+    model: Model,
+    graph: PipeGraph,
+    idx: pd.DatetimeIndex,
+    w: np.ndarray,
 ) -> Detection:
     prm = model.params
     t1 = min(len(r), ta + prm.loc_hours)

@@ -112,7 +112,9 @@ def pipe_graph(wn: Any) -> PipeGraph:
             lengths.append(length)
     g = coo_matrix((w, (rows, cols)), shape=(len(nodes), len(nodes))).tocsr()
     dist = shortest_path(g, directed=False)
-    return PipeGraph(pipes, nodes, np.array(ends, dtype=int).reshape(-1, 2), np.array(lengths), dist)
+    return PipeGraph(
+        pipes, nodes, np.array(ends, dtype=int).reshape(-1, 2), np.array(lengths), dist
+    )
 
 
 @dataclass
@@ -137,7 +139,9 @@ def sensitivity(inp: str | Path, sensors: list[str], leak_fraction: float = 0.05
         return Sensitivity(list(z["sensors"]), list(z["junctions"]), z["matrix"])
     sens = _compute_sensitivity(inp, sensors, leak_fraction)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, sensors=np.array(sens.sensors), junctions=np.array(sens.junctions), matrix=sens.matrix)
+    np.savez(
+        tmp, sensors=np.array(sens.sensors), junctions=np.array(sens.junctions), matrix=sens.matrix
+    )
     os.replace(tmp, path)
     return sens
 
@@ -162,7 +166,9 @@ def _compute_sensitivity(inp: str | Path, sensors: list[str], leak_fraction: flo
             try:
                 s_idx = [en.ENgetnodeindex(s) for s in sensors]
             except Exception as exc:
-                raise NotFoundError(f"a sensor node is not in the network: {exc}", str(inp)) from exc
+                raise NotFoundError(
+                    f"a sensor node is not in the network: {exc}", str(inp)
+                ) from exc
             en.ENopenH()
 
             def solve() -> tuple[np.ndarray, np.ndarray]:

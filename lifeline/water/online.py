@@ -15,6 +15,7 @@ and updates one CUSUM per candidate pipe (increments scaled to the step). The sc
 from __future__ import annotations
 
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -60,7 +61,9 @@ class WaterLeakDetector:
             return "P:" + sensor_id
         if sensor_id in set(self.wn.link_name_list):
             return "F:" + sensor_id
-        raise InputError(f"sensor {sensor_id!r} is neither a node nor a link of {self.network}", "sensor_id")
+        raise InputError(
+            f"sensor {sensor_id!r} is neither a node nor a link of {self.network}", "sensor_id"
+        )
 
     def _wide(self, batch: pd.DataFrame) -> pd.DataFrame:
         for col in ("sensor_id", "ts", "value"):
@@ -83,7 +86,9 @@ class WaterLeakDetector:
         sc = self._scada(self._buf)
         hist = lk.hourly(sc)
         if len(hist) < 24 * (self.params.baseline_days + 2):
-            raise InputError(f"need at least {self.params.baseline_days + 2} days of history to learn", "batch")
+            raise InputError(
+                f"need at least {self.params.baseline_days + 2} days of history to learn", "batch"
+            )
         sensors = [c[2:] for c in hist.columns if c.startswith("P:")]
         sens = sensitivity(self.network, sensors)
         self.model = lk.calibrate(hist, self.wn, sens, self.graph, self.params)
@@ -112,7 +117,9 @@ class WaterLeakDetector:
         roll = grid.rolling(n, min_periods=max(1, n // 2)).mean()
         r = self.model.residuals(roll)
         per_day = 86400 // step_s
-        lags = np.stack([np.roll(r, per_day * k, axis=0) for k in range(1, self.params.baseline_days + 1)])
+        lags = np.stack(
+            [np.roll(r, per_day * k, axis=0) for k in range(1, self.params.baseline_days + 1)]
+        )
         lags[:, : per_day * self.params.baseline_days] = np.nan
         base = np.nanmedian(lags, axis=0) if np.isfinite(lags).any() else np.full_like(r, np.nan)
         self._grid_index = grid.index
@@ -140,16 +147,26 @@ class WaterLeakDetector:
             if not np.isfinite(d[i]).all():
                 continue
             z = self._w @ d[i]
-            proj = -(u @ z)
+            proj = u @ z
             self._c = np.maximum(0.0, self._c + (proj - prm.k) * frac)
             jb = int(np.argmax(np.maximum(self._c / prm.h, proj / prm.h_burst)))
             sc = float(max(self._c[jb] / prm.h, proj[jb] / prm.h_burst))
             best = float(proj[jb])
             conf = float(np.clip(best / (np.linalg.norm(z) + 1e-12), 0.0, 1.0))
             cand = [self.model.pipes[j] for j in np.argsort(-proj)[:5]]
-            rows.append({"sensor_id": self.name, "ts": pd.Timestamp(idx[i]).tz_localize("UTC"), "score": sc, "detail": {"location": [self.model.pipes[jb]], "candidates": cand, "confidence": round(conf, 3)}})
+            rows.append(
+                {
+                    "sensor_id": self.name,
+                    "ts": pd.Timestamp(idx[i]).tz_localize("UTC"),
+                    "score": sc,
+                    "detail": {
+                        "location": [self.model.pipes[jb]],
+                        "candidates": cand,
+                        "confidence": round(conf, 3),
+                    },
+                }
+            )
             if sc >= 1.0:
                 self._c[:] = 0.0
         self._last = pd.Timestamp(idx[-1])
         return pd.DataFrame(rows, columns=["sensor_id", "ts", "score", "detail"])
-

@@ -68,7 +68,10 @@ def run_leaks(
     if hist is None:
         n = prm.calib_days * 24
         if len(h_data) < n + 24 * prm.baseline_days:
-            raise InputError(f"need at least {prm.calib_days + prm.baseline_days} days of data without --history", str(scada_dir))
+            raise InputError(
+                f"need at least {prm.calib_days + prm.baseline_days} days of data without --history",
+                str(scada_dir),
+            )
         model = lk.calibrate(h_data.iloc[:n], wn, sens, graph, prm)
         return lk.detect(h_data, model, graph, progress=progress, start=n)
     h_hist = lk.hourly(hist)[h_data.columns.intersection(lk.hourly(hist).columns)]
@@ -81,16 +84,25 @@ def run_leaks(
     quiet = quiet_hours(pd.DatetimeIndex(h_hist.index), truth) if truth else None
     model = lk.calibrate(h_hist, wn, sens, graph, prm, quiet)
     if truth and not outflow.empty:
+        pre = lk.prepare(h_hist, model)
         best: tuple[float, lk.LeakParams] | None = None
-        for k, h, ratio, md, hb in itertools.product(GRID_K, GRID_H, GRID_RATIO, GRID_MERGE_DAYS, GRID_BURST):
+        for k, h, ratio, md, hb in itertools.product(
+            GRID_K, GRID_H, GRID_RATIO, GRID_MERGE_DAYS, GRID_BURST
+        ):
             p = replace(prm, k=k, h=h, loc_ratio=ratio, merge_days=md, h_burst=hb)
             model.params = p
-            dets = lk.detect(h_hist, model, graph)
+            dets = lk.detect_prepared(pre, model, graph)
             res = score([Submission(d.pipe, d.time) for d in dets], truth, outflow, graph)
             val = res.score_eur - 250.0 * res.fp  # extra weight against false alarms
             if best is None or val > best[0]:
                 best = (val, p)
-                rep["history"] = res.as_dict() | {"k": k, "h": h, "loc_ratio": ratio, "merge_days": md, "h_burst": hb}
+                rep["history"] = res.as_dict() | {
+                    "k": k,
+                    "h": h,
+                    "loc_ratio": ratio,
+                    "merge_days": md,
+                    "h_burst": hb,
+                }
         assert best is not None
         prm = best[1]
     model.params = prm
@@ -105,11 +117,15 @@ def run_leaks(
     return lk.detect(h_data, model, graph, progress=progress)
 
 
-def write_results(dets: list[lk.Detection], path: str | Path, header: list[str] | None = None) -> None:
+def write_results(
+    dets: list[lk.Detection], path: str | Path, header: list[str] | None = None
+) -> None:
     """Write detections in the BattLeDIM results format (``pipe, YYYY-MM-DD HH:MM``)."""
     lines = [f"# {h}" for h in (header or [])]
     lines.append("# pipe, detection time (change point); alarm time; confidence; candidates")
     for d in dets:
-        lines.append(f"# alarm {d.alarm_time:%Y-%m-%d %H:%M} confidence {d.confidence:.2f} candidates {' '.join(d.candidates[:5])}")
+        lines.append(
+            f"# alarm {d.alarm_time:%Y-%m-%d %H:%M} confidence {d.confidence:.2f} candidates {' '.join(d.candidates[:5])}"
+        )
         lines.append(f"{d.pipe}, {d.time:%Y-%m-%d %H:%M}")
     Path(path).write_text("\n".join(lines) + "\n")

@@ -56,7 +56,9 @@ def read_csv(path: Path) -> pd.DataFrame:
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read SCADA CSV: {exc}", str(path)) from exc
     if df.shape[1] == 0:
-        raise InputError("no sensor columns (expected ';' separator and a Timestamp column)", str(path))
+        raise InputError(
+            "no sensor columns (expected ';' separator and a Timestamp column)", str(path)
+        )
     try:
         df.index = pd.to_datetime(df.index)
     except (ValueError, TypeError) as exc:
@@ -69,7 +71,9 @@ def read_csv(path: Path) -> pd.DataFrame:
             bad = conv.isna() & df[col].notna() & (df[col].astype(str).str.strip() != "")
             if bad.any():
                 line = int(np.argmax(bad.to_numpy())) + 2
-                raise InputError(f"non-numeric value {df[col][bad].iloc[0]!r}", f"{path}:{line}:{col}")
+                raise InputError(
+                    f"non-numeric value {df[col][bad].iloc[0]!r}", f"{path}:{line}:{col}"
+                )
             df[col] = conv
     if df.index.has_duplicates:
         raise InputError("duplicate timestamps", str(path))
@@ -84,6 +88,20 @@ def _step(df: pd.DataFrame, path: Path) -> int:
     if step <= 0 or np.mean(np.abs(d - step) > 1e-6) > 0.05 or np.any(np.mod(d, step) > 1e-6):
         raise InputError(f"irregular time step (median {step:.0f} s)", str(path))
     return int(step)
+
+
+def _fill_short_gaps(df: pd.DataFrame, max_steps: int) -> pd.DataFrame:
+    """Linearly interpolate interior NaN runs of at most ``max_steps`` rows; longer runs stay NaN."""
+    filled = df.interpolate(limit_area="inside")
+    for col in df.columns:
+        na = df[col].isna().to_numpy()
+        if not na.any():
+            continue
+        run_id = np.cumsum(~na)
+        lengths = pd.Series(na).groupby(run_id).transform("sum").to_numpy()
+        long = na & (lengths > max_steps)
+        filled.loc[long, col] = np.nan
+    return filled
 
 
 def read_scada(folder: str | Path, max_gap_steps: int = 12) -> Scada:
@@ -106,11 +124,13 @@ def read_scada(folder: str | Path, max_gap_steps: int = 12) -> Scada:
             raise InputError(f"time step {s} s differs from the pressures' {step} s", str(path))
         step = step or s
         frames[kind] = df
-    grid = pd.date_range(frames["Pressures"].index[0], frames["Pressures"].index[-1], freq=f"{step}s")
+    grid = pd.date_range(
+        frames["Pressures"].index[0], frames["Pressures"].index[-1], freq=f"{step}s"
+    )
     out: dict[str, pd.DataFrame] = {}
     for kind, df in frames.items():
         df = df.reindex(grid)
-        out[kind] = df.interpolate(limit=max_gap_steps, limit_area="inside")
+        out[kind] = _fill_short_gaps(df, max_gap_steps)
     return Scada(
         pressures=out["Pressures"],
         flows=out.get("Flows", pd.DataFrame(index=grid)),
@@ -120,7 +140,9 @@ def read_scada(folder: str | Path, max_gap_steps: int = 12) -> Scada:
     )
 
 
-def check_against_network(scada: Scada, node_names: set[str], link_names: set[str], folder: str | Path = "") -> None:
+def check_against_network(
+    scada: Scada, node_names: set[str], link_names: set[str], folder: str | Path = ""
+) -> None:
     """Raise InputError if a sensor id is not a node (pressure, level, demand) or link (flow)."""
     for kind, df, names in (
         ("Pressures", scada.pressures, node_names),
@@ -131,7 +153,10 @@ def check_against_network(scada: Scada, node_names: set[str], link_names: set[st
         missing = [c for c in df.columns if c not in names]
         if missing:
             what = "link" if kind == "Flows" else "node"
-            raise InputError(f"sensor id(s) {missing[:5]} are not a {what} of the network", f"{folder}/*_SCADA_{kind}.csv")
+            raise InputError(
+                f"sensor id(s) {missing[:5]} are not a {what} of the network",
+                f"{folder}/*_SCADA_{kind}.csv",
+            )
 
 
 def slice_scada(scada: Scada, start: pd.Timestamp | None, end: pd.Timestamp | None) -> Scada:
@@ -146,14 +171,21 @@ def slice_scada(scada: Scada, start: pd.Timestamp | None, end: pd.Timestamp | No
             m &= idx < end
         return df.loc[m]
 
-    return Scada(cut(scada.pressures), cut(scada.flows), cut(scada.levels), cut(scada.demands), scada.step_s)
+    return Scada(
+        cut(scada.pressures), cut(scada.flows), cut(scada.levels), cut(scada.demands), scada.step_s
+    )
 
 
 def write_scada(scada: Scada, folder: str | Path, year: str = "2018") -> None:
     """Write a Scada in the BattLeDIM layout (``;`` separator, decimal comma)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for kind, df in (("Pressures", scada.pressures), ("Flows", scada.flows), ("Levels", scada.levels), ("Demands", scada.demands)):
+    for kind, df in (
+        ("Pressures", scada.pressures),
+        ("Flows", scada.flows),
+        ("Levels", scada.levels),
+        ("Demands", scada.demands),
+    ):
         if df.shape[1] == 0:
             continue
         d = df.copy()
@@ -202,7 +234,9 @@ def read_truth(folder: str | Path) -> tuple[list[Leak], pd.DataFrame]:
                     end=pd.Timestamp(str(r["endTime"]).strip()),
                     diameter_m=float(r.get("leakDiameter", float("nan"))),
                     kind=str(r.get("leakType", "")).strip(),
-                    peak=pd.Timestamp(str(r["peakTime"]).strip()) if "peakTime" in df.columns else None,
+                    peak=pd.Timestamp(str(r["peakTime"]).strip())
+                    if "peakTime" in df.columns
+                    else None,
                 )
             )
         except (ValueError, TypeError) as exc:

@@ -117,10 +117,15 @@ def score(
         active = (idx >= lk.start) & (idx <= lk.end)
         v = np.where(active, np.nan_to_num(q), 0.0) * step_h
         vol_after[i] = np.cumsum(v[::-1])[::-1]  # volume from each step to the end
-    perfect = sum(price_eur_m3 * float(vol_after[i][idx.searchsorted(lk.start)]) if idx.searchsorted(lk.start) < len(idx) else 0.0 for i, lk in enumerate(leaks))
+    perfect = sum(
+        price_eur_m3 * float(vol_after[i][idx.searchsorted(lk.start)])
+        if idx.searchsorted(lk.start) < len(idx)
+        else 0.0
+        for i, lk in enumerate(leaks)
+    )
     matched: set[int] = set()
     total, tp, fp = 0.0, 0, 0
-    matches = []
+    matches: list[dict[str, Any]] = []
     for s in sorted(subs, key=lambda s: s.time):
         best, best_d = -1, np.inf
         for i, lk in enumerate(leaks):
@@ -130,8 +135,13 @@ def score(
             if d <= max_distance_m and d < best_d:
                 best, best_d = i, d
         if best < 0:
-            if ignore and any(k.start <= s.time <= k.end and _dist(graph, s.pipe, k.pipe) <= max_distance_m for k in ignore):
-                matches.append({"pipe": s.pipe, "time": str(s.time), "result": "known leak, ignored"})
+            if ignore and any(
+                k.start <= s.time <= k.end and _dist(graph, s.pipe, k.pipe) <= max_distance_m
+                for k in ignore
+            ):
+                matches.append(
+                    {"pipe": s.pipe, "time": str(s.time), "result": "known leak, ignored"}
+                )
                 continue
             fp += 1
             total -= fp_eur
@@ -144,7 +154,15 @@ def score(
         total += saved - crew
         tp += 1
         matches.append(
-            {"pipe": s.pipe, "time": str(s.time), "result": "TP", "leak": leaks[best].pipe, "distance_m": round(best_d, 1), "saved_eur": round(saved, 2), "crew_eur": round(crew, 2)}
+            {
+                "pipe": s.pipe,
+                "time": str(s.time),
+                "result": "TP",
+                "leak": leaks[best].pipe,
+                "distance_m": round(best_d, 1),
+                "saved_eur": round(saved, 2),
+                "crew_eur": round(crew, 2),
+            }
         )
     return ScoreResult(total, perfect, tp, fp, len(leaks) - tp, matches)
 

@@ -73,7 +73,9 @@ def simulate(
     idx = pd.date_range("2021-03-01", periods=n_steps, freq="1h")
     juncs = list(wntr.network.WaterNetworkModel(str(base_inp)).junction_name_list)
     sensors = juncs[:: max(1, len(juncs) // n_sensors)][:n_sensors]
-    p = res.node["pressure"][sensors].to_numpy() + 0.02 * rng.standard_normal((n_steps, len(sensors)))
+    p = res.node["pressure"][sensors].to_numpy() + 0.02 * rng.standard_normal(
+        (n_steps, len(sensors))
+    )
     scada = out_dir / "scada"
     scada.mkdir(parents=True, exist_ok=True)
 
@@ -84,8 +86,16 @@ def simulate(
         df.to_csv(scada / f"2021_SCADA_{kind}.csv", sep=";", decimal=",", float_format="%.3f")
 
     write(pd.DataFrame(p, columns=sensors), "Pressures")
-    src = [name for name, link in wn.links() if {link.start_node_name, link.end_node_name} & set(wn.reservoir_name_list)]
-    flows = res.link["flowrate"][src].to_numpy() * 3600 * (1 + 0.005 * rng.standard_normal((n_steps, len(src))))
+    src = [
+        name
+        for name, link in wn.links()
+        if {link.start_node_name, link.end_node_name} & set(wn.reservoir_name_list)
+    ]
+    flows = (
+        res.link["flowrate"][src].to_numpy()
+        * 3600
+        * (1 + 0.005 * rng.standard_normal((n_steps, len(src))))
+    )
     write(pd.DataFrame(flows, columns=src), "Flows")
     write(res.node["pressure"][wn.tank_name_list].reset_index(drop=True), "Levels")
     return base_inp, scada, sensors

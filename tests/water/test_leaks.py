@@ -1,0 +1,97 @@
+"""Detection and localisation of a burst that the test simulates itself (WNTR/EPANET, Net3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from lifeline.detect.base import Detector, ThresholdPolicy
+from lifeline.water.network import load_network
+from lifeline.water.online import WaterLeakDetector
+from lifeline.water.pipeline import run_leaks, write_results
+from lifeline.water.score import read_submission
+
+from .sim import simulate
+
+BURST_HOUR = 24 * 24 + 5  # day 24, 05:00
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifeline.config import get_settings
+
+    monkeypatch.setenv("LIFELINE_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+
+
+def hops(inp: Path, a: str, b: str) -> int:
+    """Number of link-to-link steps between links ``a`` and ``b``."""
+    wn = load_network(inp)
+    g = nx.Graph()
+    for node in wn.node_name_list:
+        links = wn.get_links_for_node(node)
+        g.add_edges_from((x, y) for x in links for y in links if x != y)
+    return int(nx.shortest_path_length(g, a, b))
+
+
+@pytest.mark.parametrize("pipe", ["173", "251"])
+def test_burst_found_on_right_pipe(tmp_path: Path, pipe: str) -> None:
+    inp, scada, _ = simulate(tmp_path, pipe, BURST_HOUR)
+    dets = run_leaks(inp, scada, progress=False)
+    burst = pd.Timestamp("2021-03-01") + pd.Timedelta(hours=BURST_HOUR)
+    assert dets, "the burst was not detected"
+    first = dets[0]
+    assert burst <= first.time <= burst + pd.Timedelta(hours=6)
+    assert first.alarm_time <= burst + pd.Timedelta(hours=12)
+    assert hops(inp, first.pipe, pipe) <= 2
+    out = tmp_path / "results.txt"
+    write_results(dets, out)
+    assert read_submission(out)[0].pipe == first.pipe
+
+
+def test_no_burst_no_alarm(tmp_path: Path) -> None:
+    inp, scada, _ = simulate(tmp_path, None, BURST_HOUR, seed=3)
+    assert run_leaks(inp, scada, progress=False) == []
+
+
+def test_history_calibration(tmp_path: Path) -> None:
+    hist_dir = tmp_path / "hist"
+    hist_dir.mkdir()
+    inp, hist, _ = simulate(hist_dir, None, 0, days=21, seed=5)
+    _, scada, _ = simulate(tmp_path, "173", 24 * 5 + 3, days=10, seed=6)
+    dets = run_leaks(inp, scada, history_dir=hist, progress=False)
+    assert dets and hops(inp, dets[0].pipe, "173") <= 2
+
+
+def _long(scada: Path) -> pd.DataFrame:
+    frames = []
+    for kind in ("Pressures", "Flows", "Levels"):
+        df = pd.read_csv(
+            next(scada.glob(f"*_{kind}.csv")), sep=";", decimal=",", index_col=0, parse_dates=True
+        )
+        long = df.stack().rename("value").reset_index()
+        long.columns = ["ts", "sensor_id", "value"]
+        frames.append(long)
+    out = pd.concat(frames)
+    out["ts"] = pd.to_datetime(out["ts"]).dt.tz_localize("UTC")
+    return out
+
+
+def test_online_detector_alarm_within_an_hour(tmp_path: Path) -> None:
+    inp, scada, _ = simulate(tmp_path, "251", BURST_HOUR)
+    readings = _long(scada)
+    burst = pd.Timestamp("2021-03-01", tz="UTC") + pd.Timedelta(hours=BURST_HOUR)
+    det = WaterLeakDetector(inp)
+    assert isinstance(det, Detector)
+    det.learn(readings[readings["ts"] < pd.Timestamp("2021-03-22", tz="UTC")])
+    later = readings[readings["ts"] >= pd.Timestamp("2021-03-22", tz="UTC")]
+    scores = pd.concat([det.score(g) for _, g in later.groupby(later["ts"].dt.floor("6h"))])
+    alarms = ThresholdPolicy(threshold=1.0).alarms(scores, det.name, det.utility)
+    assert len(alarms) >= 1
+    first = alarms.sort_values("ts").iloc[0]
+    assert burst <= first["ts"] <= burst + pd.Timedelta(hours=1)
+    located = first["location"]
+    assert hops(inp, __import__("json").loads(located)[0], "251") <= 2
