@@ -1,0 +1,47 @@
+"""`lifeline ingest` as a user runs it (subprocess): counts per reason, clear errors, exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import TEST_DATA
+from tests.store.helpers import sensors_frame
+
+CORPUS = TEST_DATA / "ingest"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lifeline.cli", "ingest", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_reports_counts_and_fills_the_default_store(tmp_path: Path) -> None:
+    sensors = tmp_path / "sensors.csv"
+    sensors_frame().to_csv(sensors, index=False)
+    files = [str(CORPUS / "long_bad_values.csv"), str(CORPUS / "battledim_bad.csv")]
+    r = run(*files, "--sensors", str(sensors), "--now", "2024-06-01T00:00Z", "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["stored"] == 6
+    assert rep["rejected"]["malformed_row"] == 3 and rep["rejected"]["unknown_sensor"] == 6
+    assert rep["per_utility"]["water"]["stored"] == 3
+    from lifeline.store import open_store
+
+    with open_store() as store:  # the embedded default under the (test) data directory
+        assert store.count("reading") == 6
+        assert sum(store.rejected_counts().values()) == rep["rejected_total"]
+        store.replace_table("sensor", sensors_frame())
+    table = run(str(CORPUS / "long_bad_values.csv"), "--now", "2024-06-01T00:00Z")  # store's sensors now
+    assert table.returncode == 0, table.stderr
+    assert "rejected: duplicate" in table.stdout and "non_numeric" in table.stdout
+
+
+def test_cli_errors_exit_2_naming_the_problem(tmp_path: Path) -> None:
+    r = run(str(tmp_path / "nope.csv"))
+    assert r.returncode == 2 and "nope.csv" in r.stderr and "Traceback" not in r.stderr
+    r = run(str(CORPUS / "long_bad_values.csv"))  # empty store: no sensors
+    assert r.returncode == 2 and "sensor table is empty" in r.stderr and "Traceback" not in r.stderr
+    r = run(str(CORPUS / "long_bad_values.csv"), "--tz", "Mars/Olympus")
+    assert r.returncode == 2 and "--tz" in r.stderr
