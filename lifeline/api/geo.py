@@ -1,0 +1,191 @@
+"""GeoJSON for the dashboard: network layers per utility and the live state overlay.
+
+Assets are stored in the town CRS (EPSG:25832 metres, ``x_m``/``y_m`` and ``geometry_wkt``);
+the web map wants WGS84 lon/lat, so everything is reprojected here with pyproj.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from lifeline.api.context import ApiContext
+
+TOWN_CRS = "EPSG:25832"
+WGS84 = "EPSG:4326"
+#: incident states in which its isolation, hazard zone and crews are shown on the map
+ACTIVE_STATES = ("detected", "confirmed", "dispatched", "on_site", "isolated", "repaired")
+
+
+@lru_cache(maxsize=4)
+def _transformer(src: str, dst: str) -> Any:
+    from pyproj import Transformer
+
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def to_lonlat(x_m: Any, y_m: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Town metres (EPSG:25832) → WGS84 (lon, lat) degrees."""
+    lon, lat = _transformer(TOWN_CRS, WGS84).transform(np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float))
+    return np.asarray(lon), np.asarray(lat)
+
+
+def from_lonlat(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 (lon, lat) degrees → town metres (EPSG:25832)."""
+    x, y = _transformer(WGS84, TOWN_CRS).transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(x), np.asarray(y)
+
+
+def _clean(v: Any) -> Any:
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float | np.floating):
+        return None if not math.isfinite(float(v)) else round(float(v), 4)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def _line_coords(wkts: pd.Series) -> list[list[list[float]] | None]:
+    """LINESTRING WKT (town CRS) → lists of [lon, lat]; None where not a line."""
+    import shapely
+
+    out: list[list[list[float]] | None] = [None] * len(wkts)
+    is_line = wkts.fillna("").astype(str).str.upper().str.startswith(("LINESTRING", "MULTILINESTRING"))
+    idx = np.flatnonzero(is_line.to_numpy())
+    if len(idx) == 0:
+        return out
+    geoms = shapely.from_wkt(wkts.iloc[idx].astype(str).to_numpy(), on_invalid="ignore")
+    tr = _transformer(TOWN_CRS, WGS84)
+    for k, g in zip(idx, geoms, strict=True):
+        if g is None or g.is_empty:
+            continue
+        if g.geom_type == "MultiLineString":
+            g = max(g.geoms, key=lambda p: p.length)
+        xy = np.asarray(g.coords)[:, :2]
+        lon, lat = tr.transform(xy[:, 0], xy[:, 1])
+        out[k] = [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat, strict=True)]
+    return out
+
+
+def assets_geojson(assets: pd.DataFrame) -> dict[str, Any]:
+    """A FeatureCollection of ``assets`` (LineString where ``geometry_wkt`` is a line, else Point)."""
+    a = assets.reset_index(drop=True)
+    lines = _line_coords(a["geometry_wkt"]) if len(a) else []
+    lon, lat = to_lonlat(a["x_m"].to_numpy(float), a["y_m"].to_numpy(float)) if len(a) else (np.array([]), np.array([]))
+    props = ["asset_id", "utility", "kind", "name", "zone_id", "district_id", "diameter_m", "length_m", "material"]
+    feats = []
+    recs = a[props].to_dict("records")
+    for i, p in enumerate(recs):
+        if lines[i] is not None:
+            geom: dict[str, Any] = {"type": "LineString", "coordinates": lines[i]}
+        elif math.isfinite(lon[i]) and math.isfinite(lat[i]):
+            geom = {"type": "Point", "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)]}
+        else:
+            continue
+        feats.append({"type": "Feature", "id": p["asset_id"], "geometry": geom, "properties": {k: _clean(v) for k, v in p.items()}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def sensors_geojson(sensors: pd.DataFrame, latest: pd.DataFrame, in_alarm: set[str]) -> dict[str, Any]:
+    """Sensors as Points with their latest value, its position in the valid range (0–1) and
+    whether the sensor is in a recent alarm."""
+    s = sensors.reset_index(drop=True)
+    lv = latest.set_index("sensor_id") if len(latest) else pd.DataFrame(columns=["ts", "value"])
+    lon, lat = to_lonlat(s["x_m"].to_numpy(float), s["y_m"].to_numpy(float)) if len(s) else (np.array([]), np.array([]))
+    feats = []
+    for i, r in enumerate(s.to_dict("records")):
+        if not (math.isfinite(lon[i]) and math.isfinite(lat[i])):
+            continue
+        sid = str(r["sensor_id"])
+        val = lv["value"].get(sid) if sid in lv.index else None
+        ts = lv["ts"].get(sid) if sid in lv.index else None
+        lo, hi = _clean(r.get("valid_min")), _clean(r.get("valid_max"))
+        frac = None
+        if val is not None and lo is not None and hi is not None and hi > lo:
+            frac = round(min(max((float(val) - lo) / (hi - lo), 0.0), 1.0), 3)
+        feats.append(
+            {
+                "type": "Feature",
+                "id": sid,
+                "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)]},
+                "properties": {
+                    "sensor_id": sid,
+                    "asset_id": _clean(r.get("asset_id")),
+                    "utility": _clean(r.get("utility")),
+                    "quantity": _clean(r.get("quantity")),
+                    "unit": _clean(r.get("unit")),
+                    "value": _clean(val),
+                    "ts": pd.Timestamp(ts).isoformat() if ts is not None and not pd.isna(ts) else None,
+                    "range_frac": frac,
+                    "in_alarm": sid in in_alarm,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _pt(x: Any, y: Any) -> list[float] | None:
+    try:
+        xf, yf = float(x), float(y)
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(xf) and math.isfinite(yf)):
+        return None
+    lon, lat = to_lonlat([xf], [yf])
+    return [round(float(lon[0]), 6), round(float(lat[0]), 6)]
+
+
+def incident_overlay(incidents: list[Any]) -> dict[str, Any]:
+    """Isolated / de-energised assets, hazard zones, crews and incident markers of the active
+    incidents, in lon/lat."""
+    isolated: list[dict[str, Any]] = []
+    hazards: list[dict[str, Any]] = []
+    crews: list[dict[str, Any]] = []
+    for inc in incidents:
+        if inc.state not in ACTIVE_STATES:
+            continue
+        for p in inc.plan.get("plans", []):
+            for o in p.get("operations") or []:
+                isolated.append({"incident_id": inc.incident_id, "asset_id": o.get("asset_id"), "operation": o.get("operation"), "utility": o.get("utility")})
+            h = p.get("hazard")
+            if h and _pt(h.get("x_m"), h.get("y_m")):
+                hazards.append({"incident_id": inc.incident_id, "center": _pt(h["x_m"], h["y_m"]), "radius_m": float(h.get("radius_m") or 0)})
+        for a in inc.actions:
+            o = a.get("operation")
+            if isinstance(o, dict) and o.get("asset_id") and not any(i["asset_id"] == o["asset_id"] for i in isolated):
+                isolated.append({"incident_id": inc.incident_id, "asset_id": o["asset_id"], "operation": o.get("operation"), "utility": o.get("utility")})
+            z = a.get("zone")
+            if isinstance(z, dict) and _pt(z.get("x_m"), z.get("y_m")) and not any(h["incident_id"] == inc.incident_id for h in hazards):
+                hazards.append({"incident_id": inc.incident_id, "center": _pt(z["x_m"], z["y_m"]), "radius_m": float(z.get("radius_m") or 0)})
+            c = a.get("crew")
+            if isinstance(c, dict):
+                pos = _pt(c.get("x_m"), c.get("y_m")) or (_pt(inc.x_m, inc.y_m) if inc.state in ("on_site", "isolated", "repaired") else None)
+                crews.append({"incident_id": inc.incident_id, "crew_id": c.get("crew_id"), "eta_min": _clean(c.get("eta_min")),
+                              "position": pos, "dispatched": inc.state != "detected" and inc.state != "confirmed"})
+    return {"isolated": isolated, "hazards": hazards, "crews": crews}
+
+
+def network_layer(ctx: ApiContext, utility: str, district_id: str | None = None) -> dict[str, Any]:
+    """The cached GeoJSON of one utility's assets (optionally one district's)."""
+    key = ("net", utility, district_id, ctx.ref_version())
+    if key in ctx.cache:
+        return ctx.cache[key]  # type: ignore[no-any-return]
+    a = ctx.store.read_table("asset")
+    a = a[a["utility"] == utility]
+    if district_id:
+        a = a[a["district_id"] == district_id]
+    gj = assets_geojson(a)
+    ctx.cache[key] = gj
+    return gj
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -1,0 +1,268 @@
+"""Live accelerated replay of a simulated day into the store, publishing events as it goes.
+
+The day is cut into steps of ``step_s`` simulated seconds. Each step: the step's readings go
+through the shared ingestion (validator → store, rejected kept), the day source's detectors turn
+them into alarms (stored and published), alarms and complaints are correlated into incidents
+(:class:`lifeline.incidents.correlate.Correlator`), new or grown incidents are assessed (type,
+cascade, plan, grade, safety review) and stored, and an ``incident`` event is published. The
+thread sleeps so that ``speed`` simulated seconds pass per wall-clock second.
+
+The day comes from a :class:`DaySource`: :class:`SimulatedDay` wraps
+``lifeline.scenarios.day.simulate_day`` on the demo town; tests pass a small source of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pandas as pd
+
+from lifeline.errors import LifelineError, StateError
+
+if TYPE_CHECKING:
+    from lifeline.api.context import ApiContext
+
+log = logging.getLogger(__name__)
+
+
+class DaySource(Protocol):
+    """What a replay needs: reference tables, the day's readings, and detection per step."""
+
+    def prepare(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+        """(reference tables by store name, readings [sensor_id, ts, value], complaints)."""
+        ...
+
+    def detect(self, readings: pd.DataFrame, history: pd.DataFrame, t_end: pd.Timestamp) -> pd.DataFrame:
+        """Alarms (``schema.ALARM`` columns) raised by ``readings`` (the step), given ``history``."""
+        ...
+
+
+_TOWN_TABLES = {"district": "districts", "zone": "zones", "asset": "assets", "customer": "customers", "sensor": "sensors", "dependency": "dependencies"}
+
+
+@dataclass
+class SimulatedDay:
+    """The scripted day of the demo town (``lifeline.scenarios.day``), with its detectors.
+
+    Detection uses ``lifeline.scenarios.day.detect_alarms`` when the scenario package provides
+    it; otherwise the generic detectors of ``lifeline.detect`` via ``detect_window``.
+    """
+
+    date: str = "2026-07-15"
+    seed: int = 0
+    _town: Any = None
+    _detector: Any = None
+
+    def prepare(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+        from lifeline.datasets.town import load_town
+
+        try:
+            from lifeline.scenarios import day
+        except ImportError as exc:
+            raise StateError("the simulated day (lifeline.scenarios.day) is not available in this build", where="replay") from exc
+        town = load_town()
+        self._town = town
+        start = pd.Timestamp(self.date, tz="UTC")
+        readings = day.simulate_day(town, start=start, seed=self.seed)
+        complaints = pd.DataFrame()
+        for name in ("day_complaints", "complaints_for_day", "scripted_complaints"):
+            fn = getattr(day, name, None)
+            if callable(fn):
+                complaints = fn(town, start=start, seed=self.seed)
+                break
+        self._detector = getattr(day, "detect_alarms", None)
+        tables = {k: getattr(town, v) for k, v in _TOWN_TABLES.items()}
+        return tables, readings, complaints
+
+    def detect(self, readings: pd.DataFrame, history: pd.DataFrame, t_end: pd.Timestamp) -> pd.DataFrame:
+        if callable(self._detector):
+            return self._detector(self._town, readings, history=history, t_end=t_end)  # type: ignore[no-any-return]
+        from lifeline.model.schema import empty_frame
+
+        try:
+            from lifeline.detect import detect_window  # type: ignore[attr-defined]
+        except ImportError:
+            return empty_frame("alarm")
+        return detect_window(readings, history, self._town.sensors)  # type: ignore[no-any-return]
+
+
+@dataclass
+class ReplayStatus:
+    """Progress of a replay (shown by ``GET /api/scenarios/replay``)."""
+
+    running: bool = False
+    date: str | None = None
+    speed: float | None = None
+    sim_time: pd.Timestamp | None = None
+    steps_done: int = 0
+    steps_total: int = 0
+    readings: int = 0
+    alarms: int = 0
+    incidents: int = 0
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        d = dict(self.__dict__)
+        d["sim_time"] = self.sim_time.isoformat() if self.sim_time is not None else None
+        return d
+
+
+@dataclass
+class ReplayRunner:
+    """Runs one replay in a background thread (``start``) or inline (``run``)."""
+
+    ctx: ApiContext
+    source: DaySource
+    speed: float = 600.0
+    step_s: int = 900
+    date: str = ""
+    actor: str = "replay"
+    status: ReplayStatus = field(default_factory=ReplayStatus)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the replay thread (StateError if one is running)."""
+        if self._thread is not None and self._thread.is_alive():
+            raise StateError("a replay is already running", where="replay")
+        self.status = ReplayStatus(running=True, date=self.date, speed=self.speed)
+        self._thread = threading.Thread(target=self._safe_run, name="lifeline-replay", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Ask the replay to stop and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def join(self, timeout_s: float | None = None) -> None:
+        """Wait for the replay thread to finish."""
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def _safe_run(self) -> None:
+        try:
+            self.run()
+        except LifelineError as exc:
+            self.status.error = str(exc)
+            log.error("replay failed: %s", exc)
+        except Exception as exc:  # a background thread must report, not vanish
+            self.status.error = f"{type(exc).__name__}: {exc}"
+            log.exception("replay failed")
+        finally:
+            self.status.running = False
+            self.ctx.bus.publish("replay", self.status.as_dict())
+
+    def run(self) -> ReplayStatus:
+        """Replay the whole day in this thread; returns the final status."""
+        from lifeline.ingest import ingest_frame
+        from lifeline.ingest.validate import SensorIndex
+
+        self.status.running = True
+        store = self.ctx.store
+        tables, readings, complaints = self.source.prepare()
+        for name, df in tables.items():
+            if df is not None and len(df):
+                store.replace_table(name, df)
+        self.ctx.cache.clear()
+        readings = readings.assign(ts=pd.to_datetime(readings["ts"], utc=True)).sort_values("ts", kind="stable")
+        if len(complaints):
+            complaints = complaints.assign(ts=pd.to_datetime(complaints["ts"], utc=True))
+        t0 = readings["ts"].min().floor(f"{self.step_s}s")
+        t1 = readings["ts"].max()
+        steps = pd.date_range(t0, t1 + pd.Timedelta(seconds=self.step_s), freq=f"{self.step_s}s")
+        self.status.steps_total = max(len(steps) - 1, 0)
+        index = SensorIndex(tables.get("sensor") if tables.get("sensor") is not None else store.read_table("sensor"))
+        correlator = self._correlator()
+        history = readings.iloc[0:0]
+        wall0 = time.monotonic()
+        for k in range(len(steps) - 1):
+            if self._stop.is_set():
+                break
+            a, b = steps[k], steps[k + 1]
+            win = readings[(readings["ts"] >= a) & (readings["ts"] < b)]
+            rep = ingest_frame(store, win, source=f"replay:{self.date}", sensors=index, now=b, progress=False)
+            self.ctx.metrics.count_ingest(rep.as_dict(), "replay")
+            self.status.readings += rep.stored
+            alarms = self.source.detect(win, history, b)
+            history = pd.concat([history, win]).tail(2_000_000)
+            new_alarms = self._store_alarms(alarms)
+            evidence = self._evidence(new_alarms, complaints, a, b)
+            touched = {inc.incident_id: inc for ev in evidence if (inc := correlator.add(ev)) is not None}
+            for inc in touched.values():
+                self._save_incident(inc)
+            self.status.steps_done = k + 1
+            self.status.sim_time = b
+            self.ctx.bus.publish("replay", {**self.status.as_dict(), "stored": rep.stored})
+            target = wall0 + (k + 1) * self.step_s / self.speed
+            delay = target - time.monotonic()
+            if delay > 0 and self._stop.wait(delay):
+                break
+        return self.status
+
+    def _correlator(self) -> Any:
+        from lifeline.incidents.correlate import Correlator, ZoneArea
+
+        area = ZoneArea.from_tables(self.ctx.store.read_table("asset"), self.ctx.store.read_table("customer"))
+        return Correlator(area=area)
+
+    def _store_alarms(self, alarms: pd.DataFrame) -> pd.DataFrame:
+        from lifeline.api.routes.alarms import publish_alarms
+        from lifeline.store.base import frame
+
+        if alarms is None or len(alarms) == 0:
+            return pd.DataFrame()
+        df = frame("alarm", alarms)
+        known = set(self.ctx.store.list_alarms(since=df["ts"].min())["alarm_id"].astype(str))
+        df = df[~df["alarm_id"].astype(str).isin(known)]
+        if len(df):
+            self.ctx.store.add_alarms(df)
+            publish_alarms(self.ctx, df)
+            self.status.alarms += len(df)
+        return df
+
+    def _evidence(self, alarms: pd.DataFrame, complaints: pd.DataFrame, a: pd.Timestamp, b: pd.Timestamp) -> list[Any]:
+        from lifeline.incidents.evidence import Evidence
+
+        out = [Evidence.from_alarm(r) for r in alarms.to_dict("records")] if len(alarms) else []
+        if len(complaints):
+            c = complaints[(complaints["ts"] >= a) & (complaints["ts"] < b)]
+            if len(c):
+                self.ctx.store.add_complaints(c)
+                for r in c.to_dict("records"):
+                    self.ctx.bus.publish("complaint", {"complaint_id": str(r.get("complaint_id")), "utility": r.get("utility"), "text": r.get("text"), "ts": pd.Timestamp(r["ts"]).isoformat()})
+                out += [Evidence.from_complaint(r) for r in c.to_dict("records")]
+        return sorted(out, key=lambda e: e.ts)
+
+    def _save_incident(self, inc: Any) -> None:
+        from lifeline.api import incident_ops as ops
+
+        new = True
+        try:
+            stored = ops.load(self.ctx, inc.incident_id)
+            new = False
+            # keep what people did meanwhile (state, approval, timeline) — the replay only adds evidence
+            inc.state, inc.timeline, inc.approval, inc.audit = stored.state, stored.timeline, stored.approval, stored.audit
+        except LifelineError:
+            pass
+        if not inc.district_id:
+            inc.district_id = next((d for e in inc.evidence for aid in e.asset_ids if (d := self.ctx.asset_district(aid))), "")
+        ops.assess(self.ctx, inc)
+        ops.save(self.ctx, inc, self.actor, "open_incident" if new else "update_incident", {"evidence": len(inc.evidence)})
+        if new:
+            self.status.incidents += 1
+
+
+def alarm_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Alarms given as dicts (``sensors``/``location``/``detail`` as Python objects) → ALARM frame."""
+    df = pd.DataFrame(rows)
+    for c in ("sensors", "location", "detail"):
+        if c in df.columns:
+            df[c] = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in df[c]]
+    return df

@@ -1,0 +1,33 @@
+"""One router per resource; :data:`ROUTERS` lists them in the order they are mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from lifeline.api.routes import (
+    alarms,
+    assets,
+    auth,
+    complaints,
+    events,
+    incidents,
+    kpis,
+    networks,
+    readings,
+    scenarios,
+    sensors,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    assets.router,
+    sensors.router,
+    readings.router,
+    alarms.router,
+    complaints.router,
+    incidents.router,
+    kpis.router,
+    networks.router,
+    scenarios.router,
+    events.router,
+)

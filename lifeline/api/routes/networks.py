@@ -1,0 +1,63 @@
+"""GeoJSON layers of the networks (lon/lat, from the town's EPSG:25832) and the live state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Response
+
+from lifeline.api import incident_ops as ops
+from lifeline.api.deps import Ctx, CurrentUser
+from lifeline.api.geo import dumps, incident_overlay, network_layer, sensors_geojson, to_lonlat
+from lifeline.errors import NotFoundError
+
+router = APIRouter(prefix="/api/networks", tags=["networks"])
+
+UTILS = ("water", "power", "gas", "drainage")
+
+
+@router.get("", summary="Utilities with asset counts per kind, and the map's extent (lon/lat)")
+def networks(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    a = ctx.store.read_table("asset")
+    if user.district_id:
+        a = a[a["district_id"] == user.district_id]
+    out: dict[str, Any] = {"utilities": {}, "bbox": None, "tile_url": ctx.tile_url}
+    for u, g in a.groupby("utility"):
+        out["utilities"][str(u)] = {str(k): int(v) for k, v in g["kind"].value_counts().items()}
+    xy = a[["x_m", "y_m"]].dropna()
+    if len(xy):
+        lon, lat = to_lonlat(xy["x_m"].to_numpy(), xy["y_m"].to_numpy())
+        out["bbox"] = [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
+    d = ctx.store.read_table("district")
+    out["districts"] = d[["district_id", "name", "name_zh"]].astype(object).where(d[["district_id", "name", "name_zh"]].notna(), None).to_dict("records")
+    return out
+
+
+@router.get("/state", summary="Live overlay: sensors (latest value, alarm), isolated assets, hazard zones, crews")
+def state(user: CurrentUser, ctx: Ctx, alarm_window_h: float = 6.0) -> Response:
+    s = ctx.store.read_table("sensor")
+    if user.district_id:
+        sd = ctx.sensor_districts()
+        s = s[s["sensor_id"].astype(str).map(sd) == user.district_id]
+    latest = ctx.store.latest_readings()
+    al = ctx.store.list_alarms()
+    in_alarm: set[str] = set()
+    if len(al):
+        cutoff = al["ts"].max() - pd.Timedelta(hours=alarm_window_h)
+        from lifeline.api.context import _json_list
+
+        for v in al.loc[al["ts"] >= cutoff, "sensors"]:
+            in_alarm.update(str(x) for x in _json_list(v))
+    incs = ops.list_frame(ctx, district=user.district_id)
+    overlay = incident_overlay(incs)
+    overlay["sensors"] = sensors_geojson(s, latest, in_alarm)
+    overlay["incidents"] = [ops.summary(i) for i in incs if i.state not in ("closed", "reviewed")]
+    return Response(dumps(overlay), media_type="application/json")
+
+
+@router.get("/{utility}", summary="One utility's assets as a GeoJSON FeatureCollection (lon/lat)")
+def layer(utility: str, user: CurrentUser, ctx: Ctx) -> Response:
+    if utility not in UTILS:
+        raise NotFoundError(f"no network {utility!r}; networks are {', '.join(UTILS)}", where="utility")
+    return Response(dumps(network_layer(ctx, utility, user.district_id)), media_type="application/geo+json")
