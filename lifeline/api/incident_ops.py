@@ -107,7 +107,10 @@ def _evidence(ctx: ApiContext, alarm_ids: list[str], complaint_ids: list[str]) -
         missing = sorted(set(alarm_ids) - set(al["alarm_id"].astype(str)))
         if missing:
             raise InputError(f"unknown alarm ids {missing}", where="alarm_ids")
-        out += [Evidence.from_alarm(r) for r in al.to_dict("records")]
+        for r in al.to_dict("records"):
+            e = Evidence.from_alarm(r)
+            e.district_id = e.district_id or ctx.alarm_district(r) or ""
+            out.append(e)
     if complaint_ids:
         co = ctx.store.list_complaints()
         co = co[co["complaint_id"].isin(complaint_ids)]
@@ -145,6 +148,8 @@ def create(ctx: ApiContext, user: User, req: dict[str, Any]) -> Incident:
         district = next((ctx.asset_district(a) for e in ev for a in e.asset_ids if ctx.asset_district(a)), "") or ""
     if user.district_id and district and district != user.district_id:
         raise InputError(f"you may only open incidents in district {user.district_id}", where="district_id")
+    if not district and x is not None and y is not None:
+        district = nearest_district(ctx, float(x), float(y)) or ""
     district = district or (user.district_id or "")
     seed = f"{utility}|{x}|{y}|{opened.isoformat()}|{now.timestamp()}"
     iid = req.get("incident_id") or f"INC-{opened:%Y%m%d-%H%M}-{hashlib.sha1(seed.encode()).hexdigest()[:6]}"
@@ -160,6 +165,16 @@ def create(ctx: ApiContext, user: User, req: dict[str, Any]) -> Incident:
         inc.grade = str(req["grade"])
     save(ctx, inc, user.username, "open_incident", {"evidence": [e.evidence_id for e in ev], "kind": inc.kind})
     return inc
+
+
+def nearest_district(ctx: ApiContext, x_m: float, y_m: float, max_m: float = 500.0) -> str | None:
+    """District of the asset nearest to (x_m, y_m) within ``max_m`` metres."""
+    a = ctx.store.read_table("asset")[["x_m", "y_m", "district_id"]].dropna()
+    if a.empty:
+        return None
+    d2 = (a["x_m"] - x_m) ** 2 + (a["y_m"] - y_m) ** 2
+    i = d2.idxmin()
+    return str(a.at[i, "district_id"]) if d2[i] <= max_m**2 else None
 
 
 def assess(ctx: ApiContext, inc: Incident) -> None:

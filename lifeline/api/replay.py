@@ -161,7 +161,7 @@ class ReplayRunner:
 
     def run(self) -> ReplayStatus:
         """Replay the whole day in this thread; returns the final status."""
-        from lifeline.ingest import ingest_frame
+        from lifeline.ingest.service import ingest_frame
         from lifeline.ingest.validate import SensorIndex
 
         self.status.running = True
