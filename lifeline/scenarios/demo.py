@@ -30,18 +30,18 @@ def run_demo(date: str = "2026-07-15", seed: int = 0, db: str | None = None, fre
     raw = pd.concat([readings, pd.DataFrame(bad_records(town.sensors, start, seed))], ignore_index=True)
     console.print(f"[green]✓[/] day simulated: {len(readings):,} readings (+{len(raw) - len(readings)} deliberately bad records)")
 
+    if fresh:
+        _drop_previous_demo(db)
     with open_store(db) as store:
-        store.init_schema()
-        if fresh:
-            store.reset()
         for name in ("district", "zone", "asset", "customer", "sensor", "dependency"):
             store.replace_table(name, getattr(town, _TOWN_ATTR[name]))
         report = ingest_frame(store, raw, source=f"demo:{date}", sensors=town.sensors)
-        stored_total = store.count_readings()
+        stored_total = store.count("reading")
+        kind = store.kind
 
     return {
         "date": date,
-        "store": type(store).__name__,
+        "store": kind,
         "town": {
             "assets": len(town.assets),
             "customers": len(town.customers),
@@ -50,6 +50,22 @@ def run_demo(date: str = "2026-07-15", seed: int = 0, db: str | None = None, fre
         "ingest": report.as_dict(),
         "readings_in_store": stored_total,
     }
+
+
+def _drop_previous_demo(db: str | None) -> None:
+    """Start the embedded store afresh: remove the DuckDB file of an earlier demo run.
+
+    A PostgreSQL store is never dropped here; readings are idempotent on (sensor_id, ts), so a
+    re-run there stores nothing twice.
+    """
+    from lifeline.config import get_settings
+
+    settings = get_settings()
+    url = settings.db if db is None else db
+    if url == "":
+        path = settings.duckdb_path()
+        for p in (path, path.with_name(path.name + ".wal")):
+            p.unlink(missing_ok=True)
 
 
 _TOWN_ATTR = {
@@ -74,10 +90,10 @@ def print_summary(summary: dict[str, Any]) -> None:
     table.add_column("stored", justify="right")
     table.add_column("rejected", justify="right")
     for utility, counts in sorted(ingest.get("per_utility", {}).items()):
-        table.add_row(utility, f"{counts.get('stored', 0):,}", f"{counts.get('rejected', 0):,}")
-    table.add_row("[b]total[/]", f"[b]{ingest.get('stored', 0):,}[/]", f"[b]{ingest.get('rejected', 0):,}[/]")
+        table.add_row(utility or "(unknown sensor)", f"{counts.get('stored', 0):,}", f"{counts.get('rejected', 0):,}")
+    table.add_row("[b]total[/]", f"[b]{ingest.get('stored', 0):,}[/]", f"[b]{ingest.get('rejected_total', 0):,}[/]")
     console.print(table)
-    reasons = ingest.get("rejected_by_reason", {})
+    reasons = ingest.get("rejected", {})
     if reasons:
         rt = Table(title="Rejected records by reason (kept in the store's `rejected` table)")
         rt.add_column("reason")
