@@ -22,12 +22,14 @@ app = typer.Typer(
 
 
 def _register() -> None:
+    from lifeline.api.cli import register as register_api
     from lifeline.datasets.cli import app as town_app
     from lifeline.gas.cli import app as gas_app
     from lifeline.incidents.cli import app as incidents_app
     from lifeline.incidents.cli import complaints_app
     from lifeline.ingest.cli import register as register_ingest
     from lifeline.power.cli import app as power_app
+    from lifeline.risk.cli import register as register_risk
     from lifeline.scenarios.cli import register as register_demo
     from lifeline.water.cli import app as water_app
 
@@ -39,6 +41,8 @@ def _register() -> None:
     app.add_typer(complaints_app, name="complaints")
     register_ingest(app)
     register_demo(app)
+    register_risk(app)
+    register_api(app)
 
 
 _register()
