@@ -25,6 +25,7 @@ from lifeline.gas.network import GasNetwork
 #: ramp durations (minutes) of the leak-rate profiles scanned (0 = abrupt step)
 RAMPS_MIN = (0.0, 60.0, 120.0, 240.0)
 BIN_MIN = 5.0
+LF_BLOCK = 6  # bins per block for the slow-mismatch noise estimate (30 min)
 
 
 @dataclass
@@ -100,6 +101,15 @@ def scan_pressures(
     mad = np.median(np.abs(d - np.median(d, axis=0)), axis=0) * 1.4826 / np.sqrt(2.0)
     sigma = float(np.sqrt(np.mean(mad**2))) if np.all(np.isfinite(mad)) else float("nan")
     sigma = max(sigma, 2e-5)
+    # slow model mismatch (e.g. customers' demand profiles differing from the uniform scaling):
+    # the noise of block means over LF_BLOCK bins, scaled back to one bin, if larger
+    nb = T // LF_BLOCK
+    if nb >= 6:
+        blocks = Z[: nb * LF_BLOCK].reshape(nb, LF_BLOCK, -1).mean(axis=1)
+        db = np.diff(blocks, axis=0)
+        mad_b = np.median(np.abs(db - np.median(db, axis=0)), axis=0) * 1.4826 / np.sqrt(2.0)
+        sigma_lf = float(np.sqrt(np.mean(mad_b**2)) * np.sqrt(LF_BLOCK))
+        sigma = max(sigma, sigma_lf)
     # demand level per bin: the observed drop along the demand shape, against the pipeflow
     # drops at the computed levels (drop ~ coef * level^2)
     lv = net.demand_levels
