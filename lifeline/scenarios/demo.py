@@ -15,7 +15,7 @@ def run_demo(date: str = "2026-07-15", seed: int = 0, db: str | None = None, fre
     from rich.console import Console
 
     from lifeline.datasets.town import load_town
-    from lifeline.ingest import ingest_frame
+    from lifeline.ingest.service import ingest_frame
     from lifeline.scenarios.day import bad_records, simulate_day
     from lifeline.store import open_store
 
