@@ -14,7 +14,9 @@ app = typer.Typer(
 
 @app.command("locate")
 def locate_cmd(
-    network: Path = typer.Option(..., "--network", help="pandapower network saved with pandapower.to_json."),
+    network: Path = typer.Option(
+        ..., "--network", help="pandapower network saved with pandapower.to_json."
+    ),
     events: Path = typer.Option(
         ...,
         "--events",

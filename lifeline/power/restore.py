@@ -46,8 +46,8 @@ class SearchParams:
 
     max_ties: int = 2
     max_extra_open: int = 1
-    max_power_flows: int = 60
-    time_budget_s: float = 1.2
+    max_power_flows: int = 40
+    time_budget_s: float = 20.0  #: wall-clock safety stop; the power-flow count is the real budget
     margin_pu: float = 1e-4  #: safety margin on the voltage limit (pu)
     margin_percent: float = 0.01  #: safety margin on the loading limit (%)
     screen: bool = True  #: skip power flows predicted to fail (False: exhaustive best-first)
@@ -310,10 +310,29 @@ def plan_restoration(
         s for s, (a, b) in g.switch_ends.items() if state0[s] and a != b and a in dark and b in dark
     )
     # topology-only evaluation of every candidate
-    seen: dict[frozenset[int], tuple[int, tuple[int, ...], tuple[int, ...]]] = {}
+    seen: dict[
+        tuple[tuple[int, ...], frozenset[frozenset[int]]],
+        tuple[int, tuple[int, ...], tuple[int, ...], frozenset[int]],
+    ] = {}
     cands: list[tuple[float, int, tuple[int, ...], tuple[int, ...], frozenset[int]]] = []
     base_closed = [(s, a, b) for s, (a, b) in g.switch_ends.items() if state0[s] and a != b]
     n_eval = 0
+    base_uf = _UnionFind(g.n_sections)
+    for _s, a, b in base_closed:
+        base_uf.union(a, b)
+    uf_cache: dict[tuple[int, ...], _UnionFind] = {}
+
+    def _root_wo(cache: dict[tuple[int, ...], _UnionFind], xset: tuple[int, ...], sec: int) -> int:
+        """Component of ``sec`` among closed switches without the extra opens ``xset``."""
+        uf_x = cache.get(xset)
+        if uf_x is None:
+            uf_x = _UnionFind(g.n_sections)
+            for s2, a2, b2 in base_closed:
+                if s2 not in xset:
+                    uf_x.union(a2, b2)
+            cache[xset] = uf_x
+        return uf_x.find(sec)
+
     tie_sets: list[tuple[int, ...]] = [()]
     for k in range(1, params.max_ties + 1):
         tie_sets.extend(itertools.combinations(ties, k))
@@ -348,13 +367,20 @@ def plan_restoration(
             # every tie must matter: it must touch a lit dark section
             if any(not ({*g.switch_ends[t]} & lit) for t in tset):
                 continue
-            # an extra open must matter too: without it the lit set would differ
+            # configurations that light the same sections in the same groups (same ties, same
+            # split of the dark area) carry the same flows: keep the one with fewest operations
+            groups: dict[int, set[int]] = {}
+            for sec in lit:
+                groups.setdefault(
+                    base_uf.find(sec) if not xs else _root_wo(uf_cache, xset, sec), set()
+                ).add(sec)
+            key = (tset, frozenset(frozenset(v) for v in groups.values()))
             nops = len(tset) + len(xset)
-            prev = seen.get(lit)
+            prev = seen.get(key)
             if prev is not None and prev[0] <= nops:
                 continue
-            seen[lit] = (nops, tset, xset)
-    for lit, (nops, tset, xset) in seen.items():
+            seen[key] = (nops, tset, xset, lit)
+    for nops, tset, xset, lit in seen.values():
         mw = g.mw_of(g.loads_of(lit))
         cands.append((mw, nops, tset, xset, lit))
     cands.sort(key=lambda c: (-c[0], c[1], c[2], c[3]))
@@ -366,7 +392,8 @@ def plan_restoration(
         net, state0, limits, params.margin_pu, params.margin_percent
     )
     n_pf += 1
-    base = (0.0, (), (), frozenset(), dict(state0), ok)
+    Chosen = tuple[float, tuple[int, ...], tuple[int, ...], frozenset[int], dict[int, bool], bool]
+    base: Chosen = (0.0, (), (), frozenset(), dict(state0), ok)
     base_checks = (vmin, lmax)
     if ok:
         screen.set_base(net)

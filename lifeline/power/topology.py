@@ -310,14 +310,14 @@ def supply_tree(g: SectionGraph, closed: dict[int, bool] | None = None) -> Suppl
         subtree[v] = frozenset(acc)
     cut: dict[int, frozenset[int]] = {}
     child: dict[int, int] = {}
-    for v, sw in parent_switch.items():
-        if sw is None:
+    for v, psw in parent_switch.items():
+        if psw is None:
             continue
         u = parent[v]
         parallel = sum(1 for s2, t in g.adj.get(u, ()) if t == v and closed.get(s2, False)) > 1
         if low[v] > disc[u] and not parallel:
-            cut[sw] = subtree[v]
-            child[sw] = v
+            cut[psw] = subtree[v]
+            child[psw] = v
     for sw, c in closed.items():
         if c and sw not in cut and sw in g.switch_ends:
             cut[sw] = frozenset()
