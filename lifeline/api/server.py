@@ -1,0 +1,94 @@
+"""Running the API: the store, demo users, optional MQTT ingestion and replay, then uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from lifeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
+
+
+def start_mqtt(app: FastAPI, url: str, topic: str) -> threading.Event:
+    """Subscribe to ``topic`` on ``url`` with :class:`lifeline.ingest.mqtt.MqttIngestor` in a
+    background thread; every flush counts metrics and publishes a ``readings`` event. Returns
+    the stop event (also set at shutdown)."""
+    from lifeline.ingest.mqtt import MqttIngestor
+
+    ctx = app.state.ctx
+    ing = MqttIngestor(ctx.store, url, topic=topic, client_id="lifeline-serve")
+    ing.connect()
+    stop = threading.Event()
+    seen = {"stored": 0, "rejected": dict[str, int]()}
+
+    def on_flush(i: Any) -> None:
+        rep = i.report.as_dict()
+        d_stored = rep["stored"] - seen["stored"]
+        d_rej = {k: v - seen["rejected"].get(k, 0) for k, v in rep["rejected"].items() if v - seen["rejected"].get(k, 0)}
+        seen["stored"], seen["rejected"] = rep["stored"], dict(rep["rejected"])
+        ctx.metrics.count_ingest({"per_utility": {"mqtt": {"stored": d_stored}}, "rejected": d_rej}, "mqtt")
+        ctx.bus.publish("readings", {"source": "mqtt", "stored": d_stored, "rejected": int(sum(d_rej.values()))})
+
+    t = threading.Thread(target=ing.run, kwargs={"stop": stop, "on_flush": on_flush}, name="lifeline-mqtt", daemon=True)
+    t.start()
+    app.state.on_shutdown.append(stop.set)
+    return stop
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    db: str | None = None,
+    mqtt: str | None = None,
+    replay: bool = False,
+    speed: float = 600.0,
+    date: str = "2026-07-15",
+    seed: int = 0,
+    demo_users: bool = True,
+    load_town: bool = False,
+    tile_url: str = "",
+    echo: Any = print,
+) -> None:
+    """Run the API and dashboard until Ctrl-C (see ``lifeline serve --help``)."""
+    import uvicorn
+
+    from lifeline.api.app import create_app, seed_demo_users
+    from lifeline.config import get_settings
+
+    settings = get_settings()
+    url = settings.db if db is None else db
+    app = create_app(url, tile_url=tile_url)
+    ctx = app.state.ctx
+    if demo_users and not ctx.users.list():
+        districts = ctx.store.read_table("district")
+        first = str(districts["district_id"].iloc[0]) if len(districts) else None
+        for name, pw, role, d in seed_demo_users(ctx.store, first):
+            echo(f"  demo user {name:<16} password {pw:<20} role {role}{f' (district {d})' if d else ''}")
+    if load_town and ctx.store.count("asset") == 0:
+        from lifeline.api.replay import _TOWN_TABLES
+        from lifeline.datasets.town import load_town as _load
+
+        town = _load()
+        for name, attr in _TOWN_TABLES.items():
+            ctx.store.replace_table(name, getattr(town, attr))
+    broker = settings.mqtt if mqtt is None else mqtt
+    if broker:
+        try:
+            start_mqtt(app, broker, settings.mqtt_topic)
+            echo(f"  MQTT ingestion from {broker} ({settings.mqtt_topic})")
+        except ImportError as exc:
+            raise ConfigError("MQTT ingestion is not available in this build", where="LIFELINE_MQTT") from exc
+    if replay:
+        from lifeline.api.replay import ReplayRunner, SimulatedDay
+
+        runner = ReplayRunner(ctx, SimulatedDay(date=date, seed=seed), speed=speed, date=date)
+        ctx.replay = runner
+        runner.start()
+        echo(f"  replaying {date} at {speed:g}× (status: GET /api/scenarios/replay)")
+    echo(f"lifeline serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, store: {ctx.store.kind})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
