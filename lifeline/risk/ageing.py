@@ -125,6 +125,12 @@ def synthetic_ages(xy: np.ndarray, utility: str, seed: int = SYNTHETIC_SEED, cel
     return pd.DataFrame({"install_year": year.astype(np.int64), "material": mat, "age_source": "synthetic"})
 
 
+def synthetic_material(year: int, utility: str) -> str:
+    """The material of the synthetic era (:data:`ERAS`) that ``year`` falls in."""
+    col = 1 if utility == "water" else 2
+    return next(e[col] for e in ERAS if year <= e[0])
+
+
 def read_assets_csv(path: str) -> pd.DataFrame:
     """Read a pipe-assets CSV: ``pipe`` (or ``asset_id``/``link_id``), ``install_year``, optional
     ``material``, ``diameter_m``, ``design_life_y``, ``breaks``. Bad values raise InputError with the line.

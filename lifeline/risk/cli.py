@@ -35,6 +35,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sensors_app, name="sensors")
 
 
+def _console() -> Any:
+    import sys
+
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
 def _utilities(value: str | None, town: bool) -> list[str]:
     if not value:
         return ["water", "gas", "power"] if town else ["water"]
@@ -77,7 +85,6 @@ def criticality_cmd(
     import time
 
     import pandas as pd
-    from rich.console import Console
     from rich.table import Table
 
     from lifeline.risk import service
@@ -91,7 +98,7 @@ def criticality_cmd(
     with _executor(executor, cluster, workers) as ex:
         crits = service.criticality(inp, us, ex, None if hour is None else int(hour * 3600), required_m)
     t2 = time.perf_counter()
-    con = Console()
+    con = _console()
     for note in inp.notes:
         con.print(f"[dim]note: {note}[/dim]")
     for u, c in crits.items():
@@ -157,7 +164,6 @@ def rank_cmd(
     top: int = typer.Option(20, "--top", help="Rows in the printed table."),
 ) -> None:
     """Rank pipes for renewal: annual failure probability (Weibull PH) x segment consequence."""
-    from rich.console import Console
     from rich.table import Table
 
     from lifeline.risk import service
@@ -170,7 +176,7 @@ def rank_cmd(
     with _executor(executor, cluster, workers) as ex:
         crits = service.criticality(inp, us, ex, None if hour is None else int(hour * 3600))
     ranked = service.rank(inp, crits, year, critical_weight)
-    con = Console()
+    con = _console()
     for note in inp.notes:
         con.print(f"[dim]note: {note}[/dim]")
     tab = Table(title=f"{inp.name}: pipe renewal ranking ({year}; risk = P(fail in 1 y) x consequence)")
@@ -185,10 +191,10 @@ def rank_cmd(
         ou = old[old.utility == u]
         n_u = int((ranked.utility == u).sum())
         if len(ou):
+            oldest = ou.sort_values("age_y", ascending=False).head(5)
+            names = ", ".join(f"{p} ({int(a)} y)" for p, a in zip(oldest["pipe"], oldest["age_y"], strict=True))
             con.print(f"[yellow]WARNING[/yellow] {u}: {len(ou)} of {n_u} pipes ({ou.length_m.sum() / 1000:.1f} km) are beyond "
-                      f"their design life; oldest: " + ", ".join(f"{p} ({int(a)} y)" for p, a in
-                                                              zip(ou.sort_values('age_y', ascending=False).pipe.head(5),
-                                                                  ou.sort_values('age_y', ascending=False).age_y.head(5), strict=True)))
+                      f"their design life; oldest: {names}")
         else:
             con.print(f"{u}: no pipe beyond its design life ({n_u} pipes)")
     if out is not None:
@@ -207,7 +213,7 @@ def place_cmd(
     network: Path | None = NETWORK,
     kind: str = typer.Option("pressure", "--kind", help="pressure (water) or methane (gas, demo town only)."),
     n: int = typer.Option(10, "--n", min=1, help="Number of new sensors to place."),
-    threshold_m: float = typer.Option(0.2, "--threshold-m", help="Pressure drop (m) a sensor must see to detect a leak."),
+    threshold_m: float = typer.Option(0.1, "--threshold-m", help="Pressure drop (m) a sensor must see to detect a leak."),
     leak_fraction: float = typer.Option(0.05, "--leak-fraction", help="Leak size as a share of the total demand."),
     radius_m: float = typer.Option(30.0, "--radius-m", help="Methane: migration radius (m) from a main to a manhole."),
     assets: Path | None = typer.Option(None, "--assets", help="Pipe records CSV for the risk weights (see risk rank)."),
@@ -222,7 +228,6 @@ def place_cmd(
     plot: Path | None = typer.Option(None, "--plot", help="PNG: coverage against the number of sensors."),
 ) -> None:
     """Choose N sensor locations maximising risk-weighted leak detectability (greedy coverage)."""
-    from rich.console import Console
 
     from lifeline.risk import placement, service
 
@@ -241,7 +246,7 @@ def place_cmd(
     import pandas as pd
 
     if kind == "pressure":
-        ends = [(inp.wn.get_link(p).start_node_name, inp.wn.get_link(p).end_node_name) for p in ranked.pipe]
+        ends = [(inp.wn.get_link(p).start_node_name, inp.wn.get_link(p).end_node_name) for p in ranked["pipe"]]
         cands, cover = placement.pressure_cover(inp.inp_path, ranked, ends, threshold_m, leak_fraction)
         xy = [inp.wn.get_node(c).coordinates for c in cands]
         locs = pd.DataFrame({"location": cands, "x_m": [p[0] for p in xy], "y_m": [p[1] for p in xy]})
@@ -257,7 +262,7 @@ def place_cmd(
             s = inp.town.sensors
             existing = list(s[s.quantity == "methane_pct_lel"].asset_id)
     pl = placement.place(cover, ranked["risk"].to_numpy(float), locs, n, existing)
-    con = Console()
+    con = _console()
     con.print(pl.picks.to_string(index=False))
     con.print(f"{kind}: {len(locs)} candidate locations, {pl.n_targets} target pipes; existing sensors cover "
               f"{pl.baseline:.1%} of the risk; with {len(pl.picks)} new: {pl.curve[-1] if pl.curve else pl.baseline:.1%}")

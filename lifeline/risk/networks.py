@@ -39,6 +39,7 @@ class ArrayNet:
     demand_unit: str = "m3/h"
     customer_ids: dict[int, list[str]] = field(default_factory=dict)  # node -> customer ids
     critical_ids: dict[int, list[str]] = field(default_factory=dict)  # node -> critical customer ids
+    elevation_m: np.ndarray | None = None  # (N,) where known
 
     @property
     def is_pipe(self) -> np.ndarray:

@@ -39,7 +39,7 @@ def greedy(cover: np.ndarray, weights: np.ndarray, n: int, existing: np.ndarray 
 
     ``cover``: (candidates, targets) bool; ``weights``: (targets,) >= 0; ``existing``: indices of
     candidates already equipped (count towards coverage, not picked). Returns ``(picks, gains,
-    coverage after each pick, baseline coverage)``; coverage is a share of the total weight.
+    coverage after each pick, baseline coverage)``; coverage is a share of the total weight. Stops early when no location adds coverage.
     """
     cover = np.asarray(cover, dtype=bool)
     w = np.clip(np.asarray(weights, float), 0, None)
@@ -57,6 +57,8 @@ def greedy(cover: np.ndarray, weights: np.ndarray, n: int, existing: np.ndarray 
         gain = cf[:, ~covered] @ w[~covered]
         gain[~available] = -1.0
         best = int(np.argmax(gain))
+        if gain[best] <= 0 and picks:
+            break  # nothing left that any further location can detect
         picks.append(best)
         gains.append(float(max(gain[best], 0.0)) / total)
         covered |= cover[best]

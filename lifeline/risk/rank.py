@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lifeline.risk.ageing import annual_failure_probability, material_class, synthetic_ages
+from lifeline.risk.ageing import annual_failure_probability, material_class, synthetic_ages, synthetic_material
 from lifeline.risk.criticality import Criticality
 from lifeline.risk.networks import ArrayNet
 
@@ -66,6 +66,11 @@ def pipe_attributes(net: ArrayNet, records: pd.DataFrame | None, seed: int = 8) 
         df.loc[no_mat, "material"] = syn["material"].to_numpy()[no_mat]
         df.loc[missing, "age_source"] = "synthetic"
     df["breaks"] = df["breaks"].fillna(0.0)
+    no_mat = df["material"].fillna("").astype(str).str.strip().str.lower().isin(("", "none", "nan", "<na>")).to_numpy()
+    if no_mat.any():
+        # material follows the era of the (recorded or synthetic) install year
+        df.loc[no_mat, "material"] = [synthetic_material(int(y), net.utility) for y in df.loc[no_mat, "install_year"]]
+        df.loc[no_mat & (df["age_source"] != "synthetic").to_numpy(), "age_source"] += "; material synthetic"
     return df
 
 
