@@ -40,6 +40,9 @@ class LeakParams:
     k: float = 0.5  # CUSUM allowance (σ units per hour)
     h: float = 12.0  # CUSUM alarm threshold (σ·hours)
     h_burst: float = float("inf")  # single-hour alarm threshold (σ) for abrupt bursts
+    q_veto: float = (
+        -1.0
+    )  # reject an alarm when the inflow change is below this (σ of hourly inflow noise)
     baseline_days: int = 7
     loc_hours: int = 48
     loc_ratio: float = 0.9
@@ -307,6 +310,7 @@ class Prepared:
     proj: np.ndarray
     ws: list[np.ndarray]
     idx: pd.DatetimeIndex
+    dq: np.ndarray  # inflow minus its same-hour baseline, in σ of that series (0 without flows)
 
 
 def prepare(h: pd.DataFrame, model: Model) -> Prepared:
@@ -315,7 +319,13 @@ def prepare(h: pd.DataFrame, model: Model) -> Prepared:
     idx = pd.DatetimeIndex(h.index)
     b = baseline(r, idx, model.params.baseline_days)
     proj, _, ws = whitened(r - b, model)
-    return Prepared(r, b, proj, ws, idx)
+    dq = np.zeros(len(h))
+    if model.source_flows:
+        q = h[[f"F:{c}" for c in model.source_flows]].sum(axis=1, min_count=1).to_numpy()[:, None]
+        x = (q - baseline(q, idx, model.params.baseline_days))[:, 0]
+        sd = 1.4826 * np.nanmedian(np.abs(x - np.nanmedian(x))) if np.isfinite(x).any() else 0.0
+        dq = np.nan_to_num(x / sd) if sd > 0 else np.zeros(len(h))
+    return Prepared(r, b, proj, ws, idx, dq)
 
 
 def detect_prepared(
@@ -350,10 +360,12 @@ def detect_prepared(
             t0 = t
         else:
             continue
-        det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
         c[:] = 0.0
         zero_at[:] = t
         hold_until = t + prm.holdoff_h
+        if float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto:
+            continue  # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak
+        det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
         if any(
             graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m
             and det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days)
@@ -376,21 +388,23 @@ def _localise(
 ) -> Detection:
     prm = model.params
     t1 = min(len(r), ta + prm.loc_hours)
-    ref_rows = np.arange(t0, min(t0 + 24, len(r)))
-    ref_by_hour = {int(idx[i].hour): b[i] for i in ref_rows}
-    rows = [i for i in range(t0, t1) if np.isfinite(r[i]).all() and int(idx[i].hour) in ref_by_hour]
-    m = w @ np.nanmean([r[i] - ref_by_hour[int(idx[i].hour)] for i in rows], axis=0)
+    hours = np.asarray(idx.hour)
+    ref = np.full((24, r.shape[1]), np.nan)
+    ref[hours[t0 : t0 + 24]] = b[t0 : t0 + 24]
+    diff = r[t0:t1] - ref[hours[t0:t1]]
+    diff = diff[np.isfinite(diff).all(axis=1)]
+    m = w @ (diff.mean(axis=0) if len(diff) else np.zeros(r.shape[1]))
     u = model.unit_sig @ w.T
     u /= np.linalg.norm(u, axis=1, keepdims=True)
-    a = u @ m  # both negative for a leak → positive projection
+    a = u @ m  # a leak lowers pressure along its signature → positive projection
     best = float(np.max(a))
     cand = np.flatnonzero(a >= prm.loc_ratio * best) if best > 0 else np.array([int(np.argmax(a))])
     cand = cand[np.argsort(-a[cand])][:50]
     names = [model.pipes[i] for i in cand]
-    w = np.clip(a[cand], 1e-9, None)
-    gi = [graph.index(n) for n in names]
-    dm = np.array([graph.pipe_distances(i)[gi] for i in gi])
-    pick = int(np.argmin(dm @ w))
+    weight = np.clip(a[cand], 1e-9, None)
+    gi = np.array([graph.index(n) for n in names])
+    dm = graph.distance_matrix()[np.ix_(gi, gi)]
+    pick = int(np.argmin(dm @ weight))
     nrm = float(np.linalg.norm(m))
     conf = float(np.clip(best / nrm if nrm > 0 else 0.0, 0.0, 1.0))
     onset = idx[t0] + pd.Timedelta(hours=prm.onset_margin_h)

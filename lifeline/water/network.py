@@ -67,6 +67,8 @@ class PipeGraph:
         if a == b:
             return 0.0
         ia, ib = self.index(a), self.index(b)
+        if self._dm is not None:
+            return float(self._dm[ia, ib])
         return float(self.pipe_distances(ia)[ib])
 
     def index(self, pipe: str) -> int:
@@ -87,8 +89,15 @@ class PipeGraph:
         d[ia] = 0.0
         return d
 
+    def distance_matrix(self) -> np.ndarray:
+        """All pipe-midpoint distances (m), computed once and kept."""
+        if self._dm is None:
+            self._dm = np.array([self.pipe_distances(i) for i in range(len(self.pipes))])
+        return self._dm
+
     def __post_init__(self) -> None:
         self._idx = {p: i for i, p in enumerate(self.pipes)}
+        self._dm: np.ndarray | None = None
 
 
 def pipe_graph(wn: Any) -> PipeGraph:

@@ -32,7 +32,19 @@ def quiet_hours(index: pd.DatetimeIndex, leaks: list[Leak]) -> np.ndarray:
     return q
 
 
-def run_leaks(
+def run_leaks(*args: Any, **kwargs: Any) -> list[lk.Detection]:
+    """Detect leaks (see :func:`_run_leaks` for the arguments), with BLAS limited to one thread.
+
+    The matrices are small (sensors × pipes); multi-threaded BLAS on a shared machine is many
+    times slower than one thread.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _run_leaks(*args, **kwargs)
+
+
+def _run_leaks(
     network: str | Path,
     scada_dir: str | Path,
     history_dir: str | Path | None = None,
@@ -108,7 +120,7 @@ def run_leaks(
     model.params = prm
     rep["params"] = lk.params_dict(prm)
     # detect on history tail + data so the rolling baseline is warm from the first hour
-    warm = h_hist.iloc[-24 * prm.baseline_days :]
+    warm = h_hist.iloc[-24 * (prm.baseline_days + 14) :]
     gap = h_data.index[0] - warm.index[-1]
     if pd.Timedelta(0) < gap <= pd.Timedelta(hours=1):
         full = pd.concat([warm, h_data])
