@@ -76,7 +76,7 @@ def analyse(
         if with_hazard:
             from lifeline.gas.hazard import hazard_radius
 
-            p_leak = float(net.p_level[min(1, len(net.p_level) - 1), pos])  # type: ignore[index]
+            p_leak = float(net.p_level[0, pos])  # main pressure at low demand (bar g)
             radius, hazard_detail = hazard_radius(rate, p_leak, max(seen, default=0.0))
         else:
             radius = max(100.0, max(seen, default=0.0) + 50.0)
