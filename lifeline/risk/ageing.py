@@ -65,15 +65,22 @@ def material_class(material: str) -> MaterialClass:
     return MATERIALS["unknown"]
 
 
-def cumulative_hazard(age_y: np.ndarray, beta: np.ndarray, design_life_y: np.ndarray, phi: np.ndarray) -> np.ndarray:
+def cumulative_hazard(
+    age_y: np.ndarray, beta: np.ndarray, design_life_y: np.ndarray, phi: np.ndarray
+) -> np.ndarray:
     """H(t) of the model above (dimensionless) for arrays of age (years), shape, design life, factor."""
     eta = np.asarray(design_life_y, float) / np.log(2.0) ** (1.0 / np.asarray(beta, float))
     t = np.clip(np.asarray(age_y, float), 0.0, None)
     return np.asarray(phi, float) * (t / eta) ** np.asarray(beta, float)
 
 
-def annual_failure_probability(age_y: np.ndarray | float, material: str | list[str] | np.ndarray, diameter_m: np.ndarray | float = D_REF_M,
-                               design_life_y: np.ndarray | float | None = None, breaks: np.ndarray | float = 0.0) -> np.ndarray:
+def annual_failure_probability(
+    age_y: np.ndarray | float,
+    material: str | list[str] | np.ndarray,
+    diameter_m: np.ndarray | float = D_REF_M,
+    design_life_y: np.ndarray | float | None = None,
+    breaks: np.ndarray | float = 0.0,
+) -> np.ndarray:
     """Probability (0..1) that a pipe fails within the next year.
 
     Example: ``annual_failure_probability(60, "grey cast iron", 0.1)`` (age 60 y, DN 100).
@@ -96,12 +103,21 @@ def annual_failure_probability(age_y: np.ndarray | float, material: str | list[s
 
 
 #: synthetic eras (last install year, water material, gas material) — see docs/risk.md
-ERAS = ((1969, "grey cast iron", "steel"), (1995, "ductile iron", "PE 80"), (9999, "PE 100", "PE 100"))
+ERAS = (
+    (1969, "grey cast iron", "steel"),
+    (1995, "ductile iron", "PE 80"),
+    (9999, "PE 100", "PE 100"),
+)
 SYNTHETIC_SEED = 8
 
 
-def synthetic_ages(xy: np.ndarray, utility: str, seed: int = SYNTHETIC_SEED, cell_m: float = 400.0,
-                   years: tuple[int, int] = (1950, 2020)) -> pd.DataFrame:
+def synthetic_ages(
+    xy: np.ndarray,
+    utility: str,
+    seed: int = SYNTHETIC_SEED,
+    cell_m: float = 400.0,
+    years: tuple[int, int] = (1950, 2020),
+) -> pd.DataFrame:
     """SYNTHETIC install years and materials for pipes without records (labelled ``synthetic``).
 
     Towns grow by neighbourhood: pipes in the same ``cell_m`` grid cell share an era year
@@ -122,13 +138,15 @@ def synthetic_ages(xy: np.ndarray, utility: str, seed: int = SYNTHETIC_SEED, cel
         year[ok] = np.clip(era[inv] + rng.integers(-3, 4, size=int(ok.sum())), years[0], years[1])
     col = 1 if utility == "water" else 2
     mat = [next(e[col] for e in ERAS if y <= e[0]) for y in year]
-    return pd.DataFrame({"install_year": year.astype(np.int64), "material": mat, "age_source": "synthetic"})
+    return pd.DataFrame(
+        {"install_year": year.astype(np.int64), "material": mat, "age_source": "synthetic"}
+    )
 
 
 def synthetic_material(year: int, utility: str) -> str:
     """The material of the synthetic era (:data:`ERAS`) that ``year`` falls in."""
     col = 1 if utility == "water" else 2
-    return next(e[col] for e in ERAS if year <= e[0])
+    return str(next(e[col] for e in ERAS if year <= e[0]))
 
 
 def read_assets_csv(path: str) -> pd.DataFrame:
@@ -148,7 +166,12 @@ def read_assets_csv(path: str) -> pd.DataFrame:
     if "install_year" not in df.columns:
         raise InputError("missing column 'install_year'", str(p))
     out = pd.DataFrame({"pipe": df[key].astype(str).str.split(":").str[-1]})
-    for col, lo, hi in (("install_year", 1800, 2100), ("diameter_m", 0.005, 5.0), ("design_life_y", 1, 300), ("breaks", 0, 1000)):
+    for col, lo, hi in (
+        ("install_year", 1800, 2100),
+        ("diameter_m", 0.005, 5.0),
+        ("design_life_y", 1, 300),
+        ("breaks", 0, 1000),
+    ):
         if col not in df.columns:
             out[col] = np.nan
             continue
@@ -158,7 +181,9 @@ def read_assets_csv(path: str) -> pd.DataFrame:
             bad |= vals.isna()
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
-            raise InputError(f"{col} {df[col].iloc[i]!r} is not a number in [{lo}, {hi}]", f"{p}:{i + 2}")
+            raise InputError(
+                f"{col} {df[col].iloc[i]!r} is not a number in [{lo}, {hi}]", f"{p}:{i + 2}"
+            )
         out[col] = vals.to_numpy()
     out["material"] = df["material"] if "material" in df.columns else ""
     out["age_source"] = "assets file"

@@ -16,17 +16,37 @@ import typer
 
 from lifeline.errors import InputError
 
-risk_app = typer.Typer(help="Pipeline ageing risk and segment criticality (water, gas, power).", no_args_is_help=True)
-sensors_app = typer.Typer(help="Placement of new pressure (water) or methane (gas) sensors.", no_args_is_help=True)
+risk_app = typer.Typer(
+    help="Pipeline ageing risk and segment criticality (water, gas, power).", no_args_is_help=True
+)
+sensors_app = typer.Typer(
+    help="Placement of new pressure (water) or methane (gas) sensors.", no_args_is_help=True
+)
 
 NETWORK = typer.Option(None, "--network", help="EPANET INP file (water); default: the demo town.")
-VALVES = typer.Option(None, "--valves", help="Valve layer CSV valve,node,link (INP only); default: generated WNTR strategic N-1.")
-CUSTOMERS = typer.Option(None, "--customers", help="Customers CSV customer_id,node,category,critical (INP only).")
-EXECUTOR = typer.Option("inprocess", "--executor", help="Scenario fan-out: inprocess, processes or dask.")
-CLUSTER = typer.Option(None, "--cluster", help="Dask scheduler address tcp://HOST:PORT (implies --executor dask).")
-WORKERS = typer.Option(None, "--workers", help="Worker processes (process pool or local Dask cluster).")
-HOUR = typer.Option(None, "--hour", help="Hour of the model day for the PDD runs; default: the peak-demand hour.")
-CRS = typer.Option(None, "--crs", help="CRS of the network coordinates, e.g. EPSG:25832 (the town's is known).")
+VALVES = typer.Option(
+    None,
+    "--valves",
+    help="Valve layer CSV valve,node,link (INP only); default: generated WNTR strategic N-1.",
+)
+CUSTOMERS = typer.Option(
+    None, "--customers", help="Customers CSV customer_id,node,category,critical (INP only)."
+)
+EXECUTOR = typer.Option(
+    "inprocess", "--executor", help="Scenario fan-out: inprocess, processes or dask."
+)
+CLUSTER = typer.Option(
+    None, "--cluster", help="Dask scheduler address tcp://HOST:PORT (implies --executor dask)."
+)
+WORKERS = typer.Option(
+    None, "--workers", help="Worker processes (process pool or local Dask cluster)."
+)
+HOUR = typer.Option(
+    None, "--hour", help="Hour of the model day for the PDD runs; default: the peak-demand hour."
+)
+CRS = typer.Option(
+    None, "--crs", help="CRS of the network coordinates, e.g. EPSG:25832 (the town's is known)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -62,23 +82,35 @@ def _executor(kind: str, cluster: str | None, workers: int | None) -> Any:
 def _suffix(path: Path, allowed: tuple[str, ...], option: str) -> str:
     s = path.suffix.lower()
     if s not in allowed:
-        raise InputError(f"unsupported file type {s or '(none)'!r}; use {' or '.join(allowed)}", option)
+        raise InputError(
+            f"unsupported file type {s or '(none)'!r}; use {' or '.join(allowed)}", option
+        )
     return s
 
 
 @risk_app.command("criticality")
 def criticality_cmd(
     network: Path | None = NETWORK,
-    utility: str | None = typer.Option(None, "--utility", help="Comma list of water,gas,power (default: all for the town, water for an INP)."),
+    utility: str | None = typer.Option(
+        None,
+        "--utility",
+        help="Comma list of water,gas,power (default: all for the town, water for an INP).",
+    ),
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
     executor: str = EXECUTOR,
     cluster: str | None = CLUSTER,
     workers: int | None = WORKERS,
     hour: float | None = HOUR,
-    required_m: float = typer.Option(20.0, "--required-m", help="PDD required pressure (m) for demand-driven models."),
-    out: Path | None = typer.Option(None, "--out", help="Write all segments to a .csv or .json file."),
-    plot: Path | None = typer.Option(None, "--plot", help="PNG: the most critical segments per utility."),
+    required_m: float = typer.Option(
+        20.0, "--required-m", help="PDD required pressure (m) for demand-driven models."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write all segments to a .csv or .json file."
+    ),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="PNG: the most critical segments per utility."
+    ),
     top: int = typer.Option(10, "--top", help="Rows per utility in the printed table."),
 ) -> None:
     """Consequence of losing every water segment, gas segment and power section."""
@@ -96,7 +128,9 @@ def criticality_cmd(
     us = _utilities(utility, inp.town is not None)
     t1 = time.perf_counter()
     with _executor(executor, cluster, workers) as ex:
-        crits = service.criticality(inp, us, ex, None if hour is None else int(hour * 3600), required_m)
+        crits = service.criticality(
+            inp, us, ex, None if hour is None else int(hour * 3600), required_m
+        )
     t2 = time.perf_counter()
     con = _console()
     for note in inp.notes:
@@ -104,21 +138,37 @@ def criticality_cmd(
     for u, c in crits.items():
         seg = c.segments
         key = "load_lost_mw" if u == "power" else "customers_cut"
-        tab = Table(title=f"{inp.name} — {u}: {len(seg)} segments ({c.meta.get('method', seg['method'].iloc[0] if len(seg) else '')})")
-        cols = ["segment_id", "n_pipes", "customers_cut", "critical_cut", "critical_ids"] + (["load_lost_mw", "load_lost_after_ties_mw"] if u == "power" else [])
+        tab = Table(
+            title=f"{inp.name} — {u}: {len(seg)} segments ({c.meta.get('method', seg['method'].iloc[0] if len(seg) else '')})"
+        )
+        cols = ["segment_id", "n_pipes", "customers_cut", "critical_cut", "critical_ids"] + (
+            ["load_lost_mw", "load_lost_after_ties_mw"] if u == "power" else []
+        )
         for col in cols:
             tab.add_column(col)
         for _, r in seg.sort_values([key, "critical_cut"], ascending=False).head(top).iterrows():
             tab.add_row(*[str(r[col]) for col in cols])
         con.print(tab)
-    con.print(f"criticality of {sum(len(c.segments) for c in crits.values())} segments in {t2 - t1:.1f} s "
-              f"(+ {t1 - t0:.1f} s loading) on {ex.describe()}")
+    con.print(
+        f"criticality of {sum(len(c.segments) for c in crits.values())} segments in {t2 - t1:.1f} s "
+        f"(+ {t1 - t0:.1f} s loading) on {ex.describe()}"
+    )
     if out is not None:
         if out.suffix.lower() == ".csv":
-            pd.concat([c.segments for c in crits.values()], ignore_index=True).to_csv(out, index=False)
+            pd.concat([c.segments for c in crits.values()], ignore_index=True).to_csv(
+                out, index=False
+            )
         else:
-            out.write_text(json.dumps({u: {"meta": c.meta, "segments": c.segments.to_dict("records")} for u, c in crits.items()},
-                                      indent=1, default=str))
+            out.write_text(
+                json.dumps(
+                    {
+                        u: {"meta": c.meta, "segments": c.segments.to_dict("records")}
+                        for u, c in crits.items()
+                    },
+                    indent=1,
+                    default=str,
+                )
+            )
         con.print(f"wrote {out}")
     if plot is not None:
         _plot_criticality(crits, plot, inp.name)
@@ -147,19 +197,33 @@ def _plot_criticality(crits: dict[str, Any], path: Path, name: str) -> None:
 @risk_app.command("rank")
 def rank_cmd(
     network: Path | None = NETWORK,
-    assets: Path | None = typer.Option(None, "--assets", help="Pipe records CSV pipe,install_year[,material,diameter_m,design_life_y,breaks]."),
-    utility: str | None = typer.Option(None, "--utility", help="Comma list of water,gas (default: both for the town, water for an INP)."),
+    assets: Path | None = typer.Option(
+        None,
+        "--assets",
+        help="Pipe records CSV pipe,install_year[,material,diameter_m,design_life_y,breaks].",
+    ),
+    utility: str | None = typer.Option(
+        None,
+        "--utility",
+        help="Comma list of water,gas (default: both for the town, water for an INP).",
+    ),
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
-    year: int = typer.Option(dt.date.today().year, "--year", help="Evaluation year (ages are counted to it)."),
-    critical_weight: float = typer.Option(100.0, "--critical-weight", help="Consequence weight of a critical site, in customers."),
+    year: int = typer.Option(
+        dt.date.today().year, "--year", help="Evaluation year (ages are counted to it)."
+    ),
+    critical_weight: float = typer.Option(
+        100.0, "--critical-weight", help="Consequence weight of a critical site, in customers."
+    ),
     executor: str = EXECUTOR,
     cluster: str | None = CLUSTER,
     workers: int | None = WORKERS,
     hour: float | None = HOUR,
     crs: str | None = CRS,
     out: Path | None = typer.Option(None, "--out", help="Ranked renewal list CSV."),
-    geojson: Path | None = typer.Option(None, "--geojson", help="Risk layer GeoJSON (lon/lat when the CRS is known)."),
+    geojson: Path | None = typer.Option(
+        None, "--geojson", help="Risk layer GeoJSON (lon/lat when the CRS is known)."
+    ),
     plot: Path | None = typer.Option(None, "--plot", help="PNG map of pipe risk."),
     top: int = typer.Option(20, "--top", help="Rows in the printed table."),
 ) -> None:
@@ -179,8 +243,23 @@ def rank_cmd(
     con = _console()
     for note in inp.notes:
         con.print(f"[dim]note: {note}[/dim]")
-    tab = Table(title=f"{inp.name}: pipe renewal ranking ({year}; risk = P(fail in 1 y) x consequence)")
-    cols = ["rank", "utility", "pipe", "material", "install_year", "age_y", "design_life_y", "pof_1y", "customers_cut", "critical_cut", "risk", "age_source"]
+    tab = Table(
+        title=f"{inp.name}: pipe renewal ranking ({year}; risk = P(fail in 1 y) x consequence)"
+    )
+    cols = [
+        "rank",
+        "utility",
+        "pipe",
+        "material",
+        "install_year",
+        "age_y",
+        "design_life_y",
+        "pof_1y",
+        "customers_cut",
+        "critical_cut",
+        "risk",
+        "age_source",
+    ]
     for c in cols:
         tab.add_column(c)
     for _, r in ranked.head(top).iterrows():
@@ -192,9 +271,13 @@ def rank_cmd(
         n_u = int((ranked.utility == u).sum())
         if len(ou):
             oldest = ou.sort_values("age_y", ascending=False).head(5)
-            names = ", ".join(f"{p} ({int(a)} y)" for p, a in zip(oldest["pipe"], oldest["age_y"], strict=True))
-            con.print(f"[yellow]WARNING[/yellow] {u}: {len(ou)} of {n_u} pipes ({ou.length_m.sum() / 1000:.1f} km) are beyond "
-                      f"their design life; oldest: {names}")
+            names = ", ".join(
+                f"{p} ({int(a)} y)" for p, a in zip(oldest["pipe"], oldest["age_y"], strict=True)
+            )
+            con.print(
+                f"[yellow]WARNING[/yellow] {u}: {len(ou)} of {n_u} pipes ({ou.length_m.sum() / 1000:.1f} km) are beyond "
+                f"their design life; oldest: {names}"
+            )
         else:
             con.print(f"{u}: no pipe beyond its design life ({n_u} pipes)")
     if out is not None:
@@ -202,7 +285,9 @@ def rank_cmd(
         con.print(f"wrote {out}")
     if geojson is not None:
         to_geojson(ranked, geojson, inp.crs)
-        con.print(f"wrote {geojson}" + ("" if inp.crs else " (local coordinates: give --crs for lon/lat)"))
+        con.print(
+            f"wrote {geojson}" + ("" if inp.crs else " (local coordinates: give --crs for lon/lat)")
+        )
     if plot is not None:
         plot_risk(ranked, plot, f"{inp.name}: pipe ageing risk ({year})")
         con.print(f"wrote {plot}")
@@ -211,21 +296,39 @@ def rank_cmd(
 @sensors_app.command("place")
 def place_cmd(
     network: Path | None = NETWORK,
-    kind: str = typer.Option("pressure", "--kind", help="pressure (water) or methane (gas, demo town only)."),
+    kind: str = typer.Option(
+        "pressure", "--kind", help="pressure (water) or methane (gas, demo town only)."
+    ),
     n: int = typer.Option(10, "--n", min=1, help="Number of new sensors to place."),
-    threshold_m: float = typer.Option(0.1, "--threshold-m", help="Pressure drop (m) a sensor must see to detect a leak."),
-    leak_fraction: float = typer.Option(0.05, "--leak-fraction", help="Leak size as a share of the total demand."),
-    radius_m: float = typer.Option(30.0, "--radius-m", help="Methane: migration radius (m) from a main to a manhole."),
-    assets: Path | None = typer.Option(None, "--assets", help="Pipe records CSV for the risk weights (see risk rank)."),
+    threshold_m: float = typer.Option(
+        0.1, "--threshold-m", help="Pressure drop (m) a sensor must see to detect a leak."
+    ),
+    leak_fraction: float = typer.Option(
+        0.05, "--leak-fraction", help="Leak size as a share of the total demand."
+    ),
+    radius_m: float = typer.Option(
+        30.0, "--radius-m", help="Methane: migration radius (m) from a main to a manhole."
+    ),
+    assets: Path | None = typer.Option(
+        None, "--assets", help="Pipe records CSV for the risk weights (see risk rank)."
+    ),
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
-    year: int = typer.Option(dt.date.today().year, "--year", help="Evaluation year for the risk weights."),
+    year: int = typer.Option(
+        dt.date.today().year, "--year", help="Evaluation year for the risk weights."
+    ),
     executor: str = EXECUTOR,
     cluster: str | None = CLUSTER,
     workers: int | None = WORKERS,
-    no_existing: bool = typer.Option(False, "--no-existing", help="Ignore the town's existing sensors."),
-    out: Path | None = typer.Option(None, "--out", help="Chosen locations, .csv or .json (with the coverage curve)."),
-    plot: Path | None = typer.Option(None, "--plot", help="PNG: coverage against the number of sensors."),
+    no_existing: bool = typer.Option(
+        False, "--no-existing", help="Ignore the town's existing sensors."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Chosen locations, .csv or .json (with the coverage curve)."
+    ),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="PNG: coverage against the number of sensors."
+    ),
 ) -> None:
     """Choose N sensor locations maximising risk-weighted leak detectability (greedy coverage)."""
 
@@ -237,7 +340,10 @@ def place_cmd(
         _suffix(out, (".csv", ".json"), "--out")
     inp = service.load_inputs(network, valves, customers, assets)
     if kind == "methane" and inp.town is None:
-        raise InputError("methane placement needs the demo town's gas network and manholes (no --network)", "--kind")
+        raise InputError(
+            "methane placement needs the demo town's gas network and manholes (no --network)",
+            "--kind",
+        )
     u = "water" if kind == "pressure" else "gas"
     with _executor(executor, cluster, workers) as ex:
         crits = service.criticality(inp, [u], ex)
@@ -246,17 +352,28 @@ def place_cmd(
     import pandas as pd
 
     if kind == "pressure":
-        ends = [(inp.wn.get_link(p).start_node_name, inp.wn.get_link(p).end_node_name) for p in ranked["pipe"]]
-        cands, cover = placement.pressure_cover(inp.inp_path, ranked, ends, threshold_m, leak_fraction)
+        ends = [
+            (inp.wn.get_link(p).start_node_name, inp.wn.get_link(p).end_node_name)
+            for p in ranked["pipe"]
+        ]
+        cands, cover = placement.pressure_cover(
+            inp.inp_path, ranked, ends, threshold_m, leak_fraction
+        )
         xy = [inp.wn.get_node(c).coordinates for c in cands]
-        locs = pd.DataFrame({"location": cands, "x_m": [p[0] for p in xy], "y_m": [p[1] for p in xy]})
+        locs = pd.DataFrame(
+            {"location": cands, "x_m": [p[0] for p in xy], "y_m": [p[1] for p in xy]}
+        )
         if inp.town is not None and not no_existing:
             s = inp.town.sensors
-            existing = [a.removeprefix("water:junction:") for a in s[s.quantity == "pressure_m"].asset_id]
+            existing = [
+                a.removeprefix("water:junction:") for a in s[s.quantity == "pressure_m"].asset_id
+            ]
     else:
         a = inp.town.assets
         mh = a[a.kind == "manhole"]
-        locs = pd.DataFrame({"location": mh.asset_id.to_numpy(), "x_m": mh.x_m.to_numpy(), "y_m": mh.y_m.to_numpy()})
+        locs = pd.DataFrame(
+            {"location": mh.asset_id.to_numpy(), "x_m": mh.x_m.to_numpy(), "y_m": mh.y_m.to_numpy()}
+        )
         cover = placement.methane_cover(locs, ranked, radius_m)
         if not no_existing:
             s = inp.town.sensors
@@ -264,15 +381,29 @@ def place_cmd(
     pl = placement.place(cover, ranked["risk"].to_numpy(float), locs, n, existing)
     con = _console()
     con.print(pl.picks.to_string(index=False))
-    con.print(f"{kind}: {len(locs)} candidate locations, {pl.n_targets} target pipes; existing sensors cover "
-              f"{pl.baseline:.1%} of the risk; with {len(pl.picks)} new: {pl.curve[-1] if pl.curve else pl.baseline:.1%}")
+    con.print(
+        f"{kind}: {len(locs)} candidate locations, {pl.n_targets} target pipes; existing sensors cover "
+        f"{pl.baseline:.1%} of the risk; with {len(pl.picks)} new: {pl.curve[-1] if pl.curve else pl.baseline:.1%}"
+    )
     if out is not None:
         if out.suffix.lower() == ".csv":
             pl.picks.to_csv(out, index=False)
         else:
-            out.write_text(json.dumps({"kind": kind, "baseline": pl.baseline, "curve": pl.curve,
-                                       "picks": pl.picks.to_dict("records")}, indent=1, default=str))
+            out.write_text(
+                json.dumps(
+                    {
+                        "kind": kind,
+                        "baseline": pl.baseline,
+                        "curve": pl.curve,
+                        "picks": pl.picks.to_dict("records"),
+                    },
+                    indent=1,
+                    default=str,
+                )
+            )
         con.print(f"wrote {out}")
     if plot is not None:
-        placement.plot_coverage(pl, plot, f"{inp.name}: {kind} sensors — risk-weighted leak coverage")
+        placement.plot_coverage(
+            pl, plot, f"{inp.name}: {kind} sensors — risk-weighted leak coverage"
+        )
         con.print(f"wrote {plot}")

@@ -31,7 +31,9 @@ class Executor:
     kind: str = "inprocess"
     workers: int = 1
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], progress: str | None = None) -> list[Any]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], progress: str | None = None
+    ) -> list[Any]:
         """Apply ``fn`` to every item; results in input order. ``progress`` labels a progress bar."""
         raise NotImplementedError
 
@@ -52,7 +54,9 @@ class Executor:
 class InProcessExecutor(Executor):
     """Runs everything in the calling process (no pickling; easiest to debug)."""
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], progress: str | None = None) -> list[Any]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], progress: str | None = None
+    ) -> list[Any]:
         """Apply ``fn`` to every item in turn."""
         items = list(items)
         if progress:
@@ -62,7 +66,9 @@ class InProcessExecutor(Executor):
         return [fn(x) for x in items]
 
 
-def _collect(futures: list[Any], as_completed: Callable[[Any], Iterable[Any]], progress: str | None) -> list[Any]:
+def _collect(
+    futures: list[Any], as_completed: Callable[[Any], Iterable[Any]], progress: str | None
+) -> list[Any]:
     index = {id(f): i for i, f in enumerate(futures)}
     out: list[Any] = [None] * len(futures)
     if progress:
@@ -91,7 +97,9 @@ class ProcessExecutor(Executor):
         self.workers = workers or max(1, (os.cpu_count() or 2))
         self._pool = ProcessPoolExecutor(max_workers=self.workers)
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], progress: str | None = None) -> list[Any]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], progress: str | None = None
+    ) -> list[Any]:
         """Submit every item to the pool; gather in input order."""
         from concurrent.futures import as_completed
 
@@ -112,22 +120,33 @@ class DaskExecutor(Executor):
 
     kind = "dask"
 
-    def __init__(self, cluster: str | None = None, workers: int | None = None, processes: bool = True) -> None:
+    def __init__(
+        self, cluster: str | None = None, workers: int | None = None, processes: bool = True
+    ) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - dask is a declared dependency
             raise ConfigError("the dask executor needs dask[distributed] installed") from exc
         self._cluster: Any = None
         if cluster:
-            if not cluster.startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")):
-                raise ConfigError(f"not a Dask scheduler address: {cluster!r} (expected tcp://HOST:PORT)", "--cluster")
+            if not cluster.startswith(
+                ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
+            ):
+                raise ConfigError(
+                    f"not a Dask scheduler address: {cluster!r} (expected tcp://HOST:PORT)",
+                    "--cluster",
+                )
             try:
                 self._client = Client(cluster, timeout=10)
             except OSError as exc:
                 raise ConfigError(f"cannot reach the Dask scheduler: {exc}", cluster) from exc
         else:
-            self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=processes,
-                                         dashboard_address=None)
+            self._cluster = LocalCluster(
+                n_workers=workers or 2,
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=None,
+            )
             self._client = Client(self._cluster)
         self.workers = len(self._client.scheduler_info().get("workers", {})) or (workers or 1)
         self.address = str(self._client.scheduler.address)
@@ -137,7 +156,9 @@ class DaskExecutor(Executor):
         """The underlying ``distributed.Client``."""
         return self._client
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], progress: str | None = None) -> list[Any]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], progress: str | None = None
+    ) -> list[Any]:
         """Submit every item to the cluster (pure=False: always run); gather in input order."""
         from distributed import as_completed
 
@@ -151,8 +172,12 @@ class DaskExecutor(Executor):
             self._cluster.close()
 
 
-def get_executor(kind: str = "inprocess", cluster: str | None = None, workers: int | None = None,
-                 processes: bool = True) -> Executor:
+def get_executor(
+    kind: str = "inprocess",
+    cluster: str | None = None,
+    workers: int | None = None,
+    processes: bool = True,
+) -> Executor:
     """Return an executor of ``kind`` (``inprocess``, ``processes``, ``dask``).
 
     ``cluster`` (``tcp://HOST:PORT``) selects a running Dask scheduler and implies ``dask``;
@@ -162,7 +187,9 @@ def get_executor(kind: str = "inprocess", cluster: str | None = None, workers: i
     if cluster:
         kind = "dask"
     if kind not in KINDS:
-        raise ConfigError(f"unknown executor {kind!r}; choose one of {', '.join(KINDS)}", "--executor")
+        raise ConfigError(
+            f"unknown executor {kind!r}; choose one of {', '.join(KINDS)}", "--executor"
+        )
     if kind == "processes":
         return ProcessExecutor(workers)
     if kind == "dask":

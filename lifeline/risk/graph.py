@@ -30,7 +30,9 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(connected_components(g, directed=False)[1], dtype=np.int64)
 
 
-def segment_labels(n_nodes: int, ends: np.ndarray, valves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def segment_labels(
+    n_nodes: int, ends: np.ndarray, valves: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Segment label of each node and each link.
 
     ``ends``: (L, 2) node indices of each link; ``valves``: (V, 2) rows ``(link, node)``. A node
@@ -42,8 +44,12 @@ def segment_labels(n_nodes: int, ends: np.ndarray, valves: np.ndarray) -> tuple[
     ni = np.asarray(ends, dtype=np.int64).reshape(-1)
     keep = np.ones(len(li), dtype=bool)
     if len(valves):
-        valved = set(zip(np.asarray(valves)[:, 0].tolist(), np.asarray(valves)[:, 1].tolist(), strict=True))
-        keep = np.array([(int(a), int(b)) not in valved for a, b in zip(li, ni, strict=True)], dtype=bool)
+        valved = set(
+            zip(np.asarray(valves)[:, 0].tolist(), np.asarray(valves)[:, 1].tolist(), strict=True)
+        )
+        keep = np.array(
+            [(int(a), int(b)) not in valved for a, b in zip(li, ni, strict=True)], dtype=bool
+        )
     lab = components(n_nodes + n_links, ni[keep], n_nodes + li[keep])
     _, lab = np.unique(lab, return_inverse=True)
     return lab[:n_nodes], lab[n_nodes:]
@@ -91,7 +97,9 @@ class CutTree:
         ordered[1:][real] = w2[self.order[real]]
         prefix = np.cumsum(ordered, axis=0)
         out = w2.copy()
-        v = np.flatnonzero(self.sep[: self.n] & (self.parent[: self.n] >= 0) & (self.parent[: self.n] < self.n))
+        v = np.flatnonzero(
+            self.sep[: self.n] & (self.parent[: self.n] >= 0) & (self.parent[: self.n] < self.n)
+        )
         sub = prefix[self.pre[v] + self.size[v]] - prefix[self.pre[v]]
         np.add.at(out, self.parent[v], sub)
         return out.reshape(w.shape)
@@ -115,7 +123,9 @@ class CutTree:
             v = int(self.parent[v])
         return out
 
-    def update_cut_sums(self, cut: np.ndarray, x: int, delta: np.ndarray | float) -> tuple[np.ndarray, list[int]]:
+    def update_cut_sums(
+        self, cut: np.ndarray, x: int, delta: np.ndarray | float
+    ) -> tuple[np.ndarray, list[int]]:
         """Incremental update: vertex ``x``'s weight changed by ``delta``.
 
         Returns ``(new_cut, changed)`` where ``changed`` lists the vertices whose cut sum changed
@@ -139,7 +149,14 @@ def cut_tree(n: int, edges: np.ndarray, sources: np.ndarray) -> CutTree:
     root = n
     a = np.concatenate([e[:, 0], e[:, 1], np.full(len(src), root), src])
     b = np.concatenate([e[:, 1], e[:, 0], src, np.full(len(src), root)])
-    eid = np.concatenate([np.arange(len(e)), np.arange(len(e)), len(e) + np.arange(len(src)), len(e) + np.arange(len(src))])
+    eid = np.concatenate(
+        [
+            np.arange(len(e)),
+            np.arange(len(e)),
+            len(e) + np.arange(len(src)),
+            len(e) + np.arange(len(src)),
+        ]
+    )
     order_idx = np.argsort(a, kind="stable")
     nbr = b[order_idx].tolist()
     nid = eid[order_idx].tolist()
@@ -203,7 +220,9 @@ def cut_tree(n: int, edges: np.ndarray, sources: np.ndarray) -> CutTree:
     # children of the super-source are separated only if removing their parent (the root) matters,
     # which never happens (the root is not a real vertex)
     sep[np.flatnonzero(par == root)] = False
-    return CutTree(n=n, parent=par, pre=pre, size=np.array(size, dtype=np.int64), order=order_a, sep=sep)
+    return CutTree(
+        n=n, parent=par, pre=pre, size=np.array(size, dtype=np.int64), order=order_a, sep=sep
+    )
 
 
 def cut_nodes_of(tree: CutTree, node_seg: np.ndarray, u: int) -> np.ndarray:

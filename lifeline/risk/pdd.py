@@ -22,8 +22,16 @@ from lifeline.errors import NetworkModelError
 
 #: EPANET flow-unit code -> (m³/h per flow unit, metres per pressure unit)
 UNITS: dict[int, tuple[float, float]] = {
-    0: (101.9406, 0.70307), 1: (0.2271247, 0.70307), 2: (157.7255, 0.70307), 3: (189.4204, 0.70307),
-    4: (51.39, 0.70307), 5: (3.6, 1.0), 6: (0.06, 1.0), 7: (41.66667, 1.0), 8: (1.0, 1.0), 9: (1 / 24, 1.0),
+    0: (101.9406, 0.70307),
+    1: (0.2271247, 0.70307),
+    2: (157.7255, 0.70307),
+    3: (189.4204, 0.70307),
+    4: (51.39, 0.70307),
+    5: (3.6, 1.0),
+    6: (0.06, 1.0),
+    7: (41.66667, 1.0),
+    8: (1.0, 1.0),
+    9: (1 / 24, 1.0),
 }
 EN_DEMAND, EN_PRESSURE, EN_INITSTATUS, EN_STATUS = 9, 11, 4, 11
 EN_DURATION, EN_PATTERNSTART = 0, 4
@@ -48,7 +56,11 @@ def peak_hour_s(wn: Any, days: int = 7) -> int:
     default = wn.options.hydraulic.pattern
     for name in wn.junction_name_list:
         for d in wn.get_node(name).demand_timeseries_list:
-            pat = d.pattern if d.pattern is not None else (wn.get_pattern(default) if default in wn.pattern_name_list else None)
+            pat = (
+                d.pattern
+                if d.pattern is not None
+                else (wn.get_pattern(default) if default in wn.pattern_name_list else None)
+            )
             if pat is None or not len(pat.multipliers):
                 total += d.base_value
             else:
@@ -74,11 +86,27 @@ class _Project:
         en = self.en
         qf, pf = UNITS.get(int(en.ENgetflowunits()), (1.0, 1.0))
         self.qf, self.pf = qf, pf
-        dtype, pmin, preq, pexp = ctypes.c_int(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-        en.ENlib.EN_getdemandmodel(en._project, ctypes.byref(dtype), ctypes.byref(pmin), ctypes.byref(preq), ctypes.byref(pexp))
+        dtype, pmin, preq, pexp = (
+            ctypes.c_int(),
+            ctypes.c_double(),
+            ctypes.c_double(),
+            ctypes.c_double(),
+        )
+        en.ENlib.EN_getdemandmodel(
+            en._project,
+            ctypes.byref(dtype),
+            ctypes.byref(pmin),
+            ctypes.byref(preq),
+            ctypes.byref(pexp),
+        )
         if dtype.value != 1:  # demand-driven model: switch to PDD
-            en.ENlib.EN_setdemandmodel(en._project, 1, ctypes.c_double(settings.minimum_m / pf),
-                                       ctypes.c_double(settings.required_m / pf), ctypes.c_double(settings.exponent))
+            en.ENlib.EN_setdemandmodel(
+                en._project,
+                1,
+                ctypes.c_double(settings.minimum_m / pf),
+                ctypes.c_double(settings.required_m / pf),
+                ctypes.c_double(settings.exponent),
+            )
         en.ENsettimeparam(EN_DURATION, 0)
         en.ENsettimeparam(EN_PATTERNSTART, int(settings.hour_s))
         n_nodes = en.ENgetcount(0)
@@ -154,7 +182,11 @@ def run_chunk(task: tuple[str, list[list[str]], PddSettings]) -> dict[str, Any]:
                 low = np.flatnonzero(has & (frac < settings.served_below))
                 cut.append([(int(i), round(float(frac[i]), 4)) for i in low])
                 unserved.append(float(np.sum(np.clip(d0 - np.clip(r[0], 0, None), 0, None))))
-            return {"junctions": [pr.node_ids[i - 1] for i in pr.junc], "baseline": d0.tolist(), "cut": cut,
-                    "unserved_m3h": unserved}
+            return {
+                "junctions": [pr.node_ids[i - 1] for i in pr.junc],
+                "baseline": d0.tolist(),
+                "cut": cut,
+                "unserved_m3h": unserved,
+            }
         finally:
             pr.close()

@@ -34,7 +34,9 @@ class Placement:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def greedy(cover: np.ndarray, weights: np.ndarray, n: int, existing: np.ndarray | None = None) -> tuple[list[int], list[float], list[float], float]:
+def greedy(
+    cover: np.ndarray, weights: np.ndarray, n: int, existing: np.ndarray | None = None
+) -> tuple[list[int], list[float], list[float], float]:
     """Greedy maximum weighted coverage.
 
     ``cover``: (candidates, targets) bool; ``weights``: (targets,) >= 0; ``existing``: indices of
@@ -51,7 +53,9 @@ def greedy(cover: np.ndarray, weights: np.ndarray, n: int, existing: np.ndarray 
     available = np.ones(cover.shape[0], dtype=bool)
     if existing is not None and len(existing):
         available[np.asarray(existing, dtype=np.int64)] = False
-    picks, gains, curve = [], [], []
+    picks: list[int] = []
+    gains: list[float] = []
+    curve: list[float] = []
     cf = cover.astype(np.float64)
     for _ in range(min(n, int(available.sum()))):
         gain = cf[:, ~covered] @ w[~covered]
@@ -72,7 +76,9 @@ def point_segment_distance(px: np.ndarray, py: np.ndarray, seg: np.ndarray) -> n
     x0, y0, x1, y1 = (seg[:, k][None, :] for k in range(4))
     dx, dy = x1 - x0, y1 - y0
     ll = dx * dx + dy * dy
-    t = np.where(ll > 0, ((px[:, None] - x0) * dx + (py[:, None] - y0) * dy) / np.where(ll > 0, ll, 1.0), 0.0)
+    t = np.where(
+        ll > 0, ((px[:, None] - x0) * dx + (py[:, None] - y0) * dy) / np.where(ll > 0, ll, 1.0), 0.0
+    )
     t = np.clip(t, 0.0, 1.0)
     return np.hypot(px[:, None] - (x0 + t * dx), py[:, None] - (y0 + t * dy))
 
@@ -84,8 +90,13 @@ def methane_cover(manholes: pd.DataFrame, pipes: pd.DataFrame, radius_m: float) 
     return d <= radius_m
 
 
-def pressure_cover(inp: str | Path, pipes: pd.DataFrame, node_ends: list[tuple[str, str]], threshold_m: float,
-                   leak_fraction: float) -> tuple[list[str], np.ndarray]:
+def pressure_cover(
+    inp: str | Path,
+    pipes: pd.DataFrame,
+    node_ends: list[tuple[str, str]],
+    threshold_m: float,
+    leak_fraction: float,
+) -> tuple[list[str], np.ndarray]:
     """Candidate junctions and (junctions, pipes) detectability from EPANET leak sensitivities.
 
     A leak of ``leak_fraction`` of the total demand on a pipe is modelled at its end junctions
@@ -98,9 +109,22 @@ def pressure_cover(inp: str | Path, pipes: pd.DataFrame, node_ends: list[tuple[s
     junctions = list(wn.junction_name_list)
     sens = sensitivity(inp, junctions, leak_fraction)
     flow_units = str(wn.options.hydraulic.inpfile_units or "GPM").upper()
-    code = {"CFS": 0, "GPM": 1, "MGD": 2, "IMGD": 3, "AFD": 4, "LPS": 5, "LPM": 6, "MLD": 7, "CMH": 8, "CMD": 9}.get(flow_units, 8)
+    code = {
+        "CFS": 0,
+        "GPM": 1,
+        "MGD": 2,
+        "IMGD": 3,
+        "AFD": 4,
+        "LPS": 5,
+        "LPM": 6,
+        "MLD": 7,
+        "CMH": 8,
+        "CMD": 9,
+    }.get(flow_units, 8)
     qf, pf = UNITS[code]
-    mat = np.abs(sens.matrix) * pf / qf  # m per m³/h, rows: sensors (= junctions), cols: leak junctions
+    mat = (
+        np.abs(sens.matrix) * pf / qf
+    )  # m per m³/h, rows: sensors (= junctions), cols: leak junctions
     col = {j: i for i, j in enumerate(sens.junctions)}
     from lifeline.risk.networks import mean_demand_m3h
 
@@ -113,15 +137,28 @@ def pressure_cover(inp: str | Path, pipes: pd.DataFrame, node_ends: list[tuple[s
     return list(sens.sensors), cover
 
 
-def place(cover: np.ndarray, weights: np.ndarray, locations: pd.DataFrame, n: int, existing: list[str] | None = None) -> Placement:
+def place(
+    cover: np.ndarray,
+    weights: np.ndarray,
+    locations: pd.DataFrame,
+    n: int,
+    existing: list[str] | None = None,
+) -> Placement:
     """Run :func:`greedy` and label the picks with ``locations`` (columns location, x_m, y_m)."""
     loc = locations.reset_index(drop=True)
     pos = {v: i for i, v in enumerate(loc["location"])}
     ex = np.array([pos[e] for e in (existing or []) if e in pos], dtype=np.int64)
     picks, gains, curve, base = greedy(cover, weights, n, ex)
-    df = pd.DataFrame({"order": np.arange(1, len(picks) + 1), "location": loc["location"].to_numpy()[picks] if picks else [],
-                       "x_m": loc["x_m"].to_numpy()[picks] if picks else [], "y_m": loc["y_m"].to_numpy()[picks] if picks else [],
-                       "gain": np.round(gains, 6), "coverage": np.round(curve, 6)})
+    df = pd.DataFrame(
+        {
+            "order": np.arange(1, len(picks) + 1),
+            "location": loc["location"].to_numpy()[picks] if picks else [],
+            "x_m": loc["x_m"].to_numpy()[picks] if picks else [],
+            "y_m": loc["y_m"].to_numpy()[picks] if picks else [],
+            "gain": np.round(gains, 6),
+            "coverage": np.round(curve, 6),
+        }
+    )
     return Placement(df, base, curve, cover.shape[1], {"existing_used": len(ex)})
 
 
@@ -135,7 +172,9 @@ def plot_coverage(pl: Placement, path: str | Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     xs = np.arange(0, len(pl.curve) + 1)
     ax.plot(xs, [pl.baseline, *pl.curve], marker="o", ms=3)
-    ax.axhline(pl.baseline, color="grey", ls=":", label=f"existing sensors only ({pl.baseline:.0%})")
+    ax.axhline(
+        pl.baseline, color="grey", ls=":", label=f"existing sensors only ({pl.baseline:.0%})"
+    )
     ax.set_xlabel("new sensors N")
     ax.set_ylabel("share of risk covered")
     ax.set_ylim(0, 1.02)

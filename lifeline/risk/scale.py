@@ -41,7 +41,13 @@ class GlobalResult:
         return self.cut[self.link_seg]
 
 
-def _weights(node_seg: np.ndarray, n_seg: int, customers: np.ndarray, critical: np.ndarray, demand: np.ndarray) -> np.ndarray:
+def _weights(
+    node_seg: np.ndarray,
+    n_seg: int,
+    customers: np.ndarray,
+    critical: np.ndarray,
+    demand: np.ndarray,
+) -> np.ndarray:
     w = np.zeros((n_seg, 3))
     np.add.at(w, node_seg, np.stack([customers, critical, demand], axis=1))
     return w
@@ -56,7 +62,9 @@ def global_consequence(net: ArrayNet) -> GlobalResult:
     return GlobalResult(node_seg, link_seg, tree, w, tree.cut_sums(w))
 
 
-def incremental_update(res: GlobalResult, node: int, delta: np.ndarray) -> tuple[np.ndarray, list[int]]:
+def incremental_update(
+    res: GlobalResult, node: int, delta: np.ndarray
+) -> tuple[np.ndarray, list[int]]:
     """New consequence table after ``node``'s (customers, critical, demand) change by ``delta``.
 
     Returns ``(cut, changed_segments)``; equals :func:`global_consequence` on the changed network.
@@ -89,12 +97,19 @@ def district_tasks(net: ArrayNet, k: int) -> list[dict[str, Any]]:
         inside = dist[nodes] == d
         v = vl[(lpos[vl[:, 0]] >= 0) & (pos[vl[:, 1]] >= 0)] if len(vl) else vl
         src = [pos[s] for s in net.sources if pos[s] >= 0] + np.flatnonzero(~inside).tolist()
-        tasks.append({
-            "district": d, "ends": pos[net.ends[touch]], "valves": np.stack([lpos[v[:, 0]], pos[v[:, 1]]], axis=1),
-            "sources": np.array(src, dtype=np.int64), "own": lpos[own], "own_global": own,
-            "customers": np.where(inside, net.customers[nodes], 0.0), "critical": np.where(inside, net.critical[nodes], 0.0),
-            "demand": np.where(inside, net.demand[nodes], 0.0),
-        })
+        tasks.append(
+            {
+                "district": d,
+                "ends": pos[net.ends[touch]],
+                "valves": np.stack([lpos[v[:, 0]], pos[v[:, 1]]], axis=1),
+                "sources": np.array(src, dtype=np.int64),
+                "own": lpos[own],
+                "own_global": own,
+                "customers": np.where(inside, net.customers[nodes], 0.0),
+                "critical": np.where(inside, net.critical[nodes], 0.0),
+                "demand": np.where(inside, net.demand[nodes], 0.0),
+            }
+        )
     return tasks
 
 
@@ -103,8 +118,12 @@ def district_task(task: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     n = len(task["customers"])
     node_seg, link_seg = segment_labels(n, task["ends"], task["valves"])
     n_seg = int(max(node_seg.max(initial=-1), link_seg.max(initial=-1)) + 1)
-    tree = cut_tree(n_seg, segment_edges(node_seg, link_seg, task["valves"]), node_seg[task["sources"]])
-    cut = tree.cut_sums(_weights(node_seg, n_seg, task["customers"], task["critical"], task["demand"]))
+    tree = cut_tree(
+        n_seg, segment_edges(node_seg, link_seg, task["valves"]), node_seg[task["sources"]]
+    )
+    cut = tree.cut_sums(
+        _weights(node_seg, n_seg, task["customers"], task["critical"], task["demand"])
+    )
     return task["own_global"], cut[link_seg[task["own"]]]
 
 
@@ -112,7 +131,9 @@ def district_consequence(net: ArrayNet, executor: Executor, k: int = 8) -> np.nd
     """(L, 3) per-link consequence from the district fan-out on ``executor``."""
     tasks = district_tasks(net, k)
     out = np.zeros((len(net.link_ids), 3))
-    for own, cut in executor.map(district_task, tasks, progress=f"{len(tasks)} districts on {executor.describe()}"):
+    for own, cut in executor.map(
+        district_task, tasks, progress=f"{len(tasks)} districts on {executor.describe()}"
+    ):
         out[own] = cut
     return out
 
@@ -121,5 +142,7 @@ def agreement(exact: np.ndarray, approx: np.ndarray) -> dict[str, float]:
     """How close the district fan-out is to the exact pass (share of links with equal customers cut)."""
     eq = np.isclose(exact[:, 0], approx[:, 0])
     under = float(np.sum(np.clip(exact[:, 0] - approx[:, 0], 0, None)))
-    return {"links_equal_share": round(float(eq.mean()), 4),
-            "customers_undercounted_share": round(under / max(float(exact[:, 0].sum()), 1.0), 4)}
+    return {
+        "links_equal_share": round(float(eq.mean()), 4),
+        "customers_undercounted_share": round(under / max(float(exact[:, 0].sum()), 1.0), 4),
+    }

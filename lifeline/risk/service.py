@@ -36,14 +36,25 @@ class Inputs:
 
 def _town_records(assets: pd.DataFrame, utility: str) -> pd.DataFrame:
     a = assets[(assets.utility == utility) & (assets.kind == "pipe")]
-    return pd.DataFrame({"pipe": a.ref.astype(str).to_numpy(), "install_year": a.install_year.to_numpy(),
-                         "material": a.material.fillna("").astype(str).to_numpy(),
-                         "diameter_m": a.diameter_m.to_numpy(), "design_life_y": a.design_life_y.to_numpy(),
-                         "age_source": "town asset table"})
+    return pd.DataFrame(
+        {
+            "pipe": a.ref.astype(str).to_numpy(),
+            "install_year": a.install_year.to_numpy(),
+            "material": a.material.fillna("").astype(str).to_numpy(),
+            "diameter_m": a.diameter_m.to_numpy(),
+            "design_life_y": a.design_life_y.to_numpy(),
+            "age_source": "town asset table",
+        }
+    )
 
 
-def load_inputs(network: Path | None = None, valves: Path | None = None, customers: Path | None = None,
-                assets: Path | None = None, crs: str | None = None) -> Inputs:
+def load_inputs(
+    network: Path | None = None,
+    valves: Path | None = None,
+    customers: Path | None = None,
+    assets: Path | None = None,
+    crs: str | None = None,
+) -> Inputs:
     """Load the demo town (``network`` None) or an EPANET INP with optional CSVs."""
     from lifeline.risk.ageing import read_assets_csv
 
@@ -54,8 +65,16 @@ def load_inputs(network: Path | None = None, valves: Path | None = None, custome
         recs = {u: _town_records(town.assets, u) for u in ("water", "gas")}
         if assets is not None:
             recs["water"] = read_assets_csv(str(assets))
-        return Inputs("demo town", town.water, Path(town.water_inp_path), town.water_valves, town.customers,
-                      crs or town.crs, town=town, records=recs)
+        return Inputs(
+            "demo town",
+            town.water,
+            Path(town.water_inp_path),
+            town.water_valves,
+            town.customers,
+            crs or town.crs,
+            town=town,
+            records=recs,
+        )
     from lifeline.water.isolate import generate_valves, read_customers, read_valves
     from lifeline.water.network import load_network
 
@@ -69,8 +88,13 @@ def load_inputs(network: Path | None = None, valves: Path | None = None, custome
     cust = None
     if customers is not None:
         c = read_customers(customers, set(wn.node_name_list))
-        cust = pd.DataFrame({"customer_id": c.customer_id, "critical": c.critical,
-                             "water_asset_id": "water:junction:" + c["node"].astype(str)})
+        cust = pd.DataFrame(
+            {
+                "customer_id": c.customer_id,
+                "critical": c.critical,
+                "water_asset_id": "water:junction:" + c["node"].astype(str),
+            }
+        )
     else:
         notes.append("customers: one per demand node (no --customers file)")
     recs = {}
@@ -81,8 +105,14 @@ def load_inputs(network: Path | None = None, valves: Path | None = None, custome
     return Inputs(Path(network).stem, wn, Path(network), vl, cust, crs, records=recs, notes=notes)
 
 
-def criticality(inp: Inputs, utilities: list[str], executor: Executor | None = None, hour_s: int | None = None,
-                required_m: float = 20.0, chunks: int | None = None) -> dict[str, Criticality]:
+def criticality(
+    inp: Inputs,
+    utilities: list[str],
+    executor: Executor | None = None,
+    hour_s: int | None = None,
+    required_m: float = 20.0,
+    chunks: int | None = None,
+) -> dict[str, Criticality]:
     """Criticality tables per utility (``water``, ``gas``, ``power``; gas/power need the town)."""
     from lifeline.risk import criticality as crit
     from lifeline.risk.networks import from_pandapipes, from_wntr
@@ -91,13 +121,20 @@ def criticality(inp: Inputs, utilities: list[str], executor: Executor | None = N
     out: dict[str, Criticality] = {}
     for u in utilities:
         if u in ("gas", "power") and inp.town is None:
-            raise InputError(f"{u} criticality needs the demo town (no --network) — an INP file is water only", "--utility")
+            raise InputError(
+                f"{u} criticality needs the demo town (no --network) — an INP file is water only",
+                "--utility",
+            )
         if u == "water":
             net = from_wntr(inp.wn, inp.water_valves, inp.customers)
-            st = PddSettings(hour_s=peak_hour_s(inp.wn) if hour_s is None else hour_s, required_m=required_m)
+            st = PddSettings(
+                hour_s=peak_hour_s(inp.wn) if hour_s is None else hour_s, required_m=required_m
+            )
             out[u] = crit.water(net, inp.inp_path.read_text(), executor, st, chunks)
         elif u == "gas":
-            out[u] = crit.topological(from_pandapipes(inp.town.gas, inp.town.gas_valves, inp.customers))
+            out[u] = crit.topological(
+                from_pandapipes(inp.town.gas, inp.town.gas_valves, inp.customers)
+            )
         elif u == "power":
             out[u] = crit.power(inp.town.power, inp.customers)
         else:
@@ -105,7 +142,9 @@ def criticality(inp: Inputs, utilities: list[str], executor: Executor | None = N
     return out
 
 
-def rank(inp: Inputs, crits: dict[str, Criticality], year: int, critical_weight: float) -> pd.DataFrame:
+def rank(
+    inp: Inputs, crits: dict[str, Criticality], year: int, critical_weight: float
+) -> pd.DataFrame:
     """Ranked renewal list over the pipe utilities in ``crits`` (water, gas)."""
     from lifeline.risk.networks import from_pandapipes, from_wntr
     from lifeline.risk.rank import pipe_attributes, rank_pipes
@@ -118,7 +157,15 @@ def rank(inp: Inputs, crits: dict[str, Criticality], year: int, critical_weight:
             net = from_pandapipes(inp.town.gas, inp.town.gas_valves, inp.customers)
         else:
             continue
-        parts.append(rank_pipes(pipe_attributes(net, inp.records.get(u)), c, year, critical_weight).drop(columns="rank"))
-    df = pd.concat(parts, ignore_index=True).sort_values("risk", ascending=False, kind="stable").reset_index(drop=True)
+        parts.append(
+            rank_pipes(pipe_attributes(net, inp.records.get(u)), c, year, critical_weight).drop(
+                columns="rank"
+            )
+        )
+    df = (
+        pd.concat(parts, ignore_index=True)
+        .sort_values("risk", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
     df.insert(0, "rank", range(1, len(df) + 1))
     return df

@@ -86,10 +86,20 @@ def test_power_sections_load_lost() -> None:
     pp.create_load(net, b[1], p_mw=0.01)
     pp.create_load(net, b[3], p_mw=0.02)
     pp.create_load(net, b[2], p_mw=0.03)
-    cust = pd.DataFrame({"customer_id": ["A", "B"], "critical": [False, True], "power_asset_id": ["power:load:0", "power:load:1"]})
+    cust = pd.DataFrame(
+        {
+            "customer_id": ["A", "B"],
+            "critical": [False, True],
+            "power_asset_id": ["power:load:0", "power:load:1"],
+        }
+    )
     c = criticality.power(net, cust)
     seg = c.segments.set_index("segment_id")
     down = seg.loc[c.links.set_index("link_id").segment_id[str(l2)]]
-    assert down.load_lost_mw == pytest.approx(0.05) and down.critical_cut == 1 and down.critical_ids == "B"
+    assert (
+        down.load_lost_mw == pytest.approx(0.05)
+        and down.critical_cut == 1
+        and down.critical_ids == "B"
+    )
     up = seg.loc[c.links.set_index("link_id").segment_id["0"]]
     assert up.load_lost_mw == pytest.approx(0.06) and up.customers_cut == 2

@@ -59,7 +59,9 @@ def test_incremental_update_equals_full_recompute() -> None:
     net.demand[node] += 0.5
     full = scale.global_consequence(net).cut
     assert np.allclose(new, full)
-    differs = np.flatnonzero(~np.isclose(full, scale.global_consequence(synth.city(1500, seed=5)).cut).all(axis=1))
+    differs = np.flatnonzero(
+        ~np.isclose(full, scale.global_consequence(synth.city(1500, seed=5)).cut).all(axis=1)
+    )
     assert set(differs.tolist()) == set(changed)  # exactly the changed part, nothing else
 
 
@@ -75,7 +77,13 @@ def test_segments_match_wntr_valve_segments() -> None:
     node_seg, link_seg = segment_labels(len(net.node_ids), net.ends, net.valves)
     # same partition of nodes and links (labels may differ)
     pairs = set(zip(node_seg.tolist(), node_seg_w.loc[net.node_ids].tolist(), strict=True))
-    pairs |= set(zip((link_seg + 10_000).tolist(), (link_seg_w.loc[net.link_ids] + 10_000).tolist(), strict=True))
+    pairs |= set(
+        zip(
+            (link_seg + 10_000).tolist(),
+            (link_seg_w.loc[net.link_ids] + 10_000).tolist(),
+            strict=True,
+        )
+    )
     assert len({a for a, _ in pairs}) == len(pairs) == len({b for _, b in pairs})
 
 
