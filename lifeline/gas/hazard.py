@@ -130,9 +130,9 @@ def hazard_table(pressure_bar_g: float, cache_dir: Path | None = None) -> dict[s
     path = Path(cache_dir) / "gas" / f"hazard_{key}bar_v1.json"
     if path.exists():
         try:
-            tab = json.loads(path.read_text())
-            if tab.get("rates") == list(TABLE_RATES):
-                return tab
+            cached = json.loads(path.read_text())
+            if cached.get("rates") == list(TABLE_RATES):
+                return dict(cached)
         except (OSError, ValueError):
             pass
     tab: dict[str, list[float]] = {"rates": list(TABLE_RATES), **{k: [] for k in _KEYS}}
