@@ -167,16 +167,18 @@ def _read_csv(path: Path, layout: str) -> FileRecords:
     if len(set(names)) != len(names):
         raise InputError(f"duplicate column names in header: {', '.join(names)}", where=where)
     col_names = [f"c{i}" for i in range(len(names))]
+    size = path.stat().st_size
+    block = int(min(max(size + 1, 1 << 20), 1 << 30)) if not path.name.endswith(".gz") else 1 << 26
     bad: list[tuple[int, str]] = []
 
     def on_bad(row: Any) -> str:
         bad.append((int(row.number) if row.number is not None else -1, str(row.text)))
         return "skip"
 
-    try:
-        table = pcsv.read_csv(
+    def read(threads: bool) -> Any:
+        return pcsv.read_csv(
             path,
-            read_options=pcsv.ReadOptions(column_names=col_names, skip_rows=1, use_threads=False, block_size=1 << 24),
+            read_options=pcsv.ReadOptions(column_names=col_names, skip_rows=1, use_threads=threads, block_size=block),
             parse_options=pcsv.ParseOptions(delimiter=sep, invalid_row_handler=on_bad, ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(
                 column_types={c: pa.string() for c in col_names},
@@ -184,12 +186,18 @@ def _read_csv(path: Path, layout: str) -> FileRecords:
                 quoted_strings_can_be_null=False,
             ),
         )
+
+    try:
+        table = read(True)  # fast; line numbers of invalid rows are only known single-threaded
+        if bad:
+            bad.clear()
+            table = read(False)
     except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError, ValueError, zlib.error):
         return _read_csv_slow(path, layout, names, sep)
     # physical line of each parsed row: every data line that was not skipped as invalid
     skipped = np.array(sorted(n for n, _ in bad if n > 0), dtype=np.int64)
     total = table.num_rows + len(bad)
-    lines = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), skipped, assume_unique=True)
+    lines = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), skipped, assume_unique=True) if bad else np.arange(2, total + 2, dtype=np.int64)
     # a quoted value spanning lines shifts the numbering: count lines and use the slow path then
     if len(lines) != table.num_rows or _count_lines(path) != 1 + total:
         return _read_csv_slow(path, layout, names, sep)
@@ -249,13 +257,15 @@ def _drop_blank(table: Any, lines: np.ndarray) -> tuple[Any, np.ndarray]:
     """Silently drop blank lines (every field empty): they are not records."""
     import pyarrow.compute as pc
 
-    if table.num_rows == 0:
+    if table.num_rows == 0 or table.num_columns == 0:
         return table, lines
-    blank = None
-    for c in table.columns:
+    first = pc.fill_null(pc.equal(pc.utf8_length(table.column(0)), 0), True)
+    if not pc.any(first).as_py():  # the usual case: no row even starts empty
+        return table, lines
+    blank = first
+    for c in table.columns[1:]:
         e = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(c.cast("string"))), 0)
-        e = pc.fill_null(e, True)
-        blank = e if blank is None else pc.and_(blank, e)
+        blank = pc.and_(blank, pc.fill_null(e, True))
     keep = np.asarray(pc.invert(blank).to_numpy(zero_copy_only=False), dtype=bool)
     if keep.all():
         return table, lines

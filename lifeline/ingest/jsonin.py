@@ -39,7 +39,7 @@ _MAX_RAW: Final = 2000
 class JsonRecords:
     """Records parsed from one or more JSON payloads, and the items that could not be used."""
 
-    records: pd.DataFrame  # sensor_id, ts, value, quality, source (objects as received)
+    records: dict[str, list[Any]]  # sensor_id, ts, value, quality, source (as received)
     items: list[Any] = field(default_factory=list)  # the JSON item of each record (for raw)
     rejected: list[pd.DataFrame] = field(default_factory=list)
 
@@ -102,6 +102,20 @@ class JsonCollector:
         else:
             self._reject(source, f"expected an object or a list, got {type(doc).__name__}", _dump(doc))
             return 0
+        if all(type(it) is dict for it in items):  # the usual case, without a per-item loop body
+            if default_sensor is None:
+                self.sid.extend([it.get("sensor_id") for it in items])
+            else:
+                self.sid.extend([it.get("sensor_id", default_sensor) for it in items])
+            self.ts.extend([it.get("ts") for it in items])
+            self.value.extend([it.get("value") for it in items])
+            self.quality.extend([it.get("quality") for it in items])
+            if item_sources:
+                self.source.extend([f"{source}[{i}]" for i in range(len(items))])
+            else:
+                self.source.extend([source] * len(items))
+            self.items.extend(items)
+            return len(items)
         bad_src, bad_detail, bad_raw = [], [], []
         for i, it in enumerate(items):
             src = f"{source}[{i}]" if item_sources else source
@@ -126,19 +140,13 @@ class JsonCollector:
 
     def take(self) -> JsonRecords:
         """The collected records (and reset the collector)."""
-        sid = [s if s is None or isinstance(s, str) else (_dump(s) if isinstance(s, dict | list) else str(s)) for s in self.sid]
-        df = pd.DataFrame(
-            {
-                "sensor_id": pd.Series(sid, dtype=object),
-                "ts": pd.Series(self.ts, dtype=object),
-                "value": pd.Series(self.value, dtype=object),
-                "quality": pd.Series(
-                    [q if isinstance(q, int | float) and not isinstance(q, bool) else None for q in self.quality],
-                    dtype=object,
-                ),
-                "source": pd.Series(self.source, dtype=object),
-            }
-        )
+        sid = self.sid
+        if not all(type(s) is str for s in sid):
+            sid = [s if s is None or isinstance(s, str) else (_dump(s) if isinstance(s, dict | list) else str(s)) for s in sid]
+        quality = self.quality
+        if not all(q is None for q in quality):
+            quality = [q if isinstance(q, int | float) and not isinstance(q, bool) else None for q in quality]
+        df = {"sensor_id": sid, "ts": self.ts, "value": self.value, "quality": quality, "source": self.source}
         out = JsonRecords(df, self.items, self.rejected)
         self.__init__()  # type: ignore[misc]
         return out

@@ -10,7 +10,9 @@ second row.
 Payloads are JSON: one reading object or a list of them (or ``{"readings": […]}``). The sensor
 id comes from the payload or, when absent, from the topic suffix
 (``lifeline/readings/<sensor_id>``). Messages are validated and written in batches, flushed by
-size (``batch_readings``), age (``max_delay_s``) or when the stream pauses (``idle_s``).
+size (``batch_readings``), by message count (``flush_messages``, default 20 = Mosquitto's
+default window of unacknowledged QoS-1 messages per client: the broker sends no more until we
+acknowledge), by age (``max_delay_s``) or when the stream pauses (``idle_s``).
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class MqttIngestor:
         sensors: pd.DataFrame | SensorIndex | None = None,
         qos: int = 1,
         batch_readings: int = 50_000,
+        flush_messages: int = 20,
         max_delay_s: float = 0.5,
         idle_s: float = 0.02,
         now: datetime | pd.Timestamp | None = None,
@@ -102,6 +105,7 @@ class MqttIngestor:
         self.index = sensor_index(store, sensors)
         self.qos = qos
         self.batch_readings = batch_readings
+        self.flush_messages = flush_messages
         self.max_delay_s = max_delay_s
         self.idle_s = idle_s
         self.now = now
@@ -112,6 +116,9 @@ class MqttIngestor:
         self._pending_bytes = 0
         self._first = 0.0
         self._last = 0.0
+        #: monotonic clock of the first message received and of the end of the last flush
+        self.first_message_at: float | None = None
+        self.last_flush_at: float | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._connected = threading.Event()
@@ -130,12 +137,14 @@ class MqttIngestor:
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
         now = time.monotonic()
         with self._lock:
+            if self.first_message_at is None:
+                self.first_message_at = now
             if not self._pending:
                 self._first = now
             self._pending.append((msg.topic, msg.payload, msg.mid, msg.qos))
             self._pending_bytes += len(msg.payload)
             self._last = now
-        if self._pending_bytes > self.batch_readings * 40:
+        if self._pending_bytes > self.batch_readings * 40 or len(self._pending) >= self.flush_messages:
             self._wake.set()
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -176,6 +185,7 @@ class MqttIngestor:
             now = time.monotonic()
             return (
                 self._pending_bytes > self.batch_readings * 40
+                or len(self._pending) >= self.flush_messages
                 or now - self._first >= self.max_delay_s
                 or now - self._last >= self.idle_s
             )
@@ -189,7 +199,7 @@ class MqttIngestor:
             return 0
         msgs = [(payload, topic, self._sensor_from_topic(topic)) for topic, payload, _, _ in batch]
         res, _ = validate_json(msgs, self.index, self.now, self.store.existing_readings_mask, source=self.topic, tz=self.tz)
-        stored = self.store.write_readings(res.good) if len(res.good) else 0
+        stored = self.store.write_readings(res.good, assume_new=True) if len(res.good) else 0
         if stored < len(res.good):
             self.report.rejected[Reason.DUPLICATE.value] += len(res.good) - stored
         if len(res.rejected):
@@ -201,6 +211,7 @@ class MqttIngestor:
                 if qos > 0:
                     c.ack(mid, qos)
         self.messages += len(batch)
+        self.last_flush_at = time.monotonic()
         return len(batch)
 
     def _sensor_from_topic(self, topic: str) -> str | None:

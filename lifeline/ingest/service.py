@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from lifeline.store import Store
 
 #: Rows validated and written per step (bounded memory, progress granularity).
-CHUNK_ROWS = 500_000
+CHUNK_ROWS = 1_000_000
 
 
 @dataclass
@@ -120,9 +120,11 @@ def _account(report: IngestReport, res: Validated, index: SensorIndex, stored: i
             codes = index.codes(sid)
         else:
             codes = index.ids.get_indexer(sid.astype(str).to_numpy(dtype=object))
-        util = pd.Series(index.utility[codes[codes >= 0]]).value_counts()
+        per_sensor = np.bincount(codes[codes >= 0], minlength=len(index))
+        util = pd.Series(per_sensor).groupby(index.utility).sum()
         for u, n in util.items():
-            report.per_utility.setdefault(str(u), Counter())["stored"] += int(n)
+            if n:
+                report.per_utility.setdefault(str(u), Counter())["stored"] += int(n)
     if len(res.rejected):
         codes = index.ids.get_indexer(res.rejected_sensor)
         utils = np.where(codes >= 0, index.utility[np.maximum(codes, 0)], "")
@@ -148,7 +150,7 @@ def ingest_validated_batch(
     res = validate_batch(records, index, now, store.existing_readings_mask, source=source, tz=tz)
     if fix_rejected is not None and len(res.rejected):
         res.rejected = fix_rejected(res)
-    stored = store.write_readings(res.good) if len(res.good) else 0
+    stored = store.write_readings(res.good, assume_new=True) if len(res.good) else 0
     # a reading that raced in between check and insert is a duplicate, not a loss
     if stored < len(res.good):
         rep.rejected[Reason.DUPLICATE.value] += len(res.good) - stored

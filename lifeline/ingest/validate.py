@@ -138,12 +138,20 @@ def _missing_mask(col: Any) -> np.ndarray:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        m = pc.is_null(col)
+        m = np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False), dtype=bool)
+        if pa.types.is_dictionary(col.type):  # test the (few) dictionary entries only
+            d = col.dictionary
+            empty = np.asarray(pc.equal(pc.utf8_trim_whitespace(d.cast(pa.string())), "").to_numpy(zero_copy_only=False), dtype=bool)
+            idx = col.indices.to_numpy(zero_copy_only=False)
+            return m | np.append(empty, False)[np.where(m, len(empty), np.nan_to_num(idx, nan=len(empty)).astype(np.int64))]
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            m = pc.or_(m, pc.equal(pc.utf8_trim_whitespace(col), ""))
-        elif pa.types.is_dictionary(col.type):
-            m = pc.or_(m, pc.equal(pc.utf8_trim_whitespace(col.cast(pa.string())), ""))
-        return np.asarray(m.to_numpy(zero_copy_only=False), dtype=bool)
+            # empty, or blank: only strings of at most a few characters can be blank cheaply
+            short = pc.fill_null(pc.less_equal(pc.utf8_length(col), 8), False)
+            if pc.any(short).as_py():
+                blank = pc.equal(pc.utf8_trim_whitespace(col.filter(short)), "")
+                pos = np.flatnonzero(np.asarray(short.to_numpy(zero_copy_only=False), dtype=bool))
+                m[pos[np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+        return m
     s = col
     if pd.api.types.is_float_dtype(s.dtype):  # NaN in a float column is a value (non_finite)
         return np.zeros(len(s), dtype=bool)
@@ -188,6 +196,8 @@ def _parse_ts(col: Any, tz: str) -> tuple[np.ndarray, np.ndarray]:
 
         if pa.types.is_timestamp(col.type):
             s = pd.Series(col.to_pandas())
+        elif pa.types.is_integer(col.type) or pa.types.is_floating(col.type):  # epoch seconds
+            return _parse_ts_objects(np.asarray(col.to_pylist(), dtype=object), tz, nat)
         else:
             arr = col.cast(pa.string()) if not pa.types.is_string(col.type) else col
             try:  # fast path: every timestamp carries an offset
@@ -310,6 +320,11 @@ def _parse_values(col: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _column(records: Any, name: str) -> Any:
+    if isinstance(records, dict):  # columns as lists (JSON input)
+        v = records.get(name)
+        if isinstance(v, list):
+            return _arrowize(pd.Series(v, dtype=object)) if v and _mixed(v) else _list_to_arrow(v)
+        return v
     if _is_arrow(records):
         if name in records.column_names:
             return records.column(name).combine_chunks()
@@ -340,8 +355,11 @@ def validate_batch(
     now_ts = pd.Timestamp(now if now is not None else pd.Timestamp.now("UTC"))
     now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
     received = received_at if received_at is not None else pd.Timestamp.now("UTC")
-    n = records.num_rows if _is_arrow(records) else len(records)
-    cols = {c: _column(records, c) for c in ("sensor_id", "ts", "value")}
+    if isinstance(records, dict):
+        n = len(next(iter(records.values()))) if records else 0
+    else:
+        n = records.num_rows if _is_arrow(records) else len(records)
+    cols = {c: _arrowize(_column(records, c)) for c in ("sensor_id", "ts", "value")}
     reason = np.zeros(n, dtype=np.int8)
     detail_kind = np.zeros(n, dtype=np.int8)  # which field is missing (for the detail text)
 
@@ -376,15 +394,14 @@ def validate_batch(
         mark(oor & (codes >= 0), Reason.OUT_OF_RANGE)
         ok = np.flatnonzero(reason == 0)
         if len(ok):
-            dup = pd.DataFrame({"c": codes[ok], "t": ts[ok]}).duplicated(keep="first").to_numpy()
-            mark(_scatter(n, ok, dup), Reason.DUPLICATE, 1)
+            mark(_scatter(n, ok, _duplicated(codes[ok], ts[ok])), Reason.DUPLICATE, 1)
     ok = np.flatnonzero(reason == 0)
     good = pd.DataFrame(
         {
             "sensor_id": pd.Categorical.from_codes(codes[ok], categories=index.ids)
             if len(ok)
             else pd.Series([], dtype=object),
-            "ts": pd.to_datetime(ts[ok], utc=True),
+            "ts": pd.DatetimeIndex(ts[ok].view("datetime64[ns]")).tz_localize("UTC"),
             "value": val[ok],
             "quality": _quality(records, ok),
         }
@@ -409,6 +426,56 @@ def validate_batch(
     )
     rej = rej[list(REJECTED)].astype({"received_at": "datetime64[ns, UTC]"})
     return Validated(good, rej, sids, rline, bad)
+
+
+def _duplicated(codes: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Mask of repeated (code, ts) pairs after their first occurrence. A one-column hash finds
+    candidates fast; candidates are then checked exactly (hash collisions are not duplicates)."""
+    with np.errstate(over="ignore"):
+        h = codes.astype(np.int64) * np.int64(0x9E3779B97F4A7C15 - (1 << 64)) + ts
+    hs = pd.Series(h)
+    cand = hs.duplicated(keep=False).to_numpy()
+    out = np.zeros(len(h), dtype=bool)
+    if cand.any():
+        idx = np.flatnonzero(cand)
+        exact = pd.DataFrame({"c": codes[idx], "t": ts[idx]}).duplicated(keep="first").to_numpy()
+        out[idx[exact]] = True
+    return out
+
+
+def _mixed(v: list[Any]) -> bool:
+    """True unless every element is a str (or every one an int/float), None allowed."""
+    t = {type(x) for x in v}
+    t.discard(type(None))
+    return not (t <= {str} or t <= {int, float})
+
+
+def _list_to_arrow(v: list[Any]) -> Any:
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(v, from_pandas=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        return pd.Series(v, dtype=object)
+    if pa.types.is_null(arr.type):
+        return pd.Series(v, dtype=object)
+    return arr
+
+
+def _arrowize(col: Any) -> Any:
+    """A pandas object column holding only strings (or only numbers) as an Arrow array, so that
+    the vectorised Arrow paths apply (JSON input); mixed columns stay as they are."""
+    if col is None or _is_arrow(col) or col.dtype != object or len(col) == 0:
+        return col
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(col.to_numpy(), from_pandas=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError, ValueError):
+        return col
+    if pa.types.is_string(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type):
+        return arr
+    return col
 
 
 def _scatter(n: int, idx: np.ndarray, sub: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from lifeline.errors import InputError, NotFoundError
+from lifeline.errors import InputError, NotFoundError, StoreError
 from lifeline.model.schema import TABLES
 
 #: Primary keys; a table not listed here has none (append-only: rejected, audit, dependency).
@@ -165,13 +165,23 @@ class Store(ABC):
             )
 
     # ---- readings ------------------------------------------------------------------------
-    def write_readings(self, df: pd.DataFrame) -> int:
+    def write_readings(self, df: pd.DataFrame, *, assume_new: bool = False) -> int:
         """Insert readings (``READING`` columns) in one bulk statement, idempotent on the
         primary key (sensor_id, ts): a reading already stored is skipped. Returns how many rows
-        were new. Values are in the sensor's unit; ``ts`` must be timezone-aware or UTC."""
+        were new. Values are in the sensor's unit; ``ts`` must be timezone-aware or UTC.
+
+        ``assume_new`` (set by the validator's pipeline, which has removed duplicates) tries a
+        plain bulk insert first — faster — and falls back to the idempotent path if a
+        concurrent writer stored one of the keys meanwhile."""
         if len(df) == 0:
             return 0
-        return self._insert("reading", self._reading_frame(df), on_conflict="ignore")
+        frame_ = self._reading_frame(df)
+        if assume_new:
+            try:
+                return self._insert("reading", frame_, on_conflict="error")
+            except StoreError:
+                pass
+        return self._insert("reading", frame_, on_conflict="ignore")
 
     @staticmethod
     def _reading_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -196,7 +206,7 @@ class Store(ABC):
         batch's time span holds no stored reading (the usual case for live data)."""
         if len(df) == 0:
             return np.zeros(0, dtype=bool)
-        ts = pd.to_datetime(df["ts"], utc=True)
+        ts = df["ts"] if isinstance(df["ts"].dtype, pd.DatetimeTZDtype) else pd.to_datetime(df["ts"], utc=True)
         n = self._query(
             "SELECT count(*) AS n FROM reading WHERE ts >= ? AND ts <= ?",
             [ts.min().to_pydatetime(), ts.max().to_pydatetime()],

@@ -135,7 +135,7 @@ class PostgresStore(Store):
 
     def _copy_into(self, cur: Any, target: str, df: pd.DataFrame) -> None:
         cols = ", ".join(df.columns)
-        if target.startswith("_tmp_reading"):  # the hot path: binary COPY with fixed types
+        if target == "reading" or target.startswith("_tmp_reading"):  # the hot path: binary COPY with fixed types
             ts = pd.DatetimeIndex(df["ts"]).tz_convert("UTC").to_pydatetime().tolist()
             rows = zip(
                 df["sensor_id"].astype(str).tolist(),
