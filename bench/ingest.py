@@ -51,13 +51,28 @@ def make_data(n_readings: int, n_sensors: int) -> tuple[list[str], pd.DataFrame,
     vals = np.round(np.random.default_rng(0).uniform(20.0, 60.0, (steps, n_sensors)), 2)
     ts = pd.date_range(T0, periods=steps, freq="min")
     typed = pd.DataFrame(
-        {"sensor_id": np.tile(np.array(ids, dtype=object), steps), "ts": np.repeat(ts, n_sensors), "value": vals.ravel(), "quality": 0}
+        {
+            "sensor_id": np.tile(np.array(ids, dtype=object), steps),
+            "ts": np.repeat(ts, n_sensors),
+            "value": vals.ravel(),
+            "quality": 0,
+        }
     )
     return ids, typed, vals
 
 
 def sensor_table(ids: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({"sensor_id": ids, "utility": "water", "quantity": "pressure_m", "unit": "m", "interval_s": 60, "valid_min": -10.0, "valid_max": 200.0})
+    return pd.DataFrame(
+        {
+            "sensor_id": ids,
+            "utility": "water",
+            "quantity": "pressure_m",
+            "unit": "m",
+            "interval_s": 60,
+            "valid_min": -10.0,
+            "valid_max": 200.0,
+        }
+    )
 
 
 def fresh_store(path: Path, ids: list[str], threads: int | None = None):  # type: ignore[no-untyped-def]
@@ -95,7 +110,9 @@ def bench_file(tmp: Path, ids: list[str], path: Path, n: int) -> tuple[float, di
     return dt, rep.as_dict()
 
 
-def _publisher(url: str, ids: list[str], n_messages: int, batch: int, ready: mp.Event, go: mp.Event) -> None:  # type: ignore[valid-type]
+def _publisher(
+    url: str, ids: list[str], n_messages: int, batch: int, ready: mp.Event, go: mp.Event
+) -> None:  # type: ignore[valid-type]
     import paho.mqtt.client as mqtt
 
     u = urlsplit(url)
@@ -125,7 +142,9 @@ def _publisher(url: str, ids: list[str], n_messages: int, batch: int, ready: mp.
     c.loop_stop()
 
 
-def bench_mqtt(tmp: Path, ids: list[str], url: str, n_readings: int, batch: int, timeout: float) -> dict:  # type: ignore[type-arg]
+def bench_mqtt(
+    tmp: Path, ids: list[str], url: str, n_readings: int, batch: int, timeout: float
+) -> dict:  # type: ignore[type-arg]
     from lifeline.ingest.mqtt import MqttIngestor, clear_session, new_client_id
 
     n_messages = max(1, n_readings // batch)
@@ -186,12 +205,18 @@ def mqtt_url() -> str | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--readings", type=int, default=1_000_000, help="readings generated for the file benchmarks")
+    ap.add_argument(
+        "--readings", type=int, default=1_000_000, help="readings generated for the file benchmarks"
+    )
     ap.add_argument("--sensors", type=int, default=100, help="sensors in the generated data")
     ap.add_argument("--repeat", type=int, default=2, help="runs per file measurement (best kept)")
-    ap.add_argument("--mqtt-readings", type=int, default=500_000, help="readings sent over MQTT (0: skip)")
+    ap.add_argument(
+        "--mqtt-readings", type=int, default=500_000, help="readings sent over MQTT (0: skip)"
+    )
     ap.add_argument("--batch", type=int, default=1000, help="readings per MQTT message")
-    ap.add_argument("--mqtt-timeout", type=float, default=120.0, help="upper bound on the MQTT run, seconds")
+    ap.add_argument(
+        "--mqtt-timeout", type=float, default=120.0, help="upper bound on the MQTT run, seconds"
+    )
     ap.add_argument("--no-real", action="store_true", help="skip the real BattLeDIM pressures file")
     args = ap.parse_args()
 
@@ -199,19 +224,36 @@ def main() -> None:
     n = len(typed)
     out: dict = {  # type: ignore[type-arg]
         "command": "python bench/ingest.py " + " ".join(sys.argv[1:]),
-        "machine": {"cpus": os.cpu_count(), "loadavg_1m": os.getloadavg()[0], "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_1m": os.getloadavg()[0],
+            "python": platform.python_version(),
+        },
         "readings": n,
         "sensors": args.sensors,
     }
     with tempfile.TemporaryDirectory(prefix="lifeline-bench-") as d:
         tmp = Path(d)
         long_csv, wide_csv = tmp / "long.csv", tmp / "wide.csv"
-        long = pd.DataFrame({"sensor_id": typed["sensor_id"], "ts": typed["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"), "value": typed["value"]})
+        long = pd.DataFrame(
+            {
+                "sensor_id": typed["sensor_id"],
+                "ts": typed["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "value": typed["value"],
+            }
+        )
         long.to_csv(long_csv, index=False)
         wide = pd.DataFrame(vals, columns=ids)
-        wide.insert(0, "Timestamp", pd.date_range(T0, periods=len(wide), freq="min").strftime("%Y-%m-%d %H:%M:%S"))
+        wide.insert(
+            0,
+            "Timestamp",
+            pd.date_range(T0, periods=len(wide), freq="min").strftime("%Y-%m-%d %H:%M:%S"),
+        )
         wide.to_csv(wide_csv, sep=";", decimal=",", index=False)
-        out["files_mb"] = {"long_csv": round(long_csv.stat().st_size / 1e6, 1), "wide_csv": round(wide_csv.stat().st_size / 1e6, 1)}
+        out["files_mb"] = {
+            "long_csv": round(long_csv.stat().st_size / 1e6, 1),
+            "wide_csv": round(wide_csv.stat().st_size / 1e6, 1),
+        }
 
         runs: dict[str, list[float]] = {"raw": [], "csv_long": [], "csv_battledim": []}
         for _ in range(args.repeat):  # interleaved, so that load changes hit every variant alike
@@ -224,7 +266,9 @@ def main() -> None:
         rate = {k: n / v for k, v in best.items()}
         out["seconds_all_runs"] = {k: [round(x, 3) for x in v] for k, v in runs.items()}
         out["readings_per_s"] = {k: round(v, 1) for k, v in rate.items()}
-        out["ratio_to_raw"] = {k: round(rate[k] / rate["raw"], 3) for k in ("csv_long", "csv_battledim")}
+        out["ratio_to_raw"] = {
+            k: round(rate[k] / rate["raw"], 3) for k in ("csv_long", "csv_battledim")
+        }
 
         if not args.no_real and REAL.exists():
             cols = pd.read_csv(REAL, sep=";", nrows=0).columns[1:].tolist()
@@ -248,23 +292,33 @@ def main() -> None:
             if url is None:
                 out["mqtt"] = {"skipped": "Mosquitto not reachable and could not be started"}
             else:
-                out["mqtt"] = bench_mqtt(tmp, ids, url, args.mqtt_readings, args.batch, args.mqtt_timeout)
+                out["mqtt"] = bench_mqtt(
+                    tmp, ids, url, args.mqtt_readings, args.batch, args.mqtt_timeout
+                )
 
     mq = out.get("mqtt", {})
     out["targets"] = {
         "file_ingestion_ge_50pct_of_raw": all(v >= 0.5 for v in out["ratio_to_raw"].values()),
-        "mqtt_ge_50k_readings_per_s": bool(mq.get("readings_per_s") and mq["readings_per_s"] >= 50_000 and mq.get("complete")),
+        "mqtt_ge_50k_readings_per_s": bool(
+            mq.get("readings_per_s") and mq["readings_per_s"] >= 50_000 and mq.get("complete")
+        ),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
 
-    print(f"ingestion benchmark: {n:,} readings, {args.sensors} sensors, best of {args.repeat} (load {out['machine']['loadavg_1m']:.1f})")
+    print(
+        f"ingestion benchmark: {n:,} readings, {args.sensors} sensors, best of {args.repeat} (load {out['machine']['loadavg_1m']:.1f})"
+    )
     print(f"  raw DuckDB bulk insert   {rate['raw']:>12,.0f} readings/s")
     for k in ("csv_long", "csv_battledim"):
-        print(f"  {k:<24} {rate[k]:>12,.0f} readings/s   {out['ratio_to_raw'][k]:.0%} of raw (target >= 50%)")
+        print(
+            f"  {k:<24} {rate[k]:>12,.0f} readings/s   {out['ratio_to_raw'][k]:.0%} of raw (target >= 50%)"
+        )
     if "battledim_2018_pressures" in out:
         b = out["battledim_2018_pressures"]
-        print(f"  BattLeDIM 2018 pressures {b['readings_per_s']:>12,.0f} readings/s   ({b['readings_stored']:,} readings, real file)")
+        print(
+            f"  BattLeDIM 2018 pressures {b['readings_per_s']:>12,.0f} readings/s   ({b['readings_stored']:,} readings, real file)"
+        )
     if "readings_per_s" in mq:
         print(
             f"  MQTT (QoS 1, {mq['readings_per_message']}/msg) {mq['readings_per_s']:>10,.0f} readings/s   "

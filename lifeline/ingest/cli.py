@@ -8,18 +8,63 @@ import typer
 
 
 def ingest(
-    files: list[Path] = typer.Argument(None, help="CSV, CSV.gz or Parquet files (long: sensor_id,ts,value; or BattLeDIM wide).", show_default=False),
-    fmt: str = typer.Option("auto", "--format", "-f", help="File layout: auto, long or battledim (';' separator, decimal comma, Timestamp column)."),
-    sensors: Path | None = typer.Option(None, "--sensors", help="CSV sensor table (sensor_id, valid_min, valid_max, utility, unit) to validate against instead of the store's."),
-    tz: str = typer.Option("UTC", "--tz", help="Time zone of naive timestamps (no offset), e.g. Europe/Berlin. Timestamps with an offset are converted to UTC."),
-    now: str | None = typer.Option(None, "--now", help="Reference time (ISO 8601) for the future-timestamp check; default: the wall clock. Useful for replays."),
-    db: str | None = typer.Option(None, "--db", help="Store URL (postgresql://… or duckdb:///path); default: LIFELINE_DB or the embedded DuckDB file."),
-    mqtt: str | None = typer.Option(None, "--mqtt", help="Subscribe to this MQTT broker (mqtt://host:port) instead of reading files; default: LIFELINE_MQTT when no file is given."),
-    topic: str | None = typer.Option(None, "--topic", help="MQTT topic filter (default: LIFELINE_MQTT_TOPIC, lifeline/readings/#)."),
-    client_id: str = typer.Option("lifeline-ingest", "--client-id", help="MQTT client id naming the persistent session (keep it fixed so queued QoS-1 messages survive restarts)."),
-    max_messages: int | None = typer.Option(None, "--max-messages", help="Stop MQTT ingestion after this many messages."),
-    seconds: float | None = typer.Option(None, "--seconds", help="Stop MQTT ingestion after this many seconds (default: until Ctrl-C)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON instead of tables."),
+    files: list[Path] = typer.Argument(
+        None,
+        help="CSV, CSV.gz or Parquet files (long: sensor_id,ts,value; or BattLeDIM wide).",
+        show_default=False,
+    ),
+    fmt: str = typer.Option(
+        "auto",
+        "--format",
+        "-f",
+        help="File layout: auto, long or battledim (';' separator, decimal comma, Timestamp column).",
+    ),
+    sensors: Path | None = typer.Option(
+        None,
+        "--sensors",
+        help="CSV sensor table (sensor_id, valid_min, valid_max, utility, unit) to validate against instead of the store's.",
+    ),
+    tz: str = typer.Option(
+        "UTC",
+        "--tz",
+        help="Time zone of naive timestamps (no offset), e.g. Europe/Berlin. Timestamps with an offset are converted to UTC.",
+    ),
+    now: str | None = typer.Option(
+        None,
+        "--now",
+        help="Reference time (ISO 8601) for the future-timestamp check; default: the wall clock. Useful for replays.",
+    ),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        help="Store URL (postgresql://… or duckdb:///path); default: LIFELINE_DB or the embedded DuckDB file.",
+    ),
+    mqtt: str | None = typer.Option(
+        None,
+        "--mqtt",
+        help="Subscribe to this MQTT broker (mqtt://host:port) instead of reading files; default: LIFELINE_MQTT when no file is given.",
+    ),
+    topic: str | None = typer.Option(
+        None,
+        "--topic",
+        help="MQTT topic filter (default: LIFELINE_MQTT_TOPIC, lifeline/readings/#).",
+    ),
+    client_id: str = typer.Option(
+        "lifeline-ingest",
+        "--client-id",
+        help="MQTT client id naming the persistent session (keep it fixed so queued QoS-1 messages survive restarts).",
+    ),
+    max_messages: int | None = typer.Option(
+        None, "--max-messages", help="Stop MQTT ingestion after this many messages."
+    ),
+    seconds: float | None = typer.Option(
+        None,
+        "--seconds",
+        help="Stop MQTT ingestion after this many seconds (default: until Ctrl-C).",
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the report as JSON instead of tables."
+    ),
 ) -> None:
     """Validate and store sensor readings from files or MQTT; print counts stored and rejected per reason.
 
@@ -41,7 +86,9 @@ def ingest(
         raise InputError(f"unknown format {fmt!r}: use auto, long or battledim", where="--format")
     mqtt_url = mqtt or (settings.mqtt if not files else None)
     if not files and not mqtt_url:
-        raise InputError("give one or more FILEs or --mqtt URL (or set LIFELINE_MQTT)", where="lifeline ingest")
+        raise InputError(
+            "give one or more FILEs or --mqtt URL (or set LIFELINE_MQTT)", where="lifeline ingest"
+        )
     try:
         import zoneinfo
 
@@ -66,7 +113,9 @@ def ingest(
             raise InputError("sensor table has no sensor_id column", where=f"{sensors}:1")
     for f in files or []:
         if not f.is_file():
-            raise InputError("no such file" if not f.exists() else "not a regular file", where=str(f))
+            raise InputError(
+                "no such file" if not f.exists() else "not a regular file", where=str(f)
+            )
     console = Console()
     report: IngestReport
     with open_store(db) as store:
@@ -76,11 +125,19 @@ def ingest(
             from lifeline.ingest.mqtt import MqttIngestor
 
             sub = MqttIngestor(
-                store, str(mqtt_url), topic=topic or settings.mqtt_topic, client_id=client_id,
-                sensors=sensor_table, now=ref, tz=tz,
+                store,
+                str(mqtt_url),
+                topic=topic or settings.mqtt_topic,
+                client_id=client_id,
+                sensors=sensor_table,
+                now=ref,
+                tz=tz,
             )
             sub.connect()
-            console.print(f"subscribed to {sub.topic} on {mqtt_url} as {client_id}; Ctrl-C to stop", style="dim")
+            console.print(
+                f"subscribed to {sub.topic} on {mqtt_url} as {client_id}; Ctrl-C to stop",
+                style="dim",
+            )
             report = sub.run(max_messages=max_messages, seconds=seconds)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))

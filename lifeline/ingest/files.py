@@ -53,8 +53,10 @@ class FileRecords:
 
 def _open_text(path: Path) -> io.TextIOBase:
     if path.name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", errors="replace", newline="")
-    return open(path, encoding="utf-8-sig", errors="replace", newline="")  # noqa: SIM115
+        return io.TextIOWrapper(
+            gzip.open(path, "rb"), encoding="utf-8-sig", errors="replace", newline=""
+        )
+    return open(path, encoding="utf-8-sig", errors="replace", newline="")
 
 
 def _first_line(path: Path) -> str:
@@ -96,7 +98,7 @@ def line_texts(path: Path, lines: Iterable[int]) -> dict[int, str]:
 
 
 def detect_layout(path: Path) -> str:
-    """"long" or "battledim" from the file's header (or Parquet columns)."""
+    """ "long" or "battledim" from the file's header (or Parquet columns)."""
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -163,7 +165,9 @@ def _read_csv(path: Path, layout: str) -> FileRecords:
     if layout == "long":
         names = _long_names(names, where)
     elif not names or names[0].lower() != "timestamp":
-        raise InputError(f"BattLeDIM layout needs a first column 'Timestamp', got {names[0]!r}", where=where)
+        raise InputError(
+            f"BattLeDIM layout needs a first column 'Timestamp', got {names[0]!r}", where=where
+        )
     if len(set(names)) != len(names):
         raise InputError(f"duplicate column names in header: {', '.join(names)}", where=where)
     col_names = [f"c{i}" for i in range(len(names))]
@@ -178,8 +182,12 @@ def _read_csv(path: Path, layout: str) -> FileRecords:
     def read(threads: bool) -> Any:
         return pcsv.read_csv(
             path,
-            read_options=pcsv.ReadOptions(column_names=col_names, skip_rows=1, use_threads=threads, block_size=block),
-            parse_options=pcsv.ParseOptions(delimiter=sep, invalid_row_handler=on_bad, ignore_empty_lines=False),
+            read_options=pcsv.ReadOptions(
+                column_names=col_names, skip_rows=1, use_threads=threads, block_size=block
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=sep, invalid_row_handler=on_bad, ignore_empty_lines=False
+            ),
             convert_options=pcsv.ConvertOptions(
                 column_types={c: pa.string() for c in col_names},
                 strings_can_be_null=False,
@@ -197,7 +205,11 @@ def _read_csv(path: Path, layout: str) -> FileRecords:
     # physical line of each parsed row: every data line that was not skipped as invalid
     skipped = np.array(sorted(n for n, _ in bad if n > 0), dtype=np.int64)
     total = table.num_rows + len(bad)
-    lines = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), skipped, assume_unique=True) if bad else np.arange(2, total + 2, dtype=np.int64)
+    lines = (
+        np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), skipped, assume_unique=True)
+        if bad
+        else np.arange(2, total + 2, dtype=np.int64)
+    )
     # a quoted value spanning lines shifts the numbering: count lines and use the slow path then
     if len(lines) != table.num_rows or _count_lines(path) != 1 + total:
         return _read_csv_slow(path, layout, names, sep)
@@ -238,7 +250,11 @@ def _read_csv_slow(path: Path, layout: str, names: list[str], sep: str) -> FileR
             for i, text in enumerate(f, start=2):
                 text = text.rstrip("\r\n")
                 try:
-                    fields = next(csv.reader([text], delimiter=sep, strict=True)) if text else [""] * ncols
+                    fields = (
+                        next(csv.reader([text], delimiter=sep, strict=True))
+                        if text
+                        else [""] * ncols
+                    )
                 except csv.Error:
                     fields = []
                 if len(fields) != ncols:
@@ -249,8 +265,12 @@ def _read_csv_slow(path: Path, layout: str, names: list[str], sep: str) -> FileR
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read file: {exc}", where=str(path)) from exc
     cols = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    table = pa.table({n: pa.array(list(c), type=pa.string()) for n, c in zip(names, cols, strict=True)})
-    return _assemble(path, layout, table, np.asarray(lines, dtype=np.int64), _malformed(path, bad, ncols, sep))
+    table = pa.table(
+        {n: pa.array(list(c), type=pa.string()) for n, c in zip(names, cols, strict=True)}
+    )
+    return _assemble(
+        path, layout, table, np.asarray(lines, dtype=np.int64), _malformed(path, bad, ncols, sep)
+    )
 
 
 def _drop_blank(table: Any, lines: np.ndarray) -> tuple[Any, np.ndarray]:
@@ -272,7 +292,9 @@ def _drop_blank(table: Any, lines: np.ndarray) -> tuple[Any, np.ndarray]:
     return table.filter(keep), lines[keep]
 
 
-def _assemble(path: Path, layout: str, table: Any, lines: np.ndarray, rej: pd.DataFrame) -> FileRecords:
+def _assemble(
+    path: Path, layout: str, table: Any, lines: np.ndarray, rej: pd.DataFrame
+) -> FileRecords:
     import pyarrow as pa
 
     table, lines = _drop_blank(table, lines)
@@ -308,7 +330,9 @@ def _melt_wide(table: Any, lines: np.ndarray) -> Any:
         values = [pa.array([], type=pa.string())]
     value = pa.concat_arrays([v.cast(values[0].type) for v in values]) if values else pa.array([])
     codes = np.repeat(np.arange(k, dtype=np.int32), n)
-    sid = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), pa.array([str(s) for s in sensors], type=pa.string()))
+    sid = pa.DictionaryArray.from_arrays(
+        pa.array(codes, type=pa.int32()), pa.array([str(s) for s in sensors], type=pa.string())
+    )
     row = np.tile(np.arange(n, dtype=np.int64), k)
     return pa.table(
         {

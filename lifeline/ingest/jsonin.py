@@ -82,7 +82,13 @@ class JsonCollector:
     def __len__(self) -> int:
         return len(self.items)
 
-    def add(self, payload: bytes | str, source: str, default_sensor: str | None = None, item_sources: bool = False) -> int:
+    def add(
+        self,
+        payload: bytes | str,
+        source: str,
+        default_sensor: str | None = None,
+        item_sources: bool = False,
+    ) -> int:
         """Parse one payload; returns the number of readings it held (good or bad)."""
         self.n_payloads += 1
         try:
@@ -100,7 +106,9 @@ class JsonCollector:
         elif isinstance(doc, dict):
             items = [doc]
         else:
-            self._reject(source, f"expected an object or a list, got {type(doc).__name__}", _dump(doc))
+            self._reject(
+                source, f"expected an object or a list, got {type(doc).__name__}", _dump(doc)
+            )
             return 0
         if all(type(it) is dict for it in items):  # the usual case, without a per-item loop body
             if default_sensor is None:
@@ -142,11 +150,25 @@ class JsonCollector:
         """The collected records (and reset the collector)."""
         sid = self.sid
         if not all(type(s) is str for s in sid):
-            sid = [s if s is None or isinstance(s, str) else (_dump(s) if isinstance(s, dict | list) else str(s)) for s in sid]
+            sid = [
+                s
+                if s is None or isinstance(s, str)
+                else (_dump(s) if isinstance(s, dict | list) else str(s))
+                for s in sid
+            ]
         quality = self.quality
         if not all(q is None for q in quality):
-            quality = [q if isinstance(q, int | float) and not isinstance(q, bool) else None for q in quality]
-        df = {"sensor_id": sid, "ts": self.ts, "value": self.value, "quality": quality, "source": self.source}
+            quality = [
+                q if isinstance(q, int | float) and not isinstance(q, bool) else None
+                for q in quality
+            ]
+        df = {
+            "sensor_id": sid,
+            "ts": self.ts,
+            "value": self.value,
+            "quality": quality,
+            "source": self.source,
+        }
         out = JsonRecords(df, self.items, self.rejected)
         self.__init__()  # type: ignore[misc]
         return out
@@ -167,7 +189,9 @@ def parse_http_batch(
     item has source ``http:<batch_id>[<index>]`` and its JSON as raw text. A body that is not
     JSON at all is one ``malformed_json`` record. Never raises on bad input.
     """
-    res, jr = validate_json(body, sensors, now, known_keys, source=f"http:{batch_id or uuid.uuid4().hex[:12]}", tz=tz)
+    res, jr = validate_json(
+        body, sensors, now, known_keys, source=f"http:{batch_id or uuid.uuid4().hex[:12]}", tz=tz
+    )
     good = res.good.astype({"sensor_id": "string"})
     return good, res.rejected
 
@@ -190,13 +214,25 @@ def validate_json(
         for payload, topic, default in payloads:
             col.add(payload, topic, default)
     jr = col.take()
-    res = validate_batch(jr.records, sensors, now, known_keys, source=source, tz=tz, future_tolerance=FUTURE_TOLERANCE)
+    res = validate_batch(
+        jr.records,
+        sensors,
+        now,
+        known_keys,
+        source=source,
+        tz=tz,
+        future_tolerance=FUTURE_TOLERANCE,
+    )
     if len(res.rejected):
         res.rejected = jr.fix_raw(res)
     parser_rej = jr.rejected_frame()
     if len(parser_rej):
         res.rejected = pd.concat([res.rejected, parser_rej], ignore_index=True)
-        res.rejected_sensor = np.concatenate([res.rejected_sensor, np.full(len(parser_rej), "", dtype=object)])
-        res.rejected_line = np.concatenate([res.rejected_line, np.zeros(len(parser_rej), dtype=np.int64)])
+        res.rejected_sensor = np.concatenate(
+            [res.rejected_sensor, np.full(len(parser_rej), "", dtype=object)]
+        )
+        res.rejected_line = np.concatenate(
+            [res.rejected_line, np.zeros(len(parser_rej), dtype=np.int64)]
+        )
         res.rejected_pos = np.concatenate([res.rejected_pos, np.full(len(parser_rej), -1)])
     return res, jr

@@ -42,7 +42,10 @@ def parse_mqtt_url(url: str) -> tuple[str, int, str | None, str | None]:
     """``mqtt://[user[:password]@]host[:port]`` → (host, port, user, password)."""
     u = urlsplit(url if "://" in url else f"mqtt://{url}")
     if u.scheme not in ("mqtt", "tcp"):
-        raise ConfigError(f"unsupported MQTT URL scheme {u.scheme!r} (use mqtt://host:port)", where="LIFELINE_MQTT")
+        raise ConfigError(
+            f"unsupported MQTT URL scheme {u.scheme!r} (use mqtt://host:port)",
+            where="LIFELINE_MQTT",
+        )
     if not u.hostname:
         raise ConfigError(f"MQTT URL {url!r} has no host", where="LIFELINE_MQTT")
     return u.hostname, u.port or 1883, u.username, u.password
@@ -126,7 +129,9 @@ class MqttIngestor:
         self._client = None
 
     # ---- paho callbacks (network thread) --------------------------------------------------
-    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+    def _on_connect(
+        self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any
+    ) -> None:
         if reason_code.is_failure:
             self._connect_error = str(reason_code)
             self._connected.set()
@@ -144,7 +149,10 @@ class MqttIngestor:
             self._pending.append((msg.topic, msg.payload, msg.mid, msg.qos))
             self._pending_bytes += len(msg.payload)
             self._last = now
-        if self._pending_bytes > self.batch_readings * 40 or len(self._pending) >= self.flush_messages:
+        if (
+            self._pending_bytes > self.batch_readings * 40
+            or len(self._pending) >= self.flush_messages
+        ):
             self._wake.set()
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -165,7 +173,10 @@ class MqttIngestor:
         self._client = c
         if not self._connected.wait(timeout_s) or self._connect_error:
             self.close()
-            raise IngestError(f"MQTT broker refused or did not answer: {self._connect_error or 'timeout'}", where=self.url)
+            raise IngestError(
+                f"MQTT broker refused or did not answer: {self._connect_error or 'timeout'}",
+                where=self.url,
+            )
 
     def close(self) -> None:
         """Disconnect (after the acknowledgements already queued) and stop the network thread."""
@@ -198,7 +209,14 @@ class MqttIngestor:
         if not batch:
             return 0
         msgs = [(payload, topic, self._sensor_from_topic(topic)) for topic, payload, _, _ in batch]
-        res, _ = validate_json(msgs, self.index, self.now, self.store.existing_readings_mask, source=self.topic, tz=self.tz)
+        res, _ = validate_json(
+            msgs,
+            self.index,
+            self.now,
+            self.store.existing_readings_mask,
+            source=self.topic,
+            tz=self.tz,
+        )
         stored = self.store.write_readings(res.good, assume_new=True) if len(res.good) else 0
         if stored < len(res.good):
             self.report.rejected[Reason.DUPLICATE.value] += len(res.good) - stored

@@ -165,7 +165,9 @@ def ingest_validated_batch(
 
 
 def _as_table(df_or_records: Any) -> Any:
-    if isinstance(df_or_records, pd.DataFrame) or type(df_or_records).__module__.startswith("pyarrow"):
+    if isinstance(df_or_records, pd.DataFrame) or type(df_or_records).__module__.startswith(
+        "pyarrow"
+    ):
         return df_or_records
     if isinstance(df_or_records, Sequence | Iterable):
         return pd.DataFrame(list(df_or_records))
@@ -214,16 +216,30 @@ def ingest_frame(
             for i, s in enumerate(starts):
                 chunk = _slice(records, s, min(s + chunk_rows, n))
                 ingest_validated_batch(
-                    store, chunk, index, source=source, now=now, tz=tz, fix_rejected=fix_rejected,
-                    extra_rejected=extra_rejected if i == 0 else None, report=report,
+                    store,
+                    chunk,
+                    index,
+                    source=source,
+                    now=now,
+                    tz=tz,
+                    fix_rejected=fix_rejected,
+                    extra_rejected=extra_rejected if i == 0 else None,
+                    report=report,
                 )
                 bar.advance(task, min(chunk_rows, n - s))
     else:
         for i, s in enumerate(starts):
             chunk = _slice(records, s, min(s + chunk_rows, n))
             ingest_validated_batch(
-                store, chunk, index, source=source, now=now, tz=tz, fix_rejected=fix_rejected,
-                extra_rejected=extra_rejected if i == 0 else None, report=report,
+                store,
+                chunk,
+                index,
+                source=source,
+                now=now,
+                tz=tz,
+                fix_rejected=fix_rejected,
+                extra_rejected=extra_rejected if i == 0 else None,
+                report=report,
             )
     report.seconds = time.perf_counter() - t0
     return report
@@ -259,17 +275,23 @@ def ingest_files(
     t0 = time.perf_counter()
     for p in paths:  # check every file first: a typo must not leave a half-done ingestion
         if not Path(p).is_file():
-            raise InputError("no such file" if not Path(p).exists() else "not a regular file", where=str(p))
+            raise InputError(
+                "no such file" if not Path(p).exists() else "not a regular file", where=str(p)
+            )
     index = sensor_index(store, sensors)
     report = IngestReport()
     for p in paths:
         path = Path(p)
         if not path.is_file():
-            raise InputError("no such file" if not path.exists() else "not a regular file", where=str(path))
+            raise InputError(
+                "no such file" if not path.exists() else "not a regular file", where=str(path)
+            )
         try:
             fr = read_file(path, fmt)  # type: ignore[arg-type]
         except InputError as exc:  # the file as a whole is unusable: keep that as a record
-            rej = make_rejected(Reason.MALFORMED_ROW, [exc.where or f"{path}:1"], [exc.message], [_head(path)])
+            rej = make_rejected(
+                Reason.MALFORMED_ROW, [exc.where or f"{path}:1"], [exc.message], [_head(path)]
+            )
             store.write_rejected(rej)
             report.rejected[Reason.MALFORMED_ROW.value] += 1
             report.per_utility.setdefault("", Counter())["rejected"] += 1
@@ -280,12 +302,26 @@ def ingest_files(
             return rejected_raw_lines(path, res.rejected, res.rejected_line)
 
         rep = ingest_frame(
-            store, fr.records, str(path), index, now=now, tz=tz, progress=progress,
-            fix_rejected=fix, extra_rejected=fr.rejected,
+            store,
+            fr.records,
+            str(path),
+            index,
+            now=now,
+            tz=tz,
+            progress=progress,
+            fix_rejected=fix,
+            extra_rejected=fr.rejected,
         )
         report.merge(rep)
     report.seconds = time.perf_counter() - t0
     return report
 
 
-__all__ = ["FUTURE_TOLERANCE", "IngestReport", "ingest_files", "ingest_frame", "ingest_validated_batch", "sensor_index"]
+__all__ = [
+    "FUTURE_TOLERANCE",
+    "IngestReport",
+    "ingest_files",
+    "ingest_frame",
+    "ingest_validated_batch",
+    "sensor_index",
+]

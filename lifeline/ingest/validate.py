@@ -141,9 +141,19 @@ def _missing_mask(col: Any) -> np.ndarray:
         m = np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False), dtype=bool)
         if pa.types.is_dictionary(col.type):  # test the (few) dictionary entries only
             d = col.dictionary
-            empty = np.asarray(pc.equal(pc.utf8_trim_whitespace(d.cast(pa.string())), "").to_numpy(zero_copy_only=False), dtype=bool)
+            empty = np.asarray(
+                pc.equal(pc.utf8_trim_whitespace(d.cast(pa.string())), "").to_numpy(
+                    zero_copy_only=False
+                ),
+                dtype=bool,
+            )
             idx = col.indices.to_numpy(zero_copy_only=False)
-            return m | np.append(empty, False)[np.where(m, len(empty), np.nan_to_num(idx, nan=len(empty)).astype(np.int64))]
+            return (
+                m
+                | np.append(empty, False)[
+                    np.where(m, len(empty), np.nan_to_num(idx, nan=len(empty)).astype(np.int64))
+                ]
+            )
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             # empty, or blank: only strings of at most a few characters can be blank cheaply
             short = pc.fill_null(pc.less_equal(pc.utf8_length(col), 8), False)
@@ -471,9 +481,20 @@ def _arrowize(col: Any) -> Any:
 
     try:
         arr = pa.array(col.to_numpy(), from_pandas=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError, ValueError):
+    except (
+        pa.ArrowInvalid,
+        pa.ArrowTypeError,
+        pa.ArrowNotImplementedError,
+        OverflowError,
+        TypeError,
+        ValueError,
+    ):
         return col
-    if pa.types.is_string(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type):
+    if (
+        pa.types.is_string(arr.type)
+        or pa.types.is_floating(arr.type)
+        or pa.types.is_integer(arr.type)
+    ):
         return arr
     return col
 
@@ -516,7 +537,9 @@ def _rejected(
     tz: str,
 ) -> pd.DataFrame:
     bad = np.flatnonzero(reason != 0)
-    texts = {c: (_texts(col, bad) if col is not None else [""] * len(bad)) for c, col in cols.items()}
+    texts = {
+        c: (_texts(col, bad) if col is not None else [""] * len(bad)) for c, col in cols.items()
+    }
     details = []
     for j, i in enumerate(bad):
         r = _REASONS[reason[i] - 1]
@@ -548,7 +571,9 @@ def _rejected(
     )
 
 
-def _detail(r: Reason, kind: int, sid: str, t: str, v: str, index: SensorIndex, code: int, tz: str) -> str:
+def _detail(
+    r: Reason, kind: int, sid: str, t: str, v: str, index: SensorIndex, code: int, tz: str
+) -> str:
     if r is Reason.MISSING_FIELD:
         return f"missing {('sensor_id', 'ts', 'value')[kind - 1]}"
     if r is Reason.UNKNOWN_SENSOR:
@@ -606,7 +631,11 @@ def empty_rejected() -> pd.DataFrame:
 
 
 def make_rejected(
-    reason: Reason, sources: list[str], details: list[str], raws: list[str], received_at: pd.Timestamp | None = None
+    reason: Reason,
+    sources: list[str],
+    details: list[str],
+    raws: list[str],
+    received_at: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Rejected records found by a parser before validation (malformed JSON/row)."""
     received = received_at if received_at is not None else pd.Timestamp.now("UTC")

@@ -1,8 +1,8 @@
 """lifeline.store: one Store interface, two back ends (DuckDB embedded default, PostgreSQL/PostGIS).
 
-    from lifeline.store import open_store
-    with open_store() as store:            # settings.db, or the DuckDB file under the data dir
-        store.write_readings(df)
+from lifeline.store import open_store
+with open_store() as store:            # settings.db, or the DuckDB file under the data dir
+    store.write_readings(df)
 """
 
 from __future__ import annotations
@@ -32,7 +32,11 @@ def open_store(url: str | None = None, init: bool = True) -> Store:
         from lifeline.store.postgres_store import PostgresStore
 
         store = PostgresStore(u)
-    elif u in ("", ":memory:", "duckdb://:memory:") or u.startswith("duckdb://") or u.endswith((".duckdb", ".db")):
+    elif (
+        u in ("", ":memory:", "duckdb://:memory:")
+        or u.startswith("duckdb://")
+        or u.endswith((".duckdb", ".db"))
+    ):
         from lifeline.store.duckdb_store import DuckDBStore
 
         if u in (":memory:", "duckdb://:memory:", "duckdb:///:memory:"):
@@ -45,7 +49,9 @@ def open_store(url: str | None = None, init: bool = True) -> Store:
             path = str(settings.duckdb_path())
         store = DuckDBStore(path)
     else:
-        raise ConfigError(f"unknown store URL {u!r}: use postgresql://… or duckdb:///path", where="LIFELINE_DB")
+        raise ConfigError(
+            f"unknown store URL {u!r}: use postgresql://… or duckdb:///path", where="LIFELINE_DB"
+        )
     if init:
         store.init_schema()
     return store

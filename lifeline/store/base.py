@@ -57,7 +57,11 @@ def frame(table: str, df: pd.DataFrame) -> pd.DataFrame:
         s = df[c] if c in df.columns else pd.Series(None, index=df.index, dtype=object)
         if t.startswith("datetime64"):
             if not isinstance(s.dtype, pd.DatetimeTZDtype):
-                s = pd.to_datetime(s, utc=True, format="ISO8601") if s.dtype == object else pd.to_datetime(s, utc=True)
+                s = (
+                    pd.to_datetime(s, utc=True, format="ISO8601")
+                    if s.dtype == object
+                    else pd.to_datetime(s, utc=True)
+                )
             out[c] = s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
         elif t == "float64":
             out[c] = pd.to_numeric(s, errors="coerce").astype("float64")
@@ -134,7 +138,10 @@ class Store(ABC):
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -149,7 +156,10 @@ class Store(ABC):
         self._check_table(name)
         cols = ", ".join(TABLES[name])
         order = ", ".join(PRIMARY_KEYS.get(name, ()))
-        return frame(name, self._query(f"SELECT {cols} FROM {name}" + (f" ORDER BY {order}" if order else "")))
+        return frame(
+            name,
+            self._query(f"SELECT {cols} FROM {name}" + (f" ORDER BY {order}" if order else "")),
+        )
 
     def count(self, name: str) -> int:
         """Number of rows in table ``name``."""
@@ -194,7 +204,9 @@ class Store(ABC):
         q = df["quality"] if "quality" in df.columns else pd.Series(0, index=df.index)
         return pd.DataFrame(
             {
-                "sensor_id": sid.to_numpy() if not isinstance(sid.dtype, pd.CategoricalDtype) else sid,
+                "sensor_id": sid.to_numpy()
+                if not isinstance(sid.dtype, pd.CategoricalDtype)
+                else sid,
                 "ts": ts.dt.tz_convert("UTC"),
                 "value": pd.to_numeric(df["value"], errors="coerce").astype(float),
                 "quality": pd.to_numeric(q, errors="coerce").fillna(0).astype(np.int64),
@@ -206,14 +218,20 @@ class Store(ABC):
         batch's time span holds no stored reading (the usual case for live data)."""
         if len(df) == 0:
             return np.zeros(0, dtype=bool)
-        ts = df["ts"] if isinstance(df["ts"].dtype, pd.DatetimeTZDtype) else pd.to_datetime(df["ts"], utc=True)
+        ts = (
+            df["ts"]
+            if isinstance(df["ts"].dtype, pd.DatetimeTZDtype)
+            else pd.to_datetime(df["ts"], utc=True)
+        )
         n = self._query(
             "SELECT count(*) AS n FROM reading WHERE ts >= ? AND ts <= ?",
             [ts.min().to_pydatetime(), ts.max().to_pydatetime()],
         )["n"].iloc[0]
         if int(n) == 0:
             return np.zeros(len(df), dtype=bool)
-        return self._existing_join(pd.DataFrame({"sensor_id": df["sensor_id"].astype(str).to_numpy(), "ts": ts.to_numpy()}))
+        return self._existing_join(
+            pd.DataFrame({"sensor_id": df["sensor_id"].astype(str).to_numpy(), "ts": ts.to_numpy()})
+        )
 
     @abstractmethod
     def _existing_join(self, keys: pd.DataFrame) -> np.ndarray:
@@ -228,7 +246,9 @@ class Store(ABC):
         """Readings of ``sensor_ids`` (all if None) with ``start <= ts < end`` (UTC; open when
         None), ordered by sensor and time."""
         where, params = self._reading_filter(sensor_ids, start, end)
-        sql = "SELECT sensor_id, ts, value, quality FROM reading" + where + " ORDER BY sensor_id, ts"
+        sql = (
+            "SELECT sensor_id, ts, value, quality FROM reading" + where + " ORDER BY sensor_id, ts"
+        )
         return frame("reading", self._query(sql, params))
 
     @staticmethod
@@ -272,7 +292,9 @@ class Store(ABC):
 
     def rejected_counts(self) -> dict[str, int]:
         """Number of stored rejected records per reason."""
-        df = self._query("SELECT reason, count(*) AS n FROM rejected GROUP BY reason ORDER BY reason")
+        df = self._query(
+            "SELECT reason, count(*) AS n FROM rejected GROUP BY reason ORDER BY reason"
+        )
         return {str(r): int(n) for r, n in zip(df["reason"], df["n"], strict=True)}
 
     # ---- alarms and complaints ------------------------------------------------------------
@@ -289,7 +311,11 @@ class Store(ABC):
 
     def add_complaints(self, df: pd.DataFrame) -> int:
         """Add complaints (``COMPLAINT`` columns), idempotent on complaint_id; returns new count."""
-        return self._insert("complaint", frame("complaint", df), on_conflict="ignore") if len(df) else 0
+        return (
+            self._insert("complaint", frame("complaint", df), on_conflict="ignore")
+            if len(df)
+            else 0
+        )
 
     def list_complaints(
         self, since: datetime | str | pd.Timestamp | None = None, utility: str | None = None
@@ -311,7 +337,9 @@ class Store(ABC):
         cols = ", ".join(TABLES[table])
         pk = ", ".join(PRIMARY_KEYS.get(table, ()))
         order = f"{ts_col}" + (f", {pk}" if pk else "")
-        return frame(table, self._query(f"SELECT {cols} FROM {table}{where} ORDER BY {order}", params))
+        return frame(
+            table, self._query(f"SELECT {cols} FROM {table}{where} ORDER BY {order}", params)
+        )
 
     # ---- incidents -----------------------------------------------------------------------
     def upsert_incident(self, incident: dict[str, Any] | pd.DataFrame) -> None:
@@ -319,14 +347,20 @@ class Store(ABC):
         dict, stored as JSON)."""
         df = pd.DataFrame([incident]) if isinstance(incident, dict) else incident.copy()
         if "body" in df.columns:
-            df["body"] = [b if isinstance(b, str) or b is None else json.dumps(b, ensure_ascii=False) for b in df["body"]]
+            df["body"] = [
+                b if isinstance(b, str) or b is None else json.dumps(b, ensure_ascii=False)
+                for b in df["body"]
+            ]
         if len(df):
             self._insert("incident", frame("incident", df), on_conflict="replace")
 
     def get_incident(self, incident_id: str) -> dict[str, Any]:
         """One incident as a dict (``INCIDENT`` columns); raises NotFoundError if absent."""
         cols = ", ".join(TABLES["incident"])
-        df = frame("incident", self._query(f"SELECT {cols} FROM incident WHERE incident_id = ?", [incident_id]))
+        df = frame(
+            "incident",
+            self._query(f"SELECT {cols} FROM incident WHERE incident_id = ?", [incident_id]),
+        )
         if df.empty:
             raise NotFoundError(f"no incident {incident_id!r}", where="store")
         row = df.iloc[0]
@@ -334,7 +368,9 @@ class Store(ABC):
 
     def list_incidents(self, state: str | None = None, district: str | None = None) -> pd.DataFrame:
         """Incidents in ``state`` and ``district`` (all if None), oldest first."""
-        return self._list("incident", None, {"state": state, "district_id": district}, ts_col="opened_at")
+        return self._list(
+            "incident", None, {"state": state, "district_id": district}, ts_col="opened_at"
+        )
 
     # ---- audit ---------------------------------------------------------------------------
     def append_audit(
@@ -349,9 +385,21 @@ class Store(ABC):
         if isinstance(actor, pd.DataFrame):
             df = actor
         else:
-            d = detail if isinstance(detail, str) or detail is None else json.dumps(detail, ensure_ascii=False, default=str)
+            d = (
+                detail
+                if isinstance(detail, str) or detail is None
+                else json.dumps(detail, ensure_ascii=False, default=str)
+            )
             df = pd.DataFrame(
-                [{"ts": _utc(ts if ts is not None else pd.Timestamp.now("UTC")), "actor": actor, "action": action, "object_id": object_id, "detail": d}]
+                [
+                    {
+                        "ts": _utc(ts if ts is not None else pd.Timestamp.now("UTC")),
+                        "actor": actor,
+                        "action": action,
+                        "object_id": object_id,
+                        "detail": d,
+                    }
+                ]
             )
         if len(df):
             self._insert("audit", frame("audit", df))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,7 +83,9 @@ class DuckDBStore(Store):
     def _insert(self, table: str, df: pd.DataFrame, on_conflict: str = "error") -> int:
         import duckdb
 
-        verb = {"error": "INSERT", "ignore": "INSERT OR IGNORE", "replace": "INSERT OR REPLACE"}[on_conflict]
+        verb = {"error": "INSERT", "ignore": "INSERT OR IGNORE", "replace": "INSERT OR REPLACE"}[
+            on_conflict
+        ]
         if on_conflict == "replace" and table in PRIMARY_KEYS:
             df = df.drop_duplicates(list(PRIMARY_KEYS[table]), keep="last")
         cols = ", ".join(TABLES[table])
@@ -91,7 +94,9 @@ class DuckDBStore(Store):
             view = f"_lifeline_batch_{self._n}"
             self._con.register(view, df)
             try:
-                row = self._con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM {view}").fetchone()
+                row = self._con.execute(
+                    f"{verb} INTO {table} ({cols}) SELECT {cols} FROM {view}"
+                ).fetchone()
             except duckdb.Error as exc:
                 raise StoreError(f"insert into {table} failed: {exc}", where=self.path) from exc
             finally:
@@ -133,8 +138,5 @@ class DuckDBStore(Store):
 
     def close(self) -> None:
         """Close the DuckDB connection (idempotent)."""
-        with self._lock:
-            try:
-                self._con.close()
-            except Exception:  # pragma: no cover - already closed
-                pass
+        with self._lock, contextlib.suppress(Exception):  # already closed
+            self._con.close()

@@ -35,7 +35,7 @@ def _split_url(url: str) -> tuple[str, dict[str, str]]:
     """Remove lifeline's own query parameters (schema, srid) from a libpq URL."""
     parts = urlsplit(url)
     q = dict(parse_qsl(parts.query))
-    own = {k: q.pop(k) for k in ("schema", "srid") if k in q}
+    own: dict[str, str] = {k: q.pop(k) for k in ("schema", "srid") if k in q}
     return urlunsplit(parts._replace(query=urlencode(q))), own
 
 
@@ -52,14 +52,18 @@ class PostgresStore(Store):
         try:
             self.srid = int(srid if srid is not None else own.get("srid", 25832))
         except ValueError as exc:
-            raise ConfigError(f"srid must be an integer, got {own.get('srid')!r}", where="LIFELINE_DB") from exc
+            raise ConfigError(
+                f"srid must be an integer, got {own.get('srid')!r}", where="LIFELINE_DB"
+            ) from exc
         if self.schema is not None and not _IDENT.match(self.schema):
             raise ConfigError(f"invalid schema name {self.schema!r}", where="LIFELINE_DB")
         self._where = urlsplit(dsn)._replace(netloc=urlsplit(dsn).hostname or "").geturl()
         try:
             self._con = psycopg.connect(dsn, autocommit=True)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL: {exc}".strip(), where=self._where) from exc
+            raise StoreError(
+                f"cannot connect to PostgreSQL: {exc}".strip(), where=self._where
+            ) from exc
         if self.schema:
             self._con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             self._con.execute(f'SET search_path TO "{self.schema}", public')
@@ -116,7 +120,9 @@ class PostgresStore(Store):
                     f"GENERATED ALWAYS AS (CASE WHEN x_m IS NULL OR y_m IS NULL THEN NULL "
                     f"ELSE ST_SetSRID(ST_MakePoint(x_m, y_m), {self.srid}) END) STORED"
                 )
-                self._execute(f"CREATE INDEX IF NOT EXISTS {name}_geom_idx ON {name} USING GIST (geom)")
+                self._execute(
+                    f"CREATE INDEX IF NOT EXISTS {name}_geom_idx ON {name} USING GIST (geom)"
+                )
             for sql in self._index_sql():
                 self._execute(sql)
 
@@ -128,14 +134,19 @@ class PostgresStore(Store):
             if isinstance(s.dtype, pd.DatetimeTZDtype):
                 vals = [None if pd.isna(v) else v.to_pydatetime() for v in s]
             else:
-                vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v for v in s.astype(object).tolist()]
+                vals = [
+                    None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+                    for v in s.astype(object).tolist()
+                ]
                 vals = [v.item() if isinstance(v, np.generic) else v for v in vals]
             cols.append(vals)
         return list(zip(*cols, strict=True)) if cols else []
 
     def _copy_into(self, cur: Any, target: str, df: pd.DataFrame) -> None:
         cols = ", ".join(df.columns)
-        if target == "reading" or target.startswith("_tmp_reading"):  # the hot path: binary COPY with fixed types
+        if target == "reading" or target.startswith(
+            "_tmp_reading"
+        ):  # the hot path: binary COPY with fixed types
             ts = pd.DatetimeIndex(df["ts"]).tz_convert("UTC").to_pydatetime().tolist()
             rows = zip(
                 df["sensor_id"].astype(str).tolist(),
@@ -169,7 +180,9 @@ class PostgresStore(Store):
                     self._copy_into(cur, table, df)
                     return len(df)
                 tmp = f"_tmp_{table}"
-                cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {tmp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+                cur.execute(
+                    f"CREATE TEMP TABLE IF NOT EXISTS {tmp} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+                )
                 cur.execute(f"ALTER TABLE {tmp} DROP COLUMN IF EXISTS geom")
                 self._copy_into(cur, tmp, df)
                 names = ", ".join(cols)
@@ -202,17 +215,28 @@ class PostgresStore(Store):
     def _existing_join(self, keys: pd.DataFrame) -> np.ndarray:
         import psycopg
 
-        k = pd.DataFrame({"sensor_id": keys["sensor_id"].astype(str), "ts": pd.to_datetime(keys["ts"], utc=True)})
+        k = pd.DataFrame(
+            {"sensor_id": keys["sensor_id"].astype(str), "ts": pd.to_datetime(keys["ts"], utc=True)}
+        )
         k["i"] = np.arange(len(k))
         try:
             with self._con.transaction(), self._con.cursor() as cur:
-                cur.execute("CREATE TEMP TABLE IF NOT EXISTS _tmp_keys (sensor_id TEXT, ts TIMESTAMPTZ, i BIGINT) ON COMMIT DELETE ROWS")
-                rows = zip(k["sensor_id"].tolist(), pd.DatetimeIndex(k["ts"]).to_pydatetime().tolist(), k["i"].tolist(), strict=True)
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS _tmp_keys (sensor_id TEXT, ts TIMESTAMPTZ, i BIGINT) ON COMMIT DELETE ROWS"
+                )
+                rows = zip(
+                    k["sensor_id"].tolist(),
+                    pd.DatetimeIndex(k["ts"]).to_pydatetime().tolist(),
+                    k["i"].tolist(),
+                    strict=True,
+                )
                 with cur.copy("COPY _tmp_keys (sensor_id, ts, i) FROM STDIN (FORMAT BINARY)") as cp:
                     cp.set_types(["text", "timestamptz", "int8"])
                     for row in rows:
                         cp.write_row(row)
-                cur.execute("SELECT k.i FROM _tmp_keys k JOIN reading r ON r.sensor_id = k.sensor_id AND r.ts = k.ts")
+                cur.execute(
+                    "SELECT k.i FROM _tmp_keys k JOIN reading r ON r.sensor_id = k.sensor_id AND r.ts = k.ts"
+                )
                 hit = [r[0] for r in cur.fetchall()]
         except psycopg.Error as exc:
             raise StoreError(f"duplicate check failed: {exc}", where=self._where) from exc

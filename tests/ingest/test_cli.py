@@ -14,7 +14,12 @@ CORPUS = TEST_DATA / "ingest"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lifeline.cli", "ingest", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lifeline.cli", "ingest", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_reports_counts_and_fills_the_default_store(tmp_path: Path) -> None:
@@ -33,7 +38,9 @@ def test_cli_reports_counts_and_fills_the_default_store(tmp_path: Path) -> None:
         assert store.count("reading") == 6
         assert sum(store.rejected_counts().values()) == rep["rejected_total"]
         store.replace_table("sensor", sensors_frame())
-    table = run(str(CORPUS / "long_bad_values.csv"), "--now", "2024-06-01T00:00Z")  # store's sensors now
+    table = run(
+        str(CORPUS / "long_bad_values.csv"), "--now", "2024-06-01T00:00Z"
+    )  # store's sensors now
     assert table.returncode == 0, table.stderr
     assert "rejected: duplicate" in table.stdout and "non_numeric" in table.stdout
 

@@ -57,7 +57,10 @@ EXPECTED: dict[str, tuple[dict[int, list[str]], list[tuple[str, str, float]]]] =
     "header_only.csv": ({}, []),
     "empty.csv": ({1: ["malformed_row"]}, []),
     "missing_column.csv": ({1: ["malformed_row"]}, []),
-    "quoted_newline.csv": ({2: ["malformed_row"], 3: ["malformed_row"]}, [("s0", "2024-03-01T00:01:00Z", 3.0)]),
+    "quoted_newline.csv": (
+        {2: ["malformed_row"], 3: ["malformed_row"]},
+        [("s0", "2024-03-01T00:01:00Z", 3.0)],
+    ),
 }
 
 
@@ -106,7 +109,10 @@ def test_raw_text_is_the_file_line(duck: Store) -> None:
 def test_local_time_zone_and_dst(duck: Store) -> None:
     report = ingest_files(duck, [CORPUS / "dst_local.csv"], now=NOW, tz="Europe/Berlin")
     stored = duck.read_readings()
-    assert stored["ts"].tolist() == [pd.Timestamp("2024-03-31T00:30:00Z"), pd.Timestamp("2024-03-31T01:30:00Z")]
+    assert stored["ts"].tolist() == [
+        pd.Timestamp("2024-03-31T00:30:00Z"),
+        pd.Timestamp("2024-03-31T01:30:00Z"),
+    ]
     assert stored["value"].tolist() == [1.0, 4.0]
     assert report.rejected == Counter({"bad_timestamp": 2})  # 02:30 does not exist / is ambiguous
     rej = duck.read_table("rejected")
@@ -138,12 +144,20 @@ def test_parquet_long_and_wide(duck: Store, tmp_path: Path) -> None:
     long = pd.DataFrame(
         {
             "sensor_id": ["s0", "s0", "s9"],
-            "ts": pd.to_datetime(["2024-03-01T00:00Z", "2024-03-01T00:01Z", "2024-03-01T00:00Z"], utc=True),
+            "ts": pd.to_datetime(
+                ["2024-03-01T00:00Z", "2024-03-01T00:01Z", "2024-03-01T00:00Z"], utc=True
+            ),
             "value": [1.0, 250.0, 3.0],
         }
     )
     long.to_parquet(tmp_path / "long.parquet")
-    wide = pd.DataFrame({"Timestamp": ["2018-01-01 00:00", "2018-01-01 00:05"], "s0": [1.5, 2.5], "s1": [0.5, float("nan")]})
+    wide = pd.DataFrame(
+        {
+            "Timestamp": ["2018-01-01 00:00", "2018-01-01 00:05"],
+            "s0": [1.5, 2.5],
+            "s1": [0.5, float("nan")],
+        }
+    )
     wide.to_parquet(tmp_path / "wide.parquet")
     report = ingest_files(duck, [tmp_path / "long.parquet", tmp_path / "wide.parquet"], now=NOW)
     assert report.stored == 4
@@ -175,7 +189,9 @@ def test_file_ingestion_into_postgres(pg_url: str) -> None:
         try:
             pg.init_schema()
             pg.replace_table("sensor", sensors_frame())
-            report = ingest_files(pg, [CORPUS / "long_bad_values.csv", CORPUS / "battledim_bad.csv"], now=NOW)
+            report = ingest_files(
+                pg, [CORPUS / "long_bad_values.csv", CORPUS / "battledim_bad.csv"], now=NOW
+            )
             assert report.stored == 6
             assert pg.count("reading") == 6
             assert sum(pg.rejected_counts().values()) == report.total_rejected

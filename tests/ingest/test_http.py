@@ -19,7 +19,10 @@ def test_http_batch_with_bad_items() -> None:
     body = (TEST_DATA / "ingest" / "http_bad.json").read_bytes()
     good, rej = parse_http_batch(body, SENSORS, NOW, batch_id="b1")
     assert good["value"].tolist() == [41.5, 3.5]
-    assert good["ts"].tolist() == [pd.Timestamp("2024-03-01T00:00Z"), pd.Timestamp("2024-03-01T00:01Z")]
+    assert good["ts"].tolist() == [
+        pd.Timestamp("2024-03-01T00:00Z"),
+        pd.Timestamp("2024-03-01T00:01Z"),
+    ]
     by_src = dict(zip(rej["source"], rej["reason"], strict=True))
     assert by_src == {
         "http:b1[1]": "malformed_json",
@@ -31,7 +34,11 @@ def test_http_batch_with_bad_items() -> None:
         "http:b1[8]": "malformed_json",
     }
     raw = dict(zip(rej["source"], rej["raw"], strict=True))
-    assert json.loads(raw["http:b1[4]"]) == {"sensor_id": "s0", "ts": "2024-03-01T00:02:00Z", "value": True}
+    assert json.loads(raw["http:b1[4]"]) == {
+        "sensor_id": "s0",
+        "ts": "2024-03-01T00:02:00Z",
+        "value": True,
+    }
     assert raw["http:b1[1]"] == '"a string"'
 
 
@@ -44,7 +51,13 @@ def test_http_bare_list_and_single_object() -> None:
 
 
 def test_http_body_not_json_or_wrong_shape() -> None:
-    for body in [(TEST_DATA / "ingest" / "http_truncated.json").read_bytes(), b"\xff\xfe", b"", b"42", b'{"readings": 3}']:
+    for body in [
+        (TEST_DATA / "ingest" / "http_truncated.json").read_bytes(),
+        b"\xff\xfe",
+        b"",
+        b"42",
+        b'{"readings": 3}',
+    ]:
         good, rej = parse_http_batch(body, SENSORS, NOW, batch_id="x")
         assert good.empty
         assert rej["reason"].tolist() == ["malformed_json"]

@@ -46,7 +46,14 @@ def client_id(mqtt_url: str) -> Iterator[str]:
 
 def batch(sensor: str, start: int, n: int) -> str:
     return json.dumps(
-        [{"sensor_id": sensor, "ts": (T0 + pd.Timedelta(minutes=start + i)).isoformat(), "value": float(i % 50)} for i in range(n)]
+        [
+            {
+                "sensor_id": sensor,
+                "ts": (T0 + pd.Timedelta(minutes=start + i)).isoformat(),
+                "value": float(i % 50),
+            }
+            for i in range(n)
+        ]
     )
 
 
@@ -62,7 +69,10 @@ def test_mqtt_batches_topic_sensor_and_rejects(store: Store, mqtt_url: str, clie
     msgs: list[tuple[str, str | bytes]] = [
         ("lifeline/readings/batch", batch("s0", 0, 500)),
         ("lifeline/readings/batch", batch("s0", 500, 500)),
-        ("lifeline/readings/s1", json.dumps({"ts": "2024-03-01T00:00:00Z", "value": 5.0})),  # sensor from topic
+        (
+            "lifeline/readings/s1",
+            json.dumps({"ts": "2024-03-01T00:00:00Z", "value": 5.0}),
+        ),  # sensor from topic
         ("lifeline/readings/s1", b"{not json"),
         ("lifeline/readings/s2", json.dumps([{"ts": "2024-03-01T00:00:00Z", "value": 99}, 7])),
         ("lifeline/readings/batch", batch("s0", 0, 3)),  # re-sent: duplicates
@@ -73,12 +83,20 @@ def test_mqtt_batches_topic_sensor_and_rejects(store: Store, mqtt_url: str, clie
     assert report.rejected == {"malformed_json": 2, "out_of_range": 1, "duplicate": 3}
     assert store.count("reading") == 1001
     rej = store.read_table("rejected")
-    assert set(rej["source"]) == {"lifeline/readings/s1", "lifeline/readings/s2", "lifeline/readings/batch"}
+    assert set(rej["source"]) == {
+        "lifeline/readings/s1",
+        "lifeline/readings/s2",
+        "lifeline/readings/batch",
+    }
     assert rej.loc[rej["reason"] == "malformed_json", "raw"].tolist()[0] == "{not json"
-    assert report.per_utility["water"]["stored"] == 1000 and report.per_utility["gas"]["stored"] == 1
+    assert (
+        report.per_utility["water"]["stored"] == 1000 and report.per_utility["gas"]["stored"] == 1
+    )
 
 
-def test_persistent_session_keeps_messages_published_while_away(mqtt_url: str, client_id: str) -> None:
+def test_persistent_session_keeps_messages_published_while_away(
+    mqtt_url: str, client_id: str
+) -> None:
     from lifeline.store import open_store
 
     with open_store(":memory:") as store:
@@ -89,14 +107,18 @@ def test_persistent_session_keeps_messages_published_while_away(mqtt_url: str, c
         first.run(max_messages=1, seconds=10)  # processes, acks, disconnects
         assert store.count("reading") == 10
         # subscriber away: QoS-1 messages are queued by the broker for the persistent session
-        publish(mqtt_url, [("lifeline/readings/batch", batch("s0", 100 + 10 * k, 10)) for k in range(5)])
+        publish(
+            mqtt_url, [("lifeline/readings/batch", batch("s0", 100 + 10 * k, 10)) for k in range(5)]
+        )
         second = MqttIngestor(store, mqtt_url, client_id=client_id, now=NOW)
         report = second.run(max_messages=5, seconds=10)
         assert report.stored == 50
         assert store.count("reading") == 60
 
 
-def test_unacknowledged_messages_are_redelivered_after_a_crash(mqtt_url: str, client_id: str) -> None:
+def test_unacknowledged_messages_are_redelivered_after_a_crash(
+    mqtt_url: str, client_id: str
+) -> None:
     from lifeline.store import open_store
 
     with open_store(":memory:") as store:

