@@ -37,15 +37,15 @@ from lifeline.water.scada import Scada
 class LeakParams:
     """Tunable parameters (dimensionless unless a unit is given). Calibrated on history."""
 
-    k: float = 0.5  # CUSUM allowance (σ units per hour)
-    h: float = 12.0  # CUSUM alarm threshold (σ·hours)
+    k: float = 1.0  # CUSUM allowance (σ units per hour)
+    h: float = 15.0  # CUSUM alarm threshold (σ·hours)
     h_burst: float = float("inf")  # single-hour alarm threshold (σ) for abrupt bursts
     q_veto: float = (
         -1.0
     )  # reject an alarm when the inflow change is below this (σ of hourly inflow noise)
     baseline_days: int = 7
     loc_hours: int = 48
-    loc_ratio: float = 0.9
+    loc_ratio: float = 0.85
     merge_m: float = 600.0
     merge_days: float = 60.0
     holdoff_h: int = 24

@@ -61,6 +61,7 @@ class PipeGraph:
     ends: np.ndarray  # (n_pipes, 2) node indices
     lengths_m: np.ndarray
     node_dist_m: np.ndarray  # (n_nodes, n_nodes) shortest path along links
+    _dm: np.ndarray | None = None
 
     def pipe_distance(self, a: str, b: str) -> float:
         """Distance (m) along links between the midpoints of pipes ``a`` and ``b`` (0 if equal)."""
@@ -97,7 +98,6 @@ class PipeGraph:
 
     def __post_init__(self) -> None:
         self._idx = {p: i for i, p in enumerate(self.pipes)}
-        self._dm: np.ndarray | None = None
 
 
 def pipe_graph(wn: Any) -> PipeGraph:

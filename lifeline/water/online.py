@@ -41,7 +41,7 @@ class WaterLeakDetector:
         self.network = str(network)
         self.wn = load_network(network)
         self.graph = pipe_graph(self.wn)
-        self.params = params or lk.LeakParams(h_burst=15.0)
+        self.params = params or lk.LeakParams(k=0.5, h=12.0, h_burst=15.0)
         self.sensor_map = sensor_map
         self.model: lk.Model | None = None
         self._buf = pd.DataFrame()

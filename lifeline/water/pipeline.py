@@ -85,6 +85,7 @@ def _run_leaks(
                 str(scada_dir),
             )
         model = lk.calibrate(h_data.iloc[:n], wn, sens, graph, prm)
+        rep["params"] = lk.params_dict(prm)
         return lk.detect(h_data, model, graph, progress=progress, start=n)
     h_hist = lk.hourly(hist)[h_data.columns.intersection(lk.hourly(hist).columns)]
     if list(h_hist.columns) != list(h_data.columns):
