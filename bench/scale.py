@@ -16,6 +16,7 @@ Writes bench/results/scale.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -29,8 +30,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lifeline.risk import scale, synth  # noqa: E402
-from lifeline.risk.executors import get_executor  # noqa: E402
+from lifeline.risk import scale, synth
+from lifeline.risk.executors import get_executor
 
 
 def _rss_mb(children: bool = True) -> float:
@@ -38,21 +39,51 @@ def _rss_mb(children: bool = True) -> float:
     total = p.memory_info().rss
     if children:
         for c in p.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.Error):
                 total += c.memory_info().rss
-            except psutil.Error:
-                pass
     return round(total / 2**20, 1)
 
 
+class _PeakRss:
+    """Sample the RSS of this process and its children every 0.1 s; ``peak_mb`` after exit."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb = _rss_mb()
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak_mb = max(self.peak_mb, _rss_mb())
+
+    def __enter__(self) -> _PeakRss:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+        self.peak_mb = max(self.peak_mb, _rss_mb())
+
+
 def _timed(fn: Any) -> tuple[Any, float, float]:
+    """Run ``fn``; return (result, seconds, peak RSS of this process and its workers in MB)."""
+    with _PeakRss() as mem:
+        t0 = time.perf_counter()
+        out = fn()
+        dt = time.perf_counter() - t0
+    return out, round(dt, 3), mem.peak_mb
+
+
+def _traced_peak_mb(fn: Any) -> float:
+    """Peak Python heap allocation (tracemalloc) of ``fn`` in MB (a separate, slower run)."""
     tracemalloc.start()
-    t0 = time.perf_counter()
-    out = fn()
-    dt = time.perf_counter() - t0
+    fn()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return out, round(dt, 3), round(peak / 2**20, 1)
+    return round(peak / 2**20, 1)
 
 
 def main() -> None:
