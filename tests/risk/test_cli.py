@@ -145,3 +145,33 @@ def test_bad_inputs_are_clear_errors(tiny_inp: Path, tmp_path: Path) -> None:
         _app(), ["risk", "criticality", "--network", str(tiny_inp), "--executor", "spark"]
     )
     assert isinstance(r.exception, LifelineError) and "--executor" in str(r.exception)
+
+
+def test_cluster_option_runs_on_a_dask_scheduler(tiny_inp: Path, tmp_path: Path) -> None:
+    import pytest
+
+    distributed = pytest.importorskip("distributed")
+    valves = tmp_path / "valves.csv"
+    VALVES.to_csv(valves, index=False)
+    base = [
+        "risk",
+        "criticality",
+        "--network",
+        str(tiny_inp),
+        "--valves",
+        str(valves),
+        "--hour",
+        "0",
+    ]
+    r = CliRunner().invoke(_app(), [*base, "--out", str(tmp_path / "a.csv")])
+    assert r.exit_code == 0, r.output
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
+    ) as lc:
+        assert lc.scheduler_address.startswith("tcp://")
+        r = CliRunner().invoke(
+            _app(), [*base, "--cluster", lc.scheduler_address, "--out", str(tmp_path / "b.csv")]
+        )
+    assert r.exit_code == 0, r.output
+    assert "dask(1)" in r.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
