@@ -293,14 +293,18 @@ def main() -> int:
         "B_plans_feasible_vs_normal_state": mean([float(r["plan_feasible"]) for r in b]),
         "A_restore_ratio": mean([r["restore_ratio"] for r in a]),
         "A_restore_vs_evidence": mean([r["restore_vs_evidence"] for r in a]),
-        "A_restore_vs_evidence_where_evidence_holds_fault": mean([r["restore_vs_evidence"] for r in a_ok]),
+        "A_restore_vs_evidence_where_evidence_holds_fault": mean(
+            [r["restore_vs_evidence"] for r in a_ok]
+        ),
         "unsupplied_jaccard": mean([r["unsupplied_jaccard"] for r in rows]),
         "time_s_mean": mean([r["time_s"] for r in rows]),
         "time_s_max": max(r["time_s"] for r in rows),
     }
     if args.exhaustive:
         summary["A_restore_vs_exhaustive"] = mean([r["restore_vs_exhaustive"] for r in a])
-        summary["A_restore_vs_exhaustive_where_evidence_holds_fault"] = mean([r["restore_vs_exhaustive"] for r in a_ok])
+        summary["A_restore_vs_exhaustive_where_evidence_holds_fault"] = mean(
+            [r["restore_vs_exhaustive"] for r in a_ok]
+        )
     if args.cli:
         for sc in [s for s in scen if s.name.startswith("A")][:1] + [
             s for s in scen if s.name.startswith("B")
