@@ -40,7 +40,7 @@ class LocateConfig:
     persistent: float = 0.7  # end-of-window level / peak rise for a "persistent" rise
     search_radius_m: float = 150.0  # candidate junctions this close to the rising manholes
     pressure_stat_alone: float = 150.0  # pressure-only leak (no manhole evidence)
-    pressure_stat_single: float = 25.0  # pressure backing for a single alarmed manhole
+    pressure_stat_single: float = 100.0  # pressure backing for a single alarmed manhole
     pressure_lead_min: float = 240.0  # pressure onset may precede the methane rise by this much
     min_drop_mbar: float = 1.0  # pressure-only leaks must drop some sensor at least this much
     arrival_tau_min: float = 20.0

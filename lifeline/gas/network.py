@@ -189,17 +189,24 @@ def build_network(path: str | Path, sensor_junctions: np.ndarray) -> GasNetwork:
     sens = np.zeros((L, K, J))
     demand_drop = np.zeros((L, K))
     p_level = np.zeros((L, J))
-    for li, level in enumerate(DEMAND_LEVELS):
-        net.sink["scaling"] = base_scaling * level
-        p0 = _pipeflow(net)
-        p_level[li] = p0
-        demand_drop[li] = (p_zero - p0)[k_pos]
-        for ki, kj in enumerate(sensor_junctions):
-            s = pp.create_sink(net, junction=int(kj), mdot_kg_per_s=q_ref, name="_lifeline_probe")
-            try:
-                sens[li, ki] = (p0 - _pipeflow(net)) / q_ref
-            finally:
-                net.sink = net.sink.drop(s)
+    from lifeline.progress import track
+
+    steps = [(li, ki) for li in range(L) for ki in range(-1, K)]
+    p0 = p_zero
+    for li, ki in track(steps, "gas sensitivities (pipeflows)"):
+        if ki < 0:  # the operating point at this demand level
+            net.sink["scaling"] = base_scaling * DEMAND_LEVELS[li]
+            p0 = _pipeflow(net)
+            p_level[li] = p0
+            demand_drop[li] = (p_zero - p0)[k_pos]
+            continue
+        s = pp.create_sink(
+            net, junction=int(sensor_junctions[ki]), mdot_kg_per_s=q_ref, name="_lifeline_probe"
+        )
+        try:
+            sens[li, ki] = (p0 - _pipeflow(net)) / q_ref
+        finally:
+            net.sink = net.sink.drop(s)
     net.sink["scaling"] = base_scaling
     return GasNetwork(
         junction=jidx,
