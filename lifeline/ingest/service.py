@@ -170,7 +170,13 @@ def _as_table(df_or_records: Any) -> Any:
     ):
         return df_or_records
     if isinstance(df_or_records, Sequence | Iterable):
-        return pd.DataFrame(list(df_or_records))
+        rows = list(df_or_records)
+        if all(isinstance(r, dict) for r in rows):  # keep absent keys as None (missing_field)
+            cols = ("sensor_id", "ts", "value", "quality")
+            return pd.DataFrame(
+                {c: pd.Series([r.get(c) for r in rows], dtype=object) for c in cols}
+            )
+        return pd.DataFrame(rows)
     raise IngestError(f"cannot ingest a {type(df_or_records).__name__}", where="records")
 
 

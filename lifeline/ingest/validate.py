@@ -132,8 +132,8 @@ def _texts(col: Any, idx: np.ndarray) -> list[str]:
     return out
 
 
-def _missing_mask(col: Any) -> np.ndarray:
-    """Null or empty/blank-string entries."""
+def _missing_mask(col: Any, nan_is_missing: bool = False) -> np.ndarray:
+    """Null or empty/blank-string entries (and NaN where a number cannot be meant)."""
     if _is_arrow(col):
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -163,9 +163,9 @@ def _missing_mask(col: Any) -> np.ndarray:
                 m[pos[np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)]] = True
         return m
     s = col
-    if pd.api.types.is_float_dtype(s.dtype):  # NaN in a float column is a value (non_finite)
-        return np.zeros(len(s), dtype=bool)
-    if s.dtype == object:  # None / NA / NaT are missing; float('nan') is a (non-finite) value
+    if pd.api.types.is_float_dtype(s.dtype) and not nan_is_missing:
+        return np.zeros(len(s), dtype=bool)  # NaN in a float value column is a value (non_finite)
+    if s.dtype == object and not nan_is_missing:  # float('nan') is a (non-finite) value
         m = np.array([v is None or v is pd.NA or v is pd.NaT for v in s.to_numpy()], dtype=bool)
     else:
         m = s.isna().to_numpy()
@@ -380,7 +380,8 @@ def validate_batch(
 
     for k, c in enumerate(("sensor_id", "ts", "value"), start=1):
         col = cols[c]
-        mark(np.ones(n, bool) if col is None else _missing_mask(col), Reason.MISSING_FIELD, k)
+        missing = np.ones(n, bool) if col is None else _missing_mask(col, nan_is_missing=k < 3)
+        mark(missing, Reason.MISSING_FIELD, k)
     if cols["sensor_id"] is None or cols["ts"] is None or cols["value"] is None:
         codes = np.full(n, -1)
         ts = np.zeros(n, dtype=np.int64)
