@@ -1,6 +1,6 @@
 """FastAPI service: one router per resource, auth and roles, live push (SSE), metrics, dashboard.
 
-    from lifeline.api import create_app
+from lifeline.api import create_app
 """
 
 from __future__ import annotations

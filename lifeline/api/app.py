@@ -11,8 +11,8 @@ Errors are JSON ``{"detail": …, "where": …, "error": …}``.
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +62,9 @@ def status_for(exc: LifelineError) -> int:
     return 400
 
 
-def seed_demo_users(store: Store, district_user: str | None = None) -> list[tuple[str, str, str, str | None]]:
+def seed_demo_users(
+    store: Store, district_user: str | None = None
+) -> list[tuple[str, str, str, str | None]]:
     """Create the demo users (printed by ``lifeline serve --demo``) if they do not exist; with
     ``district_user`` also an operator scoped to that district. Returns (name, password, role, district)."""
     from lifeline.api.auth import UserBook
@@ -71,7 +73,14 @@ def seed_demo_users(store: Store, district_user: str | None = None) -> list[tupl
     have = {u.username for u in book.list()}
     users = list(DEMO_USERS)
     if district_user:
-        users.append((f"operator_{district_user}".replace(" ", "_")[:64], "district-demo-2026", "operator", district_user))
+        users.append(
+            (
+                f"operator_{district_user}".replace(" ", "_")[:64],
+                "district-demo-2026",
+                "operator",
+                district_user,
+            )
+        )
     for name, pw, role, d in users:
         if name not in have:
             book.add(name, pw, role, d)
@@ -99,7 +108,13 @@ def create_app(
 
     own = not hasattr(store, "read_table")
     st: Store = open_store(store if isinstance(store, str) else None) if own else store  # type: ignore[assignment]
-    ctx = ApiContext(store=st, users=UserBook(st), signer=TokenSigner(secret), tile_url=tile_url, replay_source=replay_source)
+    ctx = ApiContext(
+        store=st,
+        users=UserBook(st),
+        signer=TokenSigner(secret),
+        tile_url=tile_url,
+        replay_source=replay_source,
+    )
     do_close = own if close_store is None else close_store
 
     @asynccontextmanager
@@ -158,16 +173,28 @@ def create_app(
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(LifelineError)
     async def lifeline_error(request: Request, exc: LifelineError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "where": exc.where, "error": type(exc).__name__}, status_code=status_for(exc))
+        return JSONResponse(
+            {"detail": exc.message, "where": exc.where, "error": type(exc).__name__},
+            status_code=status_for(exc),
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"detail": str(exc.detail), "where": None, "error": "http"}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            {"detail": str(exc.detail), "where": None, "error": "http"},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errs = exc.errors()
         first = errs[0] if errs else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        msg = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errs[:5])
-        return JSONResponse({"detail": msg or "invalid request", "where": where or None, "error": "validation"}, status_code=422)
+        msg = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errs[:5]
+        )
+        return JSONResponse(
+            {"detail": msg or "invalid request", "where": where or None, "error": "validation"},
+            status_code=422,
+        )

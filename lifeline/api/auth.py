@@ -21,7 +21,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from lifeline.errors import InputError, NotFoundError
 
@@ -33,7 +33,7 @@ _RANK: Final = {r: i for i, r in enumerate(ROLES)}
 _NAME: Final = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 TOKEN_TTL_S: Final = 12 * 3600
 #: argon2 parameters for new hashes (defaults of argon2-cffi; tests lower the cost)
-HASH_PARAMS: dict[str, int] = {}
+HASH_PARAMS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,9 @@ class UserBook:
     def add(self, username: str, password: str, role: str, district_id: str | None = None) -> User:
         """Create or replace a user (``role`` one of :data:`ROLES`; ``district_id`` scopes it)."""
         if not _NAME.match(username):
-            raise InputError(f"invalid user name {username!r} (letters, digits, _.@- up to 64)", where="username")
+            raise InputError(
+                f"invalid user name {username!r} (letters, digits, _.@- up to 64)", where="username"
+            )
         if len(password) < 8:
             raise InputError("password must have at least 8 characters", where="password")
         check_role(role)
@@ -102,7 +104,9 @@ class UserBook:
         with self._lock:
             if username in self._cache:
                 return self._cache[username]
-        df = self.store._query("SELECT username, role, district_id FROM app_user WHERE username = ?", [username])
+        df = self.store._query(
+            "SELECT username, role, district_id FROM app_user WHERE username = ?", [username]
+        )
         if df.empty:
             raise NotFoundError(f"no user {username!r}", where="app_user")
         r = df.iloc[0]
@@ -145,7 +149,11 @@ class TokenSigner:
     def issue(self, username: str, now: float | None = None) -> tuple[str, int]:
         """A token for ``username`` and its expiry (epoch seconds)."""
         exp = int((now if now is not None else time.time()) + self.ttl_s)
-        body = base64.urlsafe_b64encode(json.dumps({"u": username, "exp": exp}).encode()).decode().rstrip("=")
+        body = (
+            base64.urlsafe_b64encode(json.dumps({"u": username, "exp": exp}).encode())
+            .decode()
+            .rstrip("=")
+        )
         return f"{body}.{self._sig(body)}", exp
 
     def read(self, token: str, now: float | None = None) -> str | None:

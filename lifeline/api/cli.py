@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
-users_app = typer.Typer(help="Users of the API and dashboard (roles: viewer, operator, dispatcher, admin).", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Users of the API and dashboard (roles: viewer, operator, dispatcher, admin).",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -14,21 +17,49 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
         port: int = typer.Option(8000, help="TCP port."),
-        db: str = typer.Option("", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."),
-        mqtt: str = typer.Option("", help="MQTT broker URL to ingest from; default: LIFELINE_MQTT (empty: off)."),
-        replay: bool = typer.Option(False, "--replay", help="Start a live accelerated replay of the simulated day."),
-        speed: float = typer.Option(600.0, help="Replay speed: simulated seconds per wall-clock second."),
+        db: str = typer.Option(
+            "", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."
+        ),
+        mqtt: str = typer.Option(
+            "", help="MQTT broker URL to ingest from; default: LIFELINE_MQTT (empty: off)."
+        ),
+        replay: bool = typer.Option(
+            False, "--replay", help="Start a live accelerated replay of the simulated day."
+        ),
+        speed: float = typer.Option(
+            600.0, help="Replay speed: simulated seconds per wall-clock second."
+        ),
         date: str = typer.Option("2026-07-15", help="Day to replay (UTC date, YYYY-MM-DD)."),
         seed: int = typer.Option(0, help="Random seed of the simulated day."),
-        demo_users: bool = typer.Option(True, help="Create and print demo users when there are none."),
-        load_town: bool = typer.Option(False, "--load-town", help="Load the demo town into an empty store first."),
-        tile_url: str = typer.Option("", envvar="LIFELINE_TILE_URL", help="Optional XYZ base-map tile URL (the map works offline without)."),
+        demo_users: bool = typer.Option(
+            True, help="Create and print demo users when there are none."
+        ),
+        load_town: bool = typer.Option(
+            False, "--load-town", help="Load the demo town into an empty store first."
+        ),
+        tile_url: str = typer.Option(
+            "",
+            envvar="LIFELINE_TILE_URL",
+            help="Optional XYZ base-map tile URL (the map works offline without).",
+        ),
     ) -> None:
         """Run the API and the operations dashboard (http://HOST:PORT/)."""
         from lifeline.api.server import serve as _serve
 
-        _serve(host=host, port=port, db=db or None, mqtt=mqtt or None, replay=replay, speed=speed, date=date, seed=seed,
-               demo_users=demo_users, load_town=load_town, tile_url=tile_url, echo=typer.echo)
+        _serve(
+            host=host,
+            port=port,
+            db=db or None,
+            mqtt=mqtt or None,
+            replay=replay,
+            speed=speed,
+            date=date,
+            seed=seed,
+            demo_users=demo_users,
+            load_town=load_town,
+            tile_url=tile_url,
+            echo=typer.echo,
+        )
 
     app.add_typer(users_app, name="users")
 
@@ -37,9 +68,17 @@ def register(app: typer.Typer) -> None:
 def add(
     name: str = typer.Argument(..., help="User name (letters, digits, _.@-)."),
     role: str = typer.Option(..., "--role", help="viewer, operator, dispatcher or admin."),
-    district: str = typer.Option("", "--district", help="Scope the user to one district id (empty: all)."),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="LIFELINE_NEW_PASSWORD",
-                                 help="Password (at least 8 characters); prompted when omitted."),
+    district: str = typer.Option(
+        "", "--district", help="Scope the user to one district id (empty: all)."
+    ),
+    password: str = typer.Option(
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="LIFELINE_NEW_PASSWORD",
+        help="Password (at least 8 characters); prompted when omitted.",
+    ),
     db: str = typer.Option("", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."),
 ) -> None:
     """Create (or replace) a user; the change is audited."""
@@ -48,12 +87,19 @@ def add(
 
     with open_store(db or None) as store:
         u = UserBook(store).add(name, password, role, district or None)
-        store.append_audit("cli", "add_user", f"user:{u.username}", {"role": u.role, "district_id": u.district_id})
-    typer.echo(f"user {u.username}: role {u.role}" + (f", district {u.district_id}" if u.district_id else ""))
+        store.append_audit(
+            "cli", "add_user", f"user:{u.username}", {"role": u.role, "district_id": u.district_id}
+        )
+    typer.echo(
+        f"user {u.username}: role {u.role}"
+        + (f", district {u.district_id}" if u.district_id else "")
+    )
 
 
 @users_app.command("list")
-def list_(db: str = typer.Option("", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file.")) -> None:
+def list_(
+    db: str = typer.Option("", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."),
+) -> None:
     """List users with their role and district."""
     from lifeline.api.auth import UserBook
     from lifeline.store import open_store

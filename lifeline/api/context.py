@@ -34,9 +34,11 @@ class ApiContext:
     tile_url: str = ""
     replay: Any = None  # lifeline.api.replay.ReplayRunner while one runs
     replay_source: Any = None  # factory(date=, seed=) -> DaySource; default SimulatedDay
+    adapters: dict[str, Any] = field(default_factory=dict)  # utility -> response adapter
+    crews: Any = None  # lifeline.respond.fill.CrewContext when a town is attached
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ref: dict[str, Any] = field(default_factory=dict)
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)
 
     def audit(self, user: User | str, action: str, object_id: str, detail: Any = None) -> None:
         """Append one audit entry (every write goes through here)."""
@@ -51,13 +53,19 @@ class ApiContext:
                 return self._ref
         assets = self.store.read_table("asset")
         sensors = self.store.read_table("sensor")
-        a_d = dict(zip(assets["asset_id"].astype(str), assets["district_id"].astype(object), strict=True))
+        a_d = dict(
+            zip(assets["asset_id"].astype(str), assets["district_id"].astype(object), strict=True)
+        )
         s = sensors.assign(district_id=sensors["asset_id"].astype(str).map(a_d))
         ref = {
             "key": (n_assets, n_sensors),
             "asset_district": {k: _s(v) for k, v in a_d.items()},
-            "sensor_district": {k: _s(v) for k, v in zip(s["sensor_id"].astype(str), s["district_id"], strict=True)},
-            "sensor_utility": dict(zip(sensors["sensor_id"].astype(str), sensors["utility"].astype(str), strict=True)),
+            "sensor_district": {
+                k: _s(v) for k, v in zip(s["sensor_id"].astype(str), s["district_id"], strict=True)
+            },
+            "sensor_utility": dict(
+                zip(sensors["sensor_id"].astype(str), sensors["utility"].astype(str), strict=True)
+            ),
         }
         with self._lock:
             self._ref = ref
@@ -83,7 +91,13 @@ class ApiContext:
             if d:
                 return d
         loc = _json_obj(row.get("location"))
-        cands = loc.get("candidates", []) if isinstance(loc, dict) else loc if isinstance(loc, list) else []
+        cands = (
+            loc.get("candidates", [])
+            if isinstance(loc, dict)
+            else loc
+            if isinstance(loc, list)
+            else []
+        )
         for c in cands:
             if isinstance(c, dict) and c.get("asset_id"):
                 d = self.asset_district(str(c["asset_id"]))

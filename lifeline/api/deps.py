@@ -26,13 +26,17 @@ Ctx = Annotated[ApiContext, Depends(get_ctx)]
 
 
 def _unauthorized(msg: str) -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=msg, headers={"WWW-Authenticate": "Bearer"})
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=msg, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def current_user(
     request: Request,
     ctx: Ctx,
-    token: Annotated[str | None, Query(description="Bearer token (only for EventSource clients)")] = None,
+    token: Annotated[
+        str | None, Query(description="Bearer token (only for EventSource clients)")
+    ] = None,
 ) -> User:
     """The user of the request's bearer token; 401 when missing, invalid or expired."""
     auth = request.headers.get("authorization", "")
@@ -57,7 +61,10 @@ def require(role: str) -> Callable[[User], User]:
 
     def dep(user: CurrentUser) -> User:
         if not user.at_least(role):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"role {user.role!r} may not do this; needs {role} or above")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"role {user.role!r} may not do this; needs {role} or above",
+            )
         return user
 
     return dep
@@ -71,4 +78,6 @@ Admin = Annotated[User, Depends(require("admin"))]
 def check_scope(user: User, district_id: str | None, what: str) -> None:
     """404 (not 403, to avoid leaking existence) when ``what`` lies outside the user's district."""
     if not user.sees(district_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} not found in district {user.district_id}")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"{what} not found in district {user.district_id}"
+        )

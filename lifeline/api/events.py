@@ -38,7 +38,13 @@ class Event:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {"id": self.id, "type": self.type, "ts": self.ts, "district_id": self.district_id, "data": self.data}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "ts": self.ts,
+            "district_id": self.district_id,
+            "data": self.data,
+        }
 
     def sse(self) -> str:
         """The event framed for ``text/event-stream``."""
@@ -68,7 +74,9 @@ class EventBus:
         """Publish an event to every subscriber (scoped subscribers only get their district's
         events and district-less ones). Safe to call from any thread; never blocks."""
         with self._lock:
-            ev = Event(next(self._ids), type_, datetime.now(UTC).isoformat(), data, district_id or None)
+            ev = Event(
+                next(self._ids), type_, datetime.now(UTC).isoformat(), data, district_id or None
+            )
             self._recent.append(ev)
             while len(self._recent) > self.history:
                 self._recent.popleft()
@@ -104,11 +112,20 @@ class EventBus:
         with self._lock:
             return len(self._subs)
 
-    def recent(self, after_id: int = 0, district_id: str | None = None, types: tuple[str, ...] | None = None) -> list[Event]:
+    def recent(
+        self,
+        after_id: int = 0,
+        district_id: str | None = None,
+        types: tuple[str, ...] | None = None,
+    ) -> list[Event]:
         """Events kept in the history with ``id > after_id`` visible to ``district_id``."""
         with self._lock:
             evs = list(self._recent)
-        return [e for e in evs if e.id > after_id and _visible(e, district_id) and (types is None or e.type in types)]
+        return [
+            e
+            for e in evs
+            if e.id > after_id and _visible(e, district_id) and (types is None or e.type in types)
+        ]
 
 
 def _visible(ev: Event, district_id: str | None) -> bool:

@@ -32,13 +32,17 @@ def _transformer(src: str, dst: str) -> Any:
 
 def to_lonlat(x_m: Any, y_m: Any) -> tuple[np.ndarray, np.ndarray]:
     """Town metres (EPSG:25832) → WGS84 (lon, lat) degrees."""
-    lon, lat = _transformer(TOWN_CRS, WGS84).transform(np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float))
+    lon, lat = _transformer(TOWN_CRS, WGS84).transform(
+        np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float)
+    )
     return np.asarray(lon), np.asarray(lat)
 
 
 def from_lonlat(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 (lon, lat) degrees → town metres (EPSG:25832)."""
-    x, y = _transformer(WGS84, TOWN_CRS).transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    x, y = _transformer(WGS84, TOWN_CRS).transform(
+        np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    )
     return np.asarray(x), np.asarray(y)
 
 
@@ -57,7 +61,9 @@ def _line_coords(wkts: pd.Series) -> list[list[list[float]] | None]:
     import shapely
 
     out: list[list[list[float]] | None] = [None] * len(wkts)
-    is_line = wkts.fillna("").astype(str).str.upper().str.startswith(("LINESTRING", "MULTILINESTRING"))
+    is_line = (
+        wkts.fillna("").astype(str).str.upper().str.startswith(("LINESTRING", "MULTILINESTRING"))
+    )
     idx = np.flatnonzero(is_line.to_numpy())
     if len(idx) == 0:
         return out
@@ -78,27 +84,57 @@ def assets_geojson(assets: pd.DataFrame) -> dict[str, Any]:
     """A FeatureCollection of ``assets`` (LineString where ``geometry_wkt`` is a line, else Point)."""
     a = assets.reset_index(drop=True)
     lines = _line_coords(a["geometry_wkt"]) if len(a) else []
-    lon, lat = to_lonlat(a["x_m"].to_numpy(float), a["y_m"].to_numpy(float)) if len(a) else (np.array([]), np.array([]))
-    props = ["asset_id", "utility", "kind", "name", "zone_id", "district_id", "diameter_m", "length_m", "material"]
+    lon, lat = (
+        to_lonlat(a["x_m"].to_numpy(float), a["y_m"].to_numpy(float))
+        if len(a)
+        else (np.array([]), np.array([]))
+    )
+    props = [
+        "asset_id",
+        "utility",
+        "kind",
+        "name",
+        "zone_id",
+        "district_id",
+        "diameter_m",
+        "length_m",
+        "material",
+    ]
     feats = []
     recs = a[props].to_dict("records")
     for i, p in enumerate(recs):
         if lines[i] is not None:
             geom: dict[str, Any] = {"type": "LineString", "coordinates": lines[i]}
         elif math.isfinite(lon[i]) and math.isfinite(lat[i]):
-            geom = {"type": "Point", "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)]}
+            geom = {
+                "type": "Point",
+                "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)],
+            }
         else:
             continue
-        feats.append({"type": "Feature", "id": p["asset_id"], "geometry": geom, "properties": {k: _clean(v) for k, v in p.items()}})
+        feats.append(
+            {
+                "type": "Feature",
+                "id": p["asset_id"],
+                "geometry": geom,
+                "properties": {k: _clean(v) for k, v in p.items()},
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
-def sensors_geojson(sensors: pd.DataFrame, latest: pd.DataFrame, in_alarm: set[str]) -> dict[str, Any]:
+def sensors_geojson(
+    sensors: pd.DataFrame, latest: pd.DataFrame, in_alarm: set[str]
+) -> dict[str, Any]:
     """Sensors as Points with their latest value, its position in the valid range (0–1) and
     whether the sensor is in a recent alarm."""
     s = sensors.reset_index(drop=True)
     lv = latest.set_index("sensor_id") if len(latest) else pd.DataFrame(columns=["ts", "value"])
-    lon, lat = to_lonlat(s["x_m"].to_numpy(float), s["y_m"].to_numpy(float)) if len(s) else (np.array([]), np.array([]))
+    lon, lat = (
+        to_lonlat(s["x_m"].to_numpy(float), s["y_m"].to_numpy(float))
+        if len(s)
+        else (np.array([]), np.array([]))
+    )
     feats = []
     for i, r in enumerate(s.to_dict("records")):
         if not (math.isfinite(lon[i]) and math.isfinite(lat[i])):
@@ -114,7 +150,10 @@ def sensors_geojson(sensors: pd.DataFrame, latest: pd.DataFrame, in_alarm: set[s
             {
                 "type": "Feature",
                 "id": sid,
-                "geometry": {"type": "Point", "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)]},
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)],
+                },
                 "properties": {
                     "sensor_id": sid,
                     "asset_id": _clean(r.get("asset_id")),
@@ -122,7 +161,9 @@ def sensors_geojson(sensors: pd.DataFrame, latest: pd.DataFrame, in_alarm: set[s
                     "quantity": _clean(r.get("quantity")),
                     "unit": _clean(r.get("unit")),
                     "value": _clean(val),
-                    "ts": pd.Timestamp(ts).isoformat() if ts is not None and not pd.isna(ts) else None,
+                    "ts": pd.Timestamp(ts).isoformat()
+                    if ts is not None and not pd.isna(ts)
+                    else None,
                     "range_frac": frac,
                     "in_alarm": sid in in_alarm,
                 },
@@ -153,22 +194,67 @@ def incident_overlay(incidents: list[Any]) -> dict[str, Any]:
             continue
         for p in inc.plan.get("plans", []):
             for o in p.get("operations") or []:
-                isolated.append({"incident_id": inc.incident_id, "asset_id": o.get("asset_id"), "operation": o.get("operation"), "utility": o.get("utility")})
+                isolated.append(
+                    {
+                        "incident_id": inc.incident_id,
+                        "asset_id": o.get("asset_id"),
+                        "operation": o.get("operation"),
+                        "utility": o.get("utility"),
+                    }
+                )
             h = p.get("hazard")
             if h and _pt(h.get("x_m"), h.get("y_m")):
-                hazards.append({"incident_id": inc.incident_id, "center": _pt(h["x_m"], h["y_m"]), "radius_m": float(h.get("radius_m") or 0)})
+                hazards.append(
+                    {
+                        "incident_id": inc.incident_id,
+                        "center": _pt(h["x_m"], h["y_m"]),
+                        "radius_m": float(h.get("radius_m") or 0),
+                    }
+                )
         for a in inc.actions:
             o = a.get("operation")
-            if isinstance(o, dict) and o.get("asset_id") and not any(i["asset_id"] == o["asset_id"] for i in isolated):
-                isolated.append({"incident_id": inc.incident_id, "asset_id": o["asset_id"], "operation": o.get("operation"), "utility": o.get("utility")})
+            if (
+                isinstance(o, dict)
+                and o.get("asset_id")
+                and not any(i["asset_id"] == o["asset_id"] for i in isolated)
+            ):
+                isolated.append(
+                    {
+                        "incident_id": inc.incident_id,
+                        "asset_id": o["asset_id"],
+                        "operation": o.get("operation"),
+                        "utility": o.get("utility"),
+                    }
+                )
             z = a.get("zone")
-            if isinstance(z, dict) and _pt(z.get("x_m"), z.get("y_m")) and not any(h["incident_id"] == inc.incident_id for h in hazards):
-                hazards.append({"incident_id": inc.incident_id, "center": _pt(z["x_m"], z["y_m"]), "radius_m": float(z.get("radius_m") or 0)})
+            if (
+                isinstance(z, dict)
+                and _pt(z.get("x_m"), z.get("y_m"))
+                and not any(h["incident_id"] == inc.incident_id for h in hazards)
+            ):
+                hazards.append(
+                    {
+                        "incident_id": inc.incident_id,
+                        "center": _pt(z["x_m"], z["y_m"]),
+                        "radius_m": float(z.get("radius_m") or 0),
+                    }
+                )
             c = a.get("crew")
             if isinstance(c, dict):
-                pos = _pt(c.get("x_m"), c.get("y_m")) or (_pt(inc.x_m, inc.y_m) if inc.state in ("on_site", "isolated", "repaired") else None)
-                crews.append({"incident_id": inc.incident_id, "crew_id": c.get("crew_id"), "eta_min": _clean(c.get("eta_min")),
-                              "position": pos, "dispatched": inc.state != "detected" and inc.state != "confirmed"})
+                pos = _pt(c.get("x_m"), c.get("y_m")) or (
+                    _pt(inc.x_m, inc.y_m)
+                    if inc.state in ("on_site", "isolated", "repaired")
+                    else None
+                )
+                crews.append(
+                    {
+                        "incident_id": inc.incident_id,
+                        "crew_id": c.get("crew_id"),
+                        "eta_min": _clean(c.get("eta_min")),
+                        "position": pos,
+                        "dispatched": inc.state != "detected" and inc.state != "confirmed",
+                    }
+                )
     return {"isolated": isolated, "hazards": hazards, "crews": crews}
 
 

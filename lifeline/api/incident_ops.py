@@ -42,7 +42,9 @@ def load(ctx: ApiContext, incident_id: str) -> Incident:
     return Incident.from_row(ctx.store.get_incident(incident_id))
 
 
-def save(ctx: ApiContext, inc: Incident, actor: str, action: str, detail: dict[str, Any] | None = None) -> None:
+def save(
+    ctx: ApiContext, inc: Incident, actor: str, action: str, detail: dict[str, Any] | None = None
+) -> None:
     """Store ``inc``, audit ``action`` and publish an ``incident`` event."""
     ctx.store.upsert_incident(inc.to_row())
     ctx.audit(actor, action, inc.incident_id, detail or {})
@@ -129,7 +131,9 @@ def create(ctx: ApiContext, user: User, req: dict[str, Any]) -> Incident:
     ev = _evidence(ctx, list(req.get("alarm_ids") or []), list(req.get("complaint_ids") or []))
     utility = req.get("utility") or (ev[0].utility if ev else "")
     if utility not in ("water", "power", "gas", "drainage"):
-        raise InputError(f"utility must be water, power, gas or drainage, not {utility!r}", where="utility")
+        raise InputError(
+            f"utility must be water, power, gas or drainage, not {utility!r}", where="utility"
+        )
     x, y = req.get("x_m"), req.get("y_m")
     if (x is None or y is None) and req.get("lon") is not None and req.get("lat") is not None:
         from lifeline.api.geo import from_lonlat
@@ -145,25 +149,52 @@ def create(ctx: ApiContext, user: User, req: dict[str, Any]) -> Incident:
     opened = min([e.ts for e in ev], default=now)
     district = req.get("district_id") or next((e.district_id for e in ev if e.district_id), "")
     if not district:
-        district = next((ctx.asset_district(a) for e in ev for a in e.asset_ids if ctx.asset_district(a)), "") or ""
+        district = (
+            next(
+                (ctx.asset_district(a) for e in ev for a in e.asset_ids if ctx.asset_district(a)),
+                "",
+            )
+            or ""
+        )
     if user.district_id and district and district != user.district_id:
-        raise InputError(f"you may only open incidents in district {user.district_id}", where="district_id")
+        raise InputError(
+            f"you may only open incidents in district {user.district_id}", where="district_id"
+        )
     if not district and x is not None and y is not None:
         district = nearest_district(ctx, float(x), float(y)) or ""
     district = district or (user.district_id or "")
     seed = f"{utility}|{x}|{y}|{opened.isoformat()}|{now.timestamp()}"
-    iid = req.get("incident_id") or f"INC-{opened:%Y%m%d-%H%M}-{hashlib.sha1(seed.encode()).hexdigest()[:6]}"
+    iid = (
+        req.get("incident_id")
+        or f"INC-{opened:%Y%m%d-%H%M}-{hashlib.sha1(seed.encode()).hexdigest()[:6]}"
+    )
     inc = Incident(
-        incident_id=iid, utility=utility, opened_at=opened, kind=req.get("kind") or "", district_id=district,
-        x_m=x, y_m=y, evidence=ev,
+        incident_id=iid,
+        utility=utility,
+        opened_at=opened,
+        kind=req.get("kind") or "",
+        district_id=district,
+        x_m=x,
+        y_m=y,
+        evidence=ev,
     )
     inc.narrative = str(req.get("note") or "")
     if x is not None and y is not None:
-        inc.location = {"method": "reported" if not located else "evidence_centroid", "x_m": x, "y_m": y}
+        inc.location = {
+            "method": "reported" if not located else "evidence_centroid",
+            "x_m": x,
+            "y_m": y,
+        }
     assess(ctx, inc)
     if req.get("grade"):
         inc.grade = str(req["grade"])
-    save(ctx, inc, user.username, "open_incident", {"evidence": [e.evidence_id for e in ev], "kind": inc.kind})
+    save(
+        ctx,
+        inc,
+        user.username,
+        "open_incident",
+        {"evidence": [e.evidence_id for e in ev], "kind": inc.kind},
+    )
     return inc
 
 
@@ -177,21 +208,52 @@ def nearest_district(ctx: ApiContext, x_m: float, y_m: float, max_m: float = 500
     return str(a.at[i, "district_id"]) if d2[i] <= max_m**2 else None
 
 
+def attach_town(ctx: ApiContext, town: Any) -> None:
+    """Use ``town``'s network models for plans: response adapters (isolation, impact, hazard
+    zone via WNTR, pandapower, pandapipes/HyRAM) and crews on the street graph. Without a town
+    the API still plans, but network-specific steps become manual actions."""
+    try:
+        from lifeline.respond.fill import CrewContext
+        from lifeline.respond.town import default_crews, street_graph_from_pipes, town_adapters
+    except ImportError as exc:  # respond package not complete in this build
+        log.warning("town adapters unavailable: %s", exc)
+        return
+    ctx.adapters = town_adapters(town)
+    try:
+        ctx.crews = CrewContext(street_graph_from_pipes(town.assets), default_crews(town))
+    except Exception as exc:  # crews are optional for planning
+        log.warning("crew context unavailable: %s", exc)
+
+
 def assess(ctx: ApiContext, inc: Incident) -> None:
     """Run the incident pipeline's assessment (type, cascade, plan, grade, safety) with the
-    store's dependency and district tables; the network adapters are not loaded in the API, so
-    network-specific plan steps become manual actions."""
+    store's dependency and district tables and the attached town's adapters and crews (see
+    :func:`attach_town`)."""
     from lifeline.incidents.pipeline import assess as _assess
 
     deps = ctx.store.read_table("dependency")
     districts = ctx.store.read_table("district")
     try:
-        _assess(inc, adapters={}, dependencies=deps if len(deps) else None, districts=districts if len(districts) else None)
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:  # pipeline still evolving
+        _assess(
+            inc,
+            adapters=ctx.adapters,
+            crews=ctx.crews,
+            dependencies=deps if len(deps) else None,
+            districts=districts if len(districts) else None,
+        )
+    except Exception as exc:  # an assessment failure must not lose the incident
         log.warning("incident assessment failed for %s: %s", inc.incident_id, exc)
+        inc.plan = {**inc.plan, "error": f"assessment failed: {exc}"}
 
 
-def act(ctx: ApiContext, user: User, inc: Incident, action: str, note: str = "", to_state: str | None = None) -> dict[str, Any]:
+def act(
+    ctx: ApiContext,
+    user: User,
+    inc: Incident,
+    action: str,
+    note: str = "",
+    to_state: str | None = None,
+) -> dict[str, Any]:
     """Apply ``action`` (confirm, approve, dispatch, advance, close) to ``inc`` as ``user``.
 
     Role rules (checked here as well as by the router): confirm and advance need ``operator``;
@@ -214,7 +276,9 @@ def act(ctx: ApiContext, user: User, inc: Incident, action: str, note: str = "",
             review(inc)
         result = approve(inc, user.username, ts=ts, note=note)
     elif action == "advance":
-        nxt = [s for s in TRANSITIONS.get(inc.state, ()) if s != "closed"] or list(TRANSITIONS.get(inc.state, ()))
+        nxt = [s for s in TRANSITIONS.get(inc.state, ()) if s != "closed"] or list(
+            TRANSITIONS.get(inc.state, ())
+        )
         target = to_state or (nxt[0] if nxt else "")
         if not target:
             raise StateError(f"no state follows {inc.state}", where=inc.incident_id)
@@ -240,12 +304,17 @@ def _not_before(inc: Incident) -> datetime:
     return max(now, last)
 
 
-def list_frame(ctx: ApiContext, state: str | None = None, district: str | None = None) -> list[Incident]:
+def list_frame(
+    ctx: ApiContext, state: str | None = None, district: str | None = None
+) -> list[Incident]:
     """Stored incidents (optionally of a state and district), newest first."""
     from lifeline.incidents.lifecycle import Incident
 
     df = ctx.store.list_incidents(state=state, district=district)
-    out = [Incident.from_row({k: (None if _na(v) else v) for k, v in r.items()}) for r in df.to_dict("records")]
+    out = [
+        Incident.from_row({k: (None if _na(v) else v) for k, v in r.items()})
+        for r in df.to_dict("records")
+    ]
     return sorted(out, key=lambda i: i.opened_at, reverse=True)
 
 

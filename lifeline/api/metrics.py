@@ -25,8 +25,15 @@ class Metrics:
 
         self.registry = CollectorRegistry()
         r = self.registry
-        self.ingested = Counter("lifeline_readings_ingested", "Readings stored", ["utility", "source"], registry=r)
-        self.rejected = Counter("lifeline_readings_rejected", "Records rejected by the validator", ["reason", "source"], registry=r)
+        self.ingested = Counter(
+            "lifeline_readings_ingested", "Readings stored", ["utility", "source"], registry=r
+        )
+        self.rejected = Counter(
+            "lifeline_readings_rejected",
+            "Records rejected by the validator",
+            ["reason", "source"],
+            registry=r,
+        )
         self.alarms = Counter("lifeline_alarms", "Alarms published", ["utility"], registry=r)
         self.alarm_latency = Histogram(
             "lifeline_alarm_latency_seconds",
@@ -34,8 +41,12 @@ class Metrics:
             buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
             registry=r,
         )
-        self.actions = Counter("lifeline_incident_actions", "Incident actions taken", ["action"], registry=r)
-        self.requests = Counter("lifeline_http_requests", "HTTP requests", ["method", "status"], registry=r)
+        self.actions = Counter(
+            "lifeline_incident_actions", "Incident actions taken", ["action"], registry=r
+        )
+        self.requests = Counter(
+            "lifeline_http_requests", "HTTP requests", ["method", "status"], registry=r
+        )
         self.sse_clients = Gauge("lifeline_sse_clients", "Connected SSE clients", registry=r)
         self.login_failures = Counter("lifeline_login_failures", "Failed logins", registry=r)
 

@@ -118,7 +118,9 @@ class AlarmIn(BaseModel):
     severity: int = Field(default=2, ge=1, le=3)
     sensors: list[str] = Field(default_factory=list)
     score: float = 1.0
-    location: list[dict[str, Any]] = Field(default_factory=list, description="candidates: asset_id, x_m, y_m, confidence")
+    location: list[dict[str, Any]] = Field(
+        default_factory=list, description="candidates: asset_id, x_m, y_m, confidence"
+    )
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -165,7 +167,9 @@ class ComplaintOut(BaseModel):
 
 class IncidentIn(BaseModel):
     utility: Utility | None = None
-    kind: str | None = Field(default=None, description="e.g. water_main_burst; inferred when omitted")
+    kind: str | None = Field(
+        default=None, description="e.g. water_main_burst; inferred when omitted"
+    )
     alarm_ids: list[str] = Field(default_factory=list)
     complaint_ids: list[str] = Field(default_factory=list)
     x_m: float | None = None
@@ -215,7 +219,9 @@ class IncidentDetail(IncidentSummary):
 
 class ActionIn(BaseModel):
     note: str = Field(default="", max_length=2000)
-    to_state: str | None = Field(default=None, description="advance only: the target state (default: the next one)")
+    to_state: str | None = Field(
+        default=None, description="advance only: the target state (default: the next one)"
+    )
 
 
 class ActionOut(BaseModel):
@@ -237,9 +243,13 @@ class KpiOut(BaseModel):
 
 class ReplayIn(BaseModel):
     date: str = Field(default="2026-07-15", description="the simulated day (UTC)")
-    speed: float = Field(default=600.0, gt=0, le=1e6, description="simulated seconds per wall-clock second")
+    speed: float = Field(
+        default=600.0, gt=0, le=1e6, description="simulated seconds per wall-clock second"
+    )
     seed: int = 0
-    step_s: int = Field(default=900, ge=60, le=86400, description="simulated seconds per replay step")
+    step_s: int = Field(
+        default=900, ge=60, le=86400, description="simulated seconds per replay step"
+    )
 
 
 class ReplayOut(BaseModel):

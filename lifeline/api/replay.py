@@ -37,24 +37,41 @@ class DaySource(Protocol):
         """(reference tables by store name, readings [sensor_id, ts, value], complaints)."""
         ...
 
-    def detect(self, readings: pd.DataFrame, history: pd.DataFrame, t_end: pd.Timestamp) -> pd.DataFrame:
+    def detect(
+        self, readings: pd.DataFrame, history: pd.DataFrame, t_end: pd.Timestamp
+    ) -> pd.DataFrame:
         """Alarms (``schema.ALARM`` columns) raised by ``readings`` (the step), given ``history``."""
         ...
 
 
-_TOWN_TABLES = {"district": "districts", "zone": "zones", "asset": "assets", "customer": "customers", "sensor": "sensors", "dependency": "dependencies"}
+_TOWN_TABLES = {
+    "district": "districts",
+    "zone": "zones",
+    "asset": "assets",
+    "customer": "customers",
+    "sensor": "sensors",
+    "dependency": "dependencies",
+}
 
 
 @dataclass
 class SimulatedDay:
     """The scripted day of the demo town (``lifeline.scenarios.day``), with its detectors.
 
-    Detection uses ``lifeline.scenarios.day.detect_alarms`` when the scenario package provides
-    it; otherwise the generic detectors of ``lifeline.detect`` via ``detect_window``.
+    Detection uses ``detector`` if given, else ``lifeline.scenarios.day.detect_alarms`` when the
+    scenario package provides it, else ``lifeline.detect.detect_window``; without any of them
+    the replay stores readings but raises no alarms.
     """
 
     date: str = "2026-07-15"
     seed: int = 0
+    #: scripted incidents (``lifeline.scenarios.events``); None: ``demo_events(town, start)`` of
+    #: lifeline.scenarios.day / .events if it exists, else a quiet day
+    events: list[Any] | None = None
+    #: ``detector(town, readings, history=, t_end=) -> ALARM frame``; None: see class doc
+    detector: Any = None
+    #: ``complaints(town, start=, seed=) -> COMPLAINT frame`` (hotline calls of the day)
+    complaints: Any = None
     _town: Any = None
     _detector: Any = None
 
@@ -64,22 +81,44 @@ class SimulatedDay:
         try:
             from lifeline.scenarios import day
         except ImportError as exc:
-            raise StateError("the simulated day (lifeline.scenarios.day) is not available in this build", where="replay") from exc
+            raise StateError(
+                "the simulated day (lifeline.scenarios.day) is not available in this build",
+                where="replay",
+            ) from exc
         town = load_town()
         self._town = town
         start = pd.Timestamp(self.date, tz="UTC")
-        readings = day.simulate_day(town, start=start, seed=self.seed)
+        from lifeline.scenarios import events as events_mod
+
+        def hook(*names: str) -> Any:
+            for mod in (day, events_mod):
+                for name in names:
+                    fn = getattr(mod, name, None)
+                    if callable(fn):
+                        return fn
+            return None
+
+        events = self.events
+        if events is None:
+            fn = hook("demo_events", "scripted_events")
+            events = list(fn(town, start)) if fn else []
+        readings = day.simulate_day(town, start=start, seed=self.seed, events=events)
         complaints = pd.DataFrame()
-        for name in ("day_complaints", "complaints_for_day", "scripted_complaints"):
-            fn = getattr(day, name, None)
-            if callable(fn):
-                complaints = fn(town, start=start, seed=self.seed)
-                break
-        self._detector = getattr(day, "detect_alarms", None)
+        cfn = self.complaints or hook("day_complaints", "demo_complaints", "scripted_complaints")
+        if cfn is not None:
+            complaints = cfn(town, start=start, seed=self.seed)
+        self._detector = self.detector or hook("detect_alarms")
         tables = {k: getattr(town, v) for k, v in _TOWN_TABLES.items()}
         return tables, readings, complaints
 
-    def detect(self, readings: pd.DataFrame, history: pd.DataFrame, t_end: pd.Timestamp) -> pd.DataFrame:
+    @property
+    def town(self) -> Any:
+        """The loaded town (after :meth:`prepare`)."""
+        return self._town
+
+    def detect(
+        self, readings: pd.DataFrame, history: pd.DataFrame, t_end: pd.Timestamp
+    ) -> pd.DataFrame:
         if callable(self._detector):
             return self._detector(self._town, readings, history=history, t_end=t_end)  # type: ignore[no-any-return]
         from lifeline.model.schema import empty_frame
@@ -167,18 +206,27 @@ class ReplayRunner:
         self.status.running = True
         store = self.ctx.store
         tables, readings, complaints = self.source.prepare()
+        town = getattr(self.source, "town", None)
+        if town is not None and not self.ctx.adapters:
+            from lifeline.api.incident_ops import attach_town
+
+            attach_town(self.ctx, town)
         for name, df in tables.items():
             if df is not None and len(df):
                 store.replace_table(name, df)
         self.ctx.cache.clear()
-        readings = readings.assign(ts=pd.to_datetime(readings["ts"], utc=True)).sort_values("ts", kind="stable")
+        readings = readings.assign(ts=pd.to_datetime(readings["ts"], utc=True)).sort_values(
+            "ts", kind="stable"
+        )
         if len(complaints):
             complaints = complaints.assign(ts=pd.to_datetime(complaints["ts"], utc=True))
         t0 = readings["ts"].min().floor(f"{self.step_s}s")
         t1 = readings["ts"].max()
         steps = pd.date_range(t0, t1 + pd.Timedelta(seconds=self.step_s), freq=f"{self.step_s}s")
         self.status.steps_total = max(len(steps) - 1, 0)
-        index = SensorIndex(tables.get("sensor") if tables.get("sensor") is not None else store.read_table("sensor"))
+        index = SensorIndex(
+            tables.get("sensor") if tables.get("sensor") is not None else store.read_table("sensor")
+        )
         correlator = self._correlator()
         history = readings.iloc[0:0]
         wall0 = time.monotonic()
@@ -187,14 +235,18 @@ class ReplayRunner:
                 break
             a, b = steps[k], steps[k + 1]
             win = readings[(readings["ts"] >= a) & (readings["ts"] < b)]
-            rep = ingest_frame(store, win, source=f"replay:{self.date}", sensors=index, now=b, progress=False)
+            rep = ingest_frame(
+                store, win, source=f"replay:{self.date}", sensors=index, now=b, progress=False
+            )
             self.ctx.metrics.count_ingest(rep.as_dict(), "replay")
             self.status.readings += rep.stored
             alarms = self.source.detect(win, history, b)
             history = pd.concat([history, win]).tail(2_000_000)
             new_alarms = self._store_alarms(alarms)
             evidence = self._evidence(new_alarms, complaints, a, b)
-            touched = {inc.incident_id: inc for ev in evidence if (inc := correlator.add(ev)) is not None}
+            touched = {
+                inc.incident_id: inc for ev in evidence if (inc := correlator.add(ev)) is not None
+            }
             for inc in touched.values():
                 self._save_incident(inc)
             self.status.steps_done = k + 1
@@ -209,7 +261,9 @@ class ReplayRunner:
     def _correlator(self) -> Any:
         from lifeline.incidents.correlate import Correlator, ZoneArea
 
-        area = ZoneArea.from_tables(self.ctx.store.read_table("asset"), self.ctx.store.read_table("customer"))
+        area = ZoneArea.from_tables(
+            self.ctx.store.read_table("asset"), self.ctx.store.read_table("customer")
+        )
         return Correlator(area=area)
 
     def _store_alarms(self, alarms: pd.DataFrame) -> pd.DataFrame:
@@ -227,7 +281,9 @@ class ReplayRunner:
             self.status.alarms += len(df)
         return df
 
-    def _evidence(self, alarms: pd.DataFrame, complaints: pd.DataFrame, a: pd.Timestamp, b: pd.Timestamp) -> list[Any]:
+    def _evidence(
+        self, alarms: pd.DataFrame, complaints: pd.DataFrame, a: pd.Timestamp, b: pd.Timestamp
+    ) -> list[Any]:
         from lifeline.incidents.evidence import Evidence
 
         out = [Evidence.from_alarm(r) for r in alarms.to_dict("records")] if len(alarms) else []
@@ -236,7 +292,15 @@ class ReplayRunner:
             if len(c):
                 self.ctx.store.add_complaints(c)
                 for r in c.to_dict("records"):
-                    self.ctx.bus.publish("complaint", {"complaint_id": str(r.get("complaint_id")), "utility": r.get("utility"), "text": r.get("text"), "ts": pd.Timestamp(r["ts"]).isoformat()})
+                    self.ctx.bus.publish(
+                        "complaint",
+                        {
+                            "complaint_id": str(r.get("complaint_id")),
+                            "utility": r.get("utility"),
+                            "text": r.get("text"),
+                            "ts": pd.Timestamp(r["ts"]).isoformat(),
+                        },
+                    )
                 out += [Evidence.from_complaint(r) for r in c.to_dict("records")]
         return sorted(out, key=lambda e: e.ts)
 
@@ -248,13 +312,32 @@ class ReplayRunner:
             stored = ops.load(self.ctx, inc.incident_id)
             new = False
             # keep what people did meanwhile (state, approval, timeline) — the replay only adds evidence
-            inc.state, inc.timeline, inc.approval, inc.audit = stored.state, stored.timeline, stored.approval, stored.audit
+            inc.state, inc.timeline, inc.approval, inc.audit = (
+                stored.state,
+                stored.timeline,
+                stored.approval,
+                stored.audit,
+            )
         except LifelineError:
             pass
         if not inc.district_id:
-            inc.district_id = next((d for e in inc.evidence for aid in e.asset_ids if (d := self.ctx.asset_district(aid))), "")
+            inc.district_id = next(
+                (
+                    d
+                    for e in inc.evidence
+                    for aid in e.asset_ids
+                    if (d := self.ctx.asset_district(aid))
+                ),
+                "",
+            )
         ops.assess(self.ctx, inc)
-        ops.save(self.ctx, inc, self.actor, "open_incident" if new else "update_incident", {"evidence": len(inc.evidence)})
+        ops.save(
+            self.ctx,
+            inc,
+            self.actor,
+            "open_incident" if new else "update_incident",
+            {"evidence": len(inc.evidence)},
+        )
         if new:
             self.status.incidents += 1
 

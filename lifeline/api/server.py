@@ -24,17 +24,30 @@ def start_mqtt(app: FastAPI, url: str, topic: str) -> threading.Event:
     ing = MqttIngestor(ctx.store, url, topic=topic, client_id="lifeline-serve")
     ing.connect()
     stop = threading.Event()
-    seen = {"stored": 0, "rejected": dict[str, int]()}
+    seen: dict[str, Any] = {"stored": 0, "rejected": {}}
 
     def on_flush(i: Any) -> None:
         rep = i.report.as_dict()
         d_stored = rep["stored"] - seen["stored"]
-        d_rej = {k: v - seen["rejected"].get(k, 0) for k, v in rep["rejected"].items() if v - seen["rejected"].get(k, 0)}
+        d_rej = {
+            k: v - seen["rejected"].get(k, 0)
+            for k, v in rep["rejected"].items()
+            if v - seen["rejected"].get(k, 0)
+        }
         seen["stored"], seen["rejected"] = rep["stored"], dict(rep["rejected"])
-        ctx.metrics.count_ingest({"per_utility": {"mqtt": {"stored": d_stored}}, "rejected": d_rej}, "mqtt")
-        ctx.bus.publish("readings", {"source": "mqtt", "stored": d_stored, "rejected": int(sum(d_rej.values()))})
+        ctx.metrics.count_ingest(
+            {"per_utility": {"mqtt": {"stored": d_stored}}, "rejected": d_rej}, "mqtt"
+        )
+        ctx.bus.publish(
+            "readings", {"source": "mqtt", "stored": d_stored, "rejected": int(sum(d_rej.values()))}
+        )
 
-    t = threading.Thread(target=ing.run, kwargs={"stop": stop, "on_flush": on_flush}, name="lifeline-mqtt", daemon=True)
+    t = threading.Thread(
+        target=ing.run,
+        kwargs={"stop": stop, "on_flush": on_flush},
+        name="lifeline-mqtt",
+        daemon=True,
+    )
     t.start()
     app.state.on_shutdown.append(stop.set)
     return stop
@@ -68,7 +81,9 @@ def serve(
         districts = ctx.store.read_table("district")
         first = str(districts["district_id"].iloc[0]) if len(districts) else None
         for name, pw, role, d in seed_demo_users(ctx.store, first):
-            echo(f"  demo user {name:<16} password {pw:<20} role {role}{f' (district {d})' if d else ''}")
+            echo(
+                f"  demo user {name:<16} password {pw:<20} role {role}{f' (district {d})' if d else ''}"
+            )
     if load_town and ctx.store.count("asset") == 0:
         from lifeline.api.replay import _TOWN_TABLES
         from lifeline.datasets.town import load_town as _load
@@ -76,13 +91,18 @@ def serve(
         town = _load()
         for name, attr in _TOWN_TABLES.items():
             ctx.store.replace_table(name, getattr(town, attr))
+        from lifeline.api.incident_ops import attach_town
+
+        attach_town(ctx, town)
     broker = settings.mqtt if mqtt is None else mqtt
     if broker:
         try:
             start_mqtt(app, broker, settings.mqtt_topic)
             echo(f"  MQTT ingestion from {broker} ({settings.mqtt_topic})")
         except ImportError as exc:
-            raise ConfigError("MQTT ingestion is not available in this build", where="LIFELINE_MQTT") from exc
+            raise ConfigError(
+                "MQTT ingestion is not available in this build", where="LIFELINE_MQTT"
+            ) from exc
     if replay:
         from lifeline.api.replay import ReplayRunner, SimulatedDay
 
@@ -90,5 +110,7 @@ def serve(
         ctx.replay = runner
         runner.start()
         echo(f"  replaying {date} at {speed:g}× (status: GET /api/scenarios/replay)")
-    echo(f"lifeline serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, store: {ctx.store.kind})")
+    echo(
+        f"lifeline serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, store: {ctx.store.kind})"
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")

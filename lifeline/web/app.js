@@ -96,13 +96,15 @@
     const w = f.properties.diameter_m ? Math.max(1.2, Math.min(5, f.properties.diameter_m * 12)) : (u === "power" ? 1.6 : 2);
     return { color: UCOL[u] || "#888", weight: w, opacity: kind === "service" ? 0.35 : 0.8 };
   }
-  const POINT_KINDS = { valve: 3, switch: 3.5, trafo: 5, pump: 6, tank: 7, reservoir: 8, regulator: 5, source: 7, ext_grid: 8, station: 6, manhole: 2.5 };
+  const POINT_KINDS = { valve: 2.5, switch: 2, trafo: 5, pump: 6, tank: 7, reservoir: 8, regulator: 5, source: 7, ext_grid: 8, station: 6, manhole: 2.5 };
 
   async function loadNetworks() {
     const meta = await api("/api/networks");
     const utils = Object.keys(meta.utilities);
     for (const u of utils) {
-      const gj = await api("/api/networks/" + u);
+      if (!UCOL[u]) UCOL[u] = "#a3a3a3";
+      let gj;
+      try { gj = await api("/api/networks/" + u + "?exclude_kinds=junction,bus,load,sink,sgen,source,storage"); } catch (e) { continue; }
       if (S.nets[u]) S.map.removeLayer(S.nets[u]);
       S.nets[u] = L.geoJSON(gj, {
         style: assetStyle,
@@ -120,7 +122,8 @@
       if (!cb || cb.checked) S.nets[u].addTo(S.map);
     }
     S.map.invalidateSize();
-    if (meta.bbox) S.map.fitBounds([[meta.bbox[1], meta.bbox[0]], [meta.bbox[3], meta.bbox[2]]], { padding: [30, 30] });
+    const bb = meta.focus_bbox || meta.bbox;
+    if (bb) S.map.fitBounds([[bb[1], bb[0]], [bb[3], bb[2]]], { padding: [30, 30] });
   }
 
   function rampColor(f) {
@@ -361,9 +364,11 @@
       $("#alarm-list").innerHTML = "";
       al.slice().reverse().forEach(addAlarm);
       S.alarms = al.length; $("#stat-alarms").textContent = S.alarms;
-      await loadNetworks();
-      await Promise.all([refreshState(), loadIncidents(), loadKpis()]);
     } catch (e) { if (e.message !== "401") toast(t("error") + ": " + e.message); }
+    const steps = [loadNetworks().then(refreshState), loadIncidents(), loadKpis()];
+    for (const r of await Promise.allSettled(steps)) {
+      if (r.status === "rejected" && r.reason.message !== "401") toast(t("error") + ": " + r.reason.message);
+    }
     connect();
     document.body.dataset.ready = "1";
   }

@@ -52,15 +52,23 @@ def test_forged_and_expired_tokens_are_refused(api: Api) -> None:
     tok = api.tokens["admin"]
     body, _, sig = tok.partition(".")
     forged = body + "." + ("0" if sig[0] != "0" else "1") + sig[1:]
-    assert api.client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert (
+        api.client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"}).status_code
+        == 401
+    )
     old, _ = api.ctx.signer.issue("admin", now=0)
-    assert api.client.get("/api/auth/me", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    assert (
+        api.client.get("/api/auth/me", headers={"Authorization": f"Bearer {old}"}).status_code
+        == 401
+    )
 
 
 def test_roles_gate_writes(api: Api) -> None:
     batch = {"readings": [{"sensor_id": "water:p:J1", "ts": "2026-07-15T00:00:00Z", "value": 40.0}]}
     assert api.client.post("/api/readings", json=batch, headers=api.h("viewer")).status_code == 403
-    assert api.client.post("/api/readings", json=batch, headers=api.h("operator")).status_code == 200
+    assert (
+        api.client.post("/api/readings", json=batch, headers=api.h("operator")).status_code == 200
+    )
     user = {"username": "new", "password": "long-enough-1", "role": "viewer"}
     assert api.client.post("/api/users", json=user, headers=api.h("dispatcher")).status_code == 403
     r = api.client.post("/api/users", json=user, headers=api.h("admin"))
@@ -71,10 +79,22 @@ def test_roles_gate_writes(api: Api) -> None:
 
 
 def test_bad_user_input_is_a_clear_json_error(api: Api) -> None:
-    r = api.client.post("/api/users", json={"username": "x y", "password": "long-enough-1", "role": "viewer"}, headers=api.h("admin"))
+    r = api.client.post(
+        "/api/users",
+        json={"username": "x y", "password": "long-enough-1", "role": "viewer"},
+        headers=api.h("admin"),
+    )
     assert r.status_code == 422
     assert r.json()["where"] == "username"
-    r = api.client.post("/api/users", json={"username": "ok", "password": "short", "role": "viewer"}, headers=api.h("admin"))
+    r = api.client.post(
+        "/api/users",
+        json={"username": "ok", "password": "short", "role": "viewer"},
+        headers=api.h("admin"),
+    )
     assert r.status_code == 422 and "password" in r.json()["detail"]
-    r = api.client.post("/api/users", json={"username": "ok", "password": "long-enough-1", "role": "god"}, headers=api.h("admin"))
+    r = api.client.post(
+        "/api/users",
+        json={"username": "ok", "password": "long-enough-1", "role": "god"},
+        headers=api.h("admin"),
+    )
     assert r.status_code == 422 and "role" in r.json()["detail"]

@@ -18,9 +18,26 @@ def _app() -> typer.Typer:
 
 def test_users_add_and_list(tmp_path: Path) -> None:
     db = str(tmp_path / "u.duckdb")
-    r = CliRunner().invoke(_app(), ["users", "add", "ana", "--role", "operator", "--district", "D1", "--password", "secret-123", "--db", db])
+    r = CliRunner().invoke(
+        _app(),
+        [
+            "users",
+            "add",
+            "ana",
+            "--role",
+            "operator",
+            "--district",
+            "D1",
+            "--password",
+            "secret-123",
+            "--db",
+            db,
+        ],
+    )
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(_app(), ["users", "add", "bob", "--role", "boss", "--password", "secret-123", "--db", db])
+    r = CliRunner().invoke(
+        _app(), ["users", "add", "bob", "--role", "boss", "--password", "secret-123", "--db", db]
+    )
     assert r.exit_code != 0 and "unknown role" in str(r.exception)
     r = CliRunner().invoke(_app(), ["users", "list", "--db", db])
     assert r.output.strip().splitlines() == ["ana\toperator\tD1"]

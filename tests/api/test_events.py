@@ -25,8 +25,12 @@ def _read_events(resp: object, n: int) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_sse_delivers_events_and_filters_by_district(api: Api) -> None:
-    with api.client.stream("GET", "/api/events", params={"token": api.tokens["op_d1"], "limit": 2}) as resp:
-        assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/event-stream")
+    with api.client.stream(
+        "GET", "/api/events", params={"token": api.tokens["op_d1"], "limit": 2}
+    ) as resp:
+        assert resp.status_code == 200 and resp.headers["content-type"].startswith(
+            "text/event-stream"
+        )
         api.ctx.bus.publish("alarm", {"n": 1}, "D2")  # not visible to a D1 operator
         api.ctx.bus.publish("alarm", {"n": 2}, "D1")
         api.ctx.bus.publish("incident", {"n": 3}, None)  # district-less: visible to all
@@ -39,18 +43,34 @@ def test_sse_resumes_after_last_event_id(api: Api) -> None:
     first = api.ctx.bus.publish("alarm", {"n": 1})
     api.ctx.bus.publish("alarm", {"n": 2})
     api.ctx.bus.publish("readings", {"n": 3})
-    with api.client.stream("GET", "/api/events", params={"token": api.tokens["viewer"], "limit": 1, "types": "alarm"},
-                           headers={"Last-Event-ID": str(first.id)}) as resp:
+    with api.client.stream(
+        "GET",
+        "/api/events",
+        params={"token": api.tokens["viewer"], "limit": 1, "types": "alarm"},
+        headers={"Last-Event-ID": str(first.id)},
+    ) as resp:
         evs = _read_events(resp, 1)
     assert [e["data"]["n"] for e in evs] == [2]
 
 
 def test_writes_publish_events(api: Api) -> None:
     ts = pd.Timestamp("2026-07-15T08:00:00Z").isoformat()
-    api.client.post("/api/readings", json=[{"sensor_id": "water:p:J1", "ts": ts, "value": 40.0}], headers=api.h("operator"))
-    a = api.client.post("/api/alarms", json={"ts": ts, "utility": "water", "sensors": ["water:p:J1"]}, headers=api.h("operator")).json()
-    inc = api.client.post("/api/incidents", json={"alarm_ids": [a["alarm_id"]]}, headers=api.h("operator")).json()
-    api.client.post(f"/api/incidents/{inc['incident_id']}/confirm", json={}, headers=api.h("operator"))
+    api.client.post(
+        "/api/readings",
+        json=[{"sensor_id": "water:p:J1", "ts": ts, "value": 40.0}],
+        headers=api.h("operator"),
+    )
+    a = api.client.post(
+        "/api/alarms",
+        json={"ts": ts, "utility": "water", "sensors": ["water:p:J1"]},
+        headers=api.h("operator"),
+    ).json()
+    inc = api.client.post(
+        "/api/incidents", json={"alarm_ids": [a["alarm_id"]]}, headers=api.h("operator")
+    ).json()
+    api.client.post(
+        f"/api/incidents/{inc['incident_id']}/confirm", json={}, headers=api.h("operator")
+    )
     recent = api.client.get("/api/events/recent", headers=api.h("viewer")).json()
     types = [e["type"] for e in recent]
     assert types == ["readings", "alarm", "incident", "incident"]

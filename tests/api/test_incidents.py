@@ -11,10 +11,28 @@ T = pd.Timestamp("2026-07-15T08:00:00Z")
 
 def _open_water(api: Api, who: str = "operator", district_pipe: str = "P1") -> dict:  # type: ignore[type-arg]
     x = X0 + (100 if district_pipe == "P1" else 1100)
-    alarm = {"ts": T.isoformat(), "utility": "water", "detector": "pressure_drop", "severity": 3, "sensors": ["water:p:J1" if district_pipe == "P1" else "water:p:J2"],
-             "location": [{"asset_id": f"water:pipe:{district_pipe}", "x_m": x, "y_m": Y0, "confidence": 0.8, "zone_id": "DMA1"}]}
+    alarm = {
+        "ts": T.isoformat(),
+        "utility": "water",
+        "detector": "pressure_drop",
+        "severity": 3,
+        "sensors": ["water:p:J1" if district_pipe == "P1" else "water:p:J2"],
+        "location": [
+            {
+                "asset_id": f"water:pipe:{district_pipe}",
+                "x_m": x,
+                "y_m": Y0,
+                "confidence": 0.8,
+                "zone_id": "DMA1",
+            }
+        ],
+    }
     a = api.client.post("/api/alarms", json=alarm, headers=api.h("operator")).json()
-    r = api.client.post("/api/incidents", json={"alarm_ids": [a["alarm_id"]], "kind": "water_main_burst"}, headers=api.h(who))
+    r = api.client.post(
+        "/api/incidents",
+        json={"alarm_ids": [a["alarm_id"]], "kind": "water_main_burst"},
+        headers=api.h(who),
+    )
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 
@@ -29,7 +47,9 @@ def test_open_incident_from_an_alarm_gets_a_plan_and_is_listed(api: Api) -> None
     assert [i["incident_id"] for i in lst] == [inc["incident_id"]]
     assert lst[0]["next_states"] == ["confirmed", "closed"]
     assert api.client.get("/api/incidents", headers=api.h("disp_d2")).json() == []
-    r = api.client.post("/api/incidents", json={"alarm_ids": ["missing"]}, headers=api.h("operator"))
+    r = api.client.post(
+        "/api/incidents", json={"alarm_ids": ["missing"]}, headers=api.h("operator")
+    )
     assert r.status_code == 422 and r.json()["where"] == "alarm_ids"
 
 
@@ -67,9 +87,23 @@ def test_lifecycle_by_role_with_audit(api: Api) -> None:
 def test_district_scope_on_incident_actions(api: Api) -> None:
     iid = _open_water(api)["incident_id"]  # in D1
     assert api.client.get(f"/api/incidents/{iid}", headers=api.h("disp_d2")).status_code == 404
-    assert api.client.post(f"/api/incidents/{iid}/confirm", json={}, headers=api.h("disp_d2")).status_code == 404
-    assert api.client.post(f"/api/incidents/{iid}/confirm", json={}, headers=api.h("op_d1")).status_code == 200
-    r = api.client.post("/api/incidents", json={"utility": "power", "x_m": X0 + 1000, "y_m": Y0 + 100, "district_id": "D2"}, headers=api.h("op_d1"))
+    assert (
+        api.client.post(
+            f"/api/incidents/{iid}/confirm", json={}, headers=api.h("disp_d2")
+        ).status_code
+        == 404
+    )
+    assert (
+        api.client.post(
+            f"/api/incidents/{iid}/confirm", json={}, headers=api.h("op_d1")
+        ).status_code
+        == 200
+    )
+    r = api.client.post(
+        "/api/incidents",
+        json={"utility": "power", "x_m": X0 + 1000, "y_m": Y0 + 100, "district_id": "D2"},
+        headers=api.h("op_d1"),
+    )
     assert r.status_code == 422 and r.json()["where"] == "district_id"
 
 
@@ -77,7 +111,18 @@ def test_manual_report_at_lonlat(api: Api) -> None:
     from lifeline.api.geo import to_lonlat
 
     lon, lat = to_lonlat([X0 + 1100], [Y0 + 200])
-    r = api.client.post("/api/incidents", json={"utility": "gas", "kind": "gas_leak_confined", "lon": float(lon[0]), "lat": float(lat[0]), "district_id": "D2", "note": "smell of gas"}, headers=api.h("operator"))
+    r = api.client.post(
+        "/api/incidents",
+        json={
+            "utility": "gas",
+            "kind": "gas_leak_confined",
+            "lon": float(lon[0]),
+            "lat": float(lat[0]),
+            "district_id": "D2",
+            "note": "smell of gas",
+        },
+        headers=api.h("operator"),
+    )
     assert r.status_code == 201, r.text
     inc = r.json()
     assert abs(inc["x_m"] - (X0 + 1100)) < 0.01 and abs(inc["y_m"] - (Y0 + 200)) < 0.01
@@ -91,6 +136,9 @@ def test_kpis_follow_the_lifecycle(api: Api) -> None:
     api.client.post(f"/api/incidents/{iid}/confirm", json={}, headers=api.h("operator"))
     k = api.client.get("/api/kpis", headers=api.h("viewer")).json()
     assert k["incidents"] == 1 and k["open"] == 1 and k["by_state"] == {"confirmed": 1}
-    assert k["mean_minutes"]["time_to_confirm"] is not None and k["mean_minutes"]["time_to_confirm"] > 0
+    assert (
+        k["mean_minutes"]["time_to_confirm"] is not None
+        and k["mean_minutes"]["time_to_confirm"] > 0
+    )
     assert k["mean_minutes"]["time_to_restore"] is None
     assert api.client.get("/api/kpis", headers=api.h("disp_d2")).json()["incidents"] == 0

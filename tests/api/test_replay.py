@@ -24,20 +24,58 @@ class BurstDay:
         rng = np.random.default_rng(self.seed)
         rows = []
         for t in ts:
-            rows.append({"sensor_id": "water:p:J1", "ts": t, "value": 45.0 - (15.0 if t >= DAY + pd.Timedelta(hours=1) else 0.0) + rng.normal(0, 0.1)})
+            rows.append(
+                {
+                    "sensor_id": "water:p:J1",
+                    "ts": t,
+                    "value": 45.0
+                    - (15.0 if t >= DAY + pd.Timedelta(hours=1) else 0.0)
+                    + rng.normal(0, 0.1),
+                }
+            )
             rows.append({"sensor_id": "water:p:J2", "ts": t, "value": 44.0 + rng.normal(0, 0.1)})
         rows.append({"sensor_id": "water:p:J2", "ts": ts[3], "value": "abc"})  # rejected, kept
-        complaints = pd.DataFrame([{"complaint_id": "C-1", "ts": DAY + pd.Timedelta(minutes=70), "channel": "hotline", "text": "没水了",
-                                    "utility": "water", "category": "no_water", "customer_id": "C1", "x_m": X0 + 50, "y_m": Y0 + 30}])
+        complaints = pd.DataFrame(
+            [
+                {
+                    "complaint_id": "C-1",
+                    "ts": DAY + pd.Timedelta(minutes=70),
+                    "channel": "hotline",
+                    "text": "没水了",
+                    "utility": "water",
+                    "category": "no_water",
+                    "customer_id": "C1",
+                    "x_m": X0 + 50,
+                    "y_m": Y0 + 30,
+                }
+            ]
+        )
         return tiny_town(), pd.DataFrame(rows), complaints
 
-    def detect(self, readings: pd.DataFrame, history: pd.DataFrame, t_end: pd.Timestamp) -> pd.DataFrame:
-        low = readings[(readings["sensor_id"] == "water:p:J1") & (pd.to_numeric(readings["value"], errors="coerce") < 35)]
-        return alarm_rows([
-            {"alarm_id": f"A-{t:%H%M}", "ts": t, "utility": "water", "detector": "test_low_pressure", "severity": 3,
-             "sensors": ["water:p:J1"], "score": 1.0, "location": [{"asset_id": "water:pipe:P1", "x_m": X0 + 100, "y_m": Y0, "confidence": 0.8}]}
-            for t in low["ts"]
-        ])
+    def detect(
+        self, readings: pd.DataFrame, history: pd.DataFrame, t_end: pd.Timestamp
+    ) -> pd.DataFrame:
+        low = readings[
+            (readings["sensor_id"] == "water:p:J1")
+            & (pd.to_numeric(readings["value"], errors="coerce") < 35)
+        ]
+        return alarm_rows(
+            [
+                {
+                    "alarm_id": f"A-{t:%H%M}",
+                    "ts": t,
+                    "utility": "water",
+                    "detector": "test_low_pressure",
+                    "severity": 3,
+                    "sensors": ["water:p:J1"],
+                    "score": 1.0,
+                    "location": [
+                        {"asset_id": "water:pipe:P1", "x_m": X0 + 100, "y_m": Y0, "confidence": 0.8}
+                    ],
+                }
+                for t in low["ts"]
+            ]
+        )
 
 
 def test_replay_runs_the_day_into_store_and_events(api: Api) -> None:
@@ -51,9 +89,15 @@ def test_replay_runs_the_day_into_store_and_events(api: Api) -> None:
     assert store.rejected_counts() == {"non_numeric": 1}
     assert status.alarms == 4 and store.count("alarm") == 4
     incs = store.list_incidents()
-    assert len(incs) == 1 and status.incidents == 1, "alarms and the complaint correlate into one incident"
-    inc = api.client.get(f"/api/incidents/{incs['incident_id'].iloc[0]}", headers=api.h("viewer")).json()
-    assert {e["kind"] for e in inc["evidence"]} == {"alarm", "complaint"} and inc["district_id"] == "D1"
+    assert len(incs) == 1 and status.incidents == 1, (
+        "alarms and the complaint correlate into one incident"
+    )
+    inc = api.client.get(
+        f"/api/incidents/{incs['incident_id'].iloc[0]}", headers=api.h("viewer")
+    ).json()
+    assert {e["kind"] for e in inc["evidence"]} == {"alarm", "complaint"} and inc[
+        "district_id"
+    ] == "D1"
     types = [e.type for e in api.ctx.bus.recent()]
     assert types.count("alarm") == 4 and "incident" in types and types.count("replay") == 8
 
@@ -62,7 +106,12 @@ def test_scenarios_router_starts_a_replay_for_admins_only() -> None:
     api = build_api(":memory:", replay_source=BurstDay)
     with api.client:
         body = {"speed": 1e5, "step_s": 900}
-        assert api.client.post("/api/scenarios/replay", json=body, headers=api.h("dispatcher")).status_code == 403
+        assert (
+            api.client.post(
+                "/api/scenarios/replay", json=body, headers=api.h("dispatcher")
+            ).status_code
+            == 403
+        )
         r = api.client.post("/api/scenarios/replay", json=body, headers=api.h("admin"))
         assert r.status_code == 202 and r.json()["running"] is True
         for _ in range(200):

@@ -19,8 +19,14 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 X0, Y0 = 420_000.0, 5_368_000.0
 PASSWORD = "browser-test-1"
@@ -37,34 +43,176 @@ def grid_town(n: int = 8, step: float = 150.0) -> dict[str, pd.DataFrame]:
     for i in range(n):
         for j in range(n):
             x, y = X0 + i * step, Y0 + j * step
-            assets.append(dict(asset_id=f"water:junction:J{i}_{j}", utility="water", kind="junction", name=f"J{i}_{j}", x_m=x, y_m=y, zone_id=f"DMA{d(x)}", district_id=d(x)))
+            assets.append(
+                dict(
+                    asset_id=f"water:junction:J{i}_{j}",
+                    utility="water",
+                    kind="junction",
+                    name=f"J{i}_{j}",
+                    x_m=x,
+                    y_m=y,
+                    zone_id=f"DMA{d(x)}",
+                    district_id=d(x),
+                )
+            )
             if (i + j) % 3 == 0:
-                assets.append(dict(asset_id=f"water:valve:V{i}_{j}", utility="water", kind="valve", name=f"V{i}_{j}", x_m=x + 8, y_m=y, zone_id=f"DMA{d(x)}", district_id=d(x)))
+                assets.append(
+                    dict(
+                        asset_id=f"water:valve:V{i}_{j}",
+                        utility="water",
+                        kind="valve",
+                        name=f"V{i}_{j}",
+                        x_m=x + 8,
+                        y_m=y,
+                        zone_id=f"DMA{d(x)}",
+                        district_id=d(x),
+                    )
+                )
             if (i * 7 + j) % 5 == 0:
-                sensors.append(dict(sensor_id=f"water:p:J{i}_{j}", asset_id=f"water:junction:J{i}_{j}", utility="water", quantity="pressure_m", unit="m", interval_s=900, valid_min=0.0, valid_max=80.0, x_m=x, y_m=y))
+                sensors.append(
+                    dict(
+                        sensor_id=f"water:p:J{i}_{j}",
+                        asset_id=f"water:junction:J{i}_{j}",
+                        utility="water",
+                        quantity="pressure_m",
+                        unit="m",
+                        interval_s=900,
+                        valid_min=0.0,
+                        valid_max=80.0,
+                        x_m=x,
+                        y_m=y,
+                    )
+                )
             for di, dj, tag in ((1, 0, "h"), (0, 1, "v")):
                 if i + di < n and j + dj < n:
                     x2, y2 = x + di * step, y + dj * step
-                    assets.append(dict(asset_id=f"water:pipe:P{tag}{i}_{j}", utility="water", kind="pipe", name=f"P{tag}{i}_{j}", x_m=(x + x2) / 2, y_m=(y + y2) / 2,
-                                       geometry_wkt=f"LINESTRING ({x} {y}, {x2} {y2})", zone_id=f"DMA{d(x)}", district_id=d(x), diameter_m=0.3 if j == n // 2 else 0.12))
+                    assets.append(
+                        dict(
+                            asset_id=f"water:pipe:P{tag}{i}_{j}",
+                            utility="water",
+                            kind="pipe",
+                            name=f"P{tag}{i}_{j}",
+                            x_m=(x + x2) / 2,
+                            y_m=(y + y2) / 2,
+                            geometry_wkt=f"LINESTRING ({x} {y}, {x2} {y2})",
+                            zone_id=f"DMA{d(x)}",
+                            district_id=d(x),
+                            diameter_m=0.3 if j == n // 2 else 0.12,
+                        )
+                    )
                     if (i + j) % 2 == 0:
-                        assets.append(dict(asset_id=f"power:line:L{tag}{i}_{j}", utility="power", kind="line", name=f"L{tag}{i}_{j}", x_m=(x + x2) / 2 + 12, y_m=(y + y2) / 2 + 12,
-                                           geometry_wkt=f"LINESTRING ({x + 12} {y + 12}, {x2 + 12} {y2 + 12})", zone_id="F1", district_id=d(x)))
+                        assets.append(
+                            dict(
+                                asset_id=f"power:line:L{tag}{i}_{j}",
+                                utility="power",
+                                kind="line",
+                                name=f"L{tag}{i}_{j}",
+                                x_m=(x + x2) / 2 + 12,
+                                y_m=(y + y2) / 2 + 12,
+                                geometry_wkt=f"LINESTRING ({x + 12} {y + 12}, {x2 + 12} {y2 + 12})",
+                                zone_id="F1",
+                                district_id=d(x),
+                            )
+                        )
                     if j % 2 == 1 and tag == "h":
-                        assets.append(dict(asset_id=f"gas:pipe:G{tag}{i}_{j}", utility="gas", kind="pipe", name=f"G{tag}{i}_{j}", x_m=(x + x2) / 2, y_m=(y + y2) / 2 - 15,
-                                           geometry_wkt=f"LINESTRING ({x} {y - 15}, {x2} {y2 - 15})", zone_id="GD1", district_id=d(x)))
+                        assets.append(
+                            dict(
+                                asset_id=f"gas:pipe:G{tag}{i}_{j}",
+                                utility="gas",
+                                kind="pipe",
+                                name=f"G{tag}{i}_{j}",
+                                x_m=(x + x2) / 2,
+                                y_m=(y + y2) / 2 - 15,
+                                geometry_wkt=f"LINESTRING ({x} {y - 15}, {x2} {y2 - 15})",
+                                zone_id="GD1",
+                                district_id=d(x),
+                            )
+                        )
             if (i + j) % 4 == 0:
-                assets.append(dict(asset_id=f"power:bus:B{i}_{j}", utility="power", kind="trafo", name=f"T{i}_{j}", x_m=x + 12, y_m=y + 12, zone_id="F1", district_id=d(x)))
-                sensors.append(dict(sensor_id=f"power:v:B{i}_{j}", asset_id=f"power:bus:B{i}_{j}", utility="power", quantity="voltage_pu", unit="pu", interval_s=900, valid_min=0.0, valid_max=1.5, x_m=x + 12, y_m=y + 12))
+                assets.append(
+                    dict(
+                        asset_id=f"power:bus:B{i}_{j}",
+                        utility="power",
+                        kind="trafo",
+                        name=f"T{i}_{j}",
+                        x_m=x + 12,
+                        y_m=y + 12,
+                        zone_id="F1",
+                        district_id=d(x),
+                    )
+                )
+                sensors.append(
+                    dict(
+                        sensor_id=f"power:v:B{i}_{j}",
+                        asset_id=f"power:bus:B{i}_{j}",
+                        utility="power",
+                        quantity="voltage_pu",
+                        unit="pu",
+                        interval_s=900,
+                        valid_min=0.0,
+                        valid_max=1.5,
+                        x_m=x + 12,
+                        y_m=y + 12,
+                    )
+                )
             if j % 2 == 1 and i % 3 == 1:
-                assets.append(dict(asset_id=f"gas:manhole:M{i}_{j}", utility="gas", kind="manhole", name=f"M{i}_{j}", x_m=x, y_m=y - 15, zone_id="GD1", district_id=d(x)))
-                sensors.append(dict(sensor_id=f"gas:ch4:M{i}_{j}", asset_id=f"gas:manhole:M{i}_{j}", utility="gas", quantity="methane_pct_lel", unit="%LEL", interval_s=60, valid_min=0.0, valid_max=100.0, x_m=x, y_m=y - 15))
-    districts = pd.DataFrame([dict(district_id="W", name="West", name_zh="西区"), dict(district_id="E", name="East", name_zh="东区")])
-    customers = pd.DataFrame([dict(customer_id="H1", name="Hospital", category="hospital", critical=True, x_m=X0 + 300, y_m=Y0 + 300, water_asset_id="water:junction:J2_2", district_id="W")])
-    return {"asset": pd.DataFrame(assets), "sensor": pd.DataFrame(sensors), "district": districts, "customer": customers}
+                assets.append(
+                    dict(
+                        asset_id=f"gas:manhole:M{i}_{j}",
+                        utility="gas",
+                        kind="manhole",
+                        name=f"M{i}_{j}",
+                        x_m=x,
+                        y_m=y - 15,
+                        zone_id="GD1",
+                        district_id=d(x),
+                    )
+                )
+                sensors.append(
+                    dict(
+                        sensor_id=f"gas:ch4:M{i}_{j}",
+                        asset_id=f"gas:manhole:M{i}_{j}",
+                        utility="gas",
+                        quantity="methane_pct_lel",
+                        unit="%LEL",
+                        interval_s=60,
+                        valid_min=0.0,
+                        valid_max=100.0,
+                        x_m=x,
+                        y_m=y - 15,
+                    )
+                )
+    districts = pd.DataFrame(
+        [
+            dict(district_id="W", name="West", name_zh="西区"),
+            dict(district_id="E", name="East", name_zh="东区"),
+        ]
+    )
+    customers = pd.DataFrame(
+        [
+            dict(
+                customer_id="H1",
+                name="Hospital",
+                category="hospital",
+                critical=True,
+                x_m=X0 + 300,
+                y_m=Y0 + 300,
+                water_asset_id="water:junction:J2_2",
+                district_id="W",
+            )
+        ]
+    )
+    return {
+        "asset": pd.DataFrame(assets),
+        "sensor": pd.DataFrame(sensors),
+        "district": districts,
+        "customer": customers,
+    }
 
 
-def day_readings(sensors: pd.DataFrame, end: pd.Timestamp, hours: int = 12, seed: int = 0) -> pd.DataFrame:
+def day_readings(
+    sensors: pd.DataFrame, end: pd.Timestamp, hours: int = 12, seed: int = 0
+) -> pd.DataFrame:
     """Plausible readings: pressures with a daily dip, voltages near 1 pu, methane near 0."""
     rng = np.random.default_rng(seed)
     ts = pd.date_range(end - pd.Timedelta(hours=hours), end, freq="15min")
@@ -77,7 +225,10 @@ def day_readings(sensors: pd.DataFrame, end: pd.Timestamp, hours: int = 12, seed
             v = 1.0 - 0.02 * np.exp(-((h - 19) ** 2) / 4) + rng.normal(0, 0.003, len(ts))
         else:
             v = np.abs(rng.normal(0.5, 0.2, len(ts)))
-        rows += [{"sensor_id": s.sensor_id, "ts": t, "value": float(x)} for t, x in zip(ts, v, strict=True)]
+        rows += [
+            {"sensor_id": s.sensor_id, "ts": t, "value": float(x)}
+            for t, x in zip(ts, v, strict=True)
+        ]
     return pd.DataFrame(rows)
 
 
@@ -109,12 +260,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
     auth.HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
     try:
-        app = create_app(str(tmp_path_factory.mktemp("web") / "web.duckdb"), secret="browser-secret")
+        app = create_app(
+            str(tmp_path_factory.mktemp("web") / "web.duckdb"), secret="browser-secret"
+        )
         ctx = app.state.ctx
         for name, df in grid_town().items():
             ctx.store.replace_table(name, df)
-        ctx.store.write_readings(day_readings(ctx.store.read_table("sensor"), pd.Timestamp("2026-07-15T12:00:00Z")))
-        for name, role, district in (("dispatcher", "dispatcher", None), ("viewer", "viewer", None), ("operator", "operator", None)):
+        ctx.store.write_readings(
+            day_readings(ctx.store.read_table("sensor"), pd.Timestamp("2026-07-15T12:00:00Z"))
+        )
+        for name, role, district in (
+            ("dispatcher", "dispatcher", None),
+            ("viewer", "viewer", None),
+            ("operator", "operator", None),
+        ):
             ctx.users.add(name, PASSWORD, role, district)
     finally:
         auth.HASH_PARAMS = {}

@@ -24,11 +24,31 @@ def _inject_incident(live: Live) -> str:
     h = {"Authorization": f"Bearer {live.token('operator')}"}
     ts = pd.Timestamp("2026-07-15T12:05:00Z").isoformat()
     with httpx.Client(base_url=live.url, headers=h, timeout=20) as c:
-        c.post("/api/readings", json=[{"sensor_id": "water:p:J2_1", "ts": ts, "value": 21.0}]).raise_for_status()
-        a = c.post("/api/alarms", json={"ts": ts, "utility": "water", "detector": "pressure_drop", "severity": 3, "sensors": ["water:p:J2_1"],
-                                        "location": [{"asset_id": "water:pipe:Ph2_1", "x_m": X0 + 375, "y_m": Y0 + 150, "confidence": 0.8}]})
+        c.post(
+            "/api/readings", json=[{"sensor_id": "water:p:J2_1", "ts": ts, "value": 21.0}]
+        ).raise_for_status()
+        a = c.post(
+            "/api/alarms",
+            json={
+                "ts": ts,
+                "utility": "water",
+                "detector": "pressure_drop",
+                "severity": 3,
+                "sensors": ["water:p:J2_1"],
+                "location": [
+                    {
+                        "asset_id": "water:pipe:Ph2_1",
+                        "x_m": X0 + 375,
+                        "y_m": Y0 + 150,
+                        "confidence": 0.8,
+                    }
+                ],
+            },
+        )
         a.raise_for_status()
-        r = c.post("/api/incidents", json={"alarm_ids": [a.json()["alarm_id"]], "kind": "water_main_burst"})
+        r = c.post(
+            "/api/incidents", json={"alarm_ids": [a.json()["alarm_id"]], "kind": "water_main_burst"}
+        )
         r.raise_for_status()
         return str(r.json()["incident_id"])
 
@@ -72,8 +92,12 @@ def test_login_watch_incident_approve_and_advance(live_server: Live, browser: An
     assert actions[-4:] == ["confirm", "approve", "dispatch", "advance"]
 
     page.click("#lang-btn")
-    page.wait_for_function("document.querySelector('#topbar .brand').innerText.includes('Lifeline')")
-    page.wait_for_function("document.querySelector('#incident-state').innerText === 'On site'", timeout=10_000)
+    page.wait_for_function(
+        "document.querySelector('#topbar .brand').innerText.includes('Lifeline')"
+    )
+    page.wait_for_function(
+        "document.querySelector('#incident-state').innerText === 'On site'", timeout=10_000
+    )
     page.screenshot(path=str(ARTIFACTS / "05-english.png"))
     assert not errors, errors
     page.close()
@@ -85,10 +109,16 @@ def test_viewer_sees_no_action_buttons_and_sensor_chart(live_server: Live, brows
     page.wait_for_selector(".incident-item", timeout=10_000)
     page.click(".incident-item")
     page.wait_for_selector("#detail:not(.hidden)")
-    visible = [b for b in ("#btn-confirm", "#btn-approve", "#btn-dispatch", "#btn-advance", "#btn-close") if page.is_visible(b)]
+    visible = [
+        b
+        for b in ("#btn-confirm", "#btn-approve", "#btn-dispatch", "#btn-advance", "#btn-close")
+        if page.is_visible(b)
+    ]
     assert visible == []
     page.evaluate("document.querySelector('#alarm-list li').click()")
     page.wait_for_selector("#chart-card:not(.hidden)")
-    page.wait_for_function("window.__lifeline.chart && window.__lifeline.chart.getOption().series[0].data.length > 10")
+    page.wait_for_function(
+        "window.__lifeline.chart && window.__lifeline.chart.getOption().series[0].data.length > 10"
+    )
     page.screenshot(path=str(ARTIFACTS / "06-viewer-chart.png"))
     page.close()

@@ -77,11 +77,21 @@ def post_alarm(body: AlarmIn, user: Operator, ctx: Ctx) -> AlarmOut:
     """For detectors running outside lifeline. The alarm is stored, audited and pushed to SSE."""
     ts = pd.Timestamp(body.ts)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    aid = body.alarm_id or "A-" + hashlib.sha1(f"{body.detector}|{ts.isoformat()}|{body.sensors}".encode()).hexdigest()[:10]
+    aid = (
+        body.alarm_id
+        or "A-"
+        + hashlib.sha1(f"{body.detector}|{ts.isoformat()}|{body.sensors}".encode()).hexdigest()[:10]
+    )
     row = {
-        "alarm_id": aid, "ts": ts, "utility": body.utility, "detector": body.detector, "severity": body.severity,
-        "sensors": json.dumps(body.sensors), "score": body.score,
-        "location": json.dumps(body.location, ensure_ascii=False), "detail": json.dumps(body.detail, ensure_ascii=False),
+        "alarm_id": aid,
+        "ts": ts,
+        "utility": body.utility,
+        "detector": body.detector,
+        "severity": body.severity,
+        "sensors": json.dumps(body.sensors),
+        "score": body.score,
+        "location": json.dumps(body.location, ensure_ascii=False),
+        "detail": json.dumps(body.detail, ensure_ascii=False),
     }
     district = ctx.alarm_district(row)
     if user.district_id and district != user.district_id:

@@ -43,7 +43,12 @@ def list_assets(
 ) -> Page[AssetOut]:
     """A district-scoped user only sees assets of their district."""
     a = ctx.store.read_table("asset")
-    for col, v in (("utility", utility), ("kind", kind), ("zone_id", zone_id), ("district_id", district_id or user.district_id)):
+    for col, v in (
+        ("utility", utility),
+        ("kind", kind),
+        ("zone_id", zone_id),
+        ("district_id", district_id or user.district_id),
+    ):
         if v:
             a = a[a[col] == v]
     if user.district_id and district_id and district_id != user.district_id:

@@ -10,7 +10,11 @@ from lifeline.api.models import LoginIn, TokenOut, UserIn, UserOut
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
-@router.post("/auth/login", response_model=TokenOut, summary="Exchange user name and password for a bearer token")
+@router.post(
+    "/auth/login",
+    response_model=TokenOut,
+    summary="Exchange user name and password for a bearer token",
+)
 def login(body: LoginIn, request: Request, ctx: Ctx) -> TokenOut:
     """Failed attempts are rate-limited per client address and per user name (429 with Retry-After)."""
     host = request.client.host if request.client else "?"
@@ -44,8 +48,12 @@ def list_users(_: Admin, ctx: Ctx) -> list[UserOut]:
     return [UserOut(**u.__dict__) for u in ctx.users.list()]
 
 
-@router.post("/users", response_model=UserOut, status_code=201, summary="Create or replace a user (admin)")
+@router.post(
+    "/users", response_model=UserOut, status_code=201, summary="Create or replace a user (admin)"
+)
 def add_user(body: UserIn, admin: Admin, ctx: Ctx) -> UserOut:
     u = ctx.users.add(body.username, body.password, body.role, body.district_id)
-    ctx.audit(admin, "add_user", f"user:{u.username}", {"role": u.role, "district_id": u.district_id})
+    ctx.audit(
+        admin, "add_user", f"user:{u.username}", {"role": u.role, "district_id": u.district_id}
+    )
     return UserOut(**u.__dict__)

@@ -23,7 +23,11 @@ def _customer_districts(ctx: Any) -> dict[str, str]:
     key = ("cust_district", ctx.ref_version())
     if key not in ctx.cache:
         c = ctx.store.read_table("customer")
-        ctx.cache[key] = {str(k): str(v) for k, v in zip(c["customer_id"], c["district_id"], strict=True) if v is not None and not pd.isna(v)}
+        ctx.cache[key] = {
+            str(k): str(v)
+            for k, v in zip(c["customer_id"], c["district_id"], strict=True)
+            if v is not None and not pd.isna(v)
+        }
     return ctx.cache[key]  # type: ignore[no-any-return]
 
 
@@ -57,7 +61,9 @@ def list_complaints(
     return out[:limit]
 
 
-@router.post("", response_model=ComplaintOut, status_code=201, summary="Record a complaint (operator)")
+@router.post(
+    "", response_model=ComplaintOut, status_code=201, summary="Record a complaint (operator)"
+)
 def post_complaint(body: ComplaintIn, user: Operator, ctx: Ctx) -> ComplaintOut:
     ts = pd.Timestamp(body.ts) if body.ts else pd.Timestamp.now("UTC")
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
@@ -65,13 +71,35 @@ def post_complaint(body: ComplaintIn, user: Operator, ctx: Ctx) -> ComplaintOut:
     if not utility:
         utility, c2 = classify(body.text)
         category = category or c2
-    cid = body.complaint_id or "C-" + hashlib.sha1(f"{ts.isoformat()}|{body.text}".encode()).hexdigest()[:10]
-    row = {**body.model_dump(), "complaint_id": cid, "ts": ts, "utility": utility or None, "category": category or None}
+    cid = (
+        body.complaint_id
+        or "C-" + hashlib.sha1(f"{ts.isoformat()}|{body.text}".encode()).hexdigest()[:10]
+    )
+    row = {
+        **body.model_dump(),
+        "complaint_id": cid,
+        "ts": ts,
+        "utility": utility or None,
+        "category": category or None,
+    }
     district = _customer_districts(ctx).get(str(body.customer_id or ""))
     if user.district_id and district != user.district_id:
-        raise InputError(f"complaint must name a customer in your district {user.district_id}", where="customer_id")
+        raise InputError(
+            f"complaint must name a customer in your district {user.district_id}",
+            where="customer_id",
+        )
     if ctx.store.add_complaints(pd.DataFrame([row])) == 0:
         raise InputError(f"complaint {cid!r} already exists", where="complaint_id")
     ctx.audit(user, "add_complaint", cid, {"utility": utility, "category": category})
-    ctx.bus.publish("complaint", {"complaint_id": cid, "utility": utility, "category": category, "text": body.text, "ts": ts.isoformat()}, district)
+    ctx.bus.publish(
+        "complaint",
+        {
+            "complaint_id": cid,
+            "utility": utility,
+            "category": category,
+            "text": body.text,
+            "ts": ts.isoformat(),
+        },
+        district,
+    )
     return ComplaintOut(**{**row, "district_id": district})

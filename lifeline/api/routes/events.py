@@ -21,8 +21,12 @@ async def events(
     request: Request,
     user: CurrentUser,
     ctx: Ctx,
-    types: Annotated[str | None, Query(description="comma-separated event types (default: all)")] = None,
-    limit: Annotated[int | None, Query(ge=1, description="close after this many events (tests, polling clients)")] = None,
+    types: Annotated[
+        str | None, Query(description="comma-separated event types (default: all)")
+    ] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, description="close after this many events (tests, polling clients)")
+    ] = None,
     last_event_id: Annotated[int | None, Header()] = None,
 ) -> StreamingResponse:
     """Each event: ``id``, ``event`` (alarm | incident | readings | complaint | replay) and JSON
@@ -55,9 +59,15 @@ async def events(
             ctx.bus.unsubscribe(sub)
             ctx.metrics.sse_clients.set(ctx.bus.n_subscribers)
 
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/events/recent", summary="The most recent events (polling fallback)")
-def recent(user: CurrentUser, ctx: Ctx, after: int = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:  # type: ignore[type-arg]
+def recent(
+    user: CurrentUser, ctx: Ctx, after: int = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[dict]:  # type: ignore[type-arg]
     return [e.as_dict() for e in ctx.bus.recent(after, user.district_id)][-limit:]

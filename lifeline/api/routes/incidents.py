@@ -16,7 +16,11 @@ router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 _GRADE_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
 
 
-@router.get("", response_model=list[IncidentSummary], summary="Incidents (most severe grade first, then newest)")
+@router.get(
+    "",
+    response_model=list[IncidentSummary],
+    summary="Incidents (most severe grade first, then newest)",
+)
 def list_incidents(
     user: CurrentUser,
     ctx: Ctx,
@@ -34,7 +38,13 @@ def list_incidents(
         incs = [i for i in incs if i.grade == grade]
     if active:
         incs = [i for i in incs if i.state not in ("closed", "reviewed")]
-    incs.sort(key=lambda i: (i.state in ("closed", "reviewed"), _GRADE_ORDER.get(i.grade, 9), -i.opened_at.timestamp()))
+    incs.sort(
+        key=lambda i: (
+            i.state in ("closed", "reviewed"),
+            _GRADE_ORDER.get(i.grade, 9),
+            -i.opened_at.timestamp(),
+        )
+    )
     return [IncidentSummary(**ops.summary(i)) for i in incs[:limit]]
 
 
@@ -44,7 +54,11 @@ def _load_scoped(ctx: Ctx, user: CurrentUser, incident_id: str):  # type: ignore
     return inc
 
 
-@router.get("/{incident_id}", response_model=IncidentDetail, summary="One incident with evidence, cascade, plan, timeline")
+@router.get(
+    "/{incident_id}",
+    response_model=IncidentDetail,
+    summary="One incident with evidence, cascade, plan, timeline",
+)
 def get_incident(incident_id: str, user: CurrentUser, ctx: Ctx) -> IncidentDetail:
     return IncidentDetail(**ops.detail(_load_scoped(ctx, user, incident_id)))
 
@@ -57,7 +71,9 @@ def get_audit(incident_id: str, user: CurrentUser, ctx: Ctx) -> list[dict]:  # t
     return df.to_dict("records")  # type: ignore[no-any-return]
 
 
-@router.post("", response_model=IncidentDetail, status_code=201, summary="Open an incident (operator)")
+@router.post(
+    "", response_model=IncidentDetail, status_code=201, summary="Open an incident (operator)"
+)
 def open_incident(body: IncidentIn, user: Operator, ctx: Ctx) -> IncidentDetail:
     """From alarm and complaint ids, or a manual report at x/y (town metres) or lon/lat. The
     incident is assessed (type, cascade, plan, grade, safety review) before it is stored."""

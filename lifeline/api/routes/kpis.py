@@ -23,7 +23,11 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-@router.get("", response_model=KpiOut, summary="Counts, mean response times (minutes) and customer-minutes lost")
+@router.get(
+    "",
+    response_model=KpiOut,
+    summary="Counts, mean response times (minutes) and customer-minutes lost",
+)
 def kpis(user: CurrentUser, ctx: Ctx, freq: str = "D") -> KpiOut:
     from lifeline.incidents.kpi import kpi_summary, kpi_table
 
@@ -37,10 +41,19 @@ def kpis(user: CurrentUser, ctx: Ctx, freq: str = "D") -> KpiOut:
         for c in [c for c in table.columns if c.startswith("time_to_")]:
             vals = [v for v in (_num(x) for x in table[c]) if v is not None]
             means[c.removesuffix("_min")] = round(sum(vals) / len(vals), 2) if vals else None
-        cml = float(sum(v for v in (_num(x) for x in table["customer_minutes_lost"]) if v is not None))
+        cml = float(
+            sum(v for v in (_num(x) for x in table["customer_minutes_lost"]) if v is not None)
+        )
         t = table.astype(object).where(table.notna(), None)
-        per_incident = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in t.to_dict("records")]
-    per_period = [] if per is None or per.empty else per.astype(object).where(per.notna(), None).to_dict("records")
+        per_incident = [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+            for r in t.to_dict("records")
+        ]
+    per_period = (
+        []
+        if per is None or per.empty
+        else per.astype(object).where(per.notna(), None).to_dict("records")
+    )
     return KpiOut(
         incidents=len(incs),
         open=sum(1 for i in incs if i.state not in ("closed", "reviewed")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Response
 
@@ -29,12 +30,27 @@ def networks(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     if len(xy):
         lon, lat = to_lonlat(xy["x_m"].to_numpy(), xy["y_m"].to_numpy())
         out["bbox"] = [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
+        # where the assets are dense (2nd–98th percentile): long feeders to the outside do not
+        # shrink the town on the screen
+        q = [
+            float(np.quantile(v, p))
+            for p, v in ((0.02, lon), (0.02, lat), (0.98, lon), (0.98, lat))
+        ]
+        out["focus_bbox"] = q
     d = ctx.store.read_table("district")
-    out["districts"] = d[["district_id", "name", "name_zh"]].astype(object).where(d[["district_id", "name", "name_zh"]].notna(), None).to_dict("records")
+    out["districts"] = (
+        d[["district_id", "name", "name_zh"]]
+        .astype(object)
+        .where(d[["district_id", "name", "name_zh"]].notna(), None)
+        .to_dict("records")
+    )
     return out
 
 
-@router.get("/state", summary="Live overlay: sensors (latest value, alarm), isolated assets, hazard zones, crews")
+@router.get(
+    "/state",
+    summary="Live overlay: sensors (latest value, alarm), isolated assets, hazard zones, crews",
+)
 def state(user: CurrentUser, ctx: Ctx, alarm_window_h: float = 6.0) -> Response:
     s = ctx.store.read_table("sensor")
     if user.district_id:
@@ -57,7 +73,20 @@ def state(user: CurrentUser, ctx: Ctx, alarm_window_h: float = 6.0) -> Response:
 
 
 @router.get("/{utility}", summary="One utility's assets as a GeoJSON FeatureCollection (lon/lat)")
-def layer(utility: str, user: CurrentUser, ctx: Ctx) -> Response:
-    if utility not in UTILS:
-        raise NotFoundError(f"no network {utility!r}; networks are {', '.join(UTILS)}", where="utility")
-    return Response(dumps(network_layer(ctx, utility, user.district_id)), media_type="application/geo+json")
+def layer(
+    utility: str,
+    user: CurrentUser,
+    ctx: Ctx,
+    exclude_kinds: str = "",
+) -> Response:
+    """``exclude_kinds`` (comma-separated, e.g. ``junction,bus,load``) leaves kinds out."""
+    known = set(ctx.store.read_table("asset")["utility"].dropna().astype(str)) | set(UTILS)
+    if utility not in known:
+        raise NotFoundError(
+            f"no network {utility!r}; networks are {', '.join(sorted(known))}", where="utility"
+        )
+    gj = network_layer(ctx, utility, user.district_id)
+    skip = {k for k in exclude_kinds.split(",") if k}
+    if skip:
+        gj = {**gj, "features": [f for f in gj["features"] if f["properties"]["kind"] not in skip]}
+    return Response(dumps(gj), media_type="application/geo+json")

@@ -17,7 +17,12 @@ def replay_status(_: CurrentUser, ctx: Ctx) -> ReplayOut:
     return ReplayOut(**ctx.replay.status.as_dict())
 
 
-@router.post("/replay", response_model=ReplayOut, status_code=202, summary="Start a replay of a simulated day (admin)")
+@router.post(
+    "/replay",
+    response_model=ReplayOut,
+    status_code=202,
+    summary="Start a replay of a simulated day (admin)",
+)
 def start_replay(body: ReplayIn, admin: Admin, ctx: Ctx) -> ReplayOut:
     from lifeline.api.replay import ReplayRunner, SimulatedDay
 
@@ -26,7 +31,14 @@ def start_replay(body: ReplayIn, admin: Admin, ctx: Ctx) -> ReplayOut:
 
         raise StateError("a replay is already running; stop it first", where="replay")
     source = (ctx.replay_source or SimulatedDay)(date=body.date, seed=body.seed)
-    runner = ReplayRunner(ctx, source, speed=body.speed, step_s=body.step_s, date=body.date, actor=f"replay:{admin.username}")
+    runner = ReplayRunner(
+        ctx,
+        source,
+        speed=body.speed,
+        step_s=body.step_s,
+        date=body.date,
+        actor=f"replay:{admin.username}",
+    )
     ctx.replay = runner
     ctx.audit(admin, "start_replay", f"replay:{body.date}", body.model_dump())
     runner.start()

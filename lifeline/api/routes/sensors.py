@@ -37,7 +37,9 @@ def list_sensors(
     if quantity:
         s = s[s["quantity"] == quantity]
     page = s.iloc[offset : offset + limit]
-    latest = ctx.store.latest_readings(page["sensor_id"].astype(str).tolist()) if len(page) else None
+    latest = (
+        ctx.store.latest_readings(page["sensor_id"].astype(str).tolist()) if len(page) else None
+    )
     recs = records(page)
     if latest is not None and len(latest):
         lv = latest.set_index("sensor_id")
@@ -57,10 +59,10 @@ def thresholds(sensor: dict, readings: pd.DataFrame) -> list[Threshold]:  # type
         out.append(Threshold(name="valid_min", value=float(lo), kind="valid_range"))
     if hi is not None:
         out.append(Threshold(name="valid_max", value=float(hi), kind="valid_range"))
-    v = readings["value"].dropna().to_numpy(float) if len(readings) else []
-    if len(v) >= 8:
-        import numpy as np
+    import numpy as np
 
+    v = readings["value"].dropna().to_numpy(float) if len(readings) else np.zeros(0)
+    if len(v) >= 8:
         med = float(np.median(v))
         mad = float(np.median(np.abs(v - med))) * 1.4826
         if mad > 0:
@@ -69,11 +71,18 @@ def thresholds(sensor: dict, readings: pd.DataFrame) -> list[Threshold]:  # type
                 low = max(low, float(lo))
             if hi is not None:
                 high = min(high, float(hi))
-            out += [Threshold(name="low", value=round(low, 4)), Threshold(name="high", value=round(high, 4))]
+            out += [
+                Threshold(name="low", value=round(low, 4)),
+                Threshold(name="high", value=round(high, 4)),
+            ]
     return out
 
 
-@router.get("/{sensor_id}/readings", response_model=SensorReadingsOut, summary="A sensor's recent readings and thresholds")
+@router.get(
+    "/{sensor_id}/readings",
+    response_model=SensorReadingsOut,
+    summary="A sensor's recent readings and thresholds",
+)
 def sensor_readings(
     sensor_id: str,
     user: CurrentUser,
@@ -92,12 +101,19 @@ def sensor_readings(
     rec["district_id"] = ctx.sensor_district(sensor_id)
     if end is None:
         last = ctx.store.latest_readings([sensor_id])
-        end_ts = pd.Timestamp(last["ts"].iloc[0]) + pd.Timedelta(seconds=1) if len(last) else pd.Timestamp.now("UTC")
+        end_ts = (
+            pd.Timestamp(last["ts"].iloc[0]) + pd.Timedelta(seconds=1)
+            if len(last)
+            else pd.Timestamp.now("UTC")
+        )
     else:
         end_ts = pd.Timestamp(end)
         end_ts = end_ts.tz_localize("UTC") if end_ts.tzinfo is None else end_ts
     r = ctx.store.read_readings([sensor_id], end_ts - timedelta(hours=hours), end_ts)
     if len(r) > max_points:
         r = r.iloc[:: int(len(r) // max_points) + 1]
-    pts = [ReadingOut(ts=t, value=float(v), quality=int(q)) for t, v, q in zip(r["ts"], r["value"], r["quality"].fillna(0), strict=True)]
+    pts = [
+        ReadingOut(ts=t, value=float(v), quality=int(q))
+        for t, v, q in zip(r["ts"], r["value"], r["quality"].fillna(0), strict=True)
+    ]
     return SensorReadingsOut(sensor=SensorOut(**rec), readings=pts, thresholds=thresholds(rec, r))
