@@ -192,7 +192,7 @@ def build_sensors(
             "pressure_m",
             "m",
             300,
-            0.0,
+            -10.0,
             100.0,
             "water:pressure",
         )
@@ -330,7 +330,7 @@ def build_sensors(
             "voltage_pu",
             "pu",
             60,
-            0.8,
+            0.0,
             1.2,
             "power:voltage",
         )

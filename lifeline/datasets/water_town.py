@@ -9,8 +9,9 @@ No public water network exists for the town. Construction (documented in docs/to
 * elevations: the gas model's junction heights, smoothed (mean within 80 m);
 * demands: each household's water use (persons x 125 l/d) at the junction its gas house
   connection taps, with a residential diurnal pattern; critical sites add their own demands;
-* a waterworks (reservoir ``R1`` = clear-water tank, two parallel pumps ``PU1``/``PU2``) outside
-  the village, joined by the transmission main ``PT1``;
+* a waterworks (reservoir ``R1`` = clear-water tank, two parallel pumps ``PU1``/``PU2`` and a
+  bypass ``PB1`` with a non-return valve) outside the village, joined by the transmission main
+  ``PT1``;
 * diameters sized by flow: design flow = 2.5 x downstream average demand + fire flow 13.3 l/s
   (48 m3/h, DVGW W 405 residential), smallest DN with velocity <= 2 m/s, DN 100 minimum on mains
   (DN 80 on short terminal branches serving <= 5 households);
@@ -267,6 +268,10 @@ def build_water(
     )
     wn.add_pump("PU1", "R1", "WW", pump_type="HEAD", pump_parameter="PC1")
     wn.add_pump("PU2", "R1", "WW", pump_type="HEAD", pump_parameter="PC1")
+    # bypass with a non-return valve: keeps the model solvable (depressurised, not singular)
+    # when both pumps are off, e.g. when the station loses power
+    wn.add_pipe("PB1", "R1", "WW", length=10.0, diameter=0.2, roughness=130.0, check_valve=True)
+    pipe_meta["PB1"] = {"install_year": 2005, "material": "ductile iron, cement-lined"}
     q_t = PEAK_FACTOR * total_q + FIRE_FLOW_M3S
     dn_t = next((dn for dn in DN_MM if q_t / (np.pi * (dn / 1000.0) ** 2 / 4.0) <= 1.5), DN_MM[-1])
     wn.add_pipe("PT1", "WW", f"J{entry}", length=150.0, diameter=dn_t / 1000.0, roughness=130.0)
@@ -282,6 +287,9 @@ def build_water(
     o.hydraulic.minimum_pressure = 0.0
     o.hydraulic.required_pressure = 15.0
     o.hydraulic.pressure_exponent = 0.5
+    # a depressurised network (pumps off) stays computable: EPANET continues after 10 more trials
+    o.hydraulic.unbalanced = "CONTINUE"
+    o.hydraulic.unbalanced_value = 10
     info = {
         "station_junction": "WW",
         "entry_junction": f"J{entry}",

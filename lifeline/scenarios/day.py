@@ -1,0 +1,132 @@
+"""A day of sensor readings for the demo town, from real simulations (cached).
+
+``simulate_day(town, start)`` returns long readings (sensor_id, ts UTC, value) for every sensor
+over 24 h at its interval: pandapower power flows driven by BDEW load profiles (smart meters,
+feeder heads, substations), a WNTR/EPANET pressure-driven extended-period run (water pressure and
+flow), pandapipes pipeflows at a few load levels (gas pressure and regulator flow) and methane
+background in manholes. ``events`` (lifeline.scenarios.events) script incidents into the day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lifeline.scenarios.events import BurstMain, Event, FeederFault, GasLeak, utc
+
+#: bump when the simulation changes what it produces (it keys the cache)
+SIM_VERSION = "day-v1"
+__all__ = [
+    "BAD_RECORD_REASONS",
+    "BurstMain",
+    "FeederFault",
+    "GasLeak",
+    "bad_records",
+    "simulate_day",
+]
+
+
+def _cache_path(town: Any, start: pd.Timestamp, seed: int, events: list[Event]) -> Path:
+    from lifeline.config import get_settings
+
+    key = repr(
+        (SIM_VERSION, town.meta.get("version"), start.isoformat(), seed, [repr(e) for e in events])
+    )
+    h = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return (
+        Path(get_settings().cache_dir) / "days" / f"{start.strftime('%Y%m%d')}-{seed}-{h}.parquet"
+    )
+
+
+def simulate_day(
+    town: Any,
+    start: pd.Timestamp,
+    seed: int = 0,
+    events: list[Any] | None = None,
+    use_cache: bool = True,
+) -> pd.DataFrame:
+    """Readings of every sensor of ``town`` over the 24 h from ``start`` (UTC) at its interval.
+
+    Returns a DataFrame with columns ``sensor_id`` (string), ``ts`` (datetime64[ns, UTC]) and
+    ``value`` (float64, in the sensor's unit), sorted by ts. Deterministic for a given
+    (town version, start, seed, events); cached under ``settings.cache_dir/days``.
+    """
+    from lifeline.scenarios.day_gas import simulate_gas
+    from lifeline.scenarios.day_power import simulate_power
+    from lifeline.scenarios.day_water import simulate_water
+
+    start = utc(start)
+    events = list(events or [])
+    path = _cache_path(town, start, seed, events)
+    if use_cache and path.exists():
+        return pd.read_parquet(path)
+    rng = np.random.default_rng(seed)
+    power, station_on = simulate_power(town, start, rng, events)
+    water = simulate_water(town, start, rng, events, station_on)
+    gas = simulate_gas(town, start, rng, events)
+    out = pd.concat([water, gas, power], ignore_index=True)
+    out["sensor_id"] = out["sensor_id"].astype("string")
+    out["ts"] = pd.to_datetime(out["ts"], utc=True)
+    out["value"] = out["value"].astype("float64")
+    out = out.sort_values(["ts", "sensor_id"], kind="stable").reset_index(drop=True)
+    if use_cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        out.to_parquet(tmp, index=False)
+        tmp.replace(path)
+    return out
+
+
+#: the reason each record of :func:`bad_records` should be rejected for, in order
+BAD_RECORD_REASONS = (
+    "unknown_sensor",
+    "non_finite",
+    "non_numeric",
+    "out_of_range",
+    "bad_timestamp",
+    "future_timestamp",
+    "duplicate",
+)
+
+
+def bad_records(sensors: pd.DataFrame, start: pd.Timestamp, seed: int = 0) -> list[dict[str, Any]]:
+    """A handful of realistic bad raw records (sensor_id, ts as ISO text, value) to mix into a day.
+
+    One each of: unknown sensor, NaN value, non-numeric text, out of the sensor's valid range,
+    unparseable timestamp, timestamp in the future, and a duplicate of a reading that the
+    simulated day contains (same sensor and ts). See :data:`BAD_RECORD_REASONS`.
+    """
+    start = utc(start)
+    rnd = random.Random(seed)
+    s = sensors.reset_index(drop=True)
+    pick = s.iloc[rnd.randrange(len(s))]
+    pressure = s[s.quantity == "pressure_m"]
+    p = pressure.iloc[rnd.randrange(len(pressure))] if len(pressure) else pick
+    iv = int(pick.interval_s)
+    t = start + pd.Timedelta(seconds=iv * rnd.randrange(1, max(2, 86400 // iv - 1)))
+    return [
+        {"sensor_id": "water:pressure:NO_SUCH_SENSOR", "ts": t.isoformat(), "value": 42.0},
+        {"sensor_id": str(pick.sensor_id), "ts": t.isoformat(), "value": float("nan")},
+        {
+            "sensor_id": str(pick.sensor_id),
+            "ts": (t + pd.Timedelta(seconds=iv)).isoformat(),
+            "value": "n/a",
+        },
+        {
+            "sensor_id": str(p.sensor_id),
+            "ts": t.isoformat(),
+            "value": float(p.valid_max) * 10 + 1.0,
+        },
+        {"sensor_id": str(pick.sensor_id), "ts": "2026-13-45T25:61:00", "value": 1.0},
+        {
+            "sensor_id": str(pick.sensor_id),
+            "ts": (pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=365)).isoformat(),
+            "value": 1.0,
+        },
+        {"sensor_id": str(pick.sensor_id), "ts": start.isoformat(), "value": 0.0},
+    ]
