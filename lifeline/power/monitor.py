@@ -261,9 +261,13 @@ class GridMonitor:
 
     def alarms(self, batch: pd.DataFrame) -> pd.DataFrame:
         """Alarm rows (schema ``alarm``) for overloads, voltages outside the band, no supply."""
+
+        return self.alarms_from_scores(self.score(batch))
+
+    def alarms_from_scores(self, scores: pd.DataFrame) -> pd.DataFrame:
+        """Alarm rows from the output of :meth:`score` (one policy per alarm kind)."""
         from lifeline.model.schema import empty_frame
 
-        scores = self.score(batch)
         if scores.empty:
             return empty_frame("alarm")
         kind = scores.detail.map(lambda d: d["kind"])

@@ -234,7 +234,11 @@ def test_mv_oberrhein_breaker_trip_and_fpis(tmp_path: Path) -> None:
     fired.discard(cb)
     installed = [int(i) for i in net.switch.index[net.switch.type == "LBS"]]
     rows = [(0.0, "breaker_trip", cb)] + [(1.0, "fpi", s) for s in sorted(fired)]
-    res = _run(net, tmp_path, rows, fpi_installed=installed)
+    from lifeline.power.evidence import build_evidence, read_events
+    from lifeline.power.locate import locate
+
+    ev = build_evidence(read_events(write_events(tmp_path / "ev.csv", rows)), set(installed))
+    res = locate(net, ev)
     assert res["outage_device"] == {"element": "switch", "index": cb}
     lines = set(res["fault_section"]["lines"])
     assert fault in lines
