@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -111,8 +112,14 @@ def bench_file(tmp: Path, ids: list[str], path: Path, n: int) -> tuple[float, di
 
 
 def _publisher(
-    url: str, ids: list[str], n_messages: int, batch: int, ready: mp.Event, go: mp.Event
-) -> None:  # type: ignore[valid-type]
+    url: str,
+    ids: list[str],
+    n_messages: int,
+    batch: int,
+    ready: Any,
+    go: Any,
+    done: Any,
+) -> None:
     import paho.mqtt.client as mqtt
 
     u = urlsplit(url)
@@ -135,9 +142,11 @@ def _publisher(
     c.loop_start()
     ready.set()
     go.wait(60)
+    t = time.perf_counter()
     infos = [c.publish("lifeline/readings/bench", p, qos=1) for p in payloads]
     for i in infos:
         i.wait_for_publish(timeout=120)
+    done.put(time.perf_counter() - t)
     c.disconnect()
     c.loop_stop()
 
@@ -153,8 +162,10 @@ def bench_mqtt(
     ing = MqttIngestor(store, url, client_id=cid, now=NOW)
     ing.connect()
     ctx = mp.get_context("spawn")
-    ready, go = ctx.Event(), ctx.Event()
-    pub = ctx.Process(target=_publisher, args=(url, ids, n_messages, batch, ready, go), daemon=True)
+    ready, go, done = ctx.Event(), ctx.Event(), ctx.Queue()
+    pub = ctx.Process(
+        target=_publisher, args=(url, ids, n_messages, batch, ready, go, done), daemon=True
+    )
     pub.start()
     if not ready.wait(120):
         raise RuntimeError("publisher did not start")
@@ -163,6 +174,10 @@ def bench_mqtt(
     go.set()
     rep = ing.run(max_messages=n_messages, seconds=timeout)
     cpu = time.process_time() - cpu0
+    try:
+        pub_s = float(done.get(timeout=30))
+    except Exception:
+        pub_s = float("nan")
     pub.join(30)
     clear_session(url, cid)
     wall = (ing.last_flush_at or 0) - (ing.first_message_at or 0)
@@ -176,6 +191,7 @@ def bench_mqtt(
         "seconds": round(wall, 3),
         "readings_per_s": round(stored / wall, 1) if wall > 0 else None,
         "subscriber_cpu_s": round(cpu, 3),
+        "publisher_seconds": round(pub_s, 3),
         "readings_per_cpu_s": round(stored / cpu, 1) if cpu > 0 else None,
         "complete": stored == n_messages * batch,
     }
@@ -269,6 +285,10 @@ def main() -> None:
         out["ratio_to_raw"] = {
             k: round(rate[k] / rate["raw"], 3) for k in ("csv_long", "csv_battledim")
         }
+        mean = {k: sum(v) / len(v) for k, v in runs.items()}
+        out["ratio_to_raw_mean_of_runs"] = {
+            k: round(mean["raw"] / mean[k], 3) for k in ("csv_long", "csv_battledim")
+        }
 
         if not args.no_real and REAL.exists():
             cols = pd.read_csv(REAL, sep=";", nrows=0).columns[1:].tolist()
@@ -312,7 +332,8 @@ def main() -> None:
     print(f"  raw DuckDB bulk insert   {rate['raw']:>12,.0f} readings/s")
     for k in ("csv_long", "csv_battledim"):
         print(
-            f"  {k:<24} {rate[k]:>12,.0f} readings/s   {out['ratio_to_raw'][k]:.0%} of raw (target >= 50%)"
+            f"  {k:<24} {rate[k]:>12,.0f} readings/s   {out['ratio_to_raw'][k]:.0%} of raw "
+            f"(mean of runs {out['ratio_to_raw_mean_of_runs'][k]:.0%}; target >= 50%)"
         )
     if "battledim_2018_pressures" in out:
         b = out["battledim_2018_pressures"]
@@ -322,7 +343,9 @@ def main() -> None:
     if "readings_per_s" in mq:
         print(
             f"  MQTT (QoS 1, {mq['readings_per_message']}/msg) {mq['readings_per_s']:>10,.0f} readings/s   "
-            f"{mq['readings_stored']:,} stored, subscriber CPU {mq['subscriber_cpu_s']:.2f} s (target >= 50,000/s)"
+            f"{mq['readings_stored']:,} stored, subscriber CPU {mq['subscriber_cpu_s']:.2f} s "
+            f"= {mq['readings_per_cpu_s']:,.0f} readings per CPU-second; publisher took "
+            f"{mq['publisher_seconds']:.2f} s (target >= 50,000/s)"
         )
     elif mq:
         print(f"  MQTT: {mq}")

@@ -10,6 +10,7 @@ GiST index. Readings are written with ``COPY`` into a temporary table and then
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -68,6 +69,8 @@ class PostgresStore(Store):
             self._con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             self._con.execute(f'SET search_path TO "{self.schema}", public')
         self._con.execute("SET TIME ZONE 'UTC'")
+        # one connection shared by threads (API requests, MQTT): one operation at a time
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._where!r}, schema={self.schema!r})"
@@ -79,7 +82,7 @@ class PostgresStore(Store):
     def _sql(sql: str) -> str:
         return sql.replace("%", "%%").replace("?", "%s")
 
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    def _query_unlocked(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         import psycopg
 
         try:
@@ -90,7 +93,7 @@ class PostgresStore(Store):
         except psycopg.Error as exc:
             raise StoreError(f"query failed: {exc}", where=self._where) from exc
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    def _execute_unlocked(self, sql: str, params: Sequence[Any] = ()) -> int:
         import psycopg
 
         try:
@@ -100,7 +103,7 @@ class PostgresStore(Store):
         except psycopg.Error as exc:
             raise StoreError(f"statement failed: {exc}", where=self._where) from exc
 
-    def init_schema(self) -> None:
+    def _init_schema_unlocked(self) -> None:
         """Create PostGIS (if allowed), the tables, geometry columns and indexes if missing."""
         import psycopg
 
@@ -164,7 +167,7 @@ class PostgresStore(Store):
             for row in self._rows(df):
                 cp.write_row(row)
 
-    def _insert(self, table: str, df: pd.DataFrame, on_conflict: str = "error") -> int:
+    def _insert_unlocked(self, table: str, df: pd.DataFrame, on_conflict: str = "error") -> int:
         import psycopg
 
         cols = list(TABLES[table])
@@ -198,7 +201,7 @@ class PostgresStore(Store):
         except psycopg.Error as exc:
             raise StoreError(f"insert into {table} failed: {exc}", where=self._where) from exc
 
-    def replace_table(self, name: str, df: pd.DataFrame) -> int:
+    def _replace_table_unlocked(self, name: str, df: pd.DataFrame) -> int:
         """Replace a reference table's content in one transaction (TRUNCATE + COPY)."""
         import psycopg
 
@@ -212,7 +215,7 @@ class PostgresStore(Store):
             raise StoreError(f"replace {name} failed: {exc}", where=self._where) from exc
         return len(data)
 
-    def _existing_join(self, keys: pd.DataFrame) -> np.ndarray:
+    def _existing_join_unlocked(self, keys: pd.DataFrame) -> np.ndarray:
         import psycopg
 
         k = pd.DataFrame(
@@ -243,6 +246,32 @@ class PostgresStore(Store):
         mask = np.zeros(len(k), dtype=bool)
         mask[np.asarray(hit, dtype=np.int64)] = True
         return mask
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        with self._lock:
+            return self._query_unlocked(sql, params)
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        with self._lock:
+            return self._execute_unlocked(sql, params)
+
+    def _insert(self, table: str, df: pd.DataFrame, on_conflict: str = "error") -> int:
+        with self._lock:
+            return self._insert_unlocked(table, df, on_conflict)
+
+    def replace_table(self, name: str, df: pd.DataFrame) -> int:
+        """Replace a reference table's content in one transaction (TRUNCATE + COPY)."""
+        with self._lock:
+            return self._replace_table_unlocked(name, df)
+
+    def _existing_join(self, keys: pd.DataFrame) -> np.ndarray:
+        with self._lock:
+            return self._existing_join_unlocked(keys)
+
+    def init_schema(self) -> None:
+        """Create PostGIS (if allowed), the tables, geometry columns and indexes if missing."""
+        with self._lock:
+            self._init_schema_unlocked()
 
     def drop_schema(self) -> None:
         """Drop this store's schema with every table in it (tests use a schema per test)."""
