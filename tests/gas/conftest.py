@@ -28,18 +28,20 @@ def build_grid():  # type: ignore[no-untyped-def]
         i, j = k % nx, k // nx
         if i + 1 < nx:
             pp.create_pipe_from_parameters(
-                net, k, k + 1, length_km=SPACING_M / 1000, diameter_m=0.09, k_mm=0.01
+                net, k, k + 1, length_km=SPACING_M / 1000, inner_diameter_mm=90.0, k_mm=0.01
             )
         if j + 1 < ny and i in (0, 3):
             pp.create_pipe_from_parameters(
-                net, k, k + nx, length_km=SPACING_M / 1000, diameter_m=0.09, k_mm=0.01
+                net, k, k + nx, length_km=SPACING_M / 1000, inner_diameter_mm=90.0, k_mm=0.01
             )
     for k in range(nx * ny):
         i, j = k % nx, k // nx
         h = pp.create_junction(
             net, pn_bar=1.0, tfluid_k=283.15, geodata=(i * SPACING_M + 10, j * SPACING_M + 10)
         )
-        pp.create_pipe_from_parameters(net, k, h, length_km=0.015, diameter_m=0.025, k_mm=0.01)
+        pp.create_pipe_from_parameters(
+            net, k, h, length_km=0.015, inner_diameter_mm=25.0, k_mm=0.01
+        )
         pp.create_sink(net, junction=h, mdot_kg_per_s=0.004)
     pp.create_ext_grid(net, junction=0, p_bar=1.0, t_k=283.15)
     return net
