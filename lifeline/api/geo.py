@@ -183,55 +183,39 @@ def _pt(x: Any, y: Any) -> list[float] | None:
     return [round(float(lon[0]), 6), round(float(lat[0]), 6)]
 
 
-def incident_overlay(incidents: list[Any]) -> dict[str, Any]:
-    """Isolated / de-energised assets, hazard zones, crews and incident markers of the active
-    incidents, in lon/lat."""
+def _op(inc: Any, o: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "incident_id": inc.incident_id,
+        "asset_id": o.get("asset_id"),
+        "operation": o.get("operation"),
+        "utility": o.get("utility"),
+        "position": _pt(o.get("x_m"), o.get("y_m")),
+    }
+
+
+def incident_overlay(
+    incidents: list[Any], crew_xy: dict[str, tuple[float, float]] | None = None
+) -> dict[str, Any]:
+    """Isolated / de-energised assets (with their position), hazard zones and crews of the
+    active incidents, in lon/lat. A crew is drawn at its depot (``crew_xy``, town metres) until
+    the incident is on site, then at the incident."""
     isolated: list[dict[str, Any]] = []
     hazards: list[dict[str, Any]] = []
     crews: list[dict[str, Any]] = []
     for inc in incidents:
         if inc.state not in ACTIVE_STATES:
             continue
-        for p in inc.plan.get("plans", []):
-            for o in p.get("operations") or []:
-                isolated.append(
-                    {
-                        "incident_id": inc.incident_id,
-                        "asset_id": o.get("asset_id"),
-                        "operation": o.get("operation"),
-                        "utility": o.get("utility"),
-                    }
-                )
-            h = p.get("hazard")
-            if h and _pt(h.get("x_m"), h.get("y_m")):
-                hazards.append(
-                    {
-                        "incident_id": inc.incident_id,
-                        "center": _pt(h["x_m"], h["y_m"]),
-                        "radius_m": float(h.get("radius_m") or 0),
-                    }
-                )
-        for a in inc.actions:
-            o = a.get("operation")
-            if (
-                isinstance(o, dict)
-                and o.get("asset_id")
-                and not any(i["asset_id"] == o["asset_id"] for i in isolated)
-            ):
-                isolated.append(
-                    {
-                        "incident_id": inc.incident_id,
-                        "asset_id": o["asset_id"],
-                        "operation": o.get("operation"),
-                        "utility": o.get("utility"),
-                    }
-                )
-            z = a.get("zone")
-            if (
-                isinstance(z, dict)
-                and _pt(z.get("x_m"), z.get("y_m"))
-                and not any(h["incident_id"] == inc.incident_id for h in hazards)
-            ):
+        ops = [o for p in inc.plan.get("plans", []) for o in (p.get("operations") or [])]
+        ops += [a["operation"] for a in inc.actions if isinstance(a.get("operation"), dict)]
+        seen: set[str] = set()
+        for o in ops:
+            if o.get("asset_id") and o["asset_id"] not in seen:
+                seen.add(o["asset_id"])
+                isolated.append(_op(inc, o))
+        zones = [p.get("hazard") for p in inc.plan.get("plans", [])]
+        zones += [a.get("zone") for a in inc.actions]
+        for z in zones:
+            if isinstance(z, dict) and _pt(z.get("x_m"), z.get("y_m")):
                 hazards.append(
                     {
                         "incident_id": inc.incident_id,
@@ -239,22 +223,24 @@ def incident_overlay(incidents: list[Any]) -> dict[str, Any]:
                         "radius_m": float(z.get("radius_m") or 0),
                     }
                 )
+                break
+        for a in inc.actions:
             c = a.get("crew")
-            if isinstance(c, dict):
-                pos = _pt(c.get("x_m"), c.get("y_m")) or (
-                    _pt(inc.x_m, inc.y_m)
-                    if inc.state in ("on_site", "isolated", "repaired")
-                    else None
-                )
-                crews.append(
-                    {
-                        "incident_id": inc.incident_id,
-                        "crew_id": c.get("crew_id"),
-                        "eta_min": _clean(c.get("eta_min")),
-                        "position": pos,
-                        "dispatched": inc.state != "detected" and inc.state != "confirmed",
-                    }
-                )
+            if not isinstance(c, dict):
+                continue
+            on_site = inc.state in ("on_site", "isolated", "repaired")
+            depot = (crew_xy or {}).get(str(c.get("crew_id")))
+            pos = _pt(inc.x_m, inc.y_m) if on_site else (_pt(*depot) if depot else None)
+            crews.append(
+                {
+                    "incident_id": inc.incident_id,
+                    "crew_id": c.get("crew_id"),
+                    "eta_min": _clean(c.get("eta_min")),
+                    "position": pos,
+                    "dispatched": inc.state not in ("detected", "confirmed"),
+                    "on_site": on_site,
+                }
+            )
     return {"isolated": isolated, "hazards": hazards, "crews": crews}
 
 

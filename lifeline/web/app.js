@@ -94,7 +94,8 @@
   function assetStyle(f) {
     const u = f.properties.utility, kind = f.properties.kind;
     const w = f.properties.diameter_m ? Math.max(1.2, Math.min(5, f.properties.diameter_m * 12)) : (u === "power" ? 1.6 : 2);
-    return { color: UCOL[u] || "#888", weight: w, opacity: kind === "service" ? 0.35 : 0.8 };
+    const thin = f.properties.diameter_m != null && f.properties.diameter_m < 0.06;
+    return { color: UCOL[u] || "#888", weight: thin ? 0.7 : w, opacity: thin || kind === "service" ? 0.35 : 0.85 };
   }
   const POINT_KINDS = { valve: 2.5, switch: 2, trafo: 5, pump: 6, tank: 7, reservoir: 8, regulator: 5, source: 7, ext_grid: 8, station: 6, manhole: 2.5 };
 
@@ -148,9 +149,10 @@
       const p = f.properties, [lon, lat] = f.geometry.coordinates;
       if (p.in_alarm) nAlarm++;
       if (p.ts && (!latest || p.ts > latest)) latest = p.ts;
+      const meter = p.quantity === "meter_kwh";  // smart meters: many, small, not a level
       const m = L.circleMarker([lat, lon], {
-        radius: p.in_alarm ? 7 : 4.5, color: p.in_alarm ? "#fff" : "#0b1628", weight: p.in_alarm ? 2 : 1,
-        fillColor: p.in_alarm ? "#ef4444" : rampColor(p.range_frac), fillOpacity: 0.95,
+        radius: p.in_alarm ? 7 : meter ? 1.8 : 5, color: p.in_alarm ? "#fff" : "#0b1628", weight: p.in_alarm ? 2 : meter ? 0 : 1,
+        fillColor: p.in_alarm ? "#ef4444" : meter ? "#64748b" : rampColor(p.range_frac), fillOpacity: meter ? 0.6 : 0.95,
       });
       m.bindTooltip(`${esc(p.sensor_id)}<br>${p.value == null ? "—" : p.value.toFixed(3)} ${esc(p.unit || "")}`);
       m.on("click", () => showChart(p.sensor_id));
@@ -161,16 +163,28 @@
     S.overlay.clearLayers();
     for (const iso of st.isolated) {
       const l = S.featureIndex[iso.asset_id];
-      if (l && l.setStyle) l.setStyle({ color: iso.operation === "deenergise" ? "#94a3b8" : "#ef4444", dashArray: "6 4", weight: 4, opacity: 1 });
+      const col = iso.operation === "deenergise" ? "#94a3b8" : "#ef4444";
+      if (l && l.setStyle && l.feature.geometry.type !== "Point") l.setStyle({ color: col, dashArray: "6 4", weight: 4, opacity: 1 });
+      else if (iso.position) {
+        L.circleMarker([iso.position[1], iso.position[0]], { radius: 5, color: col, weight: 2, fillColor: "#0b1628", fillOpacity: 1 })
+          .bindTooltip(`${esc(iso.operation)} ${esc(iso.asset_id)}`).addTo(S.overlay);
+      }
     }
     for (const h of st.hazards) {
       L.circle([h.center[1], h.center[0]], { radius: h.radius_m, color: "#ef4444", weight: 2, fillColor: "#ef4444", fillOpacity: 0.18, dashArray: "4 4" })
         .bindTooltip(`${t("hazard_zone")} ${Math.round(h.radius_m)} m`).addTo(S.overlay);
     }
+    const crewAt = {};  // crews at the same place share one marker
     for (const c of st.crews) {
       if (!c.position) continue;
-      L.marker([c.position[1], c.position[0]], { icon: L.divIcon({ className: "", html: `<div class="crew-marker">⛑ ${esc(c.crew_id || t("crew"))}</div>` }) })
-        .bindTooltip(`${t("crew")} ${esc(c.crew_id)} · ETA ${c.eta_min == null ? "?" : Math.round(c.eta_min)} ${t("minutes")}`).addTo(S.overlay);
+      const k = c.position.join(",");
+      (crewAt[k] = crewAt[k] || []).push(c);
+    }
+    for (const cs of Object.values(crewAt)) {
+      const p = cs[0].position, moving = cs.some((c) => c.dispatched);
+      const names = [...new Set(cs.map((c) => c.crew_id || t("crew")))];
+      L.marker([p[1], p[0]], { icon: L.divIcon({ className: "", iconSize: null, html: `<div class="crew-marker${moving ? " moving" : ""}">⛑ ${esc(names.join(" · "))}</div>` }) })
+        .bindTooltip(cs.map((c) => `${t("crew")} ${esc(c.crew_id)} → ${esc(c.incident_id)} · ETA ${c.eta_min == null ? "?" : Math.round(c.eta_min)} ${t("minutes")}`).join("<br>")).addTo(S.overlay);
     }
     for (const i of st.incidents) {
       if (i.lat == null) continue;
@@ -236,7 +250,7 @@
     $("#cascade").innerHTML = (d.cascade || []).map((c) => `<li>${esc(c.from_utility || d.utility)} → ${esc(c.to_utility || "")}: <b>${esc(c.kind)}</b> ${esc(c.to_asset || "")}${c.customers ? ` · ${c.customers.length} ${t("customers_out")}` : ""}</li>`).join("") || `<li>${t("none")}</li>`;
     $("#evidence").innerHTML = (d.evidence || []).map((e) => `<li>${fmtTime(e.ts)} · <b>${esc(t(e.kind))}</b> ${esc(e.source)} ${esc(e.evidence_id)}${e.detail && e.detail.text ? " — " + esc(e.detail.text) : ""}</li>`).join("") || `<li>${t("none")}</li>`;
     $("#audit").innerHTML = (d.audit || []).slice().reverse().map((a) => `<li>${fmtTime(a.ts)} · ${esc(a.actor)} · ${esc(a.action)} ${a.detail && a.detail.to ? "→ " + esc(t("st_" + a.detail.to)) : ""}</li>`).join("");
-    if (d.lat != null && S.map) S.map.panTo([d.lat, d.lon]);
+    if (d.lat != null && S.map) S.map.setView([d.lat, d.lon], Math.max(S.map.getZoom(), 16.5));
   }
 
   function renderActions(d) {

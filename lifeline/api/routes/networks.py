@@ -30,13 +30,17 @@ def networks(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     if len(xy):
         lon, lat = to_lonlat(xy["x_m"].to_numpy(), xy["y_m"].to_numpy())
         out["bbox"] = [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
-        # where the assets are dense (2nd–98th percentile): long feeders to the outside do not
-        # shrink the town on the screen
-        q = [
-            float(np.quantile(v, p))
-            for p, v in ((0.02, lon), (0.02, lat), (0.98, lon), (0.98, lat))
+        # the town itself: where the water and gas networks are (long rural power feeders
+        # would otherwise shrink the town on the screen); all assets when there are none
+        core = a[a["utility"].isin(["water", "gas"])][["x_m", "y_m"]].dropna()
+        core = core if len(core) else xy
+        clon, clat = to_lonlat(core["x_m"].to_numpy(), core["y_m"].to_numpy())
+        out["focus_bbox"] = [
+            float(np.quantile(clon, 0.01)),
+            float(np.quantile(clat, 0.01)),
+            float(np.quantile(clon, 0.99)),
+            float(np.quantile(clat, 0.99)),
         ]
-        out["focus_bbox"] = q
     d = ctx.store.read_table("district")
     out["districts"] = (
         d[["district_id", "name", "name_zh"]]
@@ -66,7 +70,14 @@ def state(user: CurrentUser, ctx: Ctx, alarm_window_h: float = 6.0) -> Response:
         for v in al.loc[al["ts"] >= cutoff, "sensors"]:
             in_alarm.update(str(x) for x in _json_list(v))
     incs = ops.list_frame(ctx, district=user.district_id)
-    overlay = incident_overlay(incs)
+    crew_xy: dict[str, tuple[float, float]] = {}
+    if ctx.crews is not None:
+        cr = ctx.crews.crews
+        crew_xy = {
+            str(c): (float(x), float(y))
+            for c, x, y in zip(cr["crew_id"], cr["x_m"], cr["y_m"], strict=True)
+        }
+    overlay = incident_overlay(incs, crew_xy)
     overlay["sensors"] = sensors_geojson(s, latest, in_alarm)
     overlay["incidents"] = [ops.summary(i) for i in incs if i.state not in ("closed", "reviewed")]
     return Response(dumps(overlay), media_type="application/json")
