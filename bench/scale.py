@@ -45,18 +45,19 @@ def _rss_mb(children: bool = True) -> float:
 
 
 class _PeakRss:
-    """Sample the RSS of this process and its children every 0.1 s; ``peak_mb`` after exit."""
+    """Sample the RSS of this process (and its children) every 0.25 s; ``peak_mb`` after exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, children: bool = False) -> None:
         import threading
 
-        self.peak_mb = _rss_mb()
+        self.children = children
+        self.peak_mb = _rss_mb(children)
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            self.peak_mb = max(self.peak_mb, _rss_mb())
+        while not self._stop.wait(0.25):
+            self.peak_mb = max(self.peak_mb, _rss_mb(self.children))
 
     def __enter__(self) -> _PeakRss:
         self._t.start()
@@ -65,12 +66,12 @@ class _PeakRss:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._t.join()
-        self.peak_mb = max(self.peak_mb, _rss_mb())
+        self.peak_mb = max(self.peak_mb, _rss_mb(self.children))
 
 
-def _timed(fn: Any) -> tuple[Any, float, float]:
-    """Run ``fn``; return (result, seconds, peak RSS of this process and its workers in MB)."""
-    with _PeakRss() as mem:
+def _timed(fn: Any, children: bool = False) -> tuple[Any, float, float]:
+    """Run ``fn``; return (result, seconds, peak RSS in MB of this process and, if asked, its workers)."""
+    with _PeakRss(children) as mem:
         t0 = time.perf_counter()
         out = fn()
         dt = time.perf_counter() - t0
@@ -114,16 +115,19 @@ def main() -> None:
 
     exact, t_ex, m_ex = _timed(lambda: scale.global_consequence(net))
     per_link = exact.per_link
+    m_tr = _traced_peak_mb(lambda: scale.global_consequence(net))
     res["exact_in_process"] = {
         "segments": int(exact.cut.shape[0]),
         "seconds": t_ex,
-        "peak_mb_tracemalloc": m_ex,
+        "peak_rss_mb": m_ex,
+        "peak_python_heap_mb": m_tr,
         "max_customers_cut": float(exact.cut[:, 0].max()),
         "median_customers_cut_per_pipe": float(np.median(per_link[:, 0])),
         "method": "topology: segment + segments cut off from every source (one-pass articulation analysis)",
     }
     print(
-        f"exact one-pass criticality: {exact.cut.shape[0]} segments in {t_ex:.2f} s, peak {m_ex} MB"
+        f"exact one-pass criticality: {exact.cut.shape[0]} segments in {t_ex:.2f} s, "
+        f"peak RSS {m_ex} MB (Python heap peak {m_tr} MB, tracemalloc run)"
     )
 
     fan: dict[str, Any] = {}
@@ -131,28 +135,32 @@ def main() -> None:
         t0 = time.perf_counter()
         with get_executor(kind, workers=args.workers) as ex:
             t_start = time.perf_counter() - t0
-            rss0 = _rss_mb()
             approx, t_run, m_run = _timed(
-                lambda ex=ex: scale.district_consequence(net, ex, args.districts)
+                lambda ex=ex: scale.district_consequence(net, ex, args.districts),
+                children=kind != "inprocess",
             )
-            rss1 = _rss_mb()
             desc = ex.describe()
+        agree = scale.agreement(per_link, approx)
         fan[kind] = {
             "executor": desc,
             "startup_s": round(t_start, 2),
             "seconds": t_run,
-            "peak_mb_tracemalloc_parent": m_run,
-            "rss_mb_parent_plus_workers": max(rss0, rss1),
-            **scale.agreement(per_link, approx),
+            "peak_rss_mb_parent_plus_workers": m_run,
+            **agree,
         }
         print(
-            f"district fan-out ({args.districts}x{args.districts}) on {desc}: {t_run:.2f} s (+{t_start:.1f} s start-up), "
-            f"parent peak {m_run} MB, RSS incl. workers {max(rss0, rss1)} MB, agreement {scale.agreement(per_link, approx)}"
+            f"district fan-out ({args.districts}x{args.districts}) on {desc}: {t_run:.2f} s "
+            f"(+{t_start:.1f} s start-up), peak RSS incl. workers {m_run} MB, agreement {agree}"
         )
     res["district_fanout"] = fan
 
     rng = np.random.default_rng(args.seed)
-    node = int(rng.choice(np.flatnonzero(net.customers > 0)))
+    # the changed junction: of 500 random customer junctions, the one with the most segments
+    # separating it from the sources (the largest incremental update in the sample)
+    sample = rng.choice(np.flatnonzero(net.customers > 0), size=500, replace=False)
+    node = int(
+        max(sample, key=lambda x: len(exact.tree.separating_ancestors(int(exact.node_seg[x]))))
+    )
     delta = np.array([25.0, 1.0, 25 * 2.3 * 0.15 / 24])
     (new, changed), t_inc, _ = _timed(lambda: scale.incremental_update(exact, node, delta))
     net.customers[node] += delta[0]

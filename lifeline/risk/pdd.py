@@ -33,7 +33,7 @@ UNITS: dict[int, tuple[float, float]] = {
     8: (1.0, 1.0),
     9: (1 / 24, 1.0),
 }
-EN_DEMAND, EN_PRESSURE, EN_INITSTATUS, EN_STATUS = 9, 11, 4, 11
+EN_DEMAND, EN_PRESSURE, EN_INITSTATUS, EN_STATUS, EN_DIAMETER = 9, 11, 4, 11, 0
 EN_DURATION, EN_PATTERNSTART = 0, 4
 
 
@@ -127,11 +127,23 @@ class _Project:
             self.status0[i] = self.en.ENgetlinkvalue(i, EN_INITSTATUS)
         return self._lidx[name]
 
+    def _shut(self, i: int) -> float | None:
+        """Close link ``i``; a check-valve pipe (status not settable) gets a ~zero diameter.
+
+        Returns the diameter to restore, or None if the status was set.
+        """
+        try:
+            self.en.ENsetlinkvalue(i, EN_INITSTATUS, 0)
+            return None
+        except Exception:
+            d0 = float(self.en.ENgetlinkvalue(i, EN_DIAMETER))
+            self.en.ENsetlinkvalue(i, EN_DIAMETER, d0 * 1e-4)
+            return d0
+
     def solve(self, closed: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
         """Close 1-based links ``closed``, solve; return (demand m³/h, pressure m) per junction."""
         en = self.en
-        for i in closed:
-            en.ENsetlinkvalue(i, EN_INITSTATUS, 0)
+        undo = {i: self._shut(i) for i in closed}
         try:
             en.ENinitH(0)
             en.ENrunH()
@@ -141,8 +153,11 @@ class _Project:
         except Exception:
             out = None  # this closure does not solve
         finally:
-            for i in closed:
-                en.ENsetlinkvalue(i, EN_INITSTATUS, self.status0[i])
+            for i, k0 in undo.items():
+                if k0 is None:
+                    en.ENsetlinkvalue(i, EN_INITSTATUS, self.status0[i])
+                else:
+                    en.ENsetlinkvalue(i, EN_DIAMETER, k0)
         return out
 
     def close(self) -> None:

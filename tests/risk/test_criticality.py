@@ -103,3 +103,18 @@ def test_power_sections_load_lost() -> None:
     )
     up = seg.loc[c.links.set_index("link_id").segment_id["0"]]
     assert up.load_lost_mw == pytest.approx(0.06) and up.customers_cut == 2
+
+
+def test_check_valve_pipes_can_be_closed(tmp_path: Path) -> None:
+    import wntr
+
+    wn = tiny_wn()
+    wn.get_link("P2").check_valve = True  # EPANET refuses status changes on CV pipes
+    path = tmp_path / "cv.inp"
+    wntr.network.write_inpfile(wn, str(path), units="CMH", version=2.2)
+    c = criticality.water(
+        from_wntr(wn, VALVES, CUSTOMERS), path.read_text(), None, PddSettings(hour_s=0)
+    )
+    assert "did not solve" not in c.segments.method.iloc[0]
+    b = _by_segment_of(c, "P2")
+    assert b.customers_cut == 2 and b.critical_cut == 1
