@@ -22,7 +22,7 @@ import numpy as np
 
 from lifeline.errors import InputError, NetworkModelError
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 #: demand scaling factors at which sensitivities are computed (1.0 = the network's sinks as saved)
 DEMAND_LEVELS = (0.5, 1.5)
 #: reference leak used for the sensitivity pipeflows, as a fraction of the total base demand
@@ -45,10 +45,14 @@ class GasNetwork:
     pipe_to: np.ndarray  # (P,) to junction index
     pipe_length_m: np.ndarray  # (P,)
     pipe_in_service: np.ndarray  # (P,) bool
-    valve: np.ndarray  # (V,) pandapipes valve indices
+    valve: np.ndarray  # (V,) pandapipes valves between two junctions: indices
     valve_from: np.ndarray
     valve_to: np.ndarray
     valve_opened: np.ndarray  # (V,) bool
+    pvalve: np.ndarray  # pandapipes valves between a junction and a pipe (et = "pi"): indices
+    pvalve_pipe: np.ndarray
+    pvalve_junction: np.ndarray
+    pvalve_opened: np.ndarray
     sink_junction: np.ndarray  # (C,) junction of each sink (customer)
     sink_mdot: np.ndarray  # (C,) base demand, kg/s
     supply_junction: np.ndarray  # ext_grid / source junctions
@@ -121,6 +125,24 @@ def _junction_xy(net: Any) -> tuple[np.ndarray, np.ndarray]:
     raise NetworkModelError("network junctions have no coordinates (junction_geodata or geo)")
 
 
+def _valves(net: Any) -> tuple[np.ndarray, ...]:
+    """pandapipes valves split into junction-junction and junction-pipe ones (index, ends, opened)."""
+    z = np.zeros(0, int)
+    if "valve" not in net or len(net.valve) == 0:
+        return z, z, z, np.zeros(0, bool), z, z, z, np.zeros(0, bool)
+    v = net.valve
+    opened = v["opened"].to_numpy(bool) if "opened" in v else np.ones(len(v), bool)
+    if "from_junction" in v.columns:  # older pandapipes: always between two junctions
+        ju = np.ones(len(v), bool)
+        a, b = v["from_junction"].to_numpy(int), v["to_junction"].to_numpy(int)
+    else:
+        et = v["et"].astype(str).to_numpy() if "et" in v else np.full(len(v), "ju")
+        ju = et != "pi"
+        a, b = v["junction"].to_numpy(int), v["element"].to_numpy(int)
+    idx = v.index.to_numpy(int)
+    return idx[ju], a[ju], b[ju], opened[ju], idx[~ju], b[~ju], a[~ju], opened[~ju]
+
+
 def _pipeflow(net: Any) -> np.ndarray:
     import pandapipes as pp
 
@@ -165,15 +187,7 @@ def build_network(path: str | Path, sensor_junctions: np.ndarray) -> GasNetwork:
     for j in sink_j:
         has_sink[pos[int(j)]] = True
     candidate = ~(has_sink & (degree <= 1)) & (degree > 0)
-    if "valve" in net and len(net.valve) > 0:
-        v = net.valve
-        valve = v.index.to_numpy(int)
-        v_from = v["from_junction"].to_numpy(int)
-        v_to = v["to_junction"].to_numpy(int)
-        v_open = v["opened"].to_numpy(bool)
-    else:
-        valve = v_from = v_to = np.zeros(0, int)
-        v_open = np.zeros(0, bool)
+    valve, v_from, v_to, v_open, pv, pv_pipe, pv_junction, pv_open = _valves(net)
     supply = net.ext_grid["junction"].to_numpy(int) if len(net.ext_grid) else np.zeros(0, int)
     supply_p = float(net.ext_grid["p_bar"].max()) if len(net.ext_grid) else float("nan")
 
@@ -222,6 +236,10 @@ def build_network(path: str | Path, sensor_junctions: np.ndarray) -> GasNetwork:
         valve_from=v_from,
         valve_to=v_to,
         valve_opened=v_open,
+        pvalve=pv,
+        pvalve_pipe=pv_pipe,
+        pvalve_junction=pv_junction,
+        pvalve_opened=pv_open,
         sink_junction=sink_j,
         sink_mdot=sink_md,
         supply_junction=supply,

@@ -24,8 +24,9 @@ def _connected_customers(
 ) -> int:
     """Number of sinks still connected to a supply junction (closed pandapipes valves cut)."""
     adj: dict[int, list[int]] = defaultdict(list)
+    shut = {int(p) for p, op in zip(net.pvalve_pipe, net.pvalve_opened, strict=True) if not op}
     for p, a, b, ok in zip(net.pipe, net.pipe_from, net.pipe_to, net.pipe_in_service, strict=True):
-        if ok and int(p) not in removed_pipes:
+        if ok and int(p) not in removed_pipes and int(p) not in shut:
             adj[int(a)].append(int(b))
             adj[int(b)].append(int(a))
     for a, b, op in zip(net.valve_from, net.valve_to, net.valve_opened, strict=True):
@@ -53,6 +54,13 @@ def shut_off(
     vmap: dict[int, list[tuple[str, int]]] = defaultdict(list)  # pipe -> [(valve_id, junction)]
     for r in valves.itertuples(index=False):
         vmap[int(r.pipe)].append((str(r.valve_id), int(r.junction)))
+    pre_closed: set[str] = set()
+    for v, p, j, op in zip(
+        net.pvalve, net.pvalve_pipe, net.pvalve_junction, net.pvalve_opened, strict=True
+    ):
+        vmap[int(p)].append((f"valve:{int(v)}", int(j)))
+        if not op:
+            pre_closed.add(f"valve:{int(v)}")
     pipes_at: dict[int, list[tuple[int, int]]] = defaultdict(list)  # junction -> [(pipe, other)]
     for p, a, b, ok in zip(net.pipe, net.pipe_from, net.pipe_to, net.pipe_in_service, strict=True):
         if ok:
@@ -97,6 +105,7 @@ def shut_off(
                 q.append(v)
         for vid_pp, _v in vv_at[u]:
             close.add(f"valve:{vid_pp}")
+    close -= pre_closed
     total = len(net.sink_junction)
     supply_in_segment = any(int(s) in seg_j for s in net.supply_junction)
     if close and not supply_in_segment:

@@ -133,3 +133,30 @@ def test_bad_inputs(gas_case: dict, tmp_path) -> None:  # type: ignore[no-untype
         load_network(net, np.array([0]), cache_dir=tmp_path)
     with pytest.raises(InputError, match="junction 999"):
         load_network(gas_case["net"], np.array([999]), cache_dir=tmp_path)
+
+
+def test_shut_off_honours_pandapipes_valves(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pandapipes as pp
+
+    net = pp.create_empty_network(fluid="hgas")
+    j = [pp.create_junction(net, 1.0, 283.15, geodata=(100.0 * i, 0.0)) for i in range(6)]
+    pp.create_ext_grid(net, j[0], p_bar=1.0, t_k=283.15)
+    pp.create_pipe_from_parameters(net, j[0], j[1], 0.1, inner_diameter_mm=90.0)
+    pp.create_valve(net, j[1], j[2], et="ju", inner_diameter_mm=90.0)
+    leak_pipe = pp.create_pipe_from_parameters(net, j[2], j[3], 0.1, inner_diameter_mm=90.0)
+    p45 = pp.create_pipe_from_parameters(net, j[4], j[5], 0.1, inner_diameter_mm=90.0)
+    pp.create_valve(net, j[3], j[4], et="ju", inner_diameter_mm=90.0)
+    pp.create_valve(net, j[5], p45, et="pi", inner_diameter_mm=90.0)  # on pipe 4-5 at junction 5
+    for k in (1, 2, 5):
+        pp.create_sink(net, j[k], mdot_kg_per_s=0.001)
+    path = tmp_path / "v.json"
+    pp.to_json(net, str(path))
+    gn = load_network(path, np.array([j[1]]), cache_dir=tmp_path)
+    plan = shut_off(gn, j[2], leak_pipe, None)
+    assert plan["method"] == "valves"
+    assert plan["valves"] == ["valve:0", "valve:1"]
+    assert plan["pipes_isolated"] == [leak_pipe]
+    assert plan["customers_cut"] == 2  # the sink on the leaking segment and the one beyond it
+    plan2 = shut_off(gn, j[4], p45, None)  # leak on pipe 4-5: valve 1 (ju) and valve 2 (pi)
+    assert plan2["valves"] == ["valve:1", "valve:2"]
+    assert plan2["customers_cut"] == 1  # junction 5 has no other feed
