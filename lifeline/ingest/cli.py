@@ -62,6 +62,14 @@ def ingest(
         "--seconds",
         help="Stop MQTT ingestion after this many seconds (default: until Ctrl-C).",
     ),
+    register_unknown: bool = typer.Option(
+        False,
+        "--register-unknown",
+        help="Add the sensor columns of BattLeDIM-wide files missing from the sensor table (no valid range) before ingesting; saved to the store unless --sensors is given.",
+    ),
+    utility: str = typer.Option(
+        "water", "--utility", help="Utility of sensors added by --register-unknown."
+    ),
     as_json: bool = typer.Option(
         False, "--json", help="Print the report as JSON instead of tables."
     ),
@@ -119,6 +127,16 @@ def ingest(
     console = Console()
     report: IngestReport
     with open_store(db) as store:
+        if files and register_unknown:
+            from lifeline.ingest.service import register_wide_columns
+
+            sensor_table, added = register_wide_columns(
+                store, list(files), fmt, sensor_table, utility
+            )
+            if added:
+                console.print(
+                    f"registered {len(added)} sensors: {', '.join(added[:10])}…", style="dim"
+                )
         if files:
             report = ingest_files(store, list(files), fmt, sensor_table, now=ref, tz=tz)
         else:

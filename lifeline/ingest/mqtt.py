@@ -70,10 +70,10 @@ def clear_session(url: str, client_id: str) -> None:
     if user:
         c.username_pw_set(user, pw)
     c.connect(host, port, keepalive=10)
-    c.loop_start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while not c.is_connected() and time.monotonic() < deadline:
+        c.loop(0.1)  # CONNACK: the broker has dropped the old session
     c.disconnect()
-    c.loop_stop()
 
 
 class MqttIngestor:

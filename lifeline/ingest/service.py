@@ -324,6 +324,7 @@ def ingest_files(
 
 
 __all__ = [
+    "register_wide_columns",
     "FUTURE_TOLERANCE",
     "IngestReport",
     "ingest_files",
@@ -331,3 +332,36 @@ __all__ = [
     "ingest_validated_batch",
     "sensor_index",
 ]
+
+
+def register_wide_columns(
+    store: Store, paths: Sequence[str | Path], fmt: str, sensors: pd.DataFrame | None, utility: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Add the sensor columns of BattLeDIM-wide files that the sensor table lacks (utility
+    ``utility``, no valid range). With ``sensors`` None the store's table is extended and saved.
+    Returns the extended table and the ids added."""
+    import pyarrow.parquet as pq
+
+    from lifeline.ingest.files import _header, detect_layout
+
+    table = sensors if sensors is not None else store.read_table("sensor")
+    known = set(table["sensor_id"].astype(str)) if len(table) else set()
+    new: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_file() or (fmt if fmt != "auto" else detect_layout(path)) != "battledim":
+            continue
+        names = pq.read_schema(path).names if path.suffix == ".parquet" else _header(path, ";")
+        for c in names:
+            if c.lower() != "timestamp" and c not in known:
+                known.add(c)
+                new.append(c)
+    if not new:
+        return table, new
+    rows = pd.DataFrame(
+        {"sensor_id": new, "utility": utility, "quantity": "", "unit": "", "asset_id": ""}
+    )
+    out = pd.concat([table, rows], ignore_index=True) if len(table) else rows
+    if sensors is None:
+        store.replace_table("sensor", out)
+    return out, new

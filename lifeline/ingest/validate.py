@@ -92,12 +92,14 @@ class SensorIndex:
 
     def codes(self, sensor_ids: pd.Series) -> np.ndarray:
         """Position of each id in the table, -1 when unknown (fast for categorical input)."""
-        if isinstance(sensor_ids.dtype, pd.CategoricalDtype):
-            cat = sensor_ids.cat
-            cat_codes = self.ids.get_indexer(cat.categories.astype(str))
-            lookup = np.append(cat_codes, -1)  # code -1 (NaN) -> last entry -> -1
-            return lookup[cat.codes.to_numpy()]
-        return self.ids.get_indexer(sensor_ids.astype(str).to_numpy(dtype=object))
+        if not isinstance(sensor_ids.dtype, pd.CategoricalDtype):
+            sensor_ids = (
+                sensor_ids.astype(object).where(sensor_ids.notna(), None).astype("category")
+            )
+        cat = sensor_ids.cat
+        names = pd.Index(cat.categories.astype(str)).str.strip()  # " s0" (CSV ", ") is s0
+        lookup = np.append(self.ids.get_indexer(names), -1)  # code -1 (NaN) -> last entry -> -1
+        return lookup[cat.codes.to_numpy()]
 
 
 @dataclass

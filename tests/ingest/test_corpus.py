@@ -199,3 +199,19 @@ def test_file_ingestion_into_postgres(pg_url: str) -> None:
             assert again.stored == 0 and again.rejected["duplicate"] == 5
         finally:
             pg.drop_schema()
+
+
+def test_register_unknown_wide_columns() -> None:
+    from lifeline.ingest.service import register_wide_columns
+
+    with open_store(":memory:") as s:
+        s.replace_table("sensor", sensors_frame(2))
+        table, added = register_wide_columns(
+            s, [CORPUS / "battledim_bad.csv"], "auto", None, "water"
+        )
+        assert added == ["s9"]
+        assert set(s.read_table("sensor")["sensor_id"]) == {"s0", "s1", "s9"}
+        report = ingest_files(s, [CORPUS / "battledim_bad.csv"], now=NOW)
+        assert report.rejected["unknown_sensor"] == 0
+        # s9 has no valid range: lines 2, 3 and 6 are kept (5: bad timestamp, 7: repeats line 2)
+        assert report.stored == 2 + 3
