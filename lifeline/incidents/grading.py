@@ -192,3 +192,20 @@ def route(
                 reason += "; no street unit known, routed to the district"
                 level = "district"
     return {"level": level, "unit_id": unit, "reason": reason}
+
+
+def district_at(
+    districts: Any, x_m: float | None, y_m: float | None, level: str = "district"
+) -> str:
+    """Id of the ``level`` polygon of a ``schema.DISTRICT`` table containing (x, y), or ``""``."""
+    if districts is None or x_m is None or y_m is None or not len(districts):
+        return ""
+    from shapely import wkt
+    from shapely.geometry import Point
+
+    pt = Point(x_m, y_m)
+    for r in districts.to_dict("records"):
+        g = r.get("geometry_wkt")
+        if r.get("level") == level and isinstance(g, str) and g and wkt.loads(g).covers(pt):
+            return str(r["district_id"])
+    return ""

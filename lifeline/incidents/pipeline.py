@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from lifeline.incidents.correlate import infer_kind
-from lifeline.incidents.grading import GradingRules, grade, load_rules, route
+from lifeline.incidents.grading import GradingRules, district_at, grade, load_rules, route
 from lifeline.incidents.lifecycle import Incident
 
 
@@ -57,6 +57,8 @@ def assess(
     recommend(incident, adapters, crews)
     if extra_impact:
         incident.impact.update(extra_impact)
+    if not incident.district_id:
+        incident.district_id = district_at(districts, incident.x_m, incident.y_m)
     rules = rules or load_rules()
     g = grade(incident.impact, incident.utility, rules)
     incident.grade, incident.grading = g["grade"], g

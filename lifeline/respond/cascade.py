@@ -112,7 +112,7 @@ def cascade_chain(
                 links.append(
                     {
                         "kind": "ignition_risk",
-                        "from_asset": ",".join(sorted(affected)),
+                        "from_asset": affected_assets[0] if affected_assets else "",
                         "from_utility": "gas",
                         "to_asset": a["asset_id"],
                         "to_utility": "power",

@@ -417,23 +417,27 @@ def recommend(
     incident.actions = [a for f in filled for a in f["actions"]]
     if filled:
         imp = filled[0]["impact"]
+        restored = set(filled[0]["restored"])
+        custs = imp.get("customers", [])
+        still = [c for c in custs if c["customer_id"] not in restored]
+        hh_all = imp.get(
+            "households_out", sum(1 for c in custs if c.get("category", "household") == "household")
+        )
+        hh = (
+            sum(1 for c in still if c.get("category", "household") == "household")
+            if restored
+            else hh_all
+        )
+        frac = float(imp.get("fraction_customers_out", 0.0) or 0.0)
         incident.impact = {
             **incident.impact,
-            "customers_out": [c["customer_id"] for c in imp.get("customers", [])],
-            "households_out": imp.get(
-                "households_out",
-                sum(
-                    1
-                    for c in imp.get("customers", [])
-                    if c.get("category", "household") == "household"
-                ),
-            ),
-            "fraction_customers_out": imp.get("fraction_customers_out", 0.0),
-            "critical_sites_out": sum(
-                1
-                for c in imp.get("customers", [])
-                if c.get("critical") and c["customer_id"] not in filled[0]["restored"]
-            ),
+            "customers_out": [c["customer_id"] for c in still],
+            "customers_lost_at_onset": len(custs),
+            "customers_restored_by_ties": len(restored),
+            "households_out": hh,
+            "fraction_customers_out": frac * len(still) / len(custs) if custs else frac,
+            "critical_sites_out": sum(1 for c in still if c.get("critical")),
+            "impact_method": imp.get("method", ""),
         }
     return incident.plan
 

@@ -1,0 +1,559 @@
+"""Response adapters over the demo town (``lifeline.datasets.town.Town``) and the utility models.
+
+* :class:`WaterTownAdapter` — isolation valves, segment and pressure-driven low service from
+  :func:`lifeline.water.isolate.isolate` (WNTR); pumps-off cascade by a WNTR pressure-driven run.
+* :class:`PowerTownAdapter` — FLISR on the pandapower net (:mod:`lifeline.power.topology`,
+  :func:`lifeline.power.restore.plan_restoration`, power-flow verified); element outages by
+  pandapower topology (unsupplied buses).
+* :class:`GasTownAdapter` — shut-off valves (:func:`lifeline.gas.shutoff.shut_off` on the
+  town's gas valve layer), customers cut by connectivity, hazard radius from HyRAM
+  (:func:`lifeline.gas.hazard.hazard_radius`) with the assets and customers inside it.
+* :func:`street_graph_from_pipes` and :func:`default_crews` for dispatch.
+
+Everything is computed on demand and memoised per incident id.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import defaultdict, deque
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lifeline.respond.crews import StreetGraph
+
+#: persons per household used for evacuation counts (demo assumption)
+PERSONS_PER_HOUSEHOLD = 2.3
+
+
+def _ref(asset_id: str) -> str:
+    return asset_id.rsplit(":", 1)[-1]
+
+
+def street_graph_from_pipes(
+    assets: pd.DataFrame, utility: str = "gas", snap_m: float = 1.0
+) -> StreetGraph:
+    """A street graph from the pipe geometries of ``utility`` (end points snapped to ``snap_m``)."""
+    from shapely import wkt
+
+    pipes = assets[(assets["utility"] == utility) & (assets["kind"] == "pipe")]
+    rows, nodes = [], {}
+    for g, length in zip(pipes["geometry_wkt"], pipes["length_m"], strict=True):
+        if not isinstance(g, str) or not g.startswith("LINESTRING"):
+            continue
+        line = wkt.loads(g)
+        ends = []
+        for x, y in (line.coords[0], line.coords[-1]):
+            key = f"{round(x / snap_m)}:{round(y / snap_m)}"
+            nodes[key] = (float(x), float(y))
+            ends.append(key)
+        ln = (
+            float(length)
+            if isinstance(length, int | float) and math.isfinite(length)
+            else float(line.length)
+        )
+        rows.append((ends[0], ends[1], ln))
+    edges = pd.DataFrame(rows, columns=["u", "v", "length_m"])
+    node_df = pd.DataFrame(
+        [(k, x, y) for k, (x, y) in nodes.items()], columns=["node", "x_m", "y_m"]
+    )
+    return StreetGraph(edges, node_df)
+
+
+def default_crews(town: Any) -> pd.DataFrame:
+    """Two crews per utility at its depots: water at the pumps, power at the first substation
+    transformers inside the town, gas at the regulator; a second crew at the town centre."""
+    a = town.assets
+    xmin, ymin, xmax, ymax = (
+        float(town.customers.x_m.min()),
+        float(town.customers.y_m.min()),
+        float(town.customers.x_m.max()),
+        float(town.customers.y_m.max()),
+    )
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    rows = []
+    for util, kinds in (
+        ("water", ("pump", "reservoir")),
+        ("power", ("trafo",)),
+        ("gas", ("regulator",)),
+    ):
+        cand = a[(a["utility"] == util) & a["kind"].isin(kinds)]
+        inside = cand[
+            (cand.x_m.between(xmin - 2000, xmax + 2000))
+            & (cand.y_m.between(ymin - 2000, ymax + 2000))
+        ]
+        depot = (inside if len(inside) else cand).iloc[0] if len(cand) else None
+        dx, dy = (float(depot.x_m), float(depot.y_m)) if depot is not None else (cx, cy)
+        rows.append(
+            {"crew_id": f"{util}-crew-1", "utility": util, "x_m": dx, "y_m": dy, "available": True}
+        )
+        rows.append(
+            {"crew_id": f"{util}-crew-2", "utility": util, "x_m": cx, "y_m": cy, "available": True}
+        )
+    return pd.DataFrame(rows)
+
+
+def _customers(customers: pd.DataFrame, col: str, asset_ids: set[str]) -> list[dict[str, Any]]:
+    sel = customers[customers[col].isin(asset_ids)]
+    return [
+        {
+            "customer_id": str(r.customer_id),
+            "name": str(r.name),
+            "category": str(r.category),
+            "critical": bool(r.critical),
+            "x_m": float(r.x_m),
+            "y_m": float(r.y_m),
+        }
+        for r in sel.itertuples(index=False)
+    ]
+
+
+def _impact(customers: list[dict[str, Any]], total: int, method: str) -> dict[str, Any]:
+    hh = sum(1 for c in customers if c["category"] == "household")
+    return {
+        "customers": customers,
+        "households_out": hh,
+        "fraction_customers_out": len(customers) / total if total else 0.0,
+        "method": method,
+    }
+
+
+class _Base:
+    utility = ""
+
+    def __init__(self, town: Any, inoperable: set[str] | None = None) -> None:
+        self.town = town
+        self.assets = town.assets
+        self._xy = {
+            a: (float(x), float(y))
+            for a, x, y in zip(self.assets.asset_id, self.assets.x_m, self.assets.y_m, strict=True)
+        }
+        self.inoperable = set(inoperable or ())
+        self._memo: dict[tuple[str, str], Any] = {}
+
+    def asset_xy(self, asset_id: str) -> tuple[float, float] | None:
+        """Position of an asset (m)."""
+        return self._xy.get(asset_id)
+
+    def inoperable_assets(self) -> set[str]:
+        """Assets marked inoperable (from the constructor)."""
+        return set(self.inoperable)
+
+    def _nearest(self, incident: Any, kind: str) -> str:
+        best = (incident.location or {}).get("best_candidate") or {}
+        aid = str(best.get("asset_id") or "")
+        if aid.startswith(f"{self.utility}:{kind}:"):
+            return aid
+        for e in incident.evidence:
+            for a in e.asset_ids:
+                if a.startswith(f"{self.utility}:{kind}:"):
+                    return a
+        sel = self.assets[(self.assets.utility == self.utility) & (self.assets.kind == kind)]
+        d = np.hypot(
+            sel.x_m.to_numpy() - float(incident.x_m), sel.y_m.to_numpy() - float(incident.y_m)
+        )
+        return str(sel.asset_id.iloc[int(np.argmin(d))])
+
+    def _op(self, asset_id: str, operation: str, name: str = "") -> dict[str, Any]:
+        x, y = self._xy.get(asset_id, (None, None))
+        return {
+            "asset_id": asset_id,
+            "operation": operation,
+            "name": name or _ref(asset_id),
+            "x_m": x,
+            "y_m": y,
+            "operable": asset_id not in self.inoperable,
+            "utility": self.utility,
+        }
+
+
+class WaterTownAdapter(_Base):
+    """Water capabilities on the town's WNTR model and valve layer."""
+
+    utility = "water"
+
+    def __init__(
+        self, town: Any, inoperable: set[str] | None = None, work_dir: Path | None = None
+    ) -> None:
+        super().__init__(town, inoperable)
+        from lifeline.config import get_settings
+
+        self.work_dir = work_dir or get_settings().cache_dir / "respond"
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.valves_csv = self.work_dir / "town_water_valves.csv"
+        town.water_valves.to_csv(self.valves_csv, index=False)
+
+    def _iso(self, incident: Any) -> dict[str, Any]:
+        key = ("iso", incident.incident_id)
+        if key not in self._memo:
+            from lifeline.water.isolate import isolate
+
+            pipe = self._nearest(incident, "pipe")
+            res = isolate(
+                self.town.water_inp_path, _ref(pipe), valves=self.valves_csv, simulate=True
+            )
+            res["pipe_asset_id"] = pipe
+            self._memo[key] = res
+        return self._memo[key]
+
+    def affected_assets(self, incident: Any) -> list[str]:
+        """The burst pipe (for flooding dependencies)."""
+        return [self._iso(incident)["pipe_asset_id"]]
+
+    def isolate(self, incident: Any) -> list[dict[str, Any]]:
+        """Close the valves bounding the burst pipe's segment."""
+        return [
+            self._op(f"water:valve:{v['valve']}", "close", f"阀门/valve {v['valve']}")
+            for v in self._iso(incident)["valves_to_close"]
+        ]
+
+    def impact(self, incident: Any, operations: list[dict[str, Any]]) -> dict[str, Any]:
+        """Customers on the segment, on parts cut off, and on junctions below service (PDD)."""
+        res = self._iso(incident)
+        nodes = (
+            set(res["segment"]["junctions"])
+            | set(res["cut_off_unintended"])
+            | {d["node"] for d in res.get("low_service_pdd", [])}
+        )
+        custs = _customers(
+            self.town.customers, "water_asset_id", {f"water:junction:{n}" for n in nodes}
+        )
+        return _impact(
+            custs, len(self.town.customers), "WNTR segment isolation + pressure-driven low service"
+        )
+
+    def outage_impact(
+        self, asset_ids: list[str], min_pressure_m: float = 10.0, hours: int = 6
+    ) -> dict[str, Any]:
+        """Customers who lose water when the pumps in ``asset_ids`` stop.
+
+        Junctions no longer connected to a reservoir or tank lose supply outright; if any source
+        remains, a WNTR pressure-driven run over ``hours`` finds junctions below
+        ``min_pressure_m`` among the connected ones.
+        """
+        import networkx as nx
+        import wntr
+
+        pumps = [_ref(a) for a in asset_ids if a.startswith("water:pump:")]
+        if not pumps:
+            return _impact([], len(self.town.customers), "no pump affected")
+        wn = wntr.network.WaterNetworkModel(str(self.town.water_inp_path))
+        g = nx.Graph()
+        g.add_nodes_from(wn.node_name_list)
+        for name, link in wn.links():
+            if name not in pumps:
+                g.add_edge(link.start_node_name, link.end_node_name)
+        sources = set(wn.reservoir_name_list) | set(wn.tank_name_list)
+        fed: set[str] = set()
+        for comp in nx.connected_components(g):
+            if comp & sources:
+                fed |= comp
+        low = [n for n in wn.junction_name_list if n not in fed]
+        method = f"WNTR network topology: pumps {pumps} off, {len(low)} junctions without a source"
+        if fed - sources:
+            for p in pumps:
+                wn.get_link(p).initial_status = wntr.network.LinkStatus.Closed
+            wn.options.time.duration = hours * 3600
+            wn.options.hydraulic.demand_model = "PDD"
+            try:
+                res = wntr.sim.EpanetSimulator(wn).run_sim(
+                    file_prefix=str(self.work_dir / "pumps_off")
+                )
+                pr = res.node["pressure"][[n for n in wn.junction_name_list if n in fed]]
+                low += [n for n in pr.columns if float(pr[n].min()) < min_pressure_m]
+                method += f"; WNTR PDD over {hours} h, pressure < {min_pressure_m} m"
+            except Exception as exc:  # a disconnected model may not solve: keep the topology result
+                method += f"; PDD run failed ({type(exc).__name__})"
+        custs = _customers(
+            self.town.customers, "water_asset_id", {f"water:junction:{n}" for n in low}
+        )
+        return _impact(custs, len(self.town.customers), method)
+
+
+class PowerTownAdapter(_Base):
+    """Power capabilities on the town's pandapower net (sections, FLISR, topology).
+
+    ``search`` bounds the FLISR search (default: up to 2 ties, no extra opens, 10 power flows),
+    which keeps one plan to a few seconds on the joined MV+LV town net.
+    """
+
+    utility = "power"
+
+    def __init__(self, town: Any, inoperable: set[str] | None = None, search: Any = None) -> None:
+        super().__init__(town, inoperable)
+        self.search = search
+
+    def _flisr(self, incident: Any) -> dict[str, Any]:
+        key = ("flisr", incident.incident_id)
+        if key not in self._memo:
+            from lifeline.power.restore import SearchParams, plan_restoration
+            from lifeline.power.topology import build_sections, supply_tree
+
+            net = self.town.power
+            g = build_sections(net)
+            tree = supply_tree(g)
+            line = self._nearest(incident, "line")
+            sec = g.line_section[int(_ref(line))]
+            path = tree.path_switches(sec)
+            device = path[0] if path else None
+            outage = set(tree.cut.get(device, frozenset())) if device is not None else {sec}
+            params = self.search or SearchParams(
+                max_ties=2, max_extra_open=0, max_power_flows=10, time_budget_s=15.0
+            )
+            plan = plan_restoration(
+                copy.deepcopy(net),
+                g,
+                outage,
+                {sec},
+                [device] if device is not None else [],
+                params=params,
+            )
+            buses = sorted({int(b) for s in outage for b in g.section_buses.get(s, [])})
+            self._memo[key] = {
+                "line": line,
+                "device": device,
+                "plan": plan,
+                "outage_loads": sorted(g.loads_of(outage)),
+                "outage_buses": buses,
+            }
+        return self._memo[key]
+
+    def affected_assets(self, incident: Any) -> list[str]:
+        """Faulted line and every bus that lost supply when the protection tripped."""
+        f = self._flisr(incident)
+        return [f["line"], *[f"power:bus:{b}" for b in f["outage_buses"]]]
+
+    def isolate(self, incident: Any) -> list[dict[str, Any]]:
+        """Open the switches that isolate the faulted section (verified plan)."""
+        return [
+            self._op(f"power:switch:{s}", "open", f"开关/switch {s}")
+            for s in self._flisr(incident)["plan"].open
+        ]
+
+    def impact(self, incident: Any, operations: list[dict[str, Any]]) -> dict[str, Any]:
+        """Customers on loads that lost supply when the protection tripped."""
+        loads = {f"power:load:{i}" for i in self._flisr(incident)["outage_loads"]}
+        return _impact(
+            _customers(self.town.customers, "power_asset_id", loads),
+            len(self.town.customers),
+            "pandapower sections (tripped device cut set)",
+        )
+
+    def restore_via_ties(self, incident: Any, operations: list[dict[str, Any]]) -> dict[str, Any]:
+        """Tie switches closed by the verified FLISR plan and the customers they restore."""
+        f = self._flisr(incident)
+        plan = f["plan"]
+        restored = set(plan.restored_loads) if plan.feasible else set()
+        loads = {f"power:load:{i}" for i in restored}
+        custs = self.town.customers[self.town.customers.power_asset_id.isin(loads)]
+        return {
+            "operations": [
+                self._op(f"power:switch:{s}", "close", f"联络开关/tie {s}") for s in plan.close
+            ]
+            if plan.feasible
+            else [],
+            "restored_customer_ids": custs.customer_id.astype(str).tolist(),
+            "checks": {
+                "min_vm_pu": plan.min_vm_pu,
+                "max_loading_percent": plan.max_loading_percent,
+                "feasible": plan.feasible,
+            },
+        }
+
+    def outage_impact(self, asset_ids: list[str]) -> dict[str, Any]:
+        """Customers cut when the given power elements (trafo, line, bus, manhole cable) go out."""
+        import pandapower.topology as top
+
+        net = copy.deepcopy(self.town.power)
+        for a in asset_ids:
+            parts = a.split(":")
+            if len(parts) == 3 and parts[1] in ("trafo", "line", "bus") and parts[2].isdigit():
+                getattr(net, parts[1]).loc[int(parts[2]), "in_service"] = False
+        dead = set(top.unsupplied_buses(net))
+        loads = {
+            f"power:load:{i}"
+            for i, b in zip(net.load.index, net.load.bus, strict=True)
+            if int(b) in dead
+        }
+        return _impact(
+            _customers(self.town.customers, "power_asset_id", loads),
+            len(self.town.customers),
+            "pandapower topology (unsupplied buses)",
+        )
+
+
+class GasTownAdapter(_Base):
+    """Gas capabilities on the town's pandapipes net and valve layer; hazard radius from HyRAM."""
+
+    utility = "gas"
+    HAZARD_KINDS = ("manhole", "trafo", "switch")
+
+    def __init__(
+        self, town: Any, inoperable: set[str] | None = None, leak_rate_kg_s: float = 0.005
+    ) -> None:
+        super().__init__(town, inoperable)
+        self.leak_rate_kg_s = leak_rate_kg_s
+        self._net = self._reduce(town.gas)
+
+    @staticmethod
+    def _reduce(pn: Any) -> SimpleNamespace:
+        jx = pn.junction_geodata.reindex(pn.junction.index)
+        sinks = pn.sink.junction.to_numpy(dtype=int)
+        main = np.ones(len(pn.junction), dtype=bool)
+        pos = {int(j): i for i, j in enumerate(pn.junction.index)}
+        for j in set(sinks.tolist()):
+            main[pos[int(j)]] = False
+        v = getattr(pn, "valve", None)
+        if v is None or not {"from_junction", "to_junction", "opened"} <= set(v.columns):
+            v = pd.DataFrame(
+                {
+                    "from_junction": pd.Series(dtype=int),
+                    "to_junction": pd.Series(dtype=int),
+                    "opened": pd.Series(dtype=bool),
+                }
+            )
+        return SimpleNamespace(
+            junction=pn.junction.index.to_numpy(dtype=int),
+            jx=jx["x"].to_numpy(float),
+            jy=jx["y"].to_numpy(float),
+            candidate=main,
+            pipe=pn.pipe.index.to_numpy(dtype=int),
+            pipe_from=pn.pipe.from_junction.to_numpy(dtype=int),
+            pipe_to=pn.pipe.to_junction.to_numpy(dtype=int),
+            pipe_in_service=pn.pipe.in_service.to_numpy(dtype=bool),
+            valve=v.index.to_numpy(dtype=int),
+            valve_from=v.from_junction.to_numpy(dtype=int),
+            valve_to=v.to_junction.to_numpy(dtype=int),
+            valve_opened=v.opened.to_numpy(dtype=bool),
+            sink_junction=sinks,
+            supply_junction=pn.ext_grid.junction.to_numpy(dtype=int),
+            supply_p_bar=float(pn.ext_grid.p_bar.iloc[0]) if len(pn.ext_grid) else 0.1,
+        )
+
+    def _shut(self, incident: Any) -> dict[str, Any]:
+        key = ("shut", incident.incident_id)
+        if key not in self._memo:
+            from lifeline.gas.shutoff import shut_off
+
+            pipe = self._nearest(incident, "pipe")
+            pidx = int(_ref(pipe))
+            i = int(np.flatnonzero(self._net.pipe == pidx)[0])
+            res = shut_off(self._net, int(self._net.pipe_from[i]), pidx, self.town.gas_valves)  # type: ignore[arg-type]
+            res["pipe_asset_id"] = pipe
+            res["cut_sinks"] = self._cut_sinks(set(res["pipes_isolated"]))
+            self._memo[key] = res
+        return self._memo[key]
+
+    def _cut_sinks(self, removed: set[int]) -> list[int]:
+        n = self._net
+        adj: dict[int, list[int]] = defaultdict(list)
+        for p, a, b, ok in zip(n.pipe, n.pipe_from, n.pipe_to, n.pipe_in_service, strict=True):
+            if ok and int(p) not in removed:
+                adj[int(a)].append(int(b))
+                adj[int(b)].append(int(a))
+        seen = {int(s) for s in n.supply_junction}
+        q = deque(seen)
+        while q:
+            u = q.popleft()
+            for w in adj[u]:
+                if w not in seen:
+                    seen.add(w)
+                    q.append(w)
+        return [i for i, j in enumerate(n.sink_junction) if int(j) not in seen]
+
+    def affected_assets(self, incident: Any) -> list[str]:
+        """The leaking pipe and the isolated pipes (for proximity dependencies)."""
+        s = self._shut(incident)
+        rest = sorted({f"gas:pipe:{p}" for p in s["pipes_isolated"]} - {s["pipe_asset_id"]})
+        return [s["pipe_asset_id"], *rest]
+
+    def isolate(self, incident: Any) -> list[dict[str, Any]]:
+        """Close the shut-off valves (or squeeze off the pipe when no valve bounds it)."""
+        s = self._shut(incident)
+        if s["method"] == "squeeze_off":
+            return [
+                self._op(
+                    s["pipe_asset_id"], "close", f"夹管/squeeze-off pipe {_ref(s['pipe_asset_id'])}"
+                )
+            ]
+        return [
+            self._op(
+                f"gas:valve:{v}" if not v.startswith("valve:") else f"gas:{v}",
+                "close",
+                f"阀门/valve {v}",
+            )
+            for v in s["valves"]
+        ]
+
+    def impact(self, incident: Any, operations: list[dict[str, Any]]) -> dict[str, Any]:
+        """Customers on sinks disconnected from every supply once the segment is closed."""
+        sinks = {f"gas:sink:{i}" for i in self._shut(incident)["cut_sinks"]}
+        return _impact(
+            _customers(self.town.customers, "gas_asset_id", sinks),
+            len(self.town.customers),
+            "gas network connectivity after shut-off",
+        )
+
+    def hazard_zone(self, incident: Any) -> dict[str, Any]:
+        """HyRAM hazard radius at the network pressure, widened to cover methane seen in wells."""
+        from lifeline.gas.hazard import hazard_radius
+
+        x, y = float(incident.x_m), float(incident.y_m)
+        seen = [
+            math.hypot(float(e.x_m) - x, float(e.y_m) - y)
+            for e in incident.evidence
+            if e.kind == "alarm" and e.located
+        ]
+        rate = next(
+            (
+                float(e.detail["rate_kg_per_s"])
+                for e in incident.evidence
+                if isinstance(e.detail.get("rate_kg_per_s"), int | float)
+            ),
+            self.leak_rate_kg_s,
+        )
+        r, dist = hazard_radius(rate, self._net.supply_p_bar, max(seen, default=0.0))
+        a = self.assets
+        inside = a[
+            (a.utility == "power")
+            & a.kind.isin(self.HAZARD_KINDS)
+            & (np.hypot(a.x_m - x, a.y_m - y) <= r)
+        ]
+        c = self.town.customers
+        cin = c[np.hypot(c.x_m - x, c.y_m - y) <= r]
+        custs = _customers(cin, "customer_id", set(cin.customer_id))
+        return {
+            "x_m": x,
+            "y_m": y,
+            "radius_m": r,
+            "assets": [
+                {
+                    "asset_id": str(r_.asset_id),
+                    "utility": "power",
+                    "kind": str(r_.kind),
+                    "x_m": float(r_.x_m),
+                    "y_m": float(r_.y_m),
+                }
+                for r_ in inside.itertuples(index=False)
+            ],
+            "customers": custs,
+            "persons": int(
+                round(PERSONS_PER_HOUSEHOLD * sum(1 for k in custs if k["category"] == "household"))
+            ),
+            "method": f"HyRAM radius at {self._net.supply_p_bar:.2f} bar, leak {rate} kg/s",
+            "distances_m": dist,
+        }
+
+
+def town_adapters(town: Any, inoperable: set[str] | None = None) -> dict[str, Any]:
+    """The three adapters for ``town`` keyed by utility."""
+    return {
+        "water": WaterTownAdapter(town, inoperable),
+        "power": PowerTownAdapter(town, inoperable),
+        "gas": GasTownAdapter(town, inoperable),
+    }
