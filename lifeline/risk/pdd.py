@@ -145,7 +145,7 @@ class _Project:
         en = self.en
         undo = {i: self._shut(i) for i in closed}
         try:
-            en.ENinitH(0)
+            en.ENinitH(10)  # re-initialise flows: results do not depend on the run order
             en.ENrunH()
             d = np.array([en.ENgetnodevalue(i, EN_DEMAND) for i in self.junc]) * self.qf
             p = np.array([en.ENgetnodevalue(i, EN_PRESSURE) for i in self.junc]) * self.pf

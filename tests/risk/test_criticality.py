@@ -118,3 +118,11 @@ def test_check_valve_pipes_can_be_closed(tmp_path: Path) -> None:
     assert "did not solve" not in c.segments.method.iloc[0]
     b = _by_segment_of(c, "P2")
     assert b.customers_cut == 2 and b.critical_cut == 1
+
+
+def test_results_do_not_depend_on_chunking(tiny_inp: Path) -> None:
+    net = from_wntr(tiny_wn(), VALVES, CUSTOMERS)
+    text = tiny_inp.read_text()
+    one = criticality.water(net, text, None, PddSettings(hour_s=0), chunks=1)
+    many = criticality.water(net, text, None, PddSettings(hour_s=0), chunks=4)
+    pd.testing.assert_frame_equal(one.segments, many.segments)
