@@ -249,37 +249,22 @@ def _pdd_low_service(
     network: str | Path, closed_links: list[str], skip: set[str], served_below: float = 0.5
 ) -> list[dict[str, Any]]:
     """Nodes (outside ``skip``) whose PDD demand is below ``served_below`` of the request (cached)."""
-    key = file_hash(network, extra="pdd|" + "|".join(sorted(closed_links)))
+    key = file_hash(network, extra="pdd2|" + "|".join(sorted(closed_links)))
     path = cache_dir() / f"pdd_{key}.json"
     if path.is_file():
         out: list[dict[str, Any]] = json.loads(path.read_text())
         return out
-    import tempfile
-
-    import wntr
-
-    wn = load_network(network)
-    for name in closed_links:
-        link = wn.get_link(name)
-        link.initial_status = wntr.network.LinkStatus.Closed
-    wn.options.time.duration = 0
-    wn.options.hydraulic.demand_model = "PDD"
-    if (wn.options.hydraulic.required_pressure or 0.0) < 0.1:
-        wn.options.hydraulic.required_pressure = 10.0  # m; documented default service pressure
-        wn.options.hydraulic.minimum_pressure = 0.0
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            results = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=os.path.join(tmp, "iso"))
-        except Exception:  # the closed network may not solve; report nothing rather than garbage
-            return []
-    served = results.node["demand"].iloc[0]
-    expected = wntr.metrics.expected_demand(wn).iloc[0]
+    base = _pdd_served(network, [])
+    closed = _pdd_served(network, closed_links)
+    if (
+        base is None or closed is None
+    ):  # the closed network may not solve: report nothing, not garbage
+        return []
     out = []
-    for n in wn.junction_name_list:
-        exp = float(expected.get(n, 0.0))
-        if n in skip or exp <= 0:
-            continue
-        got = float(served.get(n, 0.0))
+    for n, (exp, got0) in base.items():
+        got = closed.get(n, (exp, 0.0))[1]
+        if n in skip or exp <= 0 or got0 < served_below * exp:
+            continue  # nodes already under-served before closing are not blamed on the closure
         if got < served_below * exp:
             out.append(
                 {
@@ -290,6 +275,36 @@ def _pdd_low_service(
             )
     path.write_text(json.dumps(out))
     return out
+
+
+def _pdd_served(
+    network: str | Path, closed_links: list[str]
+) -> dict[str, tuple[float, float]] | None:
+    """Expected and PDD-served demand (m³/s) per junction, first period, with ``closed_links`` shut."""
+    import tempfile
+    import warnings
+
+    import wntr
+
+    wn = load_network(network)
+    for name in closed_links:
+        wn.get_link(name).initial_status = wntr.network.LinkStatus.Closed
+    wn.options.time.duration = 0
+    wn.options.hydraulic.demand_model = "PDD"
+    if (wn.options.hydraulic.required_pressure or 0.0) < 0.1:
+        wn.options.hydraulic.required_pressure = 10.0  # m; documented default service pressure
+        wn.options.hydraulic.minimum_pressure = 0.0
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            results = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=os.path.join(tmp, "iso"))
+        except Exception:  # EPANET failure on a closed network
+            return None
+        served = results.node["demand"].iloc[0]
+        expected = wntr.metrics.expected_demand(wn).iloc[0]
+    return {
+        n: (float(expected.get(n, 0.0)), float(served.get(n, 0.0))) for n in wn.junction_name_list
+    }
 
 
 def summary(res: dict[str, Any]) -> str:

@@ -31,6 +31,7 @@ import pandas as pd
 from lifeline.errors import InputError
 from lifeline.water.network import PipeGraph, Sensitivity
 from lifeline.water.scada import Scada
+from lifeline.water.slow import WEEK, SlowChannel
 
 
 @dataclass
@@ -40,9 +41,8 @@ class LeakParams:
     k: float = 1.0  # CUSUM allowance (σ units per hour)
     h: float = 15.0  # CUSUM alarm threshold (σ·hours)
     h_burst: float = float("inf")  # single-hour alarm threshold (σ) for abrupt bursts
-    q_veto: float = (
-        -1.0
-    )  # reject an alarm when the inflow change is below this (σ of hourly inflow noise)
+    h_slow: float = float("inf")  # slow-channel threshold (whitened weekly-mean projection)
+    q_veto: float = -1.0  # veto when inflow change < this (σ of hourly inflow noise)
     baseline_days: int = 7
     loc_hours: int = 48
     loc_ratio: float = 0.85
@@ -348,32 +348,66 @@ def detect_prepared(
         from lifeline.progress import track
 
         rng = track(rng, "leak detection (hours)")
+    slow = SlowChannel(r, np.asarray(idx.hour), ref_start=max(0, start - WEEK))
+    c_neg = np.zeros(n_p)
+    neg_hold = 0
     for t in rng:
         c = np.maximum(0.0, c + proj[t] - prm.k)
+        c_neg = np.maximum(0.0, c_neg - proj[t] - prm.k)
         zero_at = np.where(c == 0.0, t, zero_at)
+        if (
+            t >= neg_hold and c_neg.max() > 3 * prm.h
+        ):  # a strong rise of pressure (repair): new slow reference
+            c_neg[:] = 0.0
+            slow.reset(t + 24)
+            neg_hold = t + 24 * prm.baseline_days
         if t < hold_until or t < start:
             continue
         jb = int(np.argmax(c))
+        det: Detection | None = None
         if c[jb] > prm.h:
             t0 = int(zero_at[jb]) + 1
         elif proj[t].max() > prm.h_burst:
+            t0 = t
+        elif np.isfinite(prm.h_slow) and t % 24 == 23:
+            det = _slow_alarm(slow, t, model, graph, idx, ws[t // 24])
+            if det is None:
+                continue
             t0 = t
         else:
             continue
         c[:] = 0.0
         zero_at[:] = t
         hold_until = t + prm.holdoff_h
-        if float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto:
-            continue  # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak
-        det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
+        if det is None:
+            if float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto:
+                continue  # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak
+            det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
         if any(
             graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m
             and det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days)
             for o in dets
         ):
             continue
+        slow.reset(t + 24)
         dets.append(det)
     return dets
+
+
+def _slow_alarm(
+    slow: SlowChannel, t: int, model: Model, graph: PipeGraph, idx: pd.DatetimeIndex, w: np.ndarray
+) -> Detection | None:
+    """A slow-channel detection at hour ``t`` when the weekly difference exceeds ``h_slow``."""
+    diff = slow.difference(t)
+    if diff is None:
+        return None
+    u = model.unit_sig @ w.T
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    m = w @ diff
+    a = u @ m
+    if float(a.max()) <= model.params.h_slow:
+        return None
+    return _pick(a, m, model, graph, idx[t], idx[t])
 
 
 def _localise(
@@ -397,6 +431,20 @@ def _localise(
     u = model.unit_sig @ w.T
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     a = u @ m  # a leak lowers pressure along its signature → positive projection
+    onset = idx[t0] + pd.Timedelta(hours=prm.onset_margin_h)
+    return _pick(a, m, model, graph, onset, idx[ta])
+
+
+def _pick(
+    a: np.ndarray,
+    m: np.ndarray,
+    model: Model,
+    graph: PipeGraph,
+    onset: pd.Timestamp,
+    alarm: pd.Timestamp,
+) -> Detection:
+    """Medoid of the pipes whose fit ``a`` is within ``loc_ratio`` of the best (see module doc)."""
+    prm = model.params
     best = float(np.max(a))
     cand = np.flatnonzero(a >= prm.loc_ratio * best) if best > 0 else np.array([int(np.argmax(a))])
     cand = cand[np.argsort(-a[cand])][:50]
@@ -407,8 +455,7 @@ def _localise(
     pick = int(np.argmin(dm @ weight))
     nrm = float(np.linalg.norm(m))
     conf = float(np.clip(best / nrm if nrm > 0 else 0.0, 0.0, 1.0))
-    onset = idx[t0] + pd.Timedelta(hours=prm.onset_margin_h)
-    return Detection(names[pick], onset, idx[ta], conf, names[:10], best)
+    return Detection(names[pick], onset, alarm, conf, names[:10], best)
 
 
 def params_dict(p: LeakParams) -> dict[str, Any]:

@@ -17,10 +17,11 @@ from lifeline.water.scada import Leak, Scada, check_against_network, read_scada,
 from lifeline.water.score import Submission, score
 
 #: grid searched on labelled history (CUSUM allowance k, threshold h, localisation ratio)
-GRID_K = (0.5, 1.0, 2.0)
-GRID_H = (5.0, 10.0, 20.0, 40.0)
+GRID_K = (1.0, 2.0)
+GRID_H = (10.0, 20.0, 40.0)
 GRID_RATIO = (0.85, 0.95)
-GRID_BURST = (float("inf"), 15.0, 30.0)
+GRID_BURST = (float("inf"), 30.0)
+GRID_SLOW = (float("inf"), 4.0, 6.0, 9.0)
 GRID_MERGE_DAYS = (10.0, 60.0)
 
 
@@ -99,10 +100,10 @@ def _run_leaks(
     if truth and not outflow.empty:
         pre = lk.prepare(h_hist, model)
         best: tuple[float, lk.LeakParams] | None = None
-        for k, h, ratio, md, hb in itertools.product(
-            GRID_K, GRID_H, GRID_RATIO, GRID_MERGE_DAYS, GRID_BURST
+        for k, h, ratio, md, hb, hs in itertools.product(
+            GRID_K, GRID_H, GRID_RATIO, GRID_MERGE_DAYS, GRID_BURST, GRID_SLOW
         ):
-            p = replace(prm, k=k, h=h, loc_ratio=ratio, merge_days=md, h_burst=hb)
+            p = replace(prm, k=k, h=h, loc_ratio=ratio, merge_days=md, h_burst=hb, h_slow=hs)
             model.params = p
             dets = lk.detect_prepared(pre, model, graph)
             res = score([Submission(d.pipe, d.time) for d in dets], truth, outflow, graph)
