@@ -87,8 +87,7 @@ def scan_pressures(
     Y = wide[[c for c in sensor_ids if c in have]].to_numpy(float)  # (T, K')
     times = wide.index.to_numpy(dtype="datetime64[ns]")
     T = len(Y)
-    # demand level per bin (rough) to pick the sensitivity matrix: mean drop vs. supply
-    dd = net.demand_drop[:, keep]  # (L, K')
+    dd = net.demand_drop[:, keep]  # (L, K') demand drop at the computed demand levels
     # nuisance subspace: the demand shapes at all levels (rank <= 2 kept)
     U, sv, _ = np.linalg.svd(dd.T, full_matrices=False)
     r = 1 if len(sv) < 2 or sv[1] < 0.02 * sv[0] else 2
