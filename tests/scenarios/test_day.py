@@ -40,7 +40,7 @@ def test_values_are_finite_plausible_and_in_range(town: Any, day: pd.DataFrame) 
     assert ((day.value >= lo) & (day.value <= hi)).all()
     q = day.sensor_id.map(s.quantity)
     p = day[q == "pressure_m"].value
-    assert 20 < p.min() and p.max() < 70
+    assert p.min() > 20 and p.max() < 70
     methane = day[q == "methane_pct_lel"].value
     assert methane.max() <= 2.5
     meters = day[q == "meter_kwh"].groupby("sensor_id").value.sum()
