@@ -97,7 +97,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-town", action="store_true", help="skip the PDD fan-out on the demo town")
     args = ap.parse_args()
-    res: dict[str, Any] = {"cpu_count": os.cpu_count(), "workers": args.workers}
+    res: dict[str, Any] = {
+        "cpu_count": os.cpu_count(),
+        "workers": args.workers,
+        "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+    }
 
     net, t_gen, m_gen = _timed(lambda: synth.city(args.pipes, seed=args.seed))
     res["network"] = {

@@ -164,5 +164,5 @@ def agreement(exact: np.ndarray, approx: np.ndarray) -> dict[str, float]:
     under = float(np.sum(np.clip(exact[:, 0] - approx[:, 0], 0, None)))
     return {
         "links_equal_share": round(float(eq.mean()), 4),
-        "customers_undercounted_share": round(under / max(float(exact[:, 0].sum()), 1.0), 4),
+        "customers_undercounted_share": round(under / max(float(exact[:, 0].sum()), 1.0), 6),
     }
