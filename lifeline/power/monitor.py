@@ -11,8 +11,10 @@ State estimation by measurement-driven power flow, every ``interval`` (15 min by
 * ``pandapower.runpp`` then gives line and transformer loadings and bus voltages.
 
 Scores (the :class:`lifeline.detect.base.Detector` protocol: larger = worse, 1 = at the limit):
-``loading / max_loading_percent`` per line and transformer, ``|vm - 1| / v_band_pu`` per
-supplied bus (and per measured voltage), and the number of customers without supply (sensor
+``loading / max_loading_percent`` per line and transformer, ``|vm - 1| / v_band_pu`` of the
+worst supplied bus (computed or measured) of each voltage zone (buses joined without a
+transformer; sensor ``power:voltage_zone:<lowest bus>``, the buses outside the band in
+``detail``), and the number of customers without supply (sensor
 ``power:no_supply``, the customers listed in ``detail``). A :class:`ThresholdPolicy` at 1.0
 turns them into alarm rows (``lifeline.model.schema.ALARM``) from three detectors:
 ``power_overload``, ``power_voltage``, ``power_no_supply``. :meth:`GridMonitor.forecast_alarms`
@@ -90,6 +92,14 @@ class GridMonitor:
             if (i := _asset_index(a, "line")) is not None
         }
         self.behind: dict[int, tuple[list[int], list[int]]] = {}
+        # voltage zones: galvanically connected buses (transformers separate zones); violations
+        # are reported per zone (worst bus), not per bus, so one event makes one alarm
+        gz = top.create_nxgraph(self.net, respect_switches=False, include_trafos=False)
+        self.zone_of: dict[int, int] = {}
+        for comp in top.connected_components(gz):
+            z = int(min(comp))
+            for b in comp:
+                self.zone_of[int(b)] = z
         g = top.create_nxgraph(self.net, respect_switches=True)
         src = set(self.net.ext_grid.bus[self.net.ext_grid.in_service])
         for h in sorted(heads):
@@ -224,21 +234,32 @@ class GridMonitor:
                         )
             volts = {int(b): float(v) for b, v in st["vm_pu"].dropna().items()}
             volts.update(st["v_measured"])
+            worst: dict[int, tuple[float, int, float]] = {}
+            outside: dict[int, list[int]] = {}
             for b, v in volts.items():
                 if v <= 0.0:
                     continue  # a dead bus is "no supply", not a voltage violation
                 sc = abs(v - 1.0) / cfg.v_band_pu
+                z = self.zone_of.get(b, b)
+                if sc >= 1.0:
+                    outside.setdefault(z, []).append(b)
+                if sc > worst.get(z, (-1.0, 0, 0.0))[0]:
+                    worst[z] = (sc, b, v)
+            for z, (sc, b, v) in worst.items():
                 if sc >= cfg.report_floor:
+                    detail = {
+                        "kind": "voltage",
+                        "vm_pu": v,
+                        "bus": b,
+                        "buses_outside_band": sorted(outside.get(z, [])),
+                        "location": [f"power:bus:{b}"],
+                    }
                     rows.append(
                         {
-                            "sensor_id": f"power:bus:{b}",
+                            "sensor_id": f"power:voltage_zone:{z}",
                             "ts": ts,
                             "score": sc,
-                            "detail": {
-                                "kind": "voltage",
-                                "vm_pu": v,
-                                "location": [f"power:bus:{b}"],
-                            },
+                            "detail": detail,
                         }
                     )
             n = len(st["no_supply"])
