@@ -59,8 +59,8 @@ class SimulatedDay:
     """The scripted day of the demo town (``lifeline.scenarios.day``), with its detectors.
 
     Detection uses ``detector`` if given, else ``lifeline.scenarios.day.detect_alarms`` when the
-    scenario package provides it, else ``lifeline.detect.detect_window``; without any of them
-    the replay stores readings but raises no alarms.
+    scenario package provides it, else ``lifeline.detect.detect_window``, else the generic
+    step and level detectors of :mod:`lifeline.api.replay_detect`.
     """
 
     date: str = "2026-07-15"
@@ -100,8 +100,8 @@ class SimulatedDay:
 
         events = self.events
         if events is None:
-            fn = hook("demo_events", "scripted_events")
-            events = list(fn(town, start)) if fn else []
+            fn = hook("demo_events", "scripted_events") or default_events
+            events = list(fn(town, start))
         readings = day.simulate_day(town, start=start, seed=self.seed, events=events)
         complaints = pd.DataFrame()
         cfn = self.complaints or hook("day_complaints", "demo_complaints", "scripted_complaints")
@@ -119,15 +119,18 @@ class SimulatedDay:
     def detect(
         self, readings: pd.DataFrame, history: pd.DataFrame, t_end: pd.Timestamp
     ) -> pd.DataFrame:
-        if callable(self._detector):
-            return self._detector(self._town, readings, history=history, t_end=t_end)  # type: ignore[no-any-return]
-        from lifeline.model.schema import empty_frame
+        if not callable(self._detector):
+            try:
+                from lifeline.detect import detect_window  # type: ignore[attr-defined]
 
-        try:
-            from lifeline.detect import detect_window  # type: ignore[attr-defined]
-        except ImportError:
-            return empty_frame("alarm")
-        return detect_window(readings, history, self._town.sensors)  # type: ignore[no-any-return]
+                self._detector = lambda town, r, history, t_end: detect_window(
+                    r, history, town.sensors
+                )
+            except ImportError:
+                from lifeline.api.replay_detect import FallbackDetection
+
+                self._detector = FallbackDetection(self._town.sensors, self._town.assets)
+        return self._detector(self._town, readings, history=history, t_end=t_end)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -349,3 +352,50 @@ def alarm_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
         if c in df.columns:
             df[c] = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in df[c]]
     return df
+
+
+def default_events(town: Any, start: pd.Timestamp) -> list[Any]:
+    """The replay's scripted day when the scenario package scripts none: a burst main at 07:10,
+    a gas leak by a manhole at 10:20 and a feeder fault from 14:40 to 16:00 (UTC). The places
+    are instrumented (a junction with a pressure sensor, a manhole with a methane detector) so
+    that the day is observable, picked deterministically (the middle of each sorted list)."""
+    from lifeline.scenarios.events import BurstMain, FeederFault, GasLeak
+
+    out: list[Any] = []
+    s, a = town.sensors, town.assets
+    names = set(town.water.junction_name_list)
+    junctions = sorted(
+        j
+        for j in (
+            x.rsplit(":", 1)[-1]
+            for x in s.loc[s["quantity"] == "pressure_m", "asset_id"].astype(str)
+        )
+        if j in names
+    ) or sorted(names)
+    if junctions:
+        out.append(
+            BurstMain(
+                junction=junctions[len(junctions) // 2],
+                start=start + pd.Timedelta("7h10min"),
+                flow_m3h=60.0,
+            )
+        )
+    manholes = sorted(
+        set(s.loc[s["quantity"] == "methane_pct_lel", "asset_id"].astype(str))
+    ) or sorted(a.loc[a["kind"] == "manhole", "asset_id"].astype(str))
+    if manholes:
+        out.append(
+            GasLeak(manhole=manholes[len(manholes) // 2], start=start + pd.Timedelta("10h20min"))
+        )
+    lines = sorted(
+        int(i) for i in town.power.line.index[town.power.line["in_service"].astype(bool)]
+    )
+    if lines:
+        out.append(
+            FeederFault(
+                line=lines[len(lines) // 2],
+                start=start + pd.Timedelta("14h40min"),
+                end=start + pd.Timedelta("16h"),
+            )
+        )
+    return out
