@@ -51,7 +51,10 @@ def cascade_chain(
 ) -> list[dict[str, Any]]:
     """Cascade links for an incident whose own utility has ``affected_assets`` out or leaking.
 
-    Each link: ``{"kind", "from_asset", "from_utility", "to_asset", "to_utility", "dependency",
+    Dependants of one kind on the same failed asset (e.g. both pumps of a station on one bus)
+    form one link (``to_assets``) with one impact computation.
+
+    Each link: ``{"kind", "from_asset", "from_utility", "to_asset", "to_assets", "to_utility", "dependency",
     "customers_affected", "critical_sites", "cites"}``.
     """
     links: list[dict[str, Any]] = []
@@ -61,6 +64,7 @@ def cascade_chain(
     affected = set(affected_assets)
     util = incident.utility
     seen: set[tuple[str, str]] = set()
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for d in deps:
         src, dst = str(d["depends_on_asset_id"]), str(d["asset_id"])
         kind = str(d.get("kind", ""))
@@ -87,24 +91,35 @@ def cascade_chain(
         if link_kind is None or (link_kind, to_asset) in seen:
             continue
         seen.add((link_kind, to_asset))
-        ad: Any = adapters.get(to_util)
+        key = (
+            (link_kind, from_asset, to_util)
+            if link_kind != "ignition_risk"
+            else (link_kind, to_asset, to_util)
+        )
+        if (
+            key in groups
+        ):  # e.g. both pumps of one station on the same bus: one link, one simulation
+            groups[key]["to_assets"].append(to_asset)
+            groups[key]["cites"].append(f"dependency:{dst}->{src}:{kind}")
+            continue
+        groups[key] = {
+            "kind": link_kind,
+            "from_asset": from_asset,
+            "from_utility": util,
+            "to_asset": to_asset,
+            "to_assets": [to_asset],
+            "to_utility": to_util,
+            "dependency": {"kind": kind, "distance_m": d.get("distance_m")},
+            "cites": [f"dependency:{dst}->{src}:{kind}"],
+        }
+    for link in groups.values():
+        ad: Any = adapters.get(link["to_utility"])
         imp = (
-            ad.outage_impact([to_asset])
-            if has(ad, "outage_impact") and link_kind != "ignition_risk"
+            ad.outage_impact(link["to_assets"])
+            if has(ad, "outage_impact") and link["kind"] != "ignition_risk"
             else None
         )
-        links.append(
-            {
-                "kind": link_kind,
-                "from_asset": from_asset,
-                "from_utility": util,
-                "to_asset": to_asset,
-                "to_utility": to_util,
-                "dependency": {"kind": kind, "distance_m": d.get("distance_m")},
-                **_impact_summary(imp),
-                "cites": [f"dependency:{dst}->{src}:{kind}"],
-            }
-        )
+        links.append({**link, **_impact_summary(imp)})
     if util == "gas" and hazard:
         for a in hazard.get("assets", []):
             if a.get("utility") == "power" and ("ignition_risk", a["asset_id"]) not in seen:
@@ -115,6 +130,7 @@ def cascade_chain(
                         "from_asset": affected_assets[0] if affected_assets else "",
                         "from_utility": "gas",
                         "to_asset": a["asset_id"],
+                        "to_assets": [a["asset_id"]],
                         "to_utility": "power",
                         "dependency": {
                             "kind": "inside_hazard_zone",

@@ -222,8 +222,8 @@ class _Filler:
                 step,
                 "operate",
                 _txt(
-                    f"合上联络开关 {name}，恢复 {len(self.restored)} 户",
-                    f"Close tie {name}, restoring {len(self.restored)} customers",
+                    f"合上 {name}（本步骤共恢复 {len(self.restored)} 户）",
+                    f"Close {name} (this step restores {len(self.restored)} customers)",
                 ),
                 [*self.cite_root, f"capability:{self.utility}.restore_via_ties"],
                 operation={**o, "utility": o.get("utility", self.utility)},
@@ -286,13 +286,23 @@ class _Filler:
             self.manual(step, "no power asset at risk")
             return
         for asset, cites in sorted(targets.items()):
+            why = (
+                "在警戒区外的开关操作"
+                if any(
+                    c.startswith(("hazard_zone", "dependency")) and "flooding" not in c
+                    for c in cites
+                )
+                else "水淹前有序停运"
+            )
+            why_en = (
+                "switch operated outside the hazard zone"
+                if why.startswith("在")
+                else "before the water reaches it"
+            )
             self.add(
                 step,
                 "operate",
-                _txt(
-                    f"对 {asset} 停电（在警戒区外的开关操作）",
-                    f"De-energise {asset} (switch operated outside the hazard zone)",
-                ),
+                _txt(f"对 {asset} 停电（{why}）", f"De-energise {asset} ({why_en})"),
                 [*self.cite_root, *sorted(set(cites)), "rule:keep_ignition_sources_out"],
                 operation={
                     "asset_id": asset,

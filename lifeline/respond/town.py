@@ -246,7 +246,7 @@ class WaterTownAdapter(_Base):
         g = nx.Graph()
         g.add_nodes_from(wn.node_name_list)
         for name, link in wn.links():
-            if name not in pumps:
+            if name not in pumps and link.initial_status != wntr.network.LinkStatus.Closed:
                 g.add_edge(link.start_node_name, link.end_node_name)
         sources = set(wn.reservoir_name_list) | set(wn.tank_name_list)
         fed: set[str] = set()
@@ -260,6 +260,8 @@ class WaterTownAdapter(_Base):
                 wn.get_link(p).initial_status = wntr.network.LinkStatus.Closed
             wn.options.time.duration = hours * 3600
             wn.options.hydraulic.demand_model = "PDD"
+            wn.options.hydraulic.unbalanced = "CONTINUE"  # a depressurised network may not balance
+            wn.options.hydraulic.unbalanced_value = 10
             try:
                 res = wntr.sim.EpanetSimulator(wn).run_sim(
                     file_prefix=str(self.work_dir / "pumps_off")
@@ -345,18 +347,24 @@ class PowerTownAdapter(_Base):
         )
 
     def restore_via_ties(self, incident: Any, operations: list[dict[str, Any]]) -> dict[str, Any]:
-        """Tie switches closed by the verified FLISR plan and the customers they restore."""
-        f = self._flisr(incident)
-        plan = f["plan"]
-        restored = set(plan.restored_loads) if plan.feasible else set()
-        loads = {f"power:load:{i}" for i in restored}
+        """Switches closed by the verified FLISR plan (re-closed upstream devices and ties) and
+        the customers they restore."""
+        plan = self._flisr(incident)["plan"]
+        if not plan.feasible:
+            return {"operations": [], "restored_customer_ids": [], "checks": {"feasible": False}}
+        ties = set(plan.detail.get("ties", []))
+        ops = [
+            self._op(
+                f"power:switch:{s}",
+                "close",
+                f"联络开关/tie {s}" if s in ties else f"重合/re-close {s}",
+            )
+            for s in plan.close
+        ]
+        loads = {f"power:load:{i}" for i in plan.restored_loads}
         custs = self.town.customers[self.town.customers.power_asset_id.isin(loads)]
         return {
-            "operations": [
-                self._op(f"power:switch:{s}", "close", f"联络开关/tie {s}") for s in plan.close
-            ]
-            if plan.feasible
-            else [],
+            "operations": ops,
             "restored_customer_ids": custs.customer_id.astype(str).tolist(),
             "checks": {
                 "min_vm_pu": plan.min_vm_pu,
@@ -402,34 +410,34 @@ class GasTownAdapter(_Base):
 
     @staticmethod
     def _reduce(pn: Any) -> SimpleNamespace:
-        jx = pn.junction_geodata.reindex(pn.junction.index)
+        """The topology arrays :func:`lifeline.gas.shutoff.shut_off` reads (no sensitivities)."""
+        from lifeline.gas import network as gnet
+
+        jx, jy = gnet._junction_xy(pn)
+        z, zb = np.zeros(0, int), np.zeros(0, bool)
+        try:
+            v, va, vb, vo, pv, pvp, pvj, pvo = gnet._valves(pn)
+        except Exception:  # no usable valve table
+            v, va, vb, vo, pv, pvp, pvj, pvo = z, z, z, zb, z, z, z, zb
         sinks = pn.sink.junction.to_numpy(dtype=int)
-        main = np.ones(len(pn.junction), dtype=bool)
-        pos = {int(j): i for i, j in enumerate(pn.junction.index)}
-        for j in set(sinks.tolist()):
-            main[pos[int(j)]] = False
-        v = getattr(pn, "valve", None)
-        if v is None or not {"from_junction", "to_junction", "opened"} <= set(v.columns):
-            v = pd.DataFrame(
-                {
-                    "from_junction": pd.Series(dtype=int),
-                    "to_junction": pd.Series(dtype=int),
-                    "opened": pd.Series(dtype=bool),
-                }
-            )
+        main = ~np.isin(pn.junction.index.to_numpy(dtype=int), sinks)
         return SimpleNamespace(
             junction=pn.junction.index.to_numpy(dtype=int),
-            jx=jx["x"].to_numpy(float),
-            jy=jx["y"].to_numpy(float),
+            jx=jx,
+            jy=jy,
             candidate=main,
             pipe=pn.pipe.index.to_numpy(dtype=int),
             pipe_from=pn.pipe.from_junction.to_numpy(dtype=int),
             pipe_to=pn.pipe.to_junction.to_numpy(dtype=int),
             pipe_in_service=pn.pipe.in_service.to_numpy(dtype=bool),
-            valve=v.index.to_numpy(dtype=int),
-            valve_from=v.from_junction.to_numpy(dtype=int),
-            valve_to=v.to_junction.to_numpy(dtype=int),
-            valve_opened=v.opened.to_numpy(dtype=bool),
+            valve=v,
+            valve_from=va,
+            valve_to=vb,
+            valve_opened=vo,
+            pvalve=pv,
+            pvalve_pipe=pvp,
+            pvalve_junction=pvj,
+            pvalve_opened=pvo,
             sink_junction=sinks,
             supply_junction=pn.ext_grid.junction.to_numpy(dtype=int),
             supply_p_bar=float(pn.ext_grid.p_bar.iloc[0]) if len(pn.ext_grid) else 0.1,
