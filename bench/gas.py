@@ -146,7 +146,8 @@ def main() -> None:
     for k in ("all", "odd_half_tuned", "even_half_heldout"):
         print(k, json.dumps(res[k]))
     print("time per scenario", json.dumps(res["time_per_scenario_s"]))
-    outp = REPO / "bench" / "results" / "gas.json"
+    # the in-process mode (no start-up per scenario) must not overwrite the CLI figures
+    outp = REPO / "bench" / "results" / ("gas_inprocess.json" if args.in_process else "gas.json")
     outp.parent.mkdir(parents=True, exist_ok=True)
     outp.write_text(json.dumps(res, indent=1))
     print(f"wrote {outp}")

@@ -127,9 +127,13 @@ def fuse(
     feats: list[SensorFeatures],
     xy: dict[str, tuple[float, float]],
     cfg: LocateConfig,
+    rise_min: float = 8.0,
 ) -> tuple[int | None, Evidence | None]:
-    """Decide whether there is a leak and where: (junction position or None, evidence)."""
-    risers = [f for f in feats if not f.fault and f.onset_ts is not None and f.rise >= 8.0]
+    """Decide whether there is a leak and where: (junction position or None, evidence).
+
+    ``rise_min``: sustained rise (%LEL) that makes a manhole evidence (``AlarmConfig.rise_min``).
+    """
+    risers = [f for f in feats if not f.fault and f.onset_ts is not None and f.rise >= rise_min]
     groups = clusters(risers, xy, cfg)
     cand_mask = net.candidate
     hyps: list[tuple[float, int, Evidence]] = []
@@ -142,10 +146,8 @@ def fuse(
             continue
         t_first = min(m.onset_ts for m in g if m.onset_ts is not None)
         t_lo = np.datetime64(t_first - pd.Timedelta(minutes=cfg.pressure_lead_min), "ns")
-        pstat = scan.stat_for(cand, t_lo)
-        if scan.ok:
-            ok_t = scan.t0[cand] <= np.datetime64(t_first + pd.Timedelta(minutes=15), "ns")
-            pstat = float(np.where(ok_t & (scan.t0[cand] >= t_lo), scan.stat[cand], 0.0).max())
+        t_hi = np.datetime64(t_first + pd.Timedelta(minutes=15), "ns")
+        pstat = scan.stat_for(cand, t_lo, t_hi)
         if len(g) >= 2 and alarmed and persistent:
             score = 1000.0 + len(g) + pstat
             hyps.append(

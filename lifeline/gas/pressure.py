@@ -42,14 +42,21 @@ class PressureScan:
     best: int  # position of the best junction
     ok: bool  # False when there are too few pressure data to scan
 
-    def stat_for(self, positions: np.ndarray, t_lo: np.datetime64 | None = None) -> float:
-        """Best statistic among the given junction positions (optionally onset >= ``t_lo``)."""
+    def stat_for(
+        self,
+        positions: np.ndarray,
+        t_lo: np.datetime64 | None = None,
+        t_hi: np.datetime64 | None = None,
+    ) -> float:
+        """Best statistic among the given junction positions with onset in [t_lo, t_hi]."""
         if len(positions) == 0 or not self.ok:
             return 0.0
-        s = self.stat[positions]
+        ok = np.ones(len(positions), bool)
         if t_lo is not None:
-            s = np.where(self.t0[positions] >= t_lo, s, 0.0)
-        return float(s.max())
+            ok &= self.t0[positions] >= t_lo
+        if t_hi is not None:
+            ok &= self.t0[positions] <= t_hi
+        return float(np.where(ok, self.stat[positions], 0.0).max())
 
 
 def _bin_pressures(readings: pd.DataFrame, sensor_ids: list[str]) -> pd.DataFrame:

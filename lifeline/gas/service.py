@@ -33,7 +33,7 @@ def analyse(
     xy = {str(r.sensor_id): (float(r.x), float(r.y)) for r in m.itertuples(index=False)}
     scan = scan_pressures(net, readings, p_ids, net.candidate)
     feats = methane_features(readings, list(xy), acfg)
-    pos, ev = fuse(net, scan, feats, xy, lcfg)
+    pos, ev = fuse(net, scan, feats, xy, lcfg, rise_min=acfg.rise_min)
     leak = None
     leak_xy = None
     leak_t0 = None
