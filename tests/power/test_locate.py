@@ -268,3 +268,20 @@ def test_mv_oberrhein_breaker_trip_and_fpis(tmp_path: Path) -> None:
     assert chk["min_vm_pu"] >= 0.93 and chk["max_line"] <= 100 and chk["max_trafo"] <= 100
     assert set(res["restored_loads"]) <= chk["supplied"]
     assert set(net.load.index) - set(res["unsupplied_loads"]) <= chk["supplied"]
+
+
+def test_fault_right_after_the_breaker_keeps_it_open_and_feeds_the_feeder_from_the_tie(
+    tmp_path: Path,
+) -> None:
+    net = mv_two_feeders()
+    fault = by_name(net.line, "La0")  # busbar -> a1: the breaker itself bounds the section
+    cb = by_name(net.switch, "Sa0up")
+    lbs = [int(i) for i in net.switch.index[net.switch.type == "LBS"]]
+    # fault current passes only the breaker (La0's upstream end): every indicator stays silent
+    res = _run(net, tmp_path, _mv_fault_rows(net, "La0", "Sa0up", []), fpi_installed=lbs)
+    assert res["fault_section"]["lines"] == [fault]
+    assert cb in res["plan"]["open"] and cb not in res["plan"]["close"]
+    chk = independent_check(net, res["plan"], fault)
+    assert not chk["fault_fed"]
+    feeder_a = {int(i) for i in net.load.index[net.load.name.str.startswith("load_a")]}
+    assert feeder_a <= chk["supplied"] and set(res["restored_loads"]) == feeder_a
