@@ -127,3 +127,13 @@ def test_read_complaints_errors(tmp_path: Path) -> None:
     )
     df = read_complaints(j)
     assert df.loc[0, "complaint_id"].startswith("C-") and str(df.loc[0, "ts"].tz) == "UTC"
+
+
+def test_shared_address_is_not_guessed() -> None:
+    c = customers()
+    c.loc[c["customer_id"] == "c5", "address"] = "人民路1号"  # now shared by c4 and c5
+    out = Placer(c).place(pd.DataFrame({"text": ["停电"], "address": ["人民路1号"]}))
+    assert (
+        out.loc[0, "place_method"] == "unplaced"
+        and "shared by 2 customers" in out.loc[0, "place_reason"]
+    )

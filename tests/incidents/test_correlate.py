@@ -78,3 +78,31 @@ def test_other_utility_complaint_unassigned_and_kinds() -> None:
         alarm("m1", 0, utility="gas", x=5000, y=5000, detector="methane_manhole", asset="g:mh1")
     )
     assert infer_kind(cor.incidents[-1]) == "gas_leak_confined"
+
+
+def test_meter_events_join_through_the_customers_feeder() -> None:
+    import pandas as pd
+
+    from lifeline.incidents.evidence import evidence_from_frames
+    from tests.incidents.helpers import customers, ts
+
+    assets = pd.DataFrame({"asset_id": ["p:l1", "p:l2", "p:l9"], "zone_id": ["F1", "F1", "F2"]})
+    area = ZoneArea.from_tables(assets, customers())
+    meters = pd.DataFrame(
+        {
+            "ts": [ts(1), ts(2), ts(3)],
+            "utility": ["power"] * 3,
+            "event": ["last_gasp"] * 3,
+            "customer_id": ["c1", "c3", "c4"],
+            "x_m": [0.0, 200.0, 1000.0],
+            "y_m": [0.0, 0.0, 1000.0],
+        }
+    )
+    ev = evidence_from_frames(meter_events=meters)
+    cor = Correlator(area=area, max_distance_m=50)
+    cor.add_all(ev)
+    groups = sorted(sorted(e.customer_id for e in i.evidence) for i in cor.incidents)
+    assert groups == [["c1", "c3"], ["c4"]]  # c1 and c3 share feeder F1 although 200 m apart
+    inc = next(i for i in cor.incidents if len(i.evidence) == 2)
+    assert inc.grouping[1]["rule"] == "same_area" and inc.grouping[1]["areas"] == ["F1"]
+    assert inc.evidence[0].source == "last_gasp"

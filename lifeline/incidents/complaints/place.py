@@ -53,10 +53,16 @@ class Placer:
             else pd.Series([""] * len(self.customers))
         )
         self._addr: dict[str, int] = {}
+        counts: dict[str, int] = {}
         for i, a in enumerate(addr.fillna("")):
             key = normalise_address(a)
-            if key and key not in self._addr:
-                self._addr[key] = i
+            if key:
+                counts[key] = counts.get(key, 0) + 1
+                self._addr.setdefault(key, i)
+        #: addresses shared by several customers cannot place a complaint on one of them
+        self.ambiguous = {k: n for k, n in counts.items() if n > 1}
+        for k in self.ambiguous:
+            del self._addr[k]
         # longest keys first so "和平路12号3单元" beats "和平路12号"
         self._addr_keys = sorted(self._addr, key=len, reverse=True)
         self._transformer: Any = None
@@ -149,7 +155,12 @@ class Placer:
             idx = self.match_address(addr)
             if idx is not None:
                 return idx, "address", "address matched"
-            reasons.append(f"address {addr!r} not in the address table")
+            n = self.ambiguous.get(normalise_address(addr))
+            reasons.append(
+                f"address {addr!r} is shared by {n} customers"
+                if n
+                else f"address {addr!r} not in the address table"
+            )
         idx = self.match_address(str(row.get("text") or ""), allow_substring=True)
         if idx is not None:
             return idx, "text_address", "address found in the text"
