@@ -300,8 +300,9 @@ def _assemble(
     table, lines = _drop_blank(table, lines)
     if layout == "long":
         cols = {c: table.column(c).combine_chunks() for c in LONG_COLUMNS}
-        if "sensor_id" in cols and pa.types.is_string(cols["sensor_id"].type):
-            cols["sensor_id"] = cols["sensor_id"].dictionary_encode()
+        for c in ("sensor_id", "ts"):  # repeated texts: look up / parse each distinct one once
+            if pa.types.is_string(cols[c].type):
+                cols[c] = cols[c].dictionary_encode()
         if "quality" in table.column_names:
             cols["quality"] = table.column("quality").combine_chunks()
         cols["line"] = pa.array(lines)
@@ -333,11 +334,17 @@ def _melt_wide(table: Any, lines: np.ndarray) -> Any:
     sid = pa.DictionaryArray.from_arrays(
         pa.array(codes, type=pa.int32()), pa.array([str(s) for s in sensors], type=pa.string())
     )
-    row = np.tile(np.arange(n, dtype=np.int64), k)
+    row = np.tile(np.arange(n, dtype=np.int32), k)
+    if pa.types.is_dictionary(ts.type) or not (
+        pa.types.is_string(ts.type) or pa.types.is_large_string(ts.type)
+    ):
+        ts_col = ts.take(pa.array(row)) if n else ts.slice(0, 0)
+    else:  # one dictionary entry per row: each timestamp text is parsed once, not once per sensor
+        ts_col = pa.DictionaryArray.from_arrays(pa.array(row, type=pa.int32()), ts)
     return pa.table(
         {
             "sensor_id": sid,
-            "ts": ts.take(pa.array(row)) if n else pa.array([], type=ts.type),
+            "ts": ts_col,
             "value": value,
             "line": pa.array(np.tile(lines, k)),
         }

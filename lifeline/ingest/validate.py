@@ -93,9 +93,12 @@ class SensorIndex:
     def codes(self, sensor_ids: pd.Series) -> np.ndarray:
         """Position of each id in the table, -1 when unknown (fast for categorical input)."""
         if not isinstance(sensor_ids.dtype, pd.CategoricalDtype):
-            sensor_ids = (
-                sensor_ids.astype(object).where(sensor_ids.notna(), None).astype("category")
-            )
+            obj = sensor_ids.astype(object).where(sensor_ids.notna(), None)
+            try:
+                sensor_ids = obj.astype("category")
+            except TypeError:  # unhashable ids (lists, dicts from JSON): compare their text
+                sensor_ids = obj.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+                sensor_ids = sensor_ids.astype("category")
         cat = sensor_ids.cat
         names = pd.Index(cat.categories.astype(str)).str.strip()  # " s0" (CSV ", ") is s0
         lookup = np.append(self.ids.get_indexer(names), -1)  # code -1 (NaN) -> last entry -> -1
@@ -206,6 +209,14 @@ def _parse_ts(col: Any, tz: str) -> tuple[np.ndarray, np.ndarray]:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        if pa.types.is_dictionary(col.type):  # parse each distinct text once (wide layout)
+            if len(col.dictionary) == 0:
+                return np.full(n, nat, dtype=np.int64), dst_bad
+            vals, bad = _parse_ts(col.dictionary, tz)
+            idx = col.indices.to_numpy(zero_copy_only=False)
+            null = np.isnan(idx) if idx.dtype.kind == "f" else np.zeros(n, bool)
+            ii = np.where(null, 0, idx).astype(np.int64)
+            return np.where(null, nat, vals[ii]), np.where(null, False, bad[ii])
         if pa.types.is_timestamp(col.type):
             s = pd.Series(col.to_pandas())
         elif pa.types.is_integer(col.type) or pa.types.is_floating(col.type):  # epoch seconds

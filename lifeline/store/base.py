@@ -223,15 +223,30 @@ class Store(ABC):
             if isinstance(df["ts"].dtype, pd.DatetimeTZDtype)
             else pd.to_datetime(df["ts"], utc=True)
         )
-        n = self._query(
-            "SELECT count(*) AS n FROM reading WHERE ts >= ? AND ts <= ?",
-            [ts.min().to_pydatetime(), ts.max().to_pydatetime()],
-        )["n"].iloc[0]
+        sql = "SELECT count(*) AS n FROM reading WHERE ts >= ? AND ts <= ?"
+        params: list[Any] = [ts.min().to_pydatetime(), ts.max().to_pydatetime()]
+        used = self._sensors_in(df["sensor_id"])
+        if len(used) <= 2000:  # also by sensor: batches of other sensors skip the join
+            sql += " AND sensor_id = ANY(?)"
+            params.append(used)
+        n = self._query(sql, params)["n"].iloc[0]
         if int(n) == 0:
             return np.zeros(len(df), dtype=bool)
-        return self._existing_join(
-            pd.DataFrame({"sensor_id": df["sensor_id"].astype(str).to_numpy(), "ts": ts.to_numpy()})
+        sid = df["sensor_id"].reset_index(drop=True)
+        keys = pd.DataFrame(
+            {
+                "sensor_id": sid if isinstance(sid.dtype, pd.CategoricalDtype) else sid.astype(str),
+                "ts": ts.dt.tz_convert("UTC").reset_index(drop=True),
+            }
         )
+        return self._existing_join(keys)
+
+    @staticmethod
+    def _sensors_in(sid: pd.Series) -> list[str]:
+        if isinstance(sid.dtype, pd.CategoricalDtype):
+            codes = np.unique(sid.cat.codes.to_numpy())
+            return [str(x) for x in sid.cat.categories[codes[codes >= 0]]]
+        return [str(x) for x in pd.unique(sid.dropna().astype(str).to_numpy())]
 
     @abstractmethod
     def _existing_join(self, keys: pd.DataFrame) -> np.ndarray:
@@ -277,9 +292,9 @@ class Store(ABC):
         """The most recent reading of each sensor (optionally only ``sensor_ids``)."""
         where, params = self._reading_filter(sensor_ids, None, None)
         sql = (
-            "SELECT DISTINCT ON (sensor_id) sensor_id, ts, value, quality FROM reading"
-            + where
-            + " ORDER BY sensor_id, ts DESC"
+            "SELECT r.sensor_id, r.ts, r.value, r.quality FROM reading r JOIN "
+            f"(SELECT sensor_id, max(ts) AS ts FROM reading{where} GROUP BY sensor_id) m "
+            "ON r.sensor_id = m.sensor_id AND r.ts = m.ts ORDER BY r.sensor_id"
         )
         return frame("reading", self._query(sql, params))
 
