@@ -37,13 +37,17 @@ def plot_town(town: Town, out: Path, title: str | None = None) -> Path:
     x0, x1 = village.x_m.min() - 300, village.x_m.max() + 300
     y0, y1 = village.y_m.min() - 300, village.y_m.max() + 300
     fig, ax = plt.subplots(figsize=(11, 10), dpi=120)
+    from lifeline.datasets.gas_town import main_pipes
+
+    mains = {f"gas:pipe:{i}" for i in main_pipes(town.gas).index}
+    gas_pipes = a[(a.utility == "gas") & (a.kind == "pipe")]
     layers = [
-        ("power", "line", 0.6, "power lines (MV+LV)"),
-        ("gas", "pipe", 0.9, "gas pipes"),
-        ("water", "pipe", 1.1, "water mains (synthetic)"),
+        ("power", a[(a.utility == "power") & (a.kind == "line")], 0.6, "power lines (MV+LV)"),
+        ("gas", gas_pipes[~gas_pipes.asset_id.isin(mains)], 0.3, "gas house connections"),
+        ("gas", gas_pipes[gas_pipes.asset_id.isin(mains)], 1.4, "gas mains"),
+        ("water", a[(a.utility == "water") & (a.kind == "pipe")], 1.0, "water mains (synthetic)"),
     ]
-    for util, kind, lw, label in layers:
-        sel = a[(a.utility == util) & (a.kind == kind)]
+    for util, sel, lw, label in layers:
         sel = sel[
             (sel.x_m > x0 - 2000)
             & (sel.x_m < x1 + 2000)

@@ -95,6 +95,7 @@ def build_power() -> tuple[Any, dict[str, Any]]:
             }
 
     net = mv
+    next_mv_line = int(mv.line.index.max()) + 1  # new MV cables stay below LV_OFFSET
     net.load = net.load.drop(index=sorted(set(drop_mv_loads)))
     extra_bus = _shift(lv.bus.loc[extra_ms], ())
     net.bus = pd.concat([net.bus, extra_bus, bus])
@@ -113,7 +114,9 @@ def build_power() -> tuple[Any, dict[str, Any]]:
                 length_km=max(j["gap_m"], 1.0) / 1000.0,
                 std_type=MV_CABLE,
                 name=f"MV cable to {j['lv_ms_bus']}",
+                index=next_mv_line,
             )
+            next_mv_line += 1
             a, b = point_xy(net.bus.at[src, "geo"]), point_xy(net.bus.at[hv, "geo"])
             net.line.at[lid, "geo"] = (
                 '{"type": "LineString", "coordinates": '
