@@ -85,7 +85,7 @@ class SimulatedDay:
                 "the simulated day (lifeline.scenarios.day) is not available in this build",
                 where="replay",
             ) from exc
-        town = load_town()
+        town = self._town if self._town is not None else load_town()
         self._town = town
         start = pd.Timestamp(self.date, tz="UTC")
         from lifeline.scenarios import events as events_mod

@@ -77,14 +77,8 @@ def serve(
     url = settings.db if db is None else db
     app = create_app(url, tile_url=tile_url)
     ctx = app.state.ctx
-    if demo_users and not ctx.users.list():
-        districts = ctx.store.read_table("district")
-        first = str(districts["district_id"].iloc[0]) if len(districts) else None
-        for name, pw, role, d in seed_demo_users(ctx.store, first):
-            echo(
-                f"  demo user {name:<16} password {pw:<20} role {role}{f' (district {d})' if d else ''}"
-            )
-    if load_town and ctx.store.count("asset") == 0:
+    town = None
+    if (load_town and ctx.store.count("asset") == 0) or replay:
         from lifeline.api.replay import _TOWN_TABLES
         from lifeline.datasets.town import load_town as _load
 
@@ -94,6 +88,13 @@ def serve(
         from lifeline.api.incident_ops import attach_town
 
         attach_town(ctx, town)
+    if demo_users and not ctx.users.list():
+        districts = ctx.store.read_table("district")
+        first = str(districts["district_id"].iloc[0]) if len(districts) else None
+        for name, pw, role, d in seed_demo_users(ctx.store, first):
+            echo(
+                f"  demo user {name:<16} password {pw:<20} role {role}{f' (district {d})' if d else ''}"
+            )
     broker = settings.mqtt if mqtt is None else mqtt
     if broker:
         try:
@@ -106,7 +107,9 @@ def serve(
     if replay:
         from lifeline.api.replay import ReplayRunner, SimulatedDay
 
-        runner = ReplayRunner(ctx, SimulatedDay(date=date, seed=seed), speed=speed, date=date)
+        runner = ReplayRunner(
+            ctx, SimulatedDay(date=date, seed=seed, _town=town), speed=speed, date=date
+        )
         ctx.replay = runner
         runner.start()
         echo(f"  replaying {date} at {speed:g}× (status: GET /api/scenarios/replay)")
