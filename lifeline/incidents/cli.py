@@ -236,13 +236,25 @@ def ingest_cmd(
         typer.echo(
             json.dumps(out[cols].astype(str).to_dict("records"), ensure_ascii=False, indent=1)
         )
-    else:
-        t = Table(
-            title=f"{len(out)} complaint(s)"
-            + (f", {stored} new in the store" if stored is not None else "")
+        return
+    t = Table(
+        title=f"{len(out)} complaint(s)"
+        + (f", {stored} new in the store" if stored is not None else "")
+    )
+    for c in ("id", "time (UTC)", "utility", "category", "customer", "placed", "reason", "text"):
+        t.add_column(c, overflow="fold")
+    for r in out.to_dict("records"):
+        text = str(r["text"])
+        t.add_row(
+            str(r["complaint_id"]),
+            f"{r['ts']:%m-%d %H:%M}",
+            str(r["utility"]),
+            str(r["category"]),
+            str(r["customer_id"] or "-"),
+            str(r["place_method"]),
+            str(r["place_reason"]),
+            text if len(text) <= 40 else text[:39] + "…",
         )
-        for c in cols:
-            t.add_column(c, overflow="fold", max_width=40 if c == "text" else None)
-        for r in out[cols].astype(str).to_dict("records"):
-            t.add_row(*[r[c] for c in cols])
-        Console().print(t)
+    import sys
+
+    Console(width=None if sys.stdout.isatty() else 160).print(t)
