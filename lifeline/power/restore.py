@@ -85,8 +85,11 @@ def power_flow_checks(
     import numpy as np
     import pandapower as pp
 
-    for sw, c in closed.items():
-        net.switch.at[sw, "closed"] = c
+    cur = net.switch["closed"].to_numpy(dtype=bool).copy()
+    pos = net.switch.index.get_indexer(list(closed))
+    ok_pos = pos >= 0
+    cur[pos[ok_pos]] = np.fromiter(closed.values(), dtype=bool, count=len(closed))[ok_pos]
+    net.switch["closed"] = cur
     try:
         pp.runpp(net, numba=False, calculate_voltage_angles=False)
     except Exception:  # pandapower raises LoadflowNotConverged and others on failure
@@ -339,17 +342,29 @@ def plan_restoration(
     extra_sets: list[tuple[int, ...]] = [()]
     for k in range(1, params.max_extra_open + 1):
         extra_sets.extend(itertools.combinations(extras, k))
+    sup = g.n_sections
+    with_sources: dict[tuple[int, ...], list[int]] = {}
+
+    def _closed_uf(xset: tuple[int, ...]) -> list[int]:
+        """Parent list of the union-find over closed switches minus ``xset`` plus sources."""
+        par = with_sources.get(xset)
+        if par is None:
+            xs0 = set(xset)
+            u0 = _UnionFind(g.n_sections + 1)
+            for src in g.sources:
+                u0.union(sup, src)
+            for s0, a0, b0 in base_closed:
+                if s0 not in xs0:
+                    u0.union(a0, b0)
+            par = with_sources[xset] = u0.parent
+        return par
+
     for tset in tie_sets:
         for xset in extra_sets if tset else [()]:
             n_eval += 1
             xs = set(xset)
-            uf = _UnionFind(g.n_sections + 1)
-            sup = g.n_sections
-            for src in g.sources:
-                uf.union(sup, src)
-            for s, a, b in base_closed:
-                if s not in xs:
-                    uf.union(a, b)
+            uf = _UnionFind(0)
+            uf.parent = list(_closed_uf(xset))
             radial = True
             for t in tset:
                 a, b = g.switch_ends[t]
