@@ -126,8 +126,15 @@ def export(
     """Write water.inp, power.json, gas.json and the CSV tables (customers, sensors, valves, …)."""
     from lifeline.datasets.checks import export_town
     from lifeline.datasets.town import load_town
+    from lifeline.errors import InputError
 
-    files = export_town(load_town(), directory)
+    town = load_town()
+    try:
+        files = export_town(town, directory)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the export: {exc.strerror or exc}", where=str(directory)
+        ) from exc
     for f in files:
         typer.echo(str(f))
 

@@ -248,10 +248,12 @@ def build_town(out_dir: Path) -> Town:
 
 
 def _save(town: Town, out_dir: Path, wntr: Any) -> None:
+    import os
+
     import pandapipes as pps
     import pandapower as pp
 
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    tmp = out_dir.with_name(f"{out_dir.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     wntr.network.write_inpfile(town.water, tmp / "water.inp", version=2.2, units="LPS")
@@ -261,7 +263,10 @@ def _save(town: Town, out_dir: Path, wntr: Any) -> None:
         getattr(town, t).to_parquet(tmp / f"{t}.parquet", index=False)
     (tmp / "meta.json").write_text(json.dumps(town.meta, indent=1, default=str))
     shutil.rmtree(out_dir, ignore_errors=True)
-    tmp.rename(out_dir)
+    try:
+        tmp.rename(out_dir)
+    except OSError:  # another process finished the same build first: keep theirs
+        shutil.rmtree(tmp, ignore_errors=True)
     town.water_inp_path = out_dir / "water.inp"
 
 
@@ -285,6 +290,13 @@ def load_town(cache_dir: Path | None = None) -> Town:
     d = town_cache_dir(cache_dir)
     if not (d / "meta.json").exists():
         return build_town(d)
+    try:
+        return _read(d, pp, pps, wntr)
+    except Exception:  # an incomplete or corrupt cache: rebuild it
+        return build_town(d)
+
+
+def _read(d: Path, pp: Any, pps: Any, wntr: Any) -> Town:
     tables = {t: pd.read_parquet(d / f"{t}.parquet") for t in _TABLES}
     for t, schema in (
         ("assets", "asset"),

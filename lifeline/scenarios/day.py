@@ -10,6 +10,7 @@ background in manholes. ``events`` (lifeline.scenarios.events) script incidents 
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def simulate_day(
     out = out.sort_values(["ts", "sensor_id"], kind="stable").reset_index(drop=True)
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
         out.to_parquet(tmp, index=False)
         tmp.replace(path)
     return out
