@@ -248,3 +248,11 @@ def test_postgis_geometry_and_srid(pg_url: str) -> None:
             assert sorted(near["sensor_id"]) == ["s0", "s1"]
         finally:
             pg.drop_schema()
+
+
+def test_assume_new_falls_back_when_a_key_exists(store: Store) -> None:
+    store.write_readings(readings("s0", 5))
+    # a writer that believed its batch new (e.g. a race): no error, no second row
+    assert store.write_readings(readings("s0", 8), assume_new=True) == 3
+    assert store.count("reading") == 8
+    assert store.write_readings(readings("s1", 4), assume_new=True) == 4
