@@ -110,6 +110,8 @@ def show_cmd(
         )
     for r in inc.safety:
         typer.echo(f"safety {'PASS' if r['passed'] else 'FAIL'} {r['rule']}: {r['detail']}")
+    if inc.approval:
+        typer.echo(f"approved by {inc.approval.get('by')} at {inc.approval.get('at')}")
     k = incident_kpis(inc)
     typer.echo(
         "kpis: "
@@ -169,6 +171,53 @@ def review_cmd(
     paths = write_review(inc, out_dir, [d for d in expected.split(",") if d])
     for k, p in paths.items():
         typer.echo(f"{k}: {p}")
+
+
+@app.command("approve")
+def approve_cmd(
+    incident_id: str = typer.Argument(..., help="Incident id."),
+    actor: str = typer.Option(
+        ..., "--actor", help="Who approves the plan (recorded with the plan and action ids)."
+    ),
+    note: str = typer.Option("", help="Optional note stored with the approval."),
+) -> None:
+    """Approve the incident's plan after re-running the safety review (refused if a rule fails)."""
+    from lifeline.respond.safety import approve, review
+
+    with _store() as store:
+        inc = _load(store, incident_id)
+        if not inc.actions:
+            from lifeline.errors import StateError
+
+            raise StateError("the incident has no plan to approve", where=incident_id)
+        review(inc)
+        for r in inc.safety:
+            typer.echo(f"safety {'PASS' if r['passed'] else 'FAIL'} {r['rule']}: {r['detail']}")
+        try:
+            a = approve(inc, actor, note=note)
+        finally:
+            store.upsert_incident(inc.to_row())
+        store.append_audit(actor, "approve_plan", incident_id, a)
+    typer.echo(f"{incident_id}: plan {', '.join(a['plan_ids'])} approved by {actor} at {a['at']}")
+
+
+@app.command("kpis")
+def kpis_cmd(
+    freq: str = typer.Option("D", help="Period: a pandas offset alias (D day, W week, M month)."),
+    by_district: bool = typer.Option(True, "--by-district/--city", help="Group by district too."),
+    per_incident: bool = typer.Option(
+        False, "--per-incident", help="One row per incident instead of the summary."
+    ),
+) -> None:
+    """KPIs (minutes to detect/confirm/dispatch/isolate/restore, customer-minutes lost)."""
+    from lifeline.incidents.kpi import kpi_summary, kpi_table
+    from lifeline.incidents.lifecycle import Incident
+
+    with _store() as store:
+        df = store.list_incidents()
+    incs = [Incident.from_row(r) for r in df.to_dict("records")]
+    t = kpi_table(incs) if per_incident else kpi_summary(incs, freq=freq, by_district=by_district)
+    typer.echo(t.to_string(index=False) if len(t) else "no incidents")
 
 
 @complaints_app.command("ingest")

@@ -113,3 +113,46 @@ def test_complaints_ingest_bad_file(tmp_path: Path) -> None:
     f.write_text("ts,body\n2026-06-01,x\n", encoding="utf-8")
     r = runner.invoke(main_app, ["complaints", "ingest", str(f), "--no-store"])
     assert r.exit_code != 0 and "missing column 'text'" in str(r.exception)
+
+
+def test_approve_and_kpis() -> None:
+    from lifeline.respond.fill import recommend
+    from lifeline.store import open_store
+    from tests.respond.fakes import FakeWater
+
+    good = Incident(
+        "INC-OK",
+        "water",
+        ts(0),
+        kind="water_main_burst",
+        x_m=0.0,
+        y_m=0.0,
+        district_id="D1",
+        evidence=[alarm("a1", 0)],
+    )
+    recommend(good, {"water": FakeWater()})
+    bad = Incident(
+        "INC-BAD",
+        "water",
+        ts(0),
+        kind="water_main_burst",
+        x_m=0.0,
+        y_m=0.0,
+        district_id="D1",
+        evidence=[alarm("a2", 0)],
+    )
+    recommend(bad, {"water": FakeWater(inoperable=True)})
+    with open_store() as st:
+        st.upsert_incident(good.to_row())
+        st.upsert_incident(bad.to_row())
+    r = runner.invoke(app, ["approve", "INC-OK", "--actor", "值班长"])
+    assert r.exit_code == 0, r.output
+    assert "approved by 值班长" in r.output
+    r = runner.invoke(app, ["approve", "INC-BAD", "--actor", "值班长"])
+    assert r.exit_code != 0 and "inoperable_valve" in str(r.exception)
+    with open_store() as st:
+        assert Incident.from_row(st.get_incident("INC-OK")).approval["by"] == "值班长"
+        assert not Incident.from_row(st.get_incident("INC-BAD")).approval
+        assert st.list_audit("INC-OK")["action"].tolist() == ["approve_plan"]
+    r = runner.invoke(app, ["kpis", "--per-incident"])
+    assert r.exit_code == 0 and "INC-OK" in r.output and "INC-BAD" in r.output

@@ -112,3 +112,61 @@ def test_three_incidents_found_correlated_graded_and_safe() -> None:
     out = json.loads(json.dumps([incident_json(i) for i in main.values()]))
     assert {o["utility"] for o in out} == {"water", "gas", "power"}
     assert all(o["safety"] and o["plans"] for o in out)
+
+
+def test_correlate_and_assess_from_tables() -> None:
+    from lifeline.incidents.pipeline import correlate_and_assess
+
+    alarms = pd.DataFrame(
+        [
+            {
+                "alarm_id": "A1",
+                "ts": "2026-06-01T08:00Z",
+                "utility": "water",
+                "detector": "pressure_drop",
+                "severity": 3,
+                "sensors": "[]",
+                "score": 4.0,
+                "location": json.dumps(
+                    [{"asset_id": "w:pipe:P5", "confidence": 0.7, "x_m": 0.0, "y_m": 0.0}]
+                ),
+                "detail": "{}",
+            },
+        ]
+    )
+    complaints = pd.DataFrame(
+        [
+            {
+                "complaint_id": "K1",
+                "ts": "2026-06-01T08:10Z",
+                "channel": "hotline",
+                "text": "停水",
+                "utility": "water",
+                "category": "no_water",
+                "x_m": 50.0,
+                "y_m": 0.0,
+                "customer_id": "c1",
+            },
+            {
+                "complaint_id": "K2",
+                "ts": "2026-06-01T08:12Z",
+                "channel": "app",
+                "text": "路灯坏了",
+                "utility": "other",
+                "category": "other",
+                "x_m": 50.0,
+                "y_m": 0.0,
+                "customer_id": "c1",
+            },
+        ]
+    )
+    incs = correlate_and_assess(
+        alarms, complaints, adapters={"water": FakeWater()}, crews=crews(), min_evidence=2
+    )
+    assert len(incs) == 1
+    inc = incs[0]
+    assert inc.evidence_ids() == {"A1", "K1"} and inc.kind == "water_main_burst"
+    assert (
+        inc.impact["duration_h"] == 6.0 and inc.grade == "III"
+    )  # hospital cut (critical_sites_out)
+    assert all(r["passed"] for r in inc.safety)
