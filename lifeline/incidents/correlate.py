@@ -6,7 +6,9 @@ Evidence joins an open incident when all three hold:
 * **overlapping time**: ``first − window_s ≤ ts ≤ last + window_s`` of the incident's evidence;
 * **same network area**: the :class:`AreaAdapter` relates the evidence's area (zone/segment/feeder
   ids) to the incident's (``same_area`` or ``upstream``/``downstream``), or, failing that, the
-  evidence lies within ``max_distance_m`` of the incident's current location.
+  evidence lies within ``max_distance_m`` of the incident's current location. ``same_area``
+  between located items farther apart than ``area_max_distance_m`` does not count (a DMA or a
+  gas district can span the town); explicit upstream/downstream links are not capped.
 
 Evidence matching several incidents joins the closest and the others merge into it (duplicates).
 Every evidence item records the rule and the values that grouped it. The location is refined
@@ -101,6 +103,9 @@ class Correlator:
     area: AreaAdapter = field(default_factory=ZoneArea)
     window_s: float = 3 * 3600.0
     max_distance_m: float = 400.0
+    #: ``same_area`` (same DMA/feeder/gas district) only groups evidence that is also within this
+    #: distance when both are located (m); None = no cap. Upstream/downstream links are not capped.
+    area_max_distance_m: float | None = 2000.0
     candidate_min_confidence: float = 0.5
     incidents: list[Incident] = field(default_factory=list)
     unassigned: list[dict[str, Any]] = field(default_factory=list)
@@ -159,6 +164,13 @@ class Correlator:
         inc_area = self._areas.get(inc.incident_id, set())
         rel = self.area.related(ev_area, inc_area) if ev_area and inc_area else None
         dist = _distance(ev, inc)
+        if (
+            rel == "same_area"
+            and dist is not None
+            and self.area_max_distance_m is not None
+            and dist > self.area_max_distance_m
+        ):
+            rel = None  # same (large) zone but too far apart: a coincidence, not one event
         if rel is not None:
             shared = sorted(ev_area & inc_area) if rel == "same_area" else sorted(ev_area)
             return {

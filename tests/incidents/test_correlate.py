@@ -106,3 +106,13 @@ def test_meter_events_join_through_the_customers_feeder() -> None:
     inc = next(i for i in cor.incidents if len(i.evidence) == 2)
     assert inc.grouping[1]["rule"] == "same_area" and inc.grouping[1]["areas"] == ["F1"]
     assert inc.evidence[0].source == "last_gasp"
+
+
+def test_same_large_zone_but_far_apart_stays_apart() -> None:
+    cor = Correlator(max_distance_m=100, area_max_distance_m=1000)
+    cor.add(alarm("a1", 0, x=0, y=0, zone="DMA1"))
+    cor.add(alarm("a2", 5, x=1500, y=0, zone="DMA1"))
+    cor.add(alarm("a3", 6, x=300, y=0, zone="DMA1"))  # same zone, 300 m from a1, 1200 m from a2
+    assert sorted(sorted(i.evidence_ids()) for i in cor.incidents) == [["a1", "a3"], ["a2"]]
+    joined = next(i for i in cor.incidents if "a3" in i.evidence_ids())
+    assert joined.grouping[-1]["rule"] == "same_area"
