@@ -15,6 +15,7 @@ from lifeline.scenarios.profiles import commercial_kw, household_kw, pv_factor, 
 STEP = pd.Timedelta("15min")
 #: annual consumption of a household per kW of its lv_schutterwald design load (kWh/a per kW)
 KWH_PER_KW = 1500.0
+HH_MAX_MW = 0.011
 SITE_SHAPES = {
     "hospital": (0.65, "g"),
     "school": (0.1, "g"),
@@ -49,7 +50,8 @@ def _load_matrix(
     indiv = rng.lognormal(0.0, 0.15, (is_hh.sum(), 1)) * rng.lognormal(
         -0.06, 0.35, (is_hh.sum(), n)
     )
-    p[is_hh] = h[None, :] * (annual[:, None] / 1000.0) * indiv / 1000.0
+    # a household's quarter-hour mean stays below its connection's practical limit (11 kW)
+    p[is_hh] = np.minimum(h[None, :] * (annual[:, None] / 1000.0) * indiv / 1000.0, HH_MAX_MW)
     w = water_factor(mid, RESIDENTIAL_PATTERN)
     for i, lid in enumerate(idx):
         if lid in crit_loads:
