@@ -455,6 +455,15 @@ def validate_batch(
 def _duplicated(codes: np.ndarray, ts: np.ndarray) -> np.ndarray:
     """Mask of repeated (code, ts) pairs after their first occurrence. A one-column hash finds
     candidates fast; candidates are then checked exactly (hash collisions are not duplicates)."""
+    if len(codes) < 2:
+        return np.zeros(len(codes), dtype=bool)
+    # the usual layouts need no hashing: sorted by sensor then time (wide files), or by time
+    # with each instant's sensors in increasing order (long files, live batches)
+    dc, dt = np.diff(codes), np.diff(ts)
+    if (dc >= 0).all() and (dt[dc == 0] > 0).all():
+        return np.zeros(len(codes), dtype=bool)
+    if (dt >= 0).all() and (dc[dt == 0] > 0).all():
+        return np.zeros(len(codes), dtype=bool)
     with np.errstate(over="ignore"):
         h = codes.astype(np.int64) * np.int64(0x9E3779B97F4A7C15 - (1 << 64)) + ts
     hs = pd.Series(h)
