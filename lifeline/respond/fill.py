@@ -449,6 +449,9 @@ def recommend(
             "critical_sites_out": sum(1 for c in still if c.get("critical")),
             "impact_method": imp.get("method", ""),
         }
+        persons = [int(f["hazard"].get("persons", 0)) for f in filled if f.get("hazard")]
+        if persons:
+            incident.impact["evacuated"] = max(persons)
     return incident.plan
 
 

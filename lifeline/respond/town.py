@@ -325,8 +325,15 @@ class PowerTownAdapter(_Base):
             }
         return self._memo[key]
 
+    def _reported(self, incident: Any) -> pd.DataFrame:
+        ids = {e.customer_id for e in incident.evidence if e.customer_id}
+        return self.town.customers[self.town.customers.customer_id.isin(ids)]
+
     def affected_assets(self, incident: Any) -> list[str]:
-        """Faulted line and every bus that lost supply when the protection tripped."""
+        """Faulted line and every bus that lost supply when the protection tripped (an LV
+        outage: the reporting customers' loads)."""
+        if incident.kind == "power_lv_outage":
+            return sorted(set(self._reported(incident).power_asset_id.astype(str)))
         f = self._flisr(incident)
         return [f["line"], *[f"power:bus:{b}" for b in f["outage_buses"]]]
 
@@ -338,7 +345,15 @@ class PowerTownAdapter(_Base):
         ]
 
     def impact(self, incident: Any, operations: list[dict[str, Any]]) -> dict[str, Any]:
-        """Customers on loads that lost supply when the protection tripped."""
+        """Customers on loads that lost supply when the protection tripped; for an LV outage
+        (no MV evidence) only the customers who reported it (its extent is not known yet)."""
+        if incident.kind == "power_lv_outage":
+            rep = self._reported(incident)
+            return _impact(
+                _customers(rep, "customer_id", set(rep.customer_id)),
+                len(self.town.customers),
+                "reporting customers (LV outage; extent not known)",
+            )
         loads = {f"power:load:{i}" for i in self._flisr(incident)["outage_loads"]}
         return _impact(
             _customers(self.town.customers, "power_asset_id", loads),
