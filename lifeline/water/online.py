@@ -14,6 +14,7 @@ and updates one CUSUM per candidate pipe (increments scaled to the step). The sc
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -121,7 +122,9 @@ class WaterLeakDetector:
             [np.roll(r, per_day * k, axis=0) for k in range(1, self.params.baseline_days + 1)]
         )
         lags[:, : per_day * self.params.baseline_days] = np.nan
-        base = np.nanmedian(lags, axis=0) if np.isfinite(lags).any() else np.full_like(r, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns before the baseline fills
+            base = np.nanmedian(lags, axis=0)
         self._grid_index = grid.index
         return np.asarray(r - base)
 
