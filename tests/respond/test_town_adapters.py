@@ -17,10 +17,29 @@ from lifeline.respond.town import default_crews, street_graph_from_pipes, town_a
 pytestmark = pytest.mark.slow
 
 
-def _alarm(assets: pd.DataFrame, aid: str, asset: str, minutes: int, utility: str, detector: str) -> Evidence:
+def _alarm(
+    assets: pd.DataFrame, aid: str, asset: str, minutes: int, utility: str, detector: str
+) -> Evidence:
     r = assets.loc[asset]
-    loc = [{"asset_id": asset, "confidence": 0.8, "x_m": float(r.x_m), "y_m": float(r.y_m), "zone_id": r.zone_id}]
-    return Evidence.from_alarm({"alarm_id": aid, "ts": pd.Timestamp("2026-06-01T08:00Z") + pd.Timedelta(minutes=minutes), "utility": utility, "detector": detector, "severity": 3, "location": json.dumps(loc)})
+    loc = [
+        {
+            "asset_id": asset,
+            "confidence": 0.8,
+            "x_m": float(r.x_m),
+            "y_m": float(r.y_m),
+            "zone_id": r.zone_id,
+        }
+    ]
+    return Evidence.from_alarm(
+        {
+            "alarm_id": aid,
+            "ts": pd.Timestamp("2026-06-01T08:00Z") + pd.Timedelta(minutes=minutes),
+            "utility": utility,
+            "detector": detector,
+            "severity": 3,
+            "location": json.dumps(loc),
+        }
+    )
 
 
 def test_three_demo_incidents_on_the_town() -> None:
@@ -49,8 +68,18 @@ def test_three_demo_incidents_on_the_town() -> None:
         assert inc.grade in ("I", "II", "III", "IV") and inc.district_id.startswith("schutterwald")
         assert any(x["kind"] == "dispatch" for x in inc.actions)
     assert any(c["kind"] == "substation_flooding" for c in got["water"].cascade)
-    assert any(c["kind"] == "ignition_risk" and c["to_asset"].startswith("power:manhole:") for c in got["gas"].cascade)
+    assert any(
+        c["kind"] == "ignition_risk" and c["to_asset"].startswith("power:manhole:")
+        for c in got["gas"].cascade
+    )
     pump = [c for c in got["power"].cascade if c["kind"] == "pumping_station_power_loss"]
-    assert pump and sorted(pump[0]["to_assets"]) == ["water:pump:PU1", "water:pump:PU2"] and pump[0]["customers_affected"] > 0
-    assert any(x["kind"] == "operate" and x["operation"]["operation"] == "close" for x in got["water"].actions)
+    assert (
+        pump
+        and sorted(pump[0]["to_assets"]) == ["water:pump:PU1", "water:pump:PU2"]
+        and pump[0]["customers_affected"] > 0
+    )
+    assert any(
+        x["kind"] == "operate" and x["operation"]["operation"] == "close"
+        for x in got["water"].actions
+    )
     assert any(x["kind"] == "evacuate" for x in got["gas"].actions)
