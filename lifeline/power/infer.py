@@ -43,6 +43,7 @@ class InferenceParams:
     p_max: float = 0.995  #: highest plausible share
     noise_rate: float = 2.0  #: expected unrelated outage reports per incident (whole network)
     double_prior: float = 0.15  #: prior probability that a second, overlapping outage occurred
+    no_outage_prior: float = 0.05  #: prior that reports without any trip are all unrelated noise
     max_pair_candidates: int = 40  #: devices kept (best single scores) when searching pairs
 
 
@@ -130,12 +131,16 @@ def infer_devices(
     ]
     base = len(rest) * log_eps + (n_free - len(rest)) * log_1m_eps  # all reports are noise
     n_c = max(len(groups), 1)  # prior: any device may operate, not only those near reports
-    single_prior = math.log((1 - params.double_prior) / n_c)
-    pair_prior = math.log(params.double_prior / (n_c * (n_c - 1) / 2)) if n_c > 1 else -math.inf
+    some = 1 - params.no_outage_prior
+    single_prior = math.log(some * (1 - params.double_prior) / n_c)
+    pair_prior = (
+        math.log(some * params.double_prior / (n_c * (n_c - 1) / 2)) if n_c > 1 else -math.inf
+    )
+    base += math.log(params.no_outage_prior)
     if fixed:
         # an extra outage on top of a known trip is the "double" case
         single_prior = math.log(params.double_prior / n_c)
-        base += math.log(1 - params.double_prior)
+        base += math.log(1 - params.double_prior) - math.log(params.no_outage_prior)
     scored = sorted(
         ((score([loads]) + single_prior, loads, sws) for loads, sws in cands), key=lambda t: -t[0]
     )
