@@ -94,13 +94,15 @@ def correlate_and_assess(
     correlator: Any = None,
     min_evidence: int = 1,
     rules: GradingRules | None = None,
+    with_narrative: bool = True,
 ) -> list[Incident]:
     """Correlate the evidence into incidents and assess each one with ``min_evidence`` or more items.
 
     With ``town`` (a ``lifeline.datasets.town.Town``) the zone adapter, utility adapters, street
     graph, crews, dependencies and districts come from it; any of them can be passed instead.
     ``duration_h`` for grading is the actual outage (onset or detection → restored) when
-    restored, else :data:`ESTIMATED_DURATION_H` of the incident type.
+    restored, else :data:`ESTIMATED_DURATION_H` of the incident type. ``with_narrative`` adds the
+    summary (template, or the LLM when ``LIFELINE_LLM_URL`` is set).
     """
     from lifeline.incidents.correlate import Correlator, ZoneArea
     from lifeline.incidents.evidence import evidence_from_frames
@@ -140,5 +142,9 @@ def correlate_and_assess(
             rules,
             extra_impact={"duration_h": round(dur, 2)},
         )
+        if with_narrative:
+            from lifeline.incidents.narrative import narrative
+
+            inc.narrative = narrative(inc)["text"]
         out.append(inc)
     return out
