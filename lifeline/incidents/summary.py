@@ -75,4 +75,5 @@ def incident_json(inc: Incident, lang: str = "en") -> dict[str, Any]:
             {"rule": r["rule"], "passed": r["passed"], "detail": r["detail"]} for r in inc.safety
         ],
         "approval": inc.approval or None,
+        "narrative": inc.narrative,
     }

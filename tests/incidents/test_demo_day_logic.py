@@ -170,3 +170,6 @@ def test_correlate_and_assess_from_tables() -> None:
         inc.impact["duration_h"] == 6.0 and inc.grade == "III"
     )  # hospital cut (critical_sites_out)
     assert all(r["passed"] for r in inc.safety)
+    assert (
+        "供水" in inc.narrative and "water_main_burst" in inc.narrative
+    )  # template (no LLM configured)
