@@ -39,6 +39,11 @@ def main() -> None:
     ap.add_argument(
         "--full-year", action="store_true", help="also time the command on the whole year"
     )
+    ap.add_argument(
+        "--online",
+        action="store_true",
+        help="also replay the unseen abrupt leaks through the online detector",
+    )
     args = ap.parse_args()
     split = pd.Timestamp(args.split)
     inp = DATA / "L-TOWN.inp"

@@ -48,6 +48,7 @@ class LeakParams:
     loc_ratio: float = 0.85
     merge_m: float = 600.0
     merge_days: float = 60.0
+    abrupt_h: int = 0  # alarms whose CUSUM rose within this many hours are never merged (0: off)
     holdoff_h: int = 24
     onset_margin_h: float = 1.0
     calib_days: int = 14  # used when no history is given
@@ -383,7 +384,8 @@ def detect_prepared(
             if float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto:
                 continue  # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak
             det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
-        if any(
+        abrupt = prm.abrupt_h > 0 and t - t0 < prm.abrupt_h
+        if not abrupt and any(
             graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m
             and det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days)
             for o in dets

@@ -123,7 +123,9 @@ class WaterLeakDetector:
         )
         lags[:, : per_day * self.params.baseline_days] = np.nan
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns before the baseline fills
+            warnings.simplefilter(
+                "ignore", RuntimeWarning
+            )  # all-NaN columns before the baseline fills
             base = np.nanmedian(lags, axis=0)
         self._grid_index = grid.index
         return np.asarray(r - base)

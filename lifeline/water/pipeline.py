@@ -21,7 +21,8 @@ GRID_K = (1.0, 2.0)
 GRID_H = (10.0, 20.0, 40.0)
 GRID_RATIO = (0.85, 0.95)
 GRID_BURST = (float("inf"), 30.0)
-GRID_SLOW = (float("inf"), 4.0, 6.0, 9.0)
+GRID_SLOW = (float("inf"), 4.0)
+GRID_ABRUPT_H = (0, 8)
 GRID_MERGE_DAYS = (10.0, 60.0)
 
 
@@ -100,23 +101,20 @@ def _run_leaks(
     if truth and not outflow.empty:
         pre = lk.prepare(h_hist, model)
         best: tuple[float, lk.LeakParams] | None = None
-        for k, h, ratio, md, hb, hs in itertools.product(
-            GRID_K, GRID_H, GRID_RATIO, GRID_MERGE_DAYS, GRID_BURST, GRID_SLOW
-        ):
-            p = replace(prm, k=k, h=h, loc_ratio=ratio, merge_days=md, h_burst=hb, h_slow=hs)
+        grid = itertools.product(
+            GRID_K, GRID_H, GRID_RATIO, GRID_MERGE_DAYS, GRID_BURST, GRID_SLOW, GRID_ABRUPT_H
+        )
+        for k, h, ratio, md, hb, hs, ab in grid:
+            p = replace(
+                prm, k=k, h=h, loc_ratio=ratio, merge_days=md, h_burst=hb, h_slow=hs, abrupt_h=ab
+            )
             model.params = p
             dets = lk.detect_prepared(pre, model, graph)
             res = score([Submission(d.pipe, d.time) for d in dets], truth, outflow, graph)
             val = res.score_eur - 250.0 * res.fp  # extra weight against false alarms
             if best is None or val > best[0]:
                 best = (val, p)
-                rep["history"] = res.as_dict() | {
-                    "k": k,
-                    "h": h,
-                    "loc_ratio": ratio,
-                    "merge_days": md,
-                    "h_burst": hb,
-                }
+                rep["history"] = res.as_dict() | {"params": lk.params_dict(p)}
         assert best is not None
         prm = best[1]
     model.params = prm
