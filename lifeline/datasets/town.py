@@ -30,6 +30,11 @@ _TABLES = (
     "water_valves",
     "gas_valves",
 )
+_FILES = ("water.inp", "power.json", "gas.json", *(f"{t}.parquet" for t in _TABLES))
+
+
+class _Lazy:
+    """Sentinel (a class, so copies keep its identity): the network is read from the cache on first use."""
 
 
 @dataclass
@@ -39,6 +44,7 @@ class Town:
     ``power`` is the joined pandapower net, ``gas`` the pandapipes net and ``water`` the (synthetic)
     WNTR model; ``water_valves`` has columns valve,node,link and ``gas_valves`` valve_id,pipe,junction.
     ``meta`` records build facts (pumping-station bus, join gaps, solve checks).
+    A town read from the cache loads its three network models lazily, on first access.
     """
 
     power: Any
@@ -56,6 +62,27 @@ class Town:
     crs: str = TOWN_CRS
     meta: dict[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if value is _Lazy:
+            value = object.__getattribute__(self, "_read_network")(name)
+            object.__setattr__(self, name, value)
+        return value
+
+    def _read_network(self, name: str) -> Any:
+        d = object.__getattribute__(self, "cache_dir")
+        if name == "power":
+            import pandapower as pp
+
+            return pp.from_json(str(d / "power.json"))
+        if name == "gas":
+            import pandapipes as pps
+
+            return pps.from_json(str(d / "gas.json"))
+        import wntr
+
+        return wntr.network.WaterNetworkModel(str(d / "water.inp"))
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
@@ -282,21 +309,18 @@ def load_town(cache_dir: Path | None = None) -> Town:
     """Load the demo town, building and caching it on first use.
 
     ``cache_dir`` defaults to ``settings.cache_dir``; the town lives in ``<cache_dir>/town/<version>``.
+    Tables are read at once (about a second); the power, gas and water models on first access.
     """
-    import pandapipes as pps
-    import pandapower as pp
-    import wntr
-
     d = town_cache_dir(cache_dir)
-    if not (d / "meta.json").exists():
+    if not (d / "meta.json").exists() or not all((d / f).exists() for f in _FILES):
         return build_town(d)
     try:
-        return _read(d, pp, pps, wntr)
-    except Exception:  # an incomplete or corrupt cache: rebuild it
+        return _read(d)
+    except Exception:  # an unreadable cache: rebuild it
         return build_town(d)
 
 
-def _read(d: Path, pp: Any, pps: Any, wntr: Any) -> Town:
+def _read(d: Path) -> Town:
     tables = {t: pd.read_parquet(d / f"{t}.parquet") for t in _TABLES}
     for t, schema in (
         ("assets", "asset"),
@@ -307,11 +331,10 @@ def _read(d: Path, pp: Any, pps: Any, wntr: Any) -> Town:
         ("dependencies", "dependency"),
     ):
         tables[t] = conform(schema, tables[t])
-    wn = wntr.network.WaterNetworkModel(str(d / "water.inp"))
     return Town(
-        power=pp.from_json(str(d / "power.json")),
-        gas=pps.from_json(str(d / "gas.json")),
-        water=wn,
+        power=_Lazy,
+        gas=_Lazy,
+        water=_Lazy,
         water_inp_path=d / "water.inp",
         crs=TOWN_CRS,
         meta=json.loads((d / "meta.json").read_text()),
