@@ -54,6 +54,38 @@ def _json(v: Any, default: Any) -> Any:
         return default
 
 
+class AssetIndex:
+    """Positions and zones of assets (``schema.ASSET`` rows), looked up by asset id or by a
+    utility-local name (``ref``, e.g. the WNTR pipe ``P83`` of ``water:pipe:P83``)."""
+
+    def __init__(self, assets: pd.DataFrame) -> None:
+        self._by_id: dict[str, dict[str, Any]] = {}
+        self._by_ref: dict[tuple[str, str], str] = {}
+        cols = [
+            c
+            for c in ("asset_id", "utility", "ref", "x_m", "y_m", "zone_id")
+            if c in assets.columns
+        ]
+        for r in assets[cols].to_dict("records"):
+            aid = str(r["asset_id"])
+            self._by_id[aid] = {
+                "x_m": _f(r.get("x_m")),
+                "y_m": _f(r.get("y_m")),
+                "zone_id": _s(r.get("zone_id")) or None,
+            }
+            ref = _s(r.get("ref"))
+            if ref:
+                self._by_ref.setdefault((_s(r.get("utility")), ref), aid)
+
+    def resolve(self, name: str, utility: str = "") -> dict[str, Any]:
+        """``{"asset_id", "x_m", "y_m", "zone_id"}`` for an id or local name ({} if unknown)."""
+        aid = name if name in self._by_id else self._by_ref.get((utility, name), "")
+        if not aid:
+            return {}
+        hit = self._by_id[aid]
+        return {"asset_id": aid, "x_m": hit["x_m"], "y_m": hit["y_m"], "zone_id": hit["zone_id"]}
+
+
 @dataclass
 class Evidence:
     """One piece of evidence. ``x_m``/``y_m`` in the town CRS (metres), ``ts`` UTC."""
@@ -98,12 +130,46 @@ class Evidence:
         return cls(**d)
 
     @classmethod
-    def from_alarm(cls, row: Any) -> Evidence:
-        """From a ``schema.ALARM`` row (mapping or Series); best location candidate gives x/y."""
+    def from_alarm(cls, row: Any, assets: AssetIndex | None = None) -> Evidence:
+        """From a ``schema.ALARM`` row (mapping or Series).
+
+        ``location`` may hold candidate objects (``asset_id``, ``confidence``, ``x_m``, ``y_m``,
+        ``zone_id``) or bare asset ids (``"power:load:12"``, or a utility-local name such as a
+        WNTR pipe ``"P83"``), which ``assets`` resolves to positions and zones; bare ids share a
+        confidence of 0.6 (one id) or 0.6/n. The best candidate gives x/y; with several equally
+        confident ones, their centroid.
+        """
+        utility = _s(row.get("utility"))
         loc = _json(row.get("location"), [])
-        cands = loc if isinstance(loc, list) else [loc]
-        cands = [c for c in cands if isinstance(c, dict)]
-        best = max(cands, key=lambda c: _f(c.get("confidence")) or 0.0) if cands else {}
+        raw = loc if isinstance(loc, list) else [loc]
+        n_str = sum(1 for c in raw if isinstance(c, str | int))
+        cands: list[dict[str, Any]] = []
+        for c in raw:
+            if isinstance(c, dict):
+                cands.append(dict(c))
+            elif isinstance(c, str | int):
+                cand: dict[str, Any] = {
+                    "asset_id": str(c),
+                    "confidence": round(0.6 / max(n_str, 1), 4),
+                }
+                if assets is not None:
+                    cand.update(assets.resolve(str(c), utility))
+                cands.append(cand)
+        for c in cands:
+            if (
+                (c.get("x_m") is None or c.get("zone_id") is None)
+                and assets is not None
+                and c.get("asset_id")
+            ):
+                hit = assets.resolve(str(c["asset_id"]), utility)
+                c.update({k: v for k, v in hit.items() if c.get(k) is None})
+        located = [
+            c for c in cands if _f(c.get("x_m")) is not None and _f(c.get("y_m")) is not None
+        ]
+        top = max((_f(c.get("confidence")) or 0.0 for c in located), default=0.0)
+        best_set = [c for c in located if (_f(c.get("confidence")) or 0.0) == top]
+        x = sum(float(c["x_m"]) for c in best_set) / len(best_set) if best_set else None
+        y = sum(float(c["y_m"]) for c in best_set) / len(best_set) if best_set else None
         zones = sorted({_s(c.get("zone_id")) for c in cands if _s(c.get("zone_id"))})
         detail = _json(row.get("detail"), {})
         detail = detail if isinstance(detail, dict) else {"detail": detail}
@@ -113,11 +179,11 @@ class Evidence:
             kind="alarm",
             evidence_id=_s(row.get("alarm_id")),
             ts=to_utc(row.get("ts")),
-            utility=_s(row.get("utility")),
+            utility=utility,
             source=_s(row.get("detector")) or "detector",
-            x_m=_f(best.get("x_m")),
-            y_m=_f(best.get("y_m")),
-            confidence=_f(best.get("confidence")) or (0.5 if best else 0.0),
+            x_m=x,
+            y_m=y,
+            confidence=top if best_set else 0.0,
             zone_ids=zones,
             asset_ids=[_s(c.get("asset_id")) for c in cands if _s(c.get("asset_id"))],
             severity=int(_f(row.get("severity")) or 1),
@@ -172,14 +238,23 @@ def evidence_from_frames(
     alarms: pd.DataFrame | None = None,
     complaints: pd.DataFrame | None = None,
     meter_events: pd.DataFrame | None = None,
+    assets: pd.DataFrame | AssetIndex | None = None,
 ) -> list[Evidence]:
-    """All evidence of the three tables, sorted by time."""
+    """All evidence of the three tables, sorted by time (``assets`` resolves bare alarm
+    locations and meter-event assets to positions and zones)."""
+    index = AssetIndex(assets) if isinstance(assets, pd.DataFrame) else assets
     out: list[Evidence] = []
-    for df, make in (
-        (alarms, Evidence.from_alarm),
-        (complaints, Evidence.from_complaint),
-        (meter_events, Evidence.from_meter_event),
-    ):
-        if df is not None:
-            out.extend(make(r) for r in df.to_dict("records"))
+    if alarms is not None:
+        out.extend(Evidence.from_alarm(r, index) for r in alarms.to_dict("records"))
+    if complaints is not None:
+        out.extend(Evidence.from_complaint(r) for r in complaints.to_dict("records"))
+    if meter_events is not None:
+        for r in meter_events.to_dict("records"):
+            ev = Evidence.from_meter_event(r)
+            if index is not None and not ev.located and ev.asset_ids:
+                hit = index.resolve(ev.asset_ids[0], ev.utility)
+                ev.x_m, ev.y_m = hit.get("x_m"), hit.get("y_m")
+                if hit.get("zone_id") and not ev.zone_ids:
+                    ev.zone_ids = [hit["zone_id"]]
+            out.append(ev)
     return sorted(out, key=lambda e: e.ts)

@@ -95,6 +95,7 @@ def correlate_and_assess(
     min_evidence: int = 1,
     rules: GradingRules | None = None,
     with_narrative: bool = True,
+    assets: pd.DataFrame | None = None,
 ) -> list[Incident]:
     """Correlate the evidence into incidents and assess each one with ``min_evidence`` or more items.
 
@@ -102,7 +103,8 @@ def correlate_and_assess(
     graph, crews, dependencies and districts come from it; any of them can be passed instead.
     ``duration_h`` for grading is the actual outage (onset or detection → restored) when
     restored, else :data:`ESTIMATED_DURATION_H` of the incident type. ``with_narrative`` adds the
-    summary (template, or the LLM when ``LIFELINE_LLM_URL`` is set).
+    summary (template, or the LLM when ``LIFELINE_LLM_URL`` is set). ``assets`` (default: the
+    town's) resolves bare asset ids in alarm locations to positions and zones.
     """
     from lifeline.incidents.correlate import Correlator, ZoneArea
     from lifeline.incidents.evidence import evidence_from_frames
@@ -119,7 +121,8 @@ def correlate_and_assess(
         crews = crews or CrewContext(street_graph_from_pipes(town.assets), default_crews(town))
         deps, districts = town.dependencies, town.districts
     correlator = correlator or Correlator()
-    correlator.add_all(evidence_from_frames(alarms, complaints, meter_events))
+    assets = assets if assets is not None else (town.assets if town is not None else None)
+    correlator.add_all(evidence_from_frames(alarms, complaints, meter_events, assets=assets))
     out = []
     for inc in correlator.incidents:
         if len(inc.evidence) < min_evidence:

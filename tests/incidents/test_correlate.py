@@ -116,3 +116,63 @@ def test_same_large_zone_but_far_apart_stays_apart() -> None:
     assert sorted(sorted(i.evidence_ids()) for i in cor.incidents) == [["a1", "a3"], ["a2"]]
     joined = next(i for i in cor.incidents if "a3" in i.evidence_ids())
     assert joined.grouping[-1]["rule"] == "same_area"
+
+
+def test_bare_asset_ids_in_alarm_locations_are_resolved() -> None:
+    import pandas as pd
+
+    from lifeline.incidents.evidence import evidence_from_frames
+
+    assets = pd.DataFrame(
+        {
+            "asset_id": ["water:pipe:P83", "power:load:1", "power:load:2"],
+            "utility": ["water", "power", "power"],
+            "ref": ["P83", "1", "2"],
+            "x_m": [10.0, 100.0, 300.0],
+            "y_m": [20.0, 0.0, 0.0],
+            "zone_id": ["DMA1", "F1", "F1"],
+        }
+    )
+    alarms = pd.DataFrame(
+        [
+            {
+                "alarm_id": "w",
+                "ts": "2026-06-01T08:00Z",
+                "utility": "water",
+                "detector": "leak",
+                "location": '["P83"]',
+            },
+            {
+                "alarm_id": "p",
+                "ts": "2026-06-01T08:01Z",
+                "utility": "power",
+                "detector": "monitor",
+                "location": '["power:load:1", "power:load:2"]',
+            },
+            {
+                "alarm_id": "u",
+                "ts": "2026-06-01T08:02Z",
+                "utility": "power",
+                "detector": "monitor",
+                "location": '["power:load:999"]',
+            },
+        ]
+    )
+    w, p, u = evidence_from_frames(alarms, assets=assets)
+    assert (w.x_m, w.y_m, w.zone_ids, w.asset_ids, w.confidence) == (
+        10.0,
+        20.0,
+        ["DMA1"],
+        ["water:pipe:P83"],
+        0.6,
+    )
+    assert (p.x_m, p.zone_ids, p.confidence) == (
+        200.0,
+        ["F1"],
+        0.3,
+    )  # centroid of equally likely loads
+    assert not u.located and u.asset_ids == ["power:load:999"]
+    cor = Correlator()
+    cor.add(w)
+    assert cor.incidents[0].location["method"] == "best_candidate"
+    assert cor.incidents[0].location["best_candidate"]["asset_id"] == "water:pipe:P83"
