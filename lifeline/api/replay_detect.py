@@ -55,8 +55,11 @@ class StepDetector:
     name: str = "step_change"
     utility: str = ""
     k: float = 6.0
+    rel_floor: dict[str, float] = field(
+        default_factory=lambda: {"p_mw": 0.05, "current_a": 0.05, "flow_m3h": 0.05}
+    )
     min_scale: dict[str, float] = field(
-        default_factory=lambda: {"pressure_bar": 0.002, "pressure_m": 0.2}
+        default_factory=lambda: {"pressure_bar": 0.002, "pressure_m": 0.2, "flow_m3h": 1.0}
     )
     _scale: dict[str, float] = field(default_factory=dict)
 
@@ -68,8 +71,10 @@ class StepDetector:
             if len(d) >= 4:
                 lvl = float(np.nanmedian(np.abs(pd.to_numeric(g["value"], errors="coerce"))))
                 mad = float(1.4826 * np.median(np.abs(d - np.median(d))))
-                # a sensor that barely moves (MAD ≈ 0) still has a resolution: 1 % of its level
-                self._scale[str(sid)] = max(mad, 0.01 * lvl)
+                q = str(g["quantity"].iloc[0]) if "quantity" in g.columns else ""
+                # a sensor that barely moves (MAD ≈ 0) still varies with its level: loads and
+                # currents by 5 % between readings, pressures and flows by 1 %
+                self._scale[str(sid)] = max(mad, self.rel_floor.get(q, 0.01) * lvl)
 
     def score(self, batch: pd.DataFrame) -> pd.DataFrame:
         """``|Δ| / (k · scale)`` per reading (0 for a sensor's first reading)."""
@@ -162,10 +167,10 @@ class FallbackDetection:
             return empty_frame("alarm")
         t0 = readings["ts"].min()
         hist = history[history["ts"] >= t0 - pd.Timedelta(hours=6)]
-        if not self.learned and len(hist):
+        if len(hist):  # noise scales from the last 6 h (robust: one step does not move the MAD)
             for u, det in self.step.items():
                 det.learn(self._with_meta(hist, u, STEP_QUANTITIES))
-            self.learned = len(hist["ts"].unique()) >= 8
+            self.learned = True
         both = pd.concat([hist, readings], ignore_index=True)
         frames = []
         for u, det in self.step.items():
