@@ -72,6 +72,42 @@ def _load_matrix(
     return idx, np.clip(p, 0.0, None)
 
 
+def _tripped_line(net: Any, line: int, heads: dict[str, int], feeder_of_bus: pd.Series) -> int:
+    """The line whose protection clears a fault on ``line``.
+
+    MV line: the head breaker of its MV feeder. LV line: the fuse at the substation of its LV
+    feeder, i.e. the first line on the path from the LV busbar to the fault.
+    """
+    import networkx as nx
+    import pandapower.topology as top
+
+    from lifeline.datasets.power_town import LV_OFFSET
+    from lifeline.errors import NotFoundError
+
+    if line not in net.line.index:
+        raise NotFoundError(f"no power line {line}", where="FeederFault.line")
+    ends = (int(net.line.at[line, "from_bus"]), int(net.line.at[line, "to_bus"]))
+    if line < LV_OFFSET:
+        for b in ends:
+            fid = str(feeder_of_bus.get(b, ""))
+            if fid in heads:
+                return heads[fid]
+        return line
+    g = top.create_nxgraph(net, respect_switches=True, include_trafos=False)
+    g.remove_nodes_from([b for b in net.bus.index if net.bus.at[b, "vn_kv"] > 1.0])
+    sources = {int(b) for b in net.trafo.lv_bus if b in g}
+    try:
+        _, path = nx.multi_source_dijkstra(g, sources, target=ends[0])
+    except nx.NetworkXNoPath:
+        return line
+    if len(path) < 2:
+        return line
+    for key in g[path[0]][path[1]]:
+        if key[0] == "line":
+            return int(key[1])
+    return line
+
+
 def simulate_power(
     town: Any, start: pd.Timestamp, rng: np.random.Generator, events: list[Any]
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -92,19 +128,7 @@ def simulate_power(
     lv_tr = net.trafo[net.trafo.vn_hv_kv < 60]
     station_bus = int(town.meta["station_bus"])
     faults = [e for e in events if isinstance(e, FeederFault)]
-    fault_heads = []
-    for f in faults:
-        if f.line not in net.line.index:
-            from lifeline.errors import NotFoundError
-
-            raise NotFoundError(f"no power line {f.line}", where="FeederFault.line")
-        ends = (int(net.line.at[f.line, "from_bus"]), int(net.line.at[f.line, "to_bus"]))
-        fids = [
-            str(feeder_of_bus.get(b))
-            for b in ends
-            if str(feeder_of_bus.get(b, "")).startswith("power:feeder:")
-        ]
-        fault_heads.append(heads.get(fids[0]) if fids else None)
+    trips = [_tripped_line(net, f.line, heads, feeder_of_bus) for f in faults]
     minute = pd.date_range(start, periods=1440, freq="60s")
     in_service0 = net.line.in_service.copy()
 
@@ -134,13 +158,14 @@ def simulate_power(
     fault_mask_min = np.zeros(1440, bool)
     fault_mask_q = np.zeros(96, bool)
     faulted: dict[int, dict[str, np.ndarray]] = {}
-    out_lines = [h for h in fault_heads if h is not None]
-    for f in faults:
+    near = np.zeros((len(faults), 96), bool)  # fault i matters at quarter k (or a neighbour)
+    for i, f in enumerate(faults):
         fault_mask_min |= window(f, minute).to_numpy()
         wq = window(f, ts).to_numpy() | window(f, ts + STEP - pd.Timedelta("1s")).to_numpy()
         fault_mask_q |= wq
-    for kk in np.flatnonzero(fault_mask_q | np.roll(fault_mask_q, -1) | np.roll(fault_mask_q, 1)):
-        faulted[int(kk)] = run(int(kk), out_lines)
+        near[i] = wq | np.roll(wq, -1) | np.roll(wq, 1)
+    for kk in np.flatnonzero(near.any(axis=0)):
+        faulted[int(kk)] = run(int(kk), [trips[i] for i in range(len(faults)) if near[i, kk]])
 
     def series(key: str) -> np.ndarray:
         a = np.array([r[key] for r in normal])  # steps x items

@@ -44,11 +44,13 @@ class GasLeak:
 
 @dataclass(frozen=True)
 class FeederFault:
-    """A fault on power line ``line`` (joined-net index): its MV feeder's head breaker trips.
+    """A fault on power line ``line`` (joined-net index) and the protection that clears it.
 
-    Every bus of that feeder is de-energised from ``start`` to ``end`` (None: rest of the day):
-    smart meters read zero, feeder-head current and power drop to zero, LV busbar voltages to
-    zero. If the water pumping station is on that feeder, its pumps stop too (cascade).
+    On an MV line the MV feeder's head breaker trips; on an LV line the substation fuse of its
+    LV feeder (the first line from the LV busbar towards the fault) blows. Everything downstream
+    is de-energised from ``start`` to ``end`` (None: rest of the day): smart meters read zero,
+    feeder-head current and power drop, busbar voltages of dead substations read zero. If the
+    water pumping station loses supply, its pumps stop too (cascade).
     """
 
     line: int

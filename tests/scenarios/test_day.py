@@ -129,3 +129,20 @@ def test_bad_records_cover_each_reason(town: Any, day: pd.DataFrame) -> None:
     assert pd.Timestamp(future["ts"]) > pd.Timestamp.now(tz="UTC")
     hit = day[(day.sensor_id == dup["sensor_id"]) & (day.ts == pd.Timestamp(dup["ts"]))]
     assert len(hit) == 1
+
+
+def test_protection_that_clears_a_fault(town: Any) -> None:
+    from lifeline.datasets.zones import power_feeders
+    from lifeline.scenarios.day_power import _tripped_line
+
+    net = town.power
+    feeder_of_bus, heads = power_feeders(net)
+    mv_line = int(
+        net.line.index[(net.line.index < 100_000) & ~net.line.index.isin(list(heads.values()))][5]
+    )
+    assert _tripped_line(net, mv_line, heads, feeder_of_bus) in heads.values()
+    lv_line = int(sorted(net.line.index)[len(net.line) // 2])
+    fuse = _tripped_line(net, lv_line, heads, feeder_of_bus)
+    assert fuse >= 100_000
+    busbars = set(net.trafo.lv_bus)
+    assert {int(net.line.at[fuse, "from_bus"]), int(net.line.at[fuse, "to_bus"])} & busbars
