@@ -73,31 +73,41 @@ def timeline_plot(inc: Incident, path: Path) -> Path:
 
     ev = sorted(inc.evidence, key=lambda e: e.ts)
     rows = sorted({f"{e.kind}:{e.source}" for e in ev})
-    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * max(len(rows), 2)))
+    fig, ax = plt.subplots(figsize=(10, 2.2 + 0.45 * max(len(rows), 2)))
     colours = {"alarm": "tab:red", "complaint": "tab:blue", "meter_event": "tab:green"}
     for e in ev:
         y = rows.index(f"{e.kind}:{e.source}")
         ax.scatter([mdates.date2num(e.ts)], [y], color=colours.get(e.kind, "grey"), s=36, zorder=3)
-    for i, state in enumerate(s for s in STATES if s in inc.timeline):
+    for state in (s for s in STATES if s in inc.timeline):
         t = inc.state_time(state)
         if t is None:
             continue
         ax.axvline(float(mdates.date2num(t)), color="0.5", lw=0.8, ls="--")
-        ax.annotate(
+        ax.text(
+            float(mdates.date2num(t)),
+            1.02,
             state,
-            (mdates.date2num(t), len(rows) - 0.4 + (i % 2) * 0.3),
+            transform=ax.get_xaxis_transform(),
+            rotation=60,
             fontsize=7,
-            rotation=0,
             color="0.3",
+            ha="left",
+            va="bottom",
         )
     if inc.onset_at:
         ax.axvline(float(mdates.date2num(inc.onset_at)), color="black", lw=1.2)
-        ax.annotate("onset", (mdates.date2num(inc.onset_at), -0.8), fontsize=7)
+        ax.text(
+            float(mdates.date2num(inc.onset_at)),
+            0.02,
+            " onset",
+            transform=ax.get_xaxis_transform(),
+            fontsize=7,
+        )
     ax.set_yticks(range(len(rows)), rows)
     ax.set_ylim(-1, len(rows) + 0.5)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz="UTC"))
     ax.set_xlabel("time (UTC)")
-    ax.set_title(f"{inc.incident_id} — {inc.utility} {inc.kind} grade {inc.grade or '?'}")
+    ax.set_title(f"{inc.incident_id} — {inc.utility} {inc.kind} grade {inc.grade or '?'}", pad=42)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
