@@ -1,11 +1,14 @@
-"""`lifeline ingest` as a user runs it (subprocess): counts per reason, clear errors, exit 2."""
+"""`lifeline ingest` through its entry point: counts per reason, clear errors, exit 2."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import TEST_DATA
 from tests.store.helpers import sensors_frame
@@ -13,16 +16,36 @@ from tests.store.helpers import sensors_frame
 CORPUS = TEST_DATA / "ingest"
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lifeline.cli", "ingest", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_cli_reports_counts_and_fills_the_default_store(tmp_path: Path) -> None:
+@pytest.fixture
+def run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
+    """Run `lifeline ingest …` through the real entry point (in-process: one import)."""
+    from lifeline.cli import main
+
+    def _run(*args: str) -> Result:
+        monkeypatch.setattr(sys, "argv", ["lifeline", "ingest", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return _run
+
+
+def test_cli_reports_counts_and_fills_the_default_store(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
     sensors = tmp_path / "sensors.csv"
     sensors_frame().to_csv(sensors, index=False)
     files = [str(CORPUS / "long_bad_values.csv"), str(CORPUS / "battledim_bad.csv")]
@@ -45,7 +68,7 @@ def test_cli_reports_counts_and_fills_the_default_store(tmp_path: Path) -> None:
     assert "rejected: duplicate" in table.stdout and "non_numeric" in table.stdout
 
 
-def test_cli_errors_exit_2_naming_the_problem(tmp_path: Path) -> None:
+def test_cli_errors_exit_2_naming_the_problem(tmp_path: Path, run: Callable[..., Result]) -> None:
     r = run(str(tmp_path / "nope.csv"))
     assert r.returncode == 2 and "nope.csv" in r.stderr and "Traceback" not in r.stderr
     r = run(str(CORPUS / "long_bad_values.csv"))  # empty store: no sensors
