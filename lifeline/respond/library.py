@@ -46,6 +46,12 @@ def load_plans(directory: Path | None = None) -> list[dict[str, Any]]:
         for i, s in enumerate(plan["steps"]):
             if s.get("action") not in ACTIONS:
                 raise ConfigError(f"unknown action {s.get('action')!r}", where=f"{p}: steps[{i}]")
+            extra = set(s) - {"id", "action", "zh-CN", "en"}
+            if extra:
+                raise ConfigError(
+                    f"unexpected keys {sorted(extra)} (quote texts that contain commas)",
+                    where=f"{p}: steps[{i}]",
+                )
             if not s.get("zh-CN") or not s.get("en"):
                 raise ConfigError("each step needs zh-CN and en text", where=f"{p}: steps[{i}]")
         plan["file"] = p.name

@@ -172,3 +172,17 @@ def test_assess_gas_leak_deenergises_cable_and_evacuates() -> None:
     assert [a["operation"]["asset_id"] for a in de] == ["p:cable:K7"]
     assert any(a["kind"] == "evacuate" and a["persons"] == 6 for a in inc.actions)
     assert all(r["passed"] for r in inc.safety), inc.safety
+
+
+def test_plan_validation_catches_unquoted_commas(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from lifeline.errors import ConfigError
+
+    (tmp_path / "p.yaml").write_text(
+        "id: x\nutility: water\nkinds: [x]\ntitle: {zh-CN: 甲, en: A}\nsteps:\n"
+        "  - {id: s, action: manual, zh-CN: 冲洗, en: Flush, disinfect}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="quote texts"):
+        load_plans(tmp_path)
+    for plan in load_plans():
+        assert all(len(s["en"]) > 3 and s["zh-CN"] for s in plan["steps"])
