@@ -89,8 +89,9 @@ def serve(
 
         attach_town(ctx, town)
     if demo_users and not ctx.users.list():
-        districts = ctx.store.read_table("district")
-        first = str(districts["district_id"].iloc[0]) if len(districts) else None
+        # the district operator's district: the one with the most assets
+        counts = ctx.store.read_table("asset")["district_id"].dropna().value_counts()
+        first = str(counts.index[0]) if len(counts) else None
         for name, pw, role, d in seed_demo_users(ctx.store, first):
             echo(
                 f"  demo user {name:<16} password {pw:<20} role {role}{f' (district {d})' if d else ''}"

@@ -14,7 +14,13 @@ T0 = pd.Timestamp("2026-07-15T00:00:00Z")
 
 
 def _series(sensor: str, values: np.ndarray, every: str = "15min") -> pd.DataFrame:
-    return pd.DataFrame({"sensor_id": sensor, "ts": pd.date_range(T0, periods=len(values), freq=every), "value": values})
+    return pd.DataFrame(
+        {
+            "sensor_id": sensor,
+            "ts": pd.date_range(T0, periods=len(values), freq=every),
+            "value": values,
+        }
+    )
 
 
 def _run(det: FallbackDetection, r: pd.DataFrame, step: str = "15min") -> pd.DataFrame:
@@ -37,7 +43,9 @@ def test_a_pressure_step_alarms_once_but_a_slow_daily_swing_does_not() -> None:
     al = _run(FallbackDetection(t["sensor"], t["asset"]), r)
     assert len(al) == 1
     a = al.iloc[0]
-    assert json.loads(a["sensors"]) == ["water:p:J1"] and a["ts"] == T0 + pd.Timedelta(minutes=15 * 60)
+    assert json.loads(a["sensors"]) == ["water:p:J1"] and a["ts"] == T0 + pd.Timedelta(
+        minutes=15 * 60
+    )
     loc = json.loads(a["location"])[0]
     assert loc["asset_id"] == "water:junction:J1" and loc["zone_id"] == "DMA1"
 
@@ -45,7 +53,9 @@ def test_a_pressure_step_alarms_once_but_a_slow_daily_swing_does_not() -> None:
 def test_methane_band_needs_two_readings_at_or_above_20_percent_lel() -> None:
     t = tiny_town()
     v = np.r_[np.full(30, 1.0), [25.0], np.full(10, 1.0), np.full(20, 30.0)]
-    al = _run(FallbackDetection(t["sensor"], t["asset"]), _series("gas:ch4:M2", v, "1min"), step="10min")
+    al = _run(
+        FallbackDetection(t["sensor"], t["asset"]), _series("gas:ch4:M2", v, "1min"), step="10min"
+    )
     assert list(al["detector"]) == ["methane_lel"]
     assert al["ts"].iloc[0] == T0 + pd.Timedelta(minutes=42)  # second reading of the lasting rise
 
