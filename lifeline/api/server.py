@@ -14,29 +14,33 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def start_mqtt(app: FastAPI, url: str, topic: str) -> threading.Event:
+def start_mqtt(
+    app: FastAPI, url: str, topic: str, client_id: str = "lifeline-serve"
+) -> threading.Event:
     """Subscribe to ``topic`` on ``url`` with :class:`lifeline.ingest.mqtt.MqttIngestor` in a
     background thread; every flush counts metrics and publishes a ``readings`` event. Returns
     the stop event (also set at shutdown)."""
     from lifeline.ingest.mqtt import MqttIngestor
 
     ctx = app.state.ctx
-    ing = MqttIngestor(ctx.store, url, topic=topic, client_id="lifeline-serve")
+    ing = MqttIngestor(ctx.store, url, topic=topic, client_id=client_id)
     ing.connect()
     stop = threading.Event()
-    seen: dict[str, Any] = {"stored": 0, "rejected": {}}
+    seen: dict[str, Any] = {"stored": 0, "rejected": {}, "util": {}}
+
+    def delta(new: dict[str, int], old: dict[str, int]) -> dict[str, int]:
+        return {k: v - old.get(k, 0) for k, v in new.items() if v - old.get(k, 0)}
 
     def on_flush(i: Any) -> None:
         rep = i.report.as_dict()
         d_stored = rep["stored"] - seen["stored"]
-        d_rej = {
-            k: v - seen["rejected"].get(k, 0)
-            for k, v in rep["rejected"].items()
-            if v - seen["rejected"].get(k, 0)
-        }
-        seen["stored"], seen["rejected"] = rep["stored"], dict(rep["rejected"])
+        d_rej = delta(rep["rejected"], seen["rejected"])
+        util = {u: int(c.get("stored", 0)) for u, c in rep["per_utility"].items()}
+        d_util = delta(util, seen["util"])
+        seen.update(stored=rep["stored"], rejected=dict(rep["rejected"]), util=util)
         ctx.metrics.count_ingest(
-            {"per_utility": {"mqtt": {"stored": d_stored}}, "rejected": d_rej}, "mqtt"
+            {"per_utility": {u: {"stored": n} for u, n in d_util.items()}, "rejected": d_rej},
+            "mqtt",
         )
         ctx.bus.publish(
             "readings", {"source": "mqtt", "stored": d_stored, "rejected": int(sum(d_rej.values()))}
