@@ -46,7 +46,6 @@ class PostgresStore(Store):
     kind = "postgresql"
 
     def __init__(self, url: str, schema: str | None = None, srid: int | None = None) -> None:
-        import psycopg
 
         dsn, own = _split_url(url)
         self.schema = schema or own.get("schema")
@@ -58,19 +57,34 @@ class PostgresStore(Store):
             ) from exc
         if self.schema is not None and not _IDENT.match(self.schema):
             raise ConfigError(f"invalid schema name {self.schema!r}", where="LIFELINE_DB")
-        self._where = urlsplit(dsn)._replace(netloc=urlsplit(dsn).hostname or "").geturl()
+        u = urlsplit(dsn)
+        self._where = u._replace(netloc=f"{u.hostname or ''}:{u.port or 5432}").geturl()
+        self._dsn = dsn
+        # one connection shared by threads (API requests, MQTT): one operation at a time
+        self._lock = threading.RLock()
+        self._con = self._connect()
+
+    def _connect(self) -> Any:
+        import psycopg
+
         try:
-            self._con = psycopg.connect(dsn, autocommit=True)
+            con = psycopg.connect(self._dsn, autocommit=True)
+            if self.schema:
+                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                con.execute(f'SET search_path TO "{self.schema}", public')
+            con.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:
             raise StoreError(
                 f"cannot connect to PostgreSQL: {exc}".strip(), where=self._where
             ) from exc
-        if self.schema:
-            self._con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            self._con.execute(f'SET search_path TO "{self.schema}", public')
-        self._con.execute("SET TIME ZONE 'UTC'")
-        # one connection shared by threads (API requests, MQTT): one operation at a time
-        self._lock = threading.RLock()
+        return con
+
+    def _alive(self) -> Any:
+        """The connection, re-opened if the server dropped it (restart, network) since the
+        last call; the call that saw the failure has already raised StoreError."""
+        if self._con.closed or self._con.broken:
+            self._con = self._connect()
+        return self._con
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._where!r}, schema={self.schema!r})"
@@ -83,6 +97,7 @@ class PostgresStore(Store):
         return sql.replace("%", "%%").replace("?", "%s")
 
     def _query_unlocked(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        self._alive()
         import psycopg
 
         try:
@@ -94,6 +109,7 @@ class PostgresStore(Store):
             raise StoreError(f"query failed: {exc}", where=self._where) from exc
 
     def _execute_unlocked(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self._alive()
         import psycopg
 
         try:
@@ -105,6 +121,7 @@ class PostgresStore(Store):
 
     def _init_schema_unlocked(self) -> None:
         """Create PostGIS (if allowed), the tables, geometry columns and indexes if missing."""
+        self._alive()
         import psycopg
 
         try:
@@ -168,6 +185,7 @@ class PostgresStore(Store):
                 cp.write_row(row)
 
     def _insert_unlocked(self, table: str, df: pd.DataFrame, on_conflict: str = "error") -> int:
+        self._alive()
         import psycopg
 
         cols = list(TABLES[table])
@@ -203,6 +221,7 @@ class PostgresStore(Store):
 
     def _replace_table_unlocked(self, name: str, df: pd.DataFrame) -> int:
         """Replace a reference table's content in one transaction (TRUNCATE + COPY)."""
+        self._alive()
         import psycopg
 
         self._check_reference(name)
@@ -216,6 +235,7 @@ class PostgresStore(Store):
         return len(data)
 
     def _existing_join_unlocked(self, keys: pd.DataFrame) -> np.ndarray:
+        self._alive()
         import psycopg
 
         k = pd.DataFrame(
