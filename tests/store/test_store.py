@@ -256,3 +256,26 @@ def test_assume_new_falls_back_when_a_key_exists(store: Store) -> None:
     assert store.write_readings(readings("s0", 8), assume_new=True) == 3
     assert store.count("reading") == 8
     assert store.write_readings(readings("s1", 4), assume_new=True) == 4
+
+
+@pytest.mark.services
+def test_postgres_reconnects_after_the_server_drops_the_connection(pg_url: str) -> None:
+    import uuid
+
+    import psycopg
+
+    from lifeline.errors import StoreError
+    from lifeline.store.postgres_store import PostgresStore
+
+    with PostgresStore(pg_url, schema=f"t_{uuid.uuid4().hex[:12]}") as pg:
+        try:
+            pg.init_schema()
+            pg.write_readings(readings("s0", 3))
+            pid = int(pg._query("SELECT pg_backend_pid() AS p")["p"].iloc[0])
+            with psycopg.connect(pg_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            with pytest.raises(StoreError):
+                pg.count("reading")  # the call that meets the dead connection fails clearly
+            assert pg.count("reading") == 3  # the next one reconnects, same schema
+        finally:
+            pg.drop_schema()
