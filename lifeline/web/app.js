@@ -313,12 +313,18 @@
     const tile = (key, v) => `<div class="tile"><div class="k">${t(key)}</div><div class="v">${v == null ? "—" : v}</div></div>`;
     $("#kpi-tiles").innerHTML = tile("kpi_incidents", k.incidents) + tile("kpi_open", k.open) + tile("kpi_cml", Math.round(k.customer_minutes_lost)) +
       tile("time_to_confirm", mm.time_to_confirm == null ? null : mm.time_to_confirm.toFixed(1) + " " + t("minutes"));
-    if (!S.kpiCharts.length) S.kpiCharts = [echarts.init($("#kpi-chart"), "dark"), echarts.init($("#kpi-grade"), "dark")];
+    if (!S.kpiCharts.length) S.kpiCharts = ["#kpi-chart", "#kpi-grade", "#kpi-state"].map((s) => echarts.init($(s), "dark"));
     const names = Object.keys(mm);
     S.kpiCharts[0].setOption({
       backgroundColor: "transparent", title: { text: t("mean_minutes"), textStyle: { fontSize: 12, color: "#7f93ad" } }, grid: { left: 90, right: 20, top: 30, bottom: 20 },
       xAxis: { type: "value", splitLine: { lineStyle: { color: "#1f3452" } } }, yAxis: { type: "category", data: names.map((n) => t(n)) },
       series: [{ type: "bar", data: names.map((n) => mm[n]), itemStyle: { color: "#2dd4bf" } }],
+    }, true);
+    const states = STATES.filter((s) => k.by_state[s]);
+    S.kpiCharts[2].setOption({
+      backgroundColor: "transparent", title: { text: t("state"), textStyle: { fontSize: 12, color: "#7f93ad" } }, grid: { left: 40, right: 20, top: 30, bottom: 40 },
+      xAxis: { type: "category", data: states.map((s) => t("st_" + s)), axisLabel: { rotate: 30 } }, yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#1f3452" } } },
+      series: [{ type: "bar", data: states.map((s) => k.by_state[s]), itemStyle: { color: "#38bdf8" } }],
     }, true);
     const grades = ["I", "II", "III", "IV"];
     S.kpiCharts[1].setOption({
@@ -364,6 +370,11 @@
       scheduleRefresh(); loadKpis();
     });
     S.es.addEventListener("readings", () => scheduleRefresh());
+    S.es.addEventListener("replay", (m) => {
+      const d = JSON.parse(m.data).data;
+      if (d.sim_time) $("#stat-time").textContent = fmtTime(d.sim_time) + (d.running ? ` ▶${Math.round(d.speed || 0)}×` : "");
+      scheduleRefresh();
+    });
   }
 
   async function start() {
