@@ -321,7 +321,8 @@ def infer_kind(inc: Incident) -> str:
     """Incident type used to retrieve plans, from the evidence (categories, detectors, assets).
 
     water: ``water_quality`` when discoloured-water reports dominate, else ``water_main_burst``;
-    power: ``power_feeder_fault`` when an alarm names a feeder/MV fault or ≥ 10 customers report,
+    power: ``power_feeder_fault`` when an alarm names a feeder/MV fault, carries a power locate
+    result (fault section, outage device, tripped feeder heads) or ≥ 10 customers/loads are out,
     else ``power_lv_outage``; gas: ``gas_leak_confined`` for methane-in-manhole/gas-smell evidence,
     ``gas_pressure_loss`` when only low-pressure evidence exists.
     """
@@ -338,7 +339,19 @@ def infer_kind(inc: Incident) -> str:
         return "water_main_burst"
     if inc.utility == "power":
         customers = {e.customer_id for e in inc.evidence if e.customer_id}
-        if any(k in sources for k in ("feeder", "fault", "flisr", "mv")) or len(customers) >= 10:
+        loads = {a for e in inc.evidence if e.kind == "alarm" for a in e.asset_ids if ":load:" in a}
+        mv = any(
+            e.detail.get("fault_section")
+            or e.detail.get("tripped_heads")
+            or e.detail.get("outage_device")
+            for e in inc.evidence
+            if e.kind == "alarm"
+        )
+        if (
+            mv
+            or any(k in sources for k in ("feeder", "fault", "flisr", "mv"))
+            or len(customers | loads) >= 10
+        ):
             return "power_feeder_fault"
         return "power_lv_outage"
     if inc.utility == "gas":

@@ -120,3 +120,66 @@ def nearest_crew(
 def euclid(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Straight-line distance between two points (m)."""
     return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+def street_graph_from_pipes(
+    assets: pd.DataFrame, utility: str = "gas", snap_m: float = 1.0
+) -> StreetGraph:
+    """A street graph from the pipe geometries of ``utility`` (end points snapped to ``snap_m``)."""
+    from shapely import wkt
+
+    pipes = assets[(assets["utility"] == utility) & (assets["kind"] == "pipe")]
+    rows, nodes = [], {}
+    for g, length in zip(pipes["geometry_wkt"], pipes["length_m"], strict=True):
+        if not isinstance(g, str) or not g.startswith("LINESTRING"):
+            continue
+        line = wkt.loads(g)
+        ends = []
+        for x, y in (line.coords[0], line.coords[-1]):
+            key = f"{round(x / snap_m)}:{round(y / snap_m)}"
+            nodes[key] = (float(x), float(y))
+            ends.append(key)
+        ln = (
+            float(length)
+            if isinstance(length, int | float) and math.isfinite(length)
+            else float(line.length)
+        )
+        rows.append((ends[0], ends[1], ln))
+    edges = pd.DataFrame(rows, columns=["u", "v", "length_m"])
+    node_df = pd.DataFrame(
+        [(k, x, y) for k, (x, y) in nodes.items()], columns=["node", "x_m", "y_m"]
+    )
+    return StreetGraph(edges, node_df)
+
+
+def default_crews(town: Any) -> pd.DataFrame:
+    """Two crews per utility at its depots: water at the pumps, power at the first substation
+    transformers inside the town, gas at the regulator; a second crew at the town centre."""
+    a = town.assets
+    xmin, ymin, xmax, ymax = (
+        float(town.customers.x_m.min()),
+        float(town.customers.y_m.min()),
+        float(town.customers.x_m.max()),
+        float(town.customers.y_m.max()),
+    )
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    rows = []
+    for util, kinds in (
+        ("water", ("pump", "reservoir")),
+        ("power", ("trafo",)),
+        ("gas", ("regulator",)),
+    ):
+        cand = a[(a["utility"] == util) & a["kind"].isin(kinds)]
+        inside = cand[
+            (cand.x_m.between(xmin - 2000, xmax + 2000))
+            & (cand.y_m.between(ymin - 2000, ymax + 2000))
+        ]
+        depot = (inside if len(inside) else cand).iloc[0] if len(cand) else None
+        dx, dy = (float(depot.x_m), float(depot.y_m)) if depot is not None else (cx, cy)
+        rows.append(
+            {"crew_id": f"{util}-crew-1", "utility": util, "x_m": dx, "y_m": dy, "available": True}
+        )
+        rows.append(
+            {"crew_id": f"{util}-crew-2", "utility": util, "x_m": cx, "y_m": cy, "available": True}
+        )
+    return pd.DataFrame(rows)

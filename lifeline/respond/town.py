@@ -25,7 +25,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lifeline.respond.crews import StreetGraph
+from lifeline.respond.crews import default_crews, street_graph_from_pipes
+
+__all__ = [
+    "GasTownAdapter",
+    "PowerTownAdapter",
+    "WaterTownAdapter",
+    "default_crews",
+    "street_graph_from_pipes",
+    "town_adapters",
+]
 
 #: persons per household used for evacuation counts (demo assumption)
 PERSONS_PER_HOUSEHOLD = 2.3
@@ -33,69 +42,6 @@ PERSONS_PER_HOUSEHOLD = 2.3
 
 def _ref(asset_id: str) -> str:
     return asset_id.rsplit(":", 1)[-1]
-
-
-def street_graph_from_pipes(
-    assets: pd.DataFrame, utility: str = "gas", snap_m: float = 1.0
-) -> StreetGraph:
-    """A street graph from the pipe geometries of ``utility`` (end points snapped to ``snap_m``)."""
-    from shapely import wkt
-
-    pipes = assets[(assets["utility"] == utility) & (assets["kind"] == "pipe")]
-    rows, nodes = [], {}
-    for g, length in zip(pipes["geometry_wkt"], pipes["length_m"], strict=True):
-        if not isinstance(g, str) or not g.startswith("LINESTRING"):
-            continue
-        line = wkt.loads(g)
-        ends = []
-        for x, y in (line.coords[0], line.coords[-1]):
-            key = f"{round(x / snap_m)}:{round(y / snap_m)}"
-            nodes[key] = (float(x), float(y))
-            ends.append(key)
-        ln = (
-            float(length)
-            if isinstance(length, int | float) and math.isfinite(length)
-            else float(line.length)
-        )
-        rows.append((ends[0], ends[1], ln))
-    edges = pd.DataFrame(rows, columns=["u", "v", "length_m"])
-    node_df = pd.DataFrame(
-        [(k, x, y) for k, (x, y) in nodes.items()], columns=["node", "x_m", "y_m"]
-    )
-    return StreetGraph(edges, node_df)
-
-
-def default_crews(town: Any) -> pd.DataFrame:
-    """Two crews per utility at its depots: water at the pumps, power at the first substation
-    transformers inside the town, gas at the regulator; a second crew at the town centre."""
-    a = town.assets
-    xmin, ymin, xmax, ymax = (
-        float(town.customers.x_m.min()),
-        float(town.customers.y_m.min()),
-        float(town.customers.x_m.max()),
-        float(town.customers.y_m.max()),
-    )
-    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-    rows = []
-    for util, kinds in (
-        ("water", ("pump", "reservoir")),
-        ("power", ("trafo",)),
-        ("gas", ("regulator",)),
-    ):
-        cand = a[(a["utility"] == util) & a["kind"].isin(kinds)]
-        inside = cand[
-            (cand.x_m.between(xmin - 2000, xmax + 2000))
-            & (cand.y_m.between(ymin - 2000, ymax + 2000))
-        ]
-        depot = (inside if len(inside) else cand).iloc[0] if len(cand) else None
-        dx, dy = (float(depot.x_m), float(depot.y_m)) if depot is not None else (cx, cy)
-        rows.append(
-            {"crew_id": f"{util}-crew-1", "utility": util, "x_m": dx, "y_m": dy, "available": True}
-        )
-        rows.append(
-            {"crew_id": f"{util}-crew-2", "utility": util, "x_m": cx, "y_m": cy, "available": True}
-        )
-    return pd.DataFrame(rows)
 
 
 def _customers(customers: pd.DataFrame, col: str, asset_ids: set[str]) -> list[dict[str, Any]]:
@@ -277,8 +223,21 @@ class WaterTownAdapter(_Base):
         return _impact(custs, len(self.town.customers), method)
 
 
+def _power_locate_result(incident: Any) -> dict[str, Any] | None:
+    """The first alarm detail holding a ``lifeline.power.locate`` result (fault_section.lines)."""
+    for e in incident.evidence:
+        fs = e.detail.get("fault_section") if e.kind == "alarm" else None
+        if isinstance(fs, dict) and fs.get("lines"):
+            return e.detail
+    return None
+
+
 class PowerTownAdapter(_Base):
     """Power capabilities on the town's pandapower net (sections, FLISR, topology).
+
+    The faulted section and the tripped device come from a ``lifeline.power.locate`` result in
+    an alarm's ``detail`` (``outage_device``, ``fault_section.lines``) when there is one; else
+    from the line nearest the incident, with its feeder-head switch as the tripped device.
 
     ``search`` bounds the FLISR search (default: up to 2 ties, no extra opens, 10 power flows),
     which keeps one plan to a few seconds on the joined MV+LV town net.
@@ -299,11 +258,21 @@ class PowerTownAdapter(_Base):
             net = self.town.power
             g = build_sections(net)
             tree = supply_tree(g)
-            line = self._nearest(incident, "line")
-            sec = g.line_section[int(_ref(line))]
-            path = tree.path_switches(sec)
-            device = path[0] if path else None
-            outage = set(tree.cut.get(device, frozenset())) if device is not None else {sec}
+            located = _power_locate_result(incident)
+            if located is not None:  # lifeline.power.locate output carried by an alarm's detail
+                lines = [int(x) for x in located["fault_section"]["lines"]]
+                line = f"power:line:{lines[0]}"
+                region = {g.line_section[x] for x in lines}
+                dev = located.get("outage_device")
+                dev = dev[0] if isinstance(dev, list) else dev
+                device = int(dev["index"]) if isinstance(dev, dict) else None
+            else:  # nearest line to the incident; the feeder-head switch is taken as tripped
+                line = self._nearest(incident, "line")
+                region = {g.line_section[int(_ref(line))]}
+                path = tree.path_switches(next(iter(region)))
+                device = path[0] if path else None
+            outage = set(tree.cut.get(device, frozenset())) if device is not None else set(region)
+            outage |= region
             params = self.search or SearchParams(
                 max_ties=2, max_extra_open=0, max_power_flows=10, time_budget_s=15.0
             )
@@ -311,7 +280,7 @@ class PowerTownAdapter(_Base):
                 copy.deepcopy(net),
                 g,
                 outage,
-                {sec},
+                region,
                 [device] if device is not None else [],
                 params=params,
             )

@@ -176,3 +176,30 @@ def test_bare_asset_ids_in_alarm_locations_are_resolved() -> None:
     cor.add(w)
     assert cor.incidents[0].location["method"] == "best_candidate"
     assert cor.incidents[0].location["best_candidate"]["asset_id"] == "water:pipe:P83"
+
+
+def test_power_kind_from_alarm_detail_and_load_count() -> None:
+    import json
+
+    from lifeline.incidents.evidence import Evidence
+    from lifeline.incidents.lifecycle import Incident
+
+    def inc_with(detail: dict, location: list) -> Incident:
+        ev = Evidence.from_alarm(
+            {
+                "alarm_id": "x",
+                "ts": "2026-06-01T08:00Z",
+                "utility": "power",
+                "detector": "power_grid",
+                "location": json.dumps(location),
+                "detail": json.dumps(detail),
+            }
+        )
+        return Incident("I", "power", ev.ts, evidence=[ev])
+
+    assert infer_kind(inc_with({}, ["power:load:1"])) == "power_lv_outage"
+    assert infer_kind(inc_with({"fault_section": {"lines": [3]}}, [])) == "power_feeder_fault"
+    assert (
+        infer_kind(inc_with({"kind": "no_supply"}, [f"power:load:{i}" for i in range(12)]))
+        == "power_feeder_fault"
+    )
