@@ -121,4 +121,8 @@ def test_viewer_sees_no_action_buttons_and_sensor_chart(live_server: Live, brows
         "window.__lifeline.chart && window.__lifeline.chart.getOption().series[0].data.length > 10"
     )
     page.screenshot(path=str(ARTIFACTS / "06-viewer-chart.png"))
+    page.click(".tab[data-tab='kpis']")
+    page.wait_for_selector("#kpi-tiles .tile")
+    assert page.inner_text("#kpi-tiles .tile .v") == str(live_server.ctx.store.count("incident"))
+    page.screenshot(path=str(ARTIFACTS / "07-kpis.png"))
     page.close()
