@@ -214,10 +214,17 @@ def attach_town(ctx: ApiContext, town: Any) -> None:
     the API still plans, but network-specific steps become manual actions."""
     try:
         from lifeline.respond.fill import CrewContext
-        from lifeline.respond.town import default_crews, street_graph_from_pipes, town_adapters
+        from lifeline.respond.town import town_adapters
     except ImportError as exc:  # respond package not complete in this build
         log.warning("town adapters unavailable: %s", exc)
         return
+    try:
+        from lifeline.respond.crews import default_crews, street_graph_from_pipes
+    except ImportError:  # older layout: helpers next to the adapters
+        from lifeline.respond.town import (  # type: ignore[attr-defined,no-redef]
+            default_crews,
+            street_graph_from_pipes,
+        )
     ctx.adapters = town_adapters(town)
     try:
         ctx.crews = CrewContext(street_graph_from_pipes(town.assets), default_crews(town))
