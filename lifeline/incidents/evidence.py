@@ -58,9 +58,11 @@ class AssetIndex:
     """Positions and zones of assets (``schema.ASSET`` rows), looked up by asset id or by a
     utility-local name (``ref``, e.g. the WNTR pipe ``P83`` of ``water:pipe:P83``)."""
 
-    def __init__(self, assets: pd.DataFrame) -> None:
+    def __init__(self, assets: pd.DataFrame, sensors: pd.DataFrame | None = None) -> None:
         self._by_id: dict[str, dict[str, Any]] = {}
         self._by_ref: dict[tuple[str, str], str] = {}
+        #: sensor_id -> the asset it sits on and its position (``schema.SENSOR``)
+        self.sensors: dict[str, dict[str, Any]] = {}
         cols = [
             c
             for c in ("asset_id", "utility", "ref", "x_m", "y_m", "zone_id")
@@ -76,6 +78,21 @@ class AssetIndex:
             ref = _s(r.get("ref"))
             if ref:
                 self._by_ref.setdefault((_s(r.get("utility")), ref), aid)
+        if sensors is not None and len(sensors):
+            for r in sensors.to_dict("records"):
+                sa = _s(r.get("asset_id"))
+                hit = self._by_id.get(sa, {})
+                x, y = _f(r.get("x_m")), _f(r.get("y_m"))
+                self.sensors[_s(r.get("sensor_id"))] = {
+                    "asset_id": sa,
+                    "x_m": x if x is not None else hit.get("x_m"),
+                    "y_m": y if y is not None else hit.get("y_m"),
+                    "zone_id": hit.get("zone_id"),
+                }
+
+    def sensor(self, sensor_id: str) -> dict[str, Any]:
+        """``{"asset_id", "x_m", "y_m", "zone_id"}`` of the asset a sensor sits on ({} if unknown)."""
+        return self.sensors.get(sensor_id, {})
 
     def resolve(self, name: str, utility: str = "") -> dict[str, Any]:
         """``{"asset_id", "x_m", "y_m", "zone_id"}`` for an id or local name ({} if unknown)."""
@@ -136,8 +153,10 @@ class Evidence:
         ``location`` may hold candidate objects (``asset_id``, ``confidence``, ``x_m``, ``y_m``,
         ``zone_id``) or bare asset ids (``"power:load:12"``, or a utility-local name such as a
         WNTR pipe ``"P83"``), which ``assets`` resolves to positions and zones; bare ids share a
-        confidence of 0.6 (one id) or 0.6/n. The best candidate gives x/y; with several equally
-        confident ones, their centroid.
+        confidence of 0.6 (one id) or 0.6/n. Without any located candidate, the assets the
+        alarm's ``sensors`` sit on are used (confidence 0.4/n: a methane detector's manhole is
+        near, not at, the leak). The best candidate gives x/y; with several equally confident
+        ones, their centroid.
         """
         utility = _s(row.get("utility"))
         loc = _json(row.get("location"), [])
@@ -166,6 +185,14 @@ class Evidence:
         located = [
             c for c in cands if _f(c.get("x_m")) is not None and _f(c.get("y_m")) is not None
         ]
+        if not located and assets is not None:  # no located candidate: where the sensors sit
+            sens = _json(row.get("sensors"), [])
+            hits = [assets.sensor(str(x)) for x in (sens if isinstance(sens, list) else [sens])]
+            hits = [h for h in hits if h.get("x_m") is not None]
+            for h in hits:
+                cand = {**h, "confidence": round(0.4 / len(hits), 4), "from": "sensor"}
+                cands.append(cand)
+                located.append(cand)
         top = max((_f(c.get("confidence")) or 0.0 for c in located), default=0.0)
         best_set = [c for c in located if (_f(c.get("confidence")) or 0.0) == top]
         x = sum(float(c["x_m"]) for c in best_set) / len(best_set) if best_set else None
@@ -239,10 +266,11 @@ def evidence_from_frames(
     complaints: pd.DataFrame | None = None,
     meter_events: pd.DataFrame | None = None,
     assets: pd.DataFrame | AssetIndex | None = None,
+    sensors: pd.DataFrame | None = None,
 ) -> list[Evidence]:
-    """All evidence of the three tables, sorted by time (``assets`` resolves bare alarm
-    locations and meter-event assets to positions and zones)."""
-    index = AssetIndex(assets) if isinstance(assets, pd.DataFrame) else assets
+    """All evidence of the three tables, sorted by time (``assets``/``sensors`` resolve bare
+    alarm locations, alarm sensors and meter-event assets to positions and zones)."""
+    index = AssetIndex(assets, sensors) if isinstance(assets, pd.DataFrame) else assets
     out: list[Evidence] = []
     if alarms is not None:
         out.extend(Evidence.from_alarm(r, index) for r in alarms.to_dict("records"))

@@ -122,7 +122,10 @@ def correlate_and_assess(
         deps, districts = town.dependencies, town.districts
     correlator = correlator or Correlator()
     assets = assets if assets is not None else (town.assets if town is not None else None)
-    correlator.add_all(evidence_from_frames(alarms, complaints, meter_events, assets=assets))
+    sensors = town.sensors if town is not None else None
+    correlator.add_all(
+        evidence_from_frames(alarms, complaints, meter_events, assets=assets, sensors=sensors)
+    )
     out = []
     for inc in correlator.incidents:
         if len(inc.evidence) < min_evidence:

@@ -203,3 +203,53 @@ def test_power_kind_from_alarm_detail_and_load_count() -> None:
         infer_kind(inc_with({"kind": "no_supply"}, [f"power:load:{i}" for i in range(12)]))
         == "power_feeder_fault"
     )
+
+
+def test_alarm_without_location_placed_at_its_sensor() -> None:
+    import pandas as pd
+
+    from lifeline.incidents.evidence import evidence_from_frames
+
+    assets = pd.DataFrame(
+        {
+            "asset_id": ["power:manhole:CW4"],
+            "utility": ["power"],
+            "ref": ["CW4"],
+            "x_m": [50.0],
+            "y_m": [60.0],
+            "zone_id": ["gas:district:G1"],
+        }
+    )
+    sensors = pd.DataFrame(
+        {
+            "sensor_id": ["CH4-7"],
+            "asset_id": ["power:manhole:CW4"],
+            "x_m": [float("nan")],
+            "y_m": [float("nan")],
+        }
+    )
+    alarms = pd.DataFrame(
+        [
+            {
+                "alarm_id": "m",
+                "ts": "2026-06-01T08:00Z",
+                "utility": "gas",
+                "detector": "methane",
+                "sensors": '["CH4-7"]',
+                "location": "[]",
+            }
+        ]
+    )
+    (ev,) = evidence_from_frames(alarms, assets=assets, sensors=sensors)
+    assert (ev.x_m, ev.y_m, ev.zone_ids, ev.asset_ids, ev.confidence) == (
+        50.0,
+        60.0,
+        ["gas:district:G1"],
+        ["power:manhole:CW4"],
+        0.4,
+    )
+    cor = Correlator()
+    cor.add(ev)
+    assert (
+        cor.incidents[0].location["method"] == "weighted_centroid"
+    )  # a sensor is near, not at, the leak
