@@ -121,4 +121,5 @@ def serve(
     echo(
         f"lifeline serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, store: {ctx.store.kind})"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # open SSE streams never end by themselves: give them 3 s at Ctrl-C
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
