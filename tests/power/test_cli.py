@@ -105,3 +105,41 @@ def test_locate_rejects_refs_not_in_the_network(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="switch"):
         read_fpi_installed(fpi)
+
+
+def test_monitor_cli_writes_alarm_rows(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from lifeline.power.cli import app
+
+    net = mv_two_feeders()
+    pp.to_json(net, str(tmp_path / "net.json"))
+    la0 = by_name(net.line, "La0")
+    a1 = by_name(net.load, "load_a1")
+    pd.DataFrame(
+        [("head_a", f"power:line:{la0}", "p_mw"), ("m_a1", f"power:load:{a1}", "meter_kwh")],
+        columns=["sensor_id", "asset_id", "quantity"],
+    ).to_csv(tmp_path / "sensors.csv", index=False)
+    ts = pd.date_range("2024-07-15 10:00", periods=4, freq="15min", tz="UTC")
+    kwh = [250.0, 0.0, 0.0, 250.0]  # the customer's meter reads zero for half an hour
+    rd = pd.concat(
+        [
+            pd.DataFrame({"sensor_id": "head_a", "ts": ts, "value": 4.0}),
+            pd.DataFrame({"sensor_id": "m_a1", "ts": ts, "value": kwh}),
+        ]
+    )
+    rd.to_csv(tmp_path / "readings.csv", index=False)
+    args = [
+        "monitor",
+        "--network",
+        str(tmp_path / "net.json"),
+        "--sensors",
+        str(tmp_path / "sensors.csv"),
+    ]
+    args += ["--readings", str(tmp_path / "readings.csv"), "--out", str(tmp_path / "alarms.csv")]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    alarms = pd.read_csv(tmp_path / "alarms.csv")
+    assert list(alarms.detector) == ["power_no_supply"]
+    assert pd.Timestamp(alarms.ts.iloc[0]) == ts[1]
+    assert str(a1) in alarms.detail.iloc[0]
