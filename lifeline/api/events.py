@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+#: the internal event that ends SSE streams at shutdown
+CLOSE = "_close"
 #: event types the bus carries
 EVENT_TYPES = ("alarm", "incident", "readings", "complaint", "replay")
 
@@ -89,6 +91,17 @@ class EventBus:
             except RuntimeError:  # loop closed: the client is gone
                 self._drop(s)
         return ev
+
+    def close(self) -> None:
+        """End every SSE stream (server shutdown): subscribers receive a ``_close`` event."""
+        with self._lock:
+            subs = list(self._subs)
+        ev = Event(0, CLOSE, datetime.now(UTC).isoformat(), {})
+        for s in subs:
+            try:
+                s.loop.call_soon_threadsafe(_offer, s.queue, ev)
+            except RuntimeError:
+                self._drop(s)
 
     def subscribe(self, district_id: str | None = None) -> _Subscriber:
         """Register a subscriber on the running event loop (call from async code)."""

@@ -121,5 +121,13 @@ def serve(
     echo(
         f"lifeline serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, store: {ctx.store.kind})"
     )
-    # open SSE streams never end by themselves: give them 3 s at Ctrl-C
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            ctx.bus.close()  # SSE streams never end by themselves
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5
+    )
+    _Server(config).run()

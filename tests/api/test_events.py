@@ -79,3 +79,12 @@ def test_writes_publish_events(api: Api) -> None:
     assert recent[3]["data"]["state"] == "confirmed"
     d2 = api.client.get("/api/events/recent", headers=api.h("disp_d2")).json()
     assert [e["type"] for e in d2] == ["readings"], "D1 alarm and incident are hidden from D2"
+
+
+def test_closing_the_bus_ends_open_streams(api: Api) -> None:
+    with api.client.stream("GET", "/api/events", params={"token": api.tokens["viewer"]}) as resp:
+        api.ctx.bus.publish("alarm", {"n": 1})
+        api.ctx.bus.close()  # server shutdown
+        lines = list(resp.iter_lines())  # returns only because the stream ended
+    assert any(line.startswith("event: alarm") for line in lines)
+    assert api.ctx.bus.n_subscribers == 0

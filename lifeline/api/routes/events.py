@@ -52,6 +52,8 @@ async def events(
                         break
                     yield ": heartbeat\n\n"
                     continue
+                if ev.type == "_close":
+                    break
                 if wanted is None or ev.type in wanted:
                     yield ev.sse()
                     sent += 1
