@@ -440,6 +440,11 @@ def main() -> int:
         "--cli", action="store_true", help="also time the cold CLI on one A and one B scenario"
     )
     ap.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="also run this bench's own MV (every line) and LV (random) scenarios",
+    )
+    ap.add_argument(
         "--monitor-demo",
         action="store_true",
         help="also replay a demo-town day through the monitor",
