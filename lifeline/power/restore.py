@@ -16,8 +16,10 @@ the sections left dark behind the region through normally-open tie switches:
 Candidates are ranked by restored MW (p_mw x scaling), then fewest operations, from topology
 alone; power flows (``pandapower.runpp``) run best-first until one is within the limits (bus
 voltage >= ``min_vm_pu``, line and transformer loading <= ``max_loading_percent``), so the first
-feasible candidate is the best one of the searched space. A failed candidate prunes those with
-the same ties that feed a superset of its sections (more load on the same path).
+feasible candidate is the best one of the searched space. Configurations that light the same
+sections in the same groups through the same ties are evaluated once. A screen (``_Screen``)
+skips power flows whose failure is predictable from the failures seen so far; at most
+``max_power_flows`` power flows are run (a deterministic budget).
 """
 
 from __future__ import annotations
