@@ -42,6 +42,10 @@ def leaks_cmd(
     report: dict = {}
     dets = run_leaks(network, scada, history, history_truth, report=report)
     header = [f"lifeline water leaks on {scada}", f"params {json.dumps(report.get('params', {}))}"]
+    if report.get("dropped_sensors"):
+        header.append(
+            f"dropped pressure sensors (more than half missing): {' '.join(report['dropped_sensors'])}"
+        )
     write_results(dets, out, header)
     typer.echo(f"{len(dets)} leak(s) detected; results written to {out}")
 

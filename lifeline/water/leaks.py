@@ -74,6 +74,10 @@ def hourly(scada: Scada) -> pd.DataFrame:
     if scada.levels.shape[1]:
         parts.append(scada.levels.add_prefix("L:"))
     df = pd.concat(parts, axis=1)
+    if scada.step_s > 3600 or 3600 % scada.step_s:
+        raise InputError(
+            f"time step {scada.step_s} s not supported: it must divide one hour (e.g. 300 s, 3600 s)"
+        )
     if scada.step_s < 3600:
         df = df.resample("1h").mean()
     return df

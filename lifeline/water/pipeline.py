@@ -67,18 +67,26 @@ def _run_leaks(
     nodes, links = set(wn.node_name_list), set(wn.link_name_list)
     data = read_scada(scada_dir)
     check_against_network(data, nodes, links, scada_dir)
+    rep = report if report is not None else {}
     hist: Scada | None = None
     if history_dir is not None:
         hist = read_scada(history_dir)
         check_against_network(hist, nodes, links, history_dir)
         if set(hist.pressures.columns) != set(data.pressures.columns):
             raise InputError("history and data have different pressure sensors", str(history_dir))
+    dead = _dead_sensors(data, hist)
+    if dead:
+        rep["dropped_sensors"] = dead
+        data.pressures = data.pressures.drop(columns=dead)
+        if hist is not None:
+            hist.pressures = hist.pressures.drop(columns=dead)
+    if data.pressures.shape[1] < 2:
+        raise InputError("fewer than 2 usable pressure sensors", str(scada_dir))
     sensors = list(data.pressures.columns)
     sens = sensitivity(network, sensors)
     graph = pipe_graph(wn)
     h_data = lk.hourly(data)
     prm = params or lk.LeakParams()
-    rep = report if report is not None else {}
     if hist is None:
         n = prm.calib_days * 24
         if len(h_data) < n + 24 * prm.baseline_days:
@@ -127,6 +135,19 @@ def _run_leaks(
         dets = lk.detect(full, model, graph, progress=progress)
         return [d for d in dets if d.alarm_time >= h_data.index[0]]
     return lk.detect(h_data, model, graph, progress=progress)
+
+
+def _dead_sensors(data: Scada, hist: Scada | None, max_missing: float = 0.5) -> list[str]:
+    """Pressure sensors missing in more than ``max_missing`` of the rows of the data or history.
+
+    They are dropped (and listed in the results header) rather than stopping the whole run.
+    """
+    dead = set()
+    for sc in (data, hist):
+        if sc is not None:
+            frac = sc.pressures.isna().mean()
+            dead |= set(frac[frac > max_missing].index)
+    return sorted(dead)
 
 
 def write_results(

@@ -95,3 +95,15 @@ def test_online_detector_alarm_within_an_hour(tmp_path: Path) -> None:
     assert burst <= first["ts"] <= burst + pd.Timedelta(hours=1)
     located = first["location"]
     assert hops(inp, __import__("json").loads(located)[0], "251") <= 2
+
+
+def test_dead_sensor_is_dropped_and_reported(tmp_path: Path) -> None:
+    inp, scada, sensors = simulate(tmp_path, "251", BURST_HOUR)
+    path = next(scada.glob("*_Pressures.csv"))
+    df = pd.read_csv(path, sep=";", decimal=",", index_col=0)
+    df[sensors[3]] = float("nan")
+    df.to_csv(path, sep=";", decimal=",")
+    report: dict = {}
+    dets = run_leaks(inp, scada, progress=False, report=report)
+    assert report["dropped_sensors"] == [sensors[3]]
+    assert dets and hops(inp, dets[0].pipe, "251") <= 2

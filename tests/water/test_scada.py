@@ -112,3 +112,11 @@ def test_leaks_cli_bad_input_is_lifeline_error(tmp_path: Path) -> None:
         ],
     )
     assert isinstance(out.exception, LifelineError)
+
+
+def test_step_must_divide_an_hour(tmp_path: Path) -> None:
+    from lifeline.water.leaks import hourly
+
+    write(tmp_path, "Pressures", frame(["j1"], freq="7min"))
+    with pytest.raises(InputError, match="must divide one hour"):
+        hourly(read_scada(tmp_path))
