@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lifeline.errors import InputError
+from lifeline.progress import track
 from lifeline.water import leaks as lk
 from lifeline.water.network import load_network, pipe_graph, sensitivity
 from lifeline.water.scada import Leak, Scada, check_against_network, read_scada, read_truth
@@ -112,7 +113,9 @@ def _run_leaks(
         grid = itertools.product(
             GRID_K, GRID_H, GRID_RATIO, GRID_MERGE_DAYS, GRID_BURST, GRID_SLOW, GRID_ABRUPT_H
         )
-        for k, h, ratio, md, hb, hs, ab in grid:
+        combos = list(grid)
+        it = track(combos, "calibrating thresholds on history") if progress else combos
+        for k, h, ratio, md, hb, hs, ab in it:
             p = replace(
                 prm, k=k, h=h, loc_ratio=ratio, merge_days=md, h_burst=hb, h_slow=hs, abrupt_h=ab
             )
