@@ -1,27 +1,18 @@
-"""Benchmark of `lifeline power locate` on the power dev set (outage device, fault section, FLISR).
+"""Benchmark of `lifeline power locate` on the power dev set (device, fault section, FLISR).
 
-Usage (from the repo root):
-    .venv/bin/python bench/power.py [--data ../shared/data/power_dev] [--exhaustive] [--cli]
+    .venv/bin/python bench/power.py [--data DIR] [--exhaustive] [--cli] [--synthetic] [--monitor-demo]
 
-For every scenario folder it runs :func:`lifeline.power.locate.locate_files` in-process (the
-network's parsed copy is cached, as in operation; one warm-up call first loads pandapower and
-fills the cache) and scores the output against ``truth.json`` (read here only, in scoring):
-
-* device accuracy: exact switch index (two devices: 0.5 each); also against series equivalents;
-* A: fault section contains the fault line; minimal (contains it and lies inside the evidence
-  region); no more lines than the true section; exact evidence region;
-* plan: applied independently to the network file's normal switch states (opens, then closes),
-  fault line out of service, one ``pandapower.runpp``: the fault line must be cut from every
-  source, voltage >= 0.93 pu, line and transformer loading <= 100 %, no customer outside the
-  tripped set cut, every restored load supplied;
-* restoration: MW restored (p_mw x scaling of tripped customers, 0 if the plan fails a check)
-  against the truth oracle (knows the fault line), the truth evidence oracle (isolates the
-  evidence region), and — with ``--exhaustive`` — this bench's exhaustive best-first search of
-  the same space for the reported region (power flows in MW order without screening);
-* unsupplied loads: Jaccard with the truth;
-* time per scenario (in-process, warm) and, with ``--cli``, the cold wall time of the command.
-
-Writes bench/results/power.json.
+Runs :func:`lifeline.power.locate.locate_files` in-process per scenario (warm: one warm-up call
+loads pandapower and fills the network cache) and scores against ``truth.json`` (read here only):
+device (exact switch; 0.5 each of two; also vs series equivalents); A sections (contains the
+fault; minimal = contains it and inside the evidence region; no larger than the true section;
+exact evidence region); plans applied independently to the file's normal switch states with the
+fault line out of service and one ``pandapower.runpp`` (fault cut from every source, >= 0.93 pu,
+line/trafo <= 100 %, no collateral, restored loads supplied); restored MW vs the truth oracle,
+the evidence oracle and (``--exhaustive``) an unscreened best-first search of the same space;
+unsupplied Jaccard; wall and CPU time per scenario; ``--cli`` cold command time; ``--synthetic``
+this bench's own generated MV/LV scenarios; ``--monitor-demo`` a demo-town day through the
+monitor. Writes bench/results/power.json.
 """
 
 from __future__ import annotations
@@ -217,20 +208,13 @@ def monitor_demo(stress: float = 8.0) -> dict[str, Any]:
     mon = GridMonitor(net, ps[["sensor_id", "asset_id", "quantity"]])
     alarms = mon.alarms(rd)
     t2 = time.perf_counter()
-    out = {
-        "stressed_trafo": tr,
-        "stressed_meters": len(meters),
-        "stress_factor": stress,
-        "fault_line": fault.line,
-        "alarms": {str(k): int(v) for k, v in alarms.detector.value_counts().items()},
-        "alarm_rows": json.loads(
-            alarms[["ts", "detector", "severity", "sensors", "score"]].to_json(
-                orient="records", date_format="iso"
-            )
-        ),
-        "setup_s": t1 - t0,
-        "monitor_day_s": t2 - t1,
-    }
+    rows = alarms[["ts", "detector", "severity", "sensors", "score"]]
+    out = dict(
+        stressed_trafo=tr, stressed_meters=len(meters), stress_factor=stress, fault_line=fault.line
+    )
+    out["alarms"] = {str(k): int(v) for k, v in alarms.detector.value_counts().items()}
+    out["alarm_rows"] = json.loads(rows.to_json(orient="records", date_format="iso"))
+    out.update(setup_s=t1 - t0, monitor_day_s=t2 - t1)
     print("monitor demo:", out["alarms"], f"{out['monitor_day_s']:.1f}s for 96 intervals")
     return out
 
