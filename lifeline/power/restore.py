@@ -442,8 +442,23 @@ def plan_restoration(
     restored_secs = e0 | set(lit)
     restored = sorted(i for i in out_loads if g.load_section[i] in restored_secs)
     unserved = sorted(set(out_loads) - set(restored))
+    # operations actually needed: every normally closed switch between the supplied part and
+    # the dark part (this cuts the region from every source), plus the region's boundary towards
+    # neighbouring line sections (conventional isolation on both sides of a faulted section);
+    # switches inside a dark area or towards line-less dark busbars need no operation
+    e_final = g.energized(state)
+    opens = {
+        s
+        for s, (a, b) in g.switch_ends.items()
+        if normal[s] and a != b and ((a in e_final) != (b in e_final))
+    }
+    for s in iso_open:
+        a, b = g.switch_ends[s]
+        other = b if a in region else a
+        if g.section_lines.get(other):
+            opens.add(s)
     return PlanResult(
-        open=sorted(set(iso_open) | set(xset)),
+        open=sorted(opens),
         close=sorted(set(reclose) | set(tset)),
         restored_loads=restored,
         unserved_loads=unserved,

@@ -117,3 +117,40 @@ def test_day_ahead_forecast_warns_of_a_growing_evening_peak() -> None:
         )
     )
     assert mon2.forecast_alarms(pd.Timestamp("2024-07-15", tz="UTC")).empty
+
+
+@pytest.mark.slow
+def test_demo_town_replayed_day_raises_all_three_alarm_kinds() -> None:
+    """A demo-town day (feeder fault 13:00-14:00; one LV substation's households at 8x their
+    metered power 18:00-20:00, a heat-wave evening) raises each alarm kind, at those times."""
+    import pandapower.topology as top
+
+    from lifeline.datasets.town import load_town
+    from lifeline.power.monitor import GridMonitor
+    from lifeline.scenarios.day import FeederFault, simulate_day
+
+    town = load_town()
+    net = town.power
+    day0 = pd.Timestamp("2024-07-15", tz="UTC")
+    head = int(net.line.index[0]) if 62 not in net.line.index else 62
+    nxt = net.line.index[net.line.from_bus == net.line.at[head, "to_bus"]]
+    fault = FeederFault(
+        line=int(nxt[0]), start=day0 + pd.Timedelta(hours=13), end=day0 + pd.Timedelta(hours=14)
+    )
+    ps = town.sensors[town.sensors.utility == "power"]
+    rd = simulate_day(town, day0, seed=0, events=[fault])
+    rd = rd[rd.sensor_id.isin(ps.sensor_id)].copy()
+    lv = net.trafo[net.trafo.vn_hv_kv < 60]
+    tr = int(lv.index[len(lv) // 3])
+    g = top.create_nxgraph(net, respect_switches=True, include_trafos=False)
+    area = set(top.connected_component(g, int(net.trafo.at[tr, "lv_bus"])))
+    loads = {f"power:load:{i}" for i, b in net.load.bus.items() if b in area}
+    meters = set(ps.sensor_id[ps.asset_id.isin(loads) & (ps.quantity == "meter_kwh")])
+    hr = rd.ts.dt.hour
+    rd.loc[rd.sensor_id.isin(meters) & (hr >= 18) & (hr < 20), "value"] *= 8.0
+    alarms = GridMonitor(net, ps[["sensor_id", "asset_id", "quantity"]]).alarms(rd)
+    assert set(alarms.detector) >= {"power_overload", "power_voltage", "power_no_supply"}
+    ns = alarms[alarms.detector == "power_no_supply"]
+    assert set(ns.ts) == {day0 + pd.Timedelta(hours=13)}
+    ov = alarms[alarms.detector.isin(["power_overload", "power_voltage"])]
+    assert all(day0 + pd.Timedelta(hours=18) <= t < day0 + pd.Timedelta(hours=20) for t in ov.ts)
