@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install services lint typecheck pytest bench clean
+.PHONY: demo demo-headless test install services lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,15 +15,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Install into .venv and run the main job on the embedded default (DuckDB, no servers).
+## Install into .venv and run the main job on the embedded default (DuckDB, no servers):
+## the API and dashboard on 127.0.0.1:8000 with a live, accelerated replay of the scripted day.
 demo: $(STAMP)
 	$(BIN)/lifeline demo
+
+## The same day in-process, without any server: prints readings, alarms and incidents, then exits.
+demo-headless: $(STAMP)
+	$(BIN)/lifeline demo --headless
 
 ## Install what the tests need (Python deps; PostgreSQL+PostGIS and Mosquitto via scripts/services.sh) and run every test.
 test: $(STAMP) services lint typecheck pytest
 
 services:
 	bash scripts/services.sh start
+	bash scripts/browser.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check lifeline tests bench

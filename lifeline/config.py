@@ -29,13 +29,29 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LIFELINE_", env_file=None, extra="ignore")
 
-    data_dir: Path = Field(default_factory=_default_data_dir, description="Where the embedded store and outputs live.")
-    cache_dir: Path = Field(default_factory=_default_cache_dir, description="Derived artefacts (built town, precomputations).")
-    db: str = Field(default="", description="Store URL: empty or duckdb:///path for DuckDB; postgresql://… for PostgreSQL.")
-    mqtt: str = Field(default="", description="MQTT broker URL, e.g. mqtt://127.0.0.1:1883; empty disables MQTT.")
-    mqtt_topic: str = Field(default="lifeline/readings/#", description="Topic filter for sensor readings.")
-    llm_url: str = Field(default="", description="Optional OpenAI-compatible endpoint for narrative summaries.")
-    lang: str = Field(default="zh-CN", description="Default language of generated text: zh-CN or en.")
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, description="Where the embedded store and outputs live."
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Derived artefacts (built town, precomputations).",
+    )
+    db: str = Field(
+        default="",
+        description="Store URL: empty or duckdb:///path for DuckDB; postgresql://… for PostgreSQL.",
+    )
+    mqtt: str = Field(
+        default="", description="MQTT broker URL, e.g. mqtt://127.0.0.1:1883; empty disables MQTT."
+    )
+    mqtt_topic: str = Field(
+        default="lifeline/readings/#", description="Topic filter for sensor readings."
+    )
+    llm_url: str = Field(
+        default="", description="Optional OpenAI-compatible endpoint for narrative summaries."
+    )
+    lang: str = Field(
+        default="zh-CN", description="Default language of generated text: zh-CN or en."
+    )
 
     def duckdb_path(self) -> Path:
         """The DuckDB file used when ``db`` is empty or a ``duckdb://`` URL."""

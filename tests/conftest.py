@@ -32,7 +32,9 @@ def _service_url(name: str) -> str | None:
 def _reachable(url: str, default_port: int) -> bool:
     u = urlparse(url)
     try:
-        with socket.create_connection((u.hostname or "127.0.0.1", u.port or default_port), timeout=1):
+        with socket.create_connection(
+            (u.hostname or "127.0.0.1", u.port or default_port), timeout=1
+        ):
             return True
     except OSError:
         return False
@@ -61,7 +63,9 @@ def mqtt_url() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_settings(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Point data dir at a temp folder so tests never touch the user's store; keep the shared cache."""
     from lifeline.config import get_settings
 

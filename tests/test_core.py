@@ -12,7 +12,9 @@ from lifeline.config import Settings, get_settings
 from lifeline.errors import InputError, LifelineError
 
 
-def test_settings_default_is_embedded_duckdb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_default_is_embedded_duckdb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LIFELINE_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     s = get_settings()
@@ -42,7 +44,10 @@ def test_error_names_where() -> None:
 
 def test_cli_help_lists_every_group() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "lifeline.cli", "--help"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "lifeline.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     for group in ("town", "water", "power", "gas", "ingest", "incidents", "complaints", "demo"):

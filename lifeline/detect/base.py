@@ -70,7 +70,9 @@ class ThresholdPolicy:
                     in_episode = True
                     row = s.iloc[i]
                     score = float(row["score"])
-                    severity = 1 + sum(score >= step * self.threshold for step in self.severity_steps[1:])
+                    severity = 1 + sum(
+                        score >= step * self.threshold for step in self.severity_steps[1:]
+                    )
                     detail = row.get("detail") if "detail" in s.columns else None
                     rows.append(
                         {
@@ -81,8 +83,14 @@ class ThresholdPolicy:
                             "severity": int(min(severity, 3)),
                             "sensors": json.dumps([str(sensor_id)]),
                             "score": score,
-                            "location": json.dumps((detail or {}).get("location", []) if isinstance(detail, dict) else []),
-                            "detail": json.dumps(detail if isinstance(detail, dict) else {}, default=str),
+                            "location": json.dumps(
+                                (detail or {}).get("location", [])
+                                if isinstance(detail, dict)
+                                else []
+                            ),
+                            "detail": json.dumps(
+                                detail if isinstance(detail, dict) else {}, default=str
+                            ),
                         }
                     )
         return conform("alarm", pd.DataFrame(rows)) if rows else empty_frame("alarm")

@@ -131,3 +131,28 @@ def bad_records(sensors: pd.DataFrame, start: pd.Timestamp, seed: int = 0) -> li
         },
         {"sensor_id": str(pick.sensor_id), "ts": start.isoformat(), "value": 0.0},
     ]
+
+
+# The scripted demo day lives in lifeline.scenarios.script; these names are where the API's live
+# replay looks for it.
+def demo_events(town: Any, start: pd.Timestamp) -> list[Any]:
+    """The demo day's scripted events (see :func:`lifeline.scenarios.script.demo_events`)."""
+    from lifeline.scenarios.script import demo_events as _demo_events
+
+    return _demo_events(town, start)
+
+
+def day_complaints(town: Any, start: pd.Timestamp, seed: int = 0) -> pd.DataFrame:
+    """The demo day's hotline calls (see :func:`lifeline.scenarios.script.day_complaints`)."""
+    from lifeline.scenarios.script import day_complaints as _day_complaints
+
+    return _day_complaints(town, start, seed=seed)
+
+
+def detect_alarms(
+    town: Any, readings: pd.DataFrame, history: pd.DataFrame | None = None, t_end: Any = None
+) -> pd.DataFrame:
+    """Alarms for a batch of readings (see :func:`lifeline.scenarios.script.detect_alarms`)."""
+    from lifeline.scenarios.script import detect_alarms as _detect_alarms
+
+    return _detect_alarms(town, readings, history=history, t_end=t_end)
