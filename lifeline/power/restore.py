@@ -452,6 +452,7 @@ def plan_restoration(
         for s, (a, b) in g.switch_ends.items()
         if normal[s] and a != b and ((a in e_final) != (b in e_final))
     }
+    opens |= set(xset)  # a sectionalising open may split two parts fed by different ties
     for s in iso_open:
         a, b = g.switch_ends[s]
         other = b if a in region else a

@@ -159,10 +159,15 @@ def independent_check(
             if b in live and sw[(sw.bus == b) & (~sw.closed)].empty:
                 fed = True
         n.line.at[fault_line, "in_service"] = False
+    gr = top.create_nxgraph(n, respect_switches=True)
+    import networkx as nx
+
+    radial = gr.number_of_edges() - gr.number_of_nodes() + nx.number_connected_components(gr) == 0
     pp.runpp(n, numba=False)
     supplied = {int(i) for i, b in n.load.bus.items() if not np.isnan(n.res_bus.at[b, "vm_pu"])}
     return {
         "fault_fed": fed,
+        "radial": radial,
         "min_vm_pu": float(np.nanmin(n.res_bus.vm_pu)),
         "max_line": float(np.nanmax(n.res_line.loading_percent)),
         "max_trafo": float(np.nanmax(n.res_trafo.loading_percent)),

@@ -74,7 +74,7 @@ def test_breaker_trip_with_full_fpi_coverage_isolates_the_section_and_restores_t
     assert set(res["restored_loads"]) == feeder_a
     assert by_name(net.switch, "tie_ab_sw") in res["plan"]["close"]
     chk = independent_check(net, res["plan"], fault)
-    assert not chk["fault_fed"]
+    assert not chk["fault_fed"] and chk["radial"]
     assert chk["min_vm_pu"] >= 0.93 and chk["max_line"] <= 100 and chk["max_trafo"] <= 100
     assert set(res["restored_loads"]) <= chk["supplied"]
     assert set(net.load.index) - feeder_a <= chk["supplied"]  # nobody who had supply is cut
@@ -94,7 +94,12 @@ def test_partial_fpi_coverage_reports_every_section_the_evidence_allows(tmp_path
     # La1 and La2 are consistent with the evidence; La3 would have lit Sa3up, La0 would not light Sa0dn
     assert lines == {by_name(net.line, "La1"), by_name(net.line, "La2")}
     chk = independent_check(net, res["plan"], fault)
-    assert not chk["fault_fed"] and chk["min_vm_pu"] >= 0.93 and chk["max_line"] <= 100
+    assert (
+        not chk["fault_fed"]
+        and chk["radial"]
+        and chk["min_vm_pu"] >= 0.93
+        and chk["max_line"] <= 100
+    )
 
 
 def test_one_tie_would_overload_so_the_plan_sheds_or_uses_a_second_tie(tmp_path: Path) -> None:
@@ -113,7 +118,7 @@ def test_one_tie_would_overload_so_the_plan_sheds_or_uses_a_second_tie(tmp_path:
     )
     assert res["fault_section"]["lines"] == [fault]
     chk = independent_check(net, res["plan"], fault)
-    assert not chk["fault_fed"]
+    assert not chk["fault_fed"] and chk["radial"]
     assert chk["min_vm_pu"] >= 0.93 and chk["max_line"] <= 100 and chk["max_trafo"] <= 100
     assert set(res["restored_loads"]) <= chk["supplied"]
     dark = {by_name(net.load, f"load_a{i}") for i in (2, 3, 4)}
@@ -264,7 +269,7 @@ def test_mv_oberrhein_breaker_trip_and_fpis(tmp_path: Path) -> None:
                     todo.append(other)
     assert lines == section
     chk = independent_check(net, res["plan"], fault)
-    assert not chk["fault_fed"]
+    assert not chk["fault_fed"] and chk["radial"]
     assert chk["min_vm_pu"] >= 0.93 and chk["max_line"] <= 100 and chk["max_trafo"] <= 100
     assert set(res["restored_loads"]) <= chk["supplied"]
     assert set(net.load.index) - set(res["unsupplied_loads"]) <= chk["supplied"]
@@ -282,6 +287,6 @@ def test_fault_right_after_the_breaker_keeps_it_open_and_feeds_the_feeder_from_t
     assert res["fault_section"]["lines"] == [fault]
     assert cb in res["plan"]["open"] and cb not in res["plan"]["close"]
     chk = independent_check(net, res["plan"], fault)
-    assert not chk["fault_fed"]
+    assert not chk["fault_fed"] and chk["radial"]
     feeder_a = {int(i) for i in net.load.index[net.load.name.str.startswith("load_a")]}
     assert feeder_a <= chk["supplied"] and set(res["restored_loads"]) == feeder_a
