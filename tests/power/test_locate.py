@@ -290,3 +290,15 @@ def test_fault_right_after_the_breaker_keeps_it_open_and_feeds_the_feeder_from_t
     assert not chk["fault_fed"] and chk["radial"]
     feeder_a = {int(i) for i in net.load.index[net.load.name.str.startswith("load_a")]}
     assert feeder_a <= chk["supplied"] and set(res["restored_loads"]) == feeder_a
+
+
+def test_customers_whose_supply_came_back_are_not_unsupplied(tmp_path: Path) -> None:
+    net = lv_radial()
+    fuse = by_name(net.switch, "fuse_f2")
+    cut = sorted(_downstream_loads(net, fuse))
+    rows = [(5 + i, "last_gasp", c) for i, c in enumerate(cut)]
+    back = cut[:3]
+    rows += [(600 + i, "restore", c) for i, c in enumerate(back)]
+    res = _run(net, tmp_path, rows)
+    assert res["outage_device"] == {"element": "switch", "index": fuse}
+    assert set(res["unsupplied_loads"]) == set(cut) - set(back)
