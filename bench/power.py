@@ -54,6 +54,15 @@ def verify_plan(net_path: Path, out: dict[str, Any], truth: dict[str, Any]) -> d
         net.switch.at[s, "closed"] = True
     fault = truth.get("fault", {}).get("index")
     res: dict[str, Any] = {}
+    import networkx as nx
+
+    def loops(n: Any) -> int:
+        gr = top.create_nxgraph(n, respect_switches=True)
+        return gr.number_of_edges() - gr.number_of_nodes() + nx.number_connected_components(gr)
+
+    res["radial"] = loops(net) <= loops(
+        pp.from_json(str(net_path))
+    )  # no loop the normal state lacks
     # fault line isolation: reachable from a source through a line end without an open switch
     if fault is not None:
         g = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
@@ -322,6 +331,7 @@ def synthetic_mv(net_path: Path, seed: int = 1) -> dict[str, Any]:
                     "contains": fault in res["fault_section"]["lines"],
                     "indicator_missed": bool(missed),
                     "feasible": ver["feasible"],
+                    "radial": ver["radial"],
                     "restored_share": len(res["restored_loads"]) / max(len(out_loads), 1),
                     "time_s": dt,
                 }
@@ -334,6 +344,7 @@ def synthetic_mv(net_path: Path, seed: int = 1) -> dict[str, Any]:
         "section_contains_no_missed_indicator": sum(r["contains"] for r in clean)
         / max(len(clean), 1),
         "plans_feasible": sum(r["feasible"] for r in rows) / len(rows),
+        "plans_radial": sum(r["radial"] for r in rows) / len(rows),
         "plans_feasible_when_section_holds_fault": sum(r["feasible"] for r in rows if r["contains"])
         / max(sum(r["contains"] for r in rows), 1),
         "restored_customer_share_mean": statistics.fmean(r["restored_share"] for r in rows),
@@ -526,40 +537,32 @@ def main() -> int:
     def mean(xs: list[float]) -> float:
         return float(statistics.fmean(xs)) if xs else float("nan")
 
-    summary = {
-        "n": len(rows),
-        "device_accuracy": mean([r["device"] for r in rows]),
-        "device_accuracy_A": mean([r["device"] for r in a]),
-        "device_accuracy_B": mean([r["device"] for r in b]),
-        "device_accuracy_equivalents": mean([r["device_equiv"] for r in rows]),
-        "A_section_contains": mean([float(r["section_contains"]) for r in a]),
-        "A_section_minimal": mean([float(r["section_minimal"]) for r in a]),
-        "A_section_minimal_where_evidence_holds_fault": mean(
-            [float(r["section_minimal"]) for r in a_ok]
-        ),
-        "A_section_acc": mean([float(r["section_acc"]) for r in a]),
-        "A_section_exact_evidence_region": mean([float(r["section_exact_evidence"]) for r in a]),
-        "A_plans_feasible": mean([float(r["plan_feasible"]) for r in a]),
-        "A_plans_feasible_where_evidence_holds_fault": mean(
-            [float(r["plan_feasible"]) for r in a_ok]
-        ),
-        "B_plans_feasible_vs_normal_state": mean([float(r["plan_feasible"]) for r in b]),
-        "A_restore_ratio": mean([r["restore_ratio"] for r in a]),
-        "A_restore_vs_evidence": mean([r["restore_vs_evidence"] for r in a]),
-        "A_restore_vs_evidence_where_evidence_holds_fault": mean(
-            [r["restore_vs_evidence"] for r in a_ok]
-        ),
-        "unsupplied_jaccard": mean([r["unsupplied_jaccard"] for r in rows]),
-        "time_s_mean": mean([r["time_s"] for r in rows]),
-        "time_s_max": max(r["time_s"] for r in rows),
-        "cpu_s_mean": mean([r["cpu_s"] for r in rows]),
-        "cpu_s_max": max(r["cpu_s"] for r in rows),
-        "scenarios_over_2s_wall": sum(r["time_s"] > 2.0 for r in rows),
-    }
+    def m(key: str, rs: list[dict[str, Any]]) -> float:
+        return mean([float(r[key]) for r in rs])
+
+    summary: dict[str, Any] = {"n": len(rows), "device_accuracy": m("device", rows)}
+    summary.update(device_accuracy_A=m("device", a), device_accuracy_B=m("device", b))
+    summary["device_accuracy_equivalents"] = m("device_equiv", rows)
+    summary["A_section_contains"] = m("section_contains", a)
+    summary["A_section_minimal"] = m("section_minimal", a)
+    summary["A_section_minimal_where_evidence_holds_fault"] = m("section_minimal", a_ok)
+    summary["A_section_acc"] = m("section_acc", a)
+    summary["A_section_exact_evidence_region"] = m("section_exact_evidence", a)
+    summary["A_plans_feasible"] = m("plan_feasible", a)
+    summary["A_plans_feasible_where_evidence_holds_fault"] = m("plan_feasible", a_ok)
+    summary["B_plans_feasible_vs_normal_state"] = m("plan_feasible", b)
+    summary["plans_radial"] = mean([float(r["verify"]["radial"]) for r in rows])
+    summary["A_restore_ratio"] = m("restore_ratio", a)
+    summary["A_restore_vs_evidence"] = m("restore_vs_evidence", a)
+    summary["A_restore_vs_evidence_where_evidence_holds_fault"] = m("restore_vs_evidence", a_ok)
+    summary["unsupplied_jaccard"] = m("unsupplied_jaccard", rows)
+    summary.update(time_s_mean=m("time_s", rows), time_s_max=max(r["time_s"] for r in rows))
+    summary.update(cpu_s_mean=m("cpu_s", rows), cpu_s_max=max(r["cpu_s"] for r in rows))
+    summary["scenarios_over_2s_wall"] = sum(r["time_s"] > 2.0 for r in rows)
     if args.exhaustive:
-        summary["A_restore_vs_exhaustive"] = mean([r["restore_vs_exhaustive"] for r in a])
-        summary["A_restore_vs_exhaustive_where_evidence_holds_fault"] = mean(
-            [r["restore_vs_exhaustive"] for r in a_ok]
+        summary["A_restore_vs_exhaustive"] = m("restore_vs_exhaustive", a)
+        summary["A_restore_vs_exhaustive_where_evidence_holds_fault"] = m(
+            "restore_vs_exhaustive", a_ok
         )
     if args.cli:
         for sc in [s for s in scen if s.name.startswith("A")][:1] + [
@@ -567,13 +570,8 @@ def main() -> int:
         ][:1]:
             meta = json.loads((sc / "scenario.json").read_text())
             with tempfile.TemporaryDirectory() as td:
-                cmd = [
-                    str(REPO / ".venv" / "bin" / "lifeline"),
-                    "power",
-                    "locate",
-                    "--network",
-                    str((sc / meta["network"]).resolve()),
-                ]
+                cmd = [str(REPO / ".venv" / "bin" / "lifeline"), "power", "locate"]
+                cmd += ["--network", str((sc / meta["network"]).resolve())]
                 cmd += ["--events", str(sc / "events.csv"), "--out", str(Path(td) / "o.json")]
                 if (sc / "fpi_installed.csv").exists():
                     cmd += ["--fpi-installed", str(sc / "fpi_installed.csv")]
