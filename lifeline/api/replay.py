@@ -264,8 +264,16 @@ class ReplayRunner:
     def _correlator(self) -> Any:
         from lifeline.incidents.correlate import Correlator, ZoneArea
 
+        # neighbouring water zones (DMAs) are upstream/downstream of each other: evidence there
+        # may belong together (a burst's pressure signature often points across a boundary)
+        town = getattr(self.source, "town", None)
+        links: set[tuple[str, str]] = set()
+        if town is not None and getattr(town, "water", None) is not None:
+            from lifeline.scenarios.script import zone_links
+
+            links = zone_links(town)
         area = ZoneArea.from_tables(
-            self.ctx.store.read_table("asset"), self.ctx.store.read_table("customer")
+            self.ctx.store.read_table("asset"), self.ctx.store.read_table("customer"), links=links
         )
         return Correlator(area=area)
 

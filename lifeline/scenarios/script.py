@@ -285,18 +285,22 @@ class DemoDetection:
                 explained = scores["ts"] <= self._station_out_until
                 self.suppressed += int((explained & (scores["score"] >= 1.0)).sum())
                 scores = scores[~explained]
-            scores = scores.assign(detail=[_with_candidates(d) for d in scores["detail"]])
+            scores = scores.assign(detail=[self._with_candidates(d) for d in scores["detail"]])
             out.append(ThresholdPolicy(threshold=1.0).alarms(scores, "water-leaks", "water"))
         methane = readings[sid.str.startswith("gas:methane:")]
         if len(methane):
             scores = self._gas.score(methane)
             scores = scores[scores["score"] >= 1.0]
             if len(scores):
-                out.append(
-                    ThresholdPolicy(threshold=1.0, severity_steps=(1.0, 2.0, 4.0)).alarms(
-                        scores, "methane", "gas"
-                    )
+                alarms = ThresholdPolicy(threshold=1.0, severity_steps=(1.0, 2.0, 4.0)).alarms(
+                    scores, "methane", "gas"
                 )
+                sensor_asset = self.town.sensors.set_index("sensor_id")["asset_id"].astype(str)
+                alarms["location"] = [
+                    json.dumps(self._located([sensor_asset.get(json.loads(s)[0], "")], 0.9))
+                    for s in alarms["sensors"]
+                ]
+                out.append(alarms)
         out.append(supply)
         out = [o for o in out if len(o)]
         return pd.concat(out, ignore_index=True) if out else empty_frame("alarm")
@@ -332,7 +336,7 @@ class DemoDetection:
                             "severity": 3,
                             "sensors": json.dumps([s]),
                             "score": float(1 - v / normal),
-                            "location": json.dumps([asset]),
+                            "location": json.dumps(self._located([asset], 0.9)),
                             "detail": json.dumps(
                                 {"normal": normal, "value": float(v), "asset_id": asset}
                             ),
@@ -350,22 +354,36 @@ class DemoDetection:
                         self._station_out_until = None
         return conform("alarm", pd.DataFrame(rows)) if rows else empty_frame("alarm")
 
+    def _located(self, asset_ids: list[str], confidence: float) -> list[dict[str, Any]]:
+        """Location candidates with position and zone from the town's asset table; the first
+        has ``confidence``, the next ones less (halved, thirded, …)."""
+        a = self.town.assets.set_index("asset_id")
+        out = []
+        for i, asset_id in enumerate(asset_ids):
+            if asset_id not in a.index:
+                continue
+            r = a.loc[asset_id]
+            out.append(
+                {
+                    "asset_id": asset_id,
+                    "confidence": round(confidence / (1 + i), 3),
+                    "x_m": float(r["x_m"]),
+                    "y_m": float(r["y_m"]),
+                    "zone_id": str(r["zone_id"]),
+                }
+            )
+        return out
+
+    def _with_candidates(self, detail: Any) -> Any:
+        """Water alarm detail with every candidate pipe as a located candidate (the best first),
+        so that correlation sees the whole candidate area, not one pipe."""
+        if not isinstance(detail, dict) or not detail.get("candidates"):
+            return detail
+        cands = [f"water:pipe:{c}" for c in detail["candidates"]]
+        return {**detail, "location": self._located(cands, float(detail.get("confidence", 0.5)))}
+
     def _station_sensor(self) -> str:
         return f"power:voltage:{int(self.town.meta['station_bus'])}"
-
-
-def _with_candidates(detail: Any) -> Any:
-    """Water alarm detail with every candidate pipe as a location (the best first, confidence
-    falling with rank), so that correlation sees the whole candidate area, not one pipe."""
-    if not isinstance(detail, dict) or not detail.get("candidates"):
-        return detail
-    conf = float(detail.get("confidence", 0.5))
-    cands = [str(c) for c in detail["candidates"]]
-    loc = [
-        {"asset_id": f"water:pipe:{c}", "confidence": round(conf / (1 + i), 3)}
-        for i, c in enumerate(cands)
-    ]
-    return {**detail, "location": loc}
 
 
 _DETECTION: dict[int, DemoDetection] = {}
