@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Final
 
-UTILITIES: Final = ("water", "power", "gas", "drainage")
+#: lifeline utilities, plus "telecom": the host of some manholes that carry methane detectors
+#: (an asset's owner, never an incident's utility)
+UTILITIES: Final = ("water", "power", "gas", "drainage", "telecom")
 
 #: column -> dtype ("string", "float64", "int64", "bool", "datetime64[ns, UTC]")
 ASSET: Final[dict[str, str]] = {
