@@ -25,7 +25,7 @@ def to_utc(ts: Any) -> datetime:
     """A timezone-aware UTC datetime from a string, pandas Timestamp or datetime."""
     t = pd.Timestamp(ts)
     t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-    return t.to_pydatetime()
+    return t.floor("us").to_pydatetime()  # datetime holds microseconds: drop the nanoseconds
 
 
 def _f(v: Any) -> float | None:
