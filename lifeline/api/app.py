@@ -186,6 +186,18 @@ def _handlers(app: FastAPI) -> None:
             headers=exc.headers,
         )
 
+    from pandas.errors import OutOfBoundsDatetime
+
+    async def out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        # e.g. a timestamp beyond pandas' range (years 1677–2262): bad input, not a server error
+        return JSONResponse(
+            {"detail": f"value out of range: {exc}", "where": None, "error": "validation"},
+            status_code=422,
+        )
+
+    app.add_exception_handler(OverflowError, out_of_range)
+    app.add_exception_handler(OutOfBoundsDatetime, out_of_range)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errs = exc.errors()

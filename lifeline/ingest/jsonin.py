@@ -93,7 +93,7 @@ class JsonCollector:
         self.n_payloads += 1
         try:
             doc = json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nesting bomb too
             self._reject(source, f"not valid JSON: {exc}", _text(payload)[:_MAX_RAW])
             return 0
         if isinstance(doc, dict) and "readings" in doc:
