@@ -79,6 +79,14 @@ def test_broker_restart_mid_stream_loses_no_qos1_reading(tmp_path: Path, pg_stor
     out: dict[str, Any] = {}
     pub = None
     try:
+        connects = []
+        on_connect = ing._on_connect
+
+        def counting(*a: Any) -> None:
+            connects.append(time.monotonic())
+            on_connect(*a)
+
+        ing._on_connect = counting  # type: ignore[method-assign]
         ing.connect(timeout_s=20)
         time.sleep(0.5)  # SUBACK
         worker = threading.Thread(
@@ -95,9 +103,8 @@ def test_broker_restart_mid_stream_loses_no_qos1_reading(tmp_path: Path, pg_stor
                 broker.start()
             time.sleep(0.002)
         wait_for(lambda: pg_store.count("reading") >= n, 90, f"{n} readings in PostgreSQL")
-        # messages published while the broker was down report "not connected" although paho
-        # queued and later sent them: the store, not the publish result, is the judge
-        assert sum(1 for info in infos if info.rc != 0) > 0  # some were published while down
+        # (messages published while the broker was down report "not connected" although paho
+        # queued and later sent them: the store, not the publish result, is the judge)
         time.sleep(1.0)  # let any redelivered duplicate arrive: it must not add a row
         stop.set()
         worker.join(60)
@@ -105,7 +112,7 @@ def test_broker_restart_mid_stream_loses_no_qos1_reading(tmp_path: Path, pg_stor
         assert pg_store.count("reading") == n
         got = pg_store.read_readings(sensor_ids=["s0"])
         assert len(got) == n and got["ts"].is_unique
-        assert broker.starts == 2
+        assert broker.starts == 2 and len(connects) >= 2  # the subscriber reconnected by itself
     finally:
         stop.set()
         if pub is not None:
