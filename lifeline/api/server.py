@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lifeline.errors import ConfigError
 
@@ -20,10 +20,21 @@ def start_mqtt(
     """Subscribe to ``topic`` on ``url`` with :class:`lifeline.ingest.mqtt.MqttIngestor` in a
     background thread; every flush counts metrics and publishes a ``readings`` event. Returns
     the stop event (also set at shutdown)."""
+    from lifeline.config import get_settings
+    from lifeline.ingest.buffer import BufferedStore, DiskBuffer
     from lifeline.ingest.mqtt import MqttIngestor
+    from lifeline.ingest.throttle import SensorThrottle
+    from lifeline.store import Store
 
     ctx = app.state.ctx
-    ing = MqttIngestor(ctx.store, url, topic=topic, client_id=client_id)
+    # durable while the database is down: readings go to a bounded on-disk buffer and are
+    # caught up on the next write; a sensor over 10x its nominal rate is throttled
+    store = cast(
+        Store, BufferedStore(ctx.store, DiskBuffer(get_settings().data_dir / "mqtt-buffer"))
+    )
+    sensors = ctx.store.read_table("sensor")
+    throttle = SensorThrottle.from_sensors(sensors) if len(sensors) else None
+    ing = MqttIngestor(store, url, topic=topic, client_id=client_id, throttle=throttle)
     ing.connect()
     stop = threading.Event()
     seen: dict[str, Any] = {"stored": 0, "rejected": {}, "util": {}}

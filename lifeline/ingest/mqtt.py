@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 from lifeline.errors import ConfigError, IngestError
@@ -98,8 +99,12 @@ class MqttIngestor:
         idle_s: float = 0.02,
         now: datetime | pd.Timestamp | None = None,
         tz: str = "UTC",
+        throttle: Any = None,
     ) -> None:
         self.store = store
+        #: optional :class:`lifeline.ingest.throttle.SensorThrottle`: readings of a sensor over
+        #: its allowance are rejected with reason ``throttled`` (kept, like every reject)
+        self.throttle = throttle
         self.url = url
         self.host, self.port, self._user, self._password = parse_mqtt_url(url)
         self.topic = topic
@@ -217,6 +222,8 @@ class MqttIngestor:
             source=self.topic,
             tz=self.tz,
         )
+        if self.throttle is not None and len(res.good):
+            res = self._throttle(res)
         stored = self.store.write_readings(res.good, assume_new=True) if len(res.good) else 0
         if stored < len(res.good):
             self.report.rejected[Reason.DUPLICATE.value] += len(res.good) - stored
@@ -231,6 +238,32 @@ class MqttIngestor:
         self.messages += len(batch)
         self.last_flush_at = time.monotonic()
         return len(batch)
+
+    def _throttle(self, res: Any) -> Any:
+        """``res`` with the readings over their sensor's allowance moved to the rejected."""
+        from dataclasses import replace
+
+        from lifeline.ingest.throttle import throttled_rejects
+
+        mask = self.throttle.admit(res.good["sensor_id"], time.monotonic())
+        if mask.all():
+            return res
+        over = res.good[~mask]
+        rej = throttled_rejects(res.good, mask, self.topic)
+        n = len(rej)
+        return replace(
+            res,
+            good=res.good[mask].reset_index(drop=True),
+            rejected=pd.concat([res.rejected, rej], ignore_index=True),
+            rejected_sensor=np.concatenate(
+                [
+                    np.asarray(res.rejected_sensor, dtype=object),
+                    over["sensor_id"].astype(str).to_numpy(dtype=object),
+                ]
+            ),
+            rejected_line=np.concatenate([np.asarray(res.rejected_line), np.full(n, -1)]),
+            rejected_pos=np.concatenate([np.asarray(res.rejected_pos), np.full(n, -1)]),
+        )
 
     def _sensor_from_topic(self, topic: str) -> str | None:
         if topic.startswith(self.prefix) and len(topic) > len(self.prefix):

@@ -149,3 +149,40 @@ def test_unreachable_broker_is_a_clear_error() -> None:
         ing = MqttIngestor(store, "mqtt://127.0.0.1:9", client_id="x")
         with pytest.raises(IngestError, match="127.0.0.1"):
             ing.connect(timeout_s=2)
+
+
+def test_flooding_sensor_is_throttled_through_the_broker(mqtt_url: str, client_id: str) -> None:
+    """One sensor sending far over its rate loses its excess (kept as `throttled` rejects); a
+    sensor at its normal rate in the same stream loses nothing."""
+    from lifeline.ingest.throttle import SensorThrottle
+    from lifeline.store import open_store
+
+    with open_store(":memory:") as store:
+        sensors = sensors_frame()
+        store.replace_table("sensor", sensors)
+        throttle = SensorThrottle.from_sensors(sensors, factor=10, burst=100)
+        ing = MqttIngestor(store, mqtt_url, client_id=client_id, now=NOW, throttle=throttle)
+        wait_subscribed(ing)
+        # s0 floods: 1000 readings in one message; s1 sends 5 (its normal share)
+        normal = json.dumps(
+            [
+                {"sensor_id": "s1", "ts": (T0 + pd.Timedelta(minutes=i)).isoformat(), "value": 1.0}
+                for i in range(5)
+            ]
+        )
+        publish(
+            mqtt_url,
+            [
+                ("lifeline/readings/batch", batch("s0", 0, 1000)),
+                ("lifeline/readings/batch", normal),
+            ],
+        )
+        report = ing.run(max_messages=2, seconds=20)
+        stored = store.read_table("reading")
+        per_sensor = stored.groupby("sensor_id").size().to_dict()
+        assert per_sensor.get("s1") == 5
+        assert 100 <= per_sensor.get("s0", 0) < 200  # the burst allowance, not the flood
+        assert report.rejected["throttled"] == 1000 - per_sensor["s0"]
+        rej = store.read_table("rejected")
+        assert (rej["reason"] == "throttled").sum() == 1000 - per_sensor["s0"]
+        assert report.per_utility["water"]["rejected"] == 1000 - per_sensor["s0"]
