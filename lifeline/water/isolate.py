@@ -6,13 +6,14 @@ every valve is closed. Isolating a pipe closes the valves on the boundary of its
 impact is (1) the segment itself, (2) nodes cut off from every source (reservoir or tank) once
 the segment is removed — found topologically — and (3) with ``simulate``, nodes whose
 pressure-driven (PDD) demand falls below half of the requested demand in an EPANET run of the
-closed network. The precomputation (valve layer when none is given, segment labels) is cached
-under ``settings.cache_dir/water`` keyed by a hash of the INP and valve files.
+closed network (:mod:`lifeline.water.pdd`, in-process toolkit solve). The precomputation (valve
+layer when none is given, segment labels, the PDD-ready INP and base demands) is cached under
+``settings.cache_dir/water`` keyed by a hash of the INP and valve files; once it is warm,
+:func:`isolate` does not parse the network with WNTR.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,14 @@ def segments(network: str | Path, valves: str | Path | None = None) -> Segments:
     return seg
 
 
+def precompute(network: str | Path, valves: str | Path | None = None) -> None:
+    """Run (or load) the one-time precomputation: segments and the PDD base (see module doc)."""
+    from lifeline.water.pdd import pdd_base
+
+    segments(network, valves)
+    pdd_base(network)
+
+
 def read_customers(path: str | Path, node_names: set[str]) -> pd.DataFrame:
     """Read customers CSV (customer_id,node,category,critical); unknown nodes raise InputError."""
     path = Path(path)
@@ -222,8 +231,13 @@ def isolate(
     }
     affected = set(seg_nodes) | set(cut_nodes)
     if simulate:
-        low = _pdd_low_service(network, [seg.links[i] for i in in_links], affected)
+        from lifeline.water.pdd import low_service
+
+        closed = sorted({seg.links[i] for i in in_links} | set(close_df["link"]))
+        low, status, msgs = low_service(network, closed, affected)
         res["low_service_pdd"] = low
+        res["pdd_status"] = status
+        res["pdd_messages"] = msgs
         affected |= {d["node"] for d in low}
         extra = sum(d["unserved_m3h"] for d in low)
         res["lost_demand_m3h"] = round(res["lost_demand_m3h"] + extra, 3)
@@ -245,68 +259,6 @@ def isolate(
     return res
 
 
-def _pdd_low_service(
-    network: str | Path, closed_links: list[str], skip: set[str], served_below: float = 0.5
-) -> list[dict[str, Any]]:
-    """Nodes (outside ``skip``) whose PDD demand is below ``served_below`` of the request (cached)."""
-    key = file_hash(network, extra="pdd2|" + "|".join(sorted(closed_links)))
-    path = cache_dir() / f"pdd_{key}.json"
-    if path.is_file():
-        out: list[dict[str, Any]] = json.loads(path.read_text())
-        return out
-    base = _pdd_served(network, [])
-    closed = _pdd_served(network, closed_links)
-    if (
-        base is None or closed is None
-    ):  # the closed network may not solve: report nothing, not garbage
-        return []
-    out = []
-    for n, (exp, got0) in base.items():
-        got = closed.get(n, (exp, 0.0))[1]
-        if n in skip or exp <= 0 or got0 < served_below * exp:
-            continue  # nodes already under-served before closing are not blamed on the closure
-        if got < served_below * exp:
-            out.append(
-                {
-                    "node": n,
-                    "served_fraction": round(got / exp, 3),
-                    "unserved_m3h": round((exp - got) * 3600, 4),
-                }
-            )
-    path.write_text(json.dumps(out))
-    return out
-
-
-def _pdd_served(
-    network: str | Path, closed_links: list[str]
-) -> dict[str, tuple[float, float]] | None:
-    """Expected and PDD-served demand (m³/s) per junction, first period, with ``closed_links`` shut."""
-    import tempfile
-    import warnings
-
-    import wntr
-
-    wn = load_network(network)
-    for name in closed_links:
-        wn.get_link(name).initial_status = wntr.network.LinkStatus.Closed
-    wn.options.time.duration = 0
-    wn.options.hydraulic.demand_model = "PDD"
-    if (wn.options.hydraulic.required_pressure or 0.0) < 0.1:
-        wn.options.hydraulic.required_pressure = 10.0  # m; documented default service pressure
-        wn.options.hydraulic.minimum_pressure = 0.0
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            results = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=os.path.join(tmp, "iso"))
-        except Exception:  # EPANET failure on a closed network
-            return None
-        served = results.node["demand"].iloc[0]
-        expected = wntr.metrics.expected_demand(wn).iloc[0]
-    return {
-        n: (float(expected.get(n, 0.0)), float(served.get(n, 0.0))) for n in wn.junction_name_list
-    }
-
-
 def summary(res: dict[str, Any]) -> str:
     """A readable multi-line summary of an :func:`isolate` result."""
     seg = res["segment"]
@@ -318,9 +270,14 @@ def summary(res: dict[str, Any]) -> str:
         f"  cut off unintentionally: {len(res['cut_off_unintended'])} node(s) {', '.join(res['cut_off_unintended'][:20])}",
     ]
     if "low_service_pdd" in res:
-        lines.append(
-            f"  low service after closing (PDD < 50 %): {len(res['low_service_pdd'])} node(s)"
-        )
+        if res.get("pdd_status", "solved") == "solved":
+            low = res["low_service_pdd"]
+            lines.append(
+                f"  low service after closing (PDD < 50 %): {len(low)} node(s) "
+                + ", ".join(d["node"] for d in low[:20])
+            )
+        else:
+            lines.append("  low service after closing: EPANET could not solve the closed network")
     lines.append(
         f"  customers losing water: {len(res['customers_losing_water'])}; critical sites: {len(res['critical_sites'])} "
         + ", ".join(c["customer_id"] for c in res["critical_sites"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +70,101 @@ def test_isolate_bad_input(tmp_path: Path) -> None:
     bad.write_text("valve,node,link\nV1,j1,p5\n")
     with pytest.raises(InputError, match=":2"):
         isolate(NET, "p1", bad, simulate=False)
+
+
+def _starving_net(tmp_path: Path) -> Path:
+    """chain.inp with the loop pipe p7 made long and thin: closing p3 starves j4…j7 through it."""
+    import wntr
+
+    wn = wntr.network.WaterNetworkModel(str(NET))
+    p7 = wn.get_link("p7")
+    p7.length, p7.diameter = 3000.0, 0.04
+    for j in ("j5", "j6", "j7"):
+        wn.get_node(j).demand_timeseries_list[0].base_value *= 2
+    out = tmp_path / "starve.inp"
+    wntr.network.io.write_inpfile(wn, str(out))
+    return out
+
+
+def _wntr_low_service(inp: Path, closed: list[str], skip: set[str]) -> dict[str, float]:
+    """Reference: WNTR EpanetSimulator PDD runs (base and closed), nodes served < 50 %."""
+    import wntr
+
+    def served(close: list[str]) -> tuple[Any, Any]:
+        wn = wntr.network.WaterNetworkModel(str(inp))
+        for name in close:
+            wn.get_link(name).initial_status = wntr.network.LinkStatus.Closed
+        wn.options.time.duration = 0
+        wn.options.hydraulic.demand_model = "PDD"
+        wn.options.hydraulic.required_pressure = 10.0
+        wn.options.hydraulic.minimum_pressure = 0.0
+        r = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(tmp / "ref"))
+        return r.node["demand"].iloc[0], wntr.metrics.expected_demand(wn).iloc[0]
+
+    tmp = inp.parent
+    got0, exp = served([])
+    got, _ = served(closed)
+    return {
+        str(n): float(got[n] / exp[n])
+        for n in exp.index
+        if n not in skip and exp[n] > 0 and got0[n] >= 0.5 * exp[n] and got[n] < 0.5 * exp[n]
+    }
+
+
+def test_toolkit_pdd_matches_wntr_simulator(tmp_path: Path) -> None:
+    inp = _starving_net(tmp_path)
+    valves = tmp_path / "valves.csv"
+    valves.write_text("valve,node,link\nV1,j3,p3\nV2,j4,p3\n")
+    res = isolate(inp, "p3", valves, simulate=True)
+    assert res["pdd_status"] == "solved"
+    assert res["segment"]["pipes"] == ["p3"] and res["cut_off_unintended"] == []
+    ref = _wntr_low_service(inp, ["p3"], set())
+    assert ref, "the purpose-made case must starve some node"
+    got = {d["node"]: d["served_fraction"] for d in res["low_service_pdd"]}
+    assert set(got) == set(ref)
+    for n, frac in ref.items():
+        assert got[n] == pytest.approx(frac, abs=2e-3)
+    # the starved nodes count as losing water, and their unserved demand is in the volume lost
+    assert {c["node"] for c in res["customers_losing_water"]} == set(ref)
+    assert res["lost_volume_m3_per_h"] == pytest.approx(
+        sum(d["unserved_m3h"] for d in res["low_service_pdd"]), rel=1e-3
+    )
+    # closing the dead-end p6 (segment j7) leaves the main path open: nobody else starves
+    valves.write_text("valve,node,link\nV1,j3,p3\nV2,j4,p3\nV3,j6,p6\n")
+    res = isolate(inp, "p6", valves, simulate=True)
+    assert res["segment"]["junctions"] == ["j7"]
+    assert res["pdd_status"] == "solved" and res["low_service_pdd"] == []
+    assert _wntr_low_service(inp, ["p6"], {"j7"}) == {}
+
+
+def test_warm_isolate_does_not_parse_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wntr
+
+    import lifeline.water.isolate as iso
+    import lifeline.water.network as netmod
+    import lifeline.water.pdd as pdd
+
+    inp = _starving_net(tmp_path)
+    valves = tmp_path / "valves.csv"
+    valves.write_text("valve,node,link\nV1,j3,p3\nV2,j4,p3\n")
+    iso.precompute(inp, valves)
+
+    def boom(*a: Any, **k: Any) -> Any:
+        raise AssertionError("network parsed on the hot path")
+
+    for mod in (iso, pdd, netmod):
+        monkeypatch.setattr(mod, "load_network", boom)
+    monkeypatch.setattr(wntr.network, "WaterNetworkModel", boom)
+    res = iso.isolate(inp, "p3", valves, simulate=True)  # first PDD check of this segment
+    assert res["pdd_status"] == "solved" and res["low_service_pdd"]
+
+
+def test_unsolved_pdd_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lifeline.water.pdd as pdd
+
+    monkeypatch.setattr(pdd, "solve_served", lambda base, closed: (None, ["EPANET failed: 110"]))
+    res = isolate(NET, "p4", simulate=True)
+    assert res["pdd_status"] == "unsolved" and res["low_service_pdd"] == []
+    assert "could not solve" in summary(res)
