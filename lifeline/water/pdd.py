@@ -5,20 +5,19 @@ keyed by the INP's hash) writes a PDD-ready INP — single period, EPANET 2.2 pr
 demand, required pressure 10 m and minimum 0 m when the network sets none — and records, per
 junction, the requested demand at time 0 (WNTR ``expected_demand``, m³/s) and the demand served in
 the base (nothing closed) PDD solve. A request (:func:`low_service`) then opens that INP with the
-EPANET toolkit (``wntr.epanet.toolkit.ENepanet``), sets the given links' initial status to
-CLOSED, removes the simple controls acting on them (a valve shut for a repair stays shut), solves
-one hydraulic period and reads the node demand, which in EPANET 2.2 PDA is the delivered demand.
-No ``WaterNetworkModel`` is built on this path: on L-Town a request takes tens of milliseconds.
+EPANET 2.2 toolkit, sets the given links' initial status to CLOSED, removes the simple controls
+acting on them (a valve shut for a repair stays shut), solves one hydraulic period and reads the
+node demand, which in EPANET 2.2 PDA is the delivered demand. The toolkit is the EPANET library
+shipped with WNTR, called through a thin ctypes binding (:class:`Toolkit`) so that the request path
+neither imports the ``wntr`` package (~1.5 s of imports) nor builds a ``WaterNetworkModel``: on
+L-Town a request takes about 20 ms.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,29 @@ from lifeline.water.network import cache_dir, file_hash, load_network
 DEFAULT_REQUIRED_PRESSURE_M = 10.0  # documented default service pressure when the INP has none
 _EN_NODECOUNT, _EN_JUNCTION = 0, 0  # ENgetcount code, node type code
 _EN_DEMAND = 9  # node value: (delivered) demand, flow units of the INP
+_EN_PRESSURE = 11  # node value: pressure (m in SI units)
 _EN_INITSTATUS = 4  # link value: initial status, 0 = closed
 _EN_CONTROLCOUNT = 5  # ENgetcount code
 _EN_DURATION = 0  # time parameter
+_CACHE_VERSION = "pdd5"  # bump when the per-segment result changes meaning
+_UNBALANCED = 1  # warning: the hydraulic solution did not converge (not reported as solved)
+_MESSAGES = {
+    1: "warning 1: system hydraulically unbalanced (no convergence)",
+    2: "warning 2: system may be hydraulically unstable",
+    3: "warning 3: system disconnected (some nodes have no supply)",
+    4: "warning 4: pumps cannot deliver enough flow or head",
+    5: "warning 5: valves cannot deliver enough flow",
+    6: "warning 6: system has negative pressures",
+    110: "error 110: cannot solve network hydraulic equations",
+    200: "error 200: one or more errors in the input file",
+    204: "error 204: undefined link",
+    207: "error 207: attempt to control a check valve pipe or general purpose valve",
+}
+
+
+def _describe(code: int) -> str:
+    """EPANET error / warning text for ``code``."""
+    return _MESSAGES.get(code, f"EPANET code {code}")
 
 
 @dataclass
@@ -46,18 +65,6 @@ class PddBase:
     expected_m3s: np.ndarray  # requested demand at time 0 per junction (m³/s)
     served_m3s: np.ndarray | None  # base PDD-served demand (m³/s); None if the base did not solve
     warnings: list[str]
-
-
-@contextmanager
-def _quiet_toolkit() -> Iterator[None]:
-    """Silence the toolkit logger: warnings are collected from ``errcodelist`` instead."""
-    log = logging.getLogger("wntr.epanet.toolkit")
-    old = log.level
-    log.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        log.setLevel(old)
 
 
 def _write_pdd_inp(network: str | Path, out: Path) -> np.ndarray:
@@ -100,11 +107,11 @@ def pdd_base(network: str | Path) -> PddBase:
     os.replace(tmp_inp, inp)
     from wntr.epanet.util import FlowUnits
 
-    with _toolkit(inp) as en:
-        n_nodes = en.ENgetcount(_EN_NODECOUNT)
-        jidx = [i for i in range(1, n_nodes + 1) if en.ENgetnodetype(i) == _EN_JUNCTION]
-        names = [en.ENgetnodeid(i) for i in jidx]
-        factor = float(FlowUnits(en.ENgetflowunits()).factor)
+    with Toolkit(inp) as en:
+        n_nodes = en.count(_EN_NODECOUNT)
+        jidx = [i for i in range(1, n_nodes + 1) if en.node_type(i) == _EN_JUNCTION]
+        names = [en.node_id(i) for i in jidx]
+        factor = float(FlowUnits(en.flow_units()).factor)
     base = PddBase(inp, names, jidx, factor, expected_wntr, None, [])
     served, warns = solve_served(base, [])
     base.served_m3s, base.warnings = served, warns
@@ -122,53 +129,256 @@ def pdd_base(network: str | Path) -> PddBase:
     return base
 
 
-@contextmanager
-def _toolkit(inp: Path) -> Iterator[Any]:
-    """An open EPANET toolkit project on ``inp`` (report and output files in a temp folder)."""
-    from wntr.epanet.toolkit import ENepanet
+class ToolkitError(RuntimeError):
+    """An EPANET toolkit error (code ≥ 100)."""
 
-    with tempfile.TemporaryDirectory() as tmp, _quiet_toolkit():
-        en = ENepanet()
-        en.ENopen(str(inp), os.path.join(tmp, "r.rpt"), os.path.join(tmp, "r.bin"))
+    def __init__(self, code: int, where: str) -> None:
+        super().__init__(f"EPANET error {code} in {where}")
+        self.code = code
+
+
+def _libepanet_path() -> Path:
+    """Path of the EPANET 2.2 shared library bundled with WNTR, found without importing wntr."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.find_spec("wntr")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("wntr is not installed")
+    root = Path(next(iter(spec.submodule_search_locations))) / "epanet" / "libepanet"
+    if os.name == "nt":
+        return root / "windows-x64" / "epanet22.dll"
+    if sys.platform == "darwin":
+        import platform
+
+        arm = "arm" in platform.platform().lower()
+        return root / ("darwin-arm/libepanet2.dylib" if arm else "darwin-x64/libepanet22.dylib")
+    return root / "linux-x64" / "libepanet22.so"
+
+
+_LIB: Any = None
+
+
+class Toolkit:
+    """Minimal EPANET 2.2 project (thread-safe ``EN_*`` API) on one INP; use as a context manager.
+
+    Errors (code ≥ 100) raise :class:`ToolkitError`; warnings (code < 100) are kept in
+    :attr:`warnings`. Values are in the INP's units.
+    """
+
+    def __init__(self, inp: str | Path) -> None:
+        import ctypes
+
+        global _LIB
+        if _LIB is None:
+            _LIB = ctypes.CDLL(str(_libepanet_path()))
+        self._c = ctypes
+        self._lib = _LIB
+        self._ph = ctypes.c_void_p()
+        self.warnings: list[int] = []
+        self._tmp = tempfile.TemporaryDirectory()
+        self._call("EN_createproject", ctypes.byref(self._ph))
+        rpt, out = os.path.join(self._tmp.name, "r.rpt"), os.path.join(self._tmp.name, "r.out")
         try:
-            yield en
-        finally:
-            en.ENclose()
+            self._call("EN_open", self._ph, str(inp).encode(), rpt.encode(), out.encode())
+        except ToolkitError:
+            self.close()
+            raise
+
+    def _call(self, fn: str, *args: Any) -> None:
+        code = int(getattr(self._lib, fn)(*args))
+        if code >= 100:
+            raise ToolkitError(code, fn)
+        if code:
+            self.warnings.append(code)
+
+    def _int(self, fn: str, *args: Any) -> int:
+        v = self._c.c_int()
+        self._call(fn, self._ph, *args, self._c.byref(v))
+        return int(v.value)
+
+    def count(self, what: int) -> int:
+        """EN_getcount (0 nodes, 2 links, 5 simple controls)."""
+        return self._int("EN_getcount", what)
+
+    def node_type(self, i: int) -> int:
+        """EN_getnodetype of node ``i`` (1-based): 0 junction, 1 reservoir, 2 tank."""
+        return self._int("EN_getnodetype", i)
+
+    def node_id(self, i: int) -> str:
+        """EN_getnodeid of node ``i`` (1-based)."""
+        buf = self._c.create_string_buffer(64)
+        self._call("EN_getnodeid", self._ph, i, buf)
+        return buf.value.decode()
+
+    def flow_units(self) -> int:
+        """EN_getflowunits code (0 CFS … 5 LPS … 8 CMH, 9 CMD)."""
+        return self._int("EN_getflowunits")
+
+    def link_index(self, name: str, missing_ok: bool = False) -> int:
+        """EN_getlinkindex of link ``name`` (0 if absent and ``missing_ok``)."""
+        try:
+            return self._int("EN_getlinkindex", name.encode())
+        except ToolkitError:
+            if missing_ok:
+                return 0
+            raise
+
+    def node_index(self, name: str) -> int:
+        """EN_getnodeindex of node ``name``."""
+        return self._int("EN_getnodeindex", name.encode())
+
+    def delete_node(self, i: int) -> None:
+        """EN_deletenode ``i`` unconditionally (its links and controls go with it)."""
+        self._call("EN_deletenode", self._ph, i, 0)
+
+    def required_pressure(self) -> float:
+        """Required pressure of the PDA demand model (EN_getdemandmodel, INP units)."""
+        c = self._c
+        t, pmin, preq, pexp = c.c_int(), c.c_double(), c.c_double(), c.c_double()
+        ref = c.byref
+        self._call("EN_getdemandmodel", self._ph, ref(t), ref(pmin), ref(preq), ref(pexp))
+        return float(preq.value)
+
+    def set_demand_driven(self) -> None:
+        """Switch to demand-driven analysis (EN_setdemandmodel EN_DDA)."""
+        c = self._c
+        self._call(
+            "EN_setdemandmodel", self._ph, 0, c.c_double(0), c.c_double(0.1), c.c_double(0.5)
+        )
+
+    def set_link_value(self, i: int, prop: int, value: float) -> None:
+        """EN_setlinkvalue (4 = initial status, 0 closed)."""
+        self._call("EN_setlinkvalue", self._ph, i, prop, self._c.c_double(value))
+
+    def control_link(self, k: int) -> int:
+        """Link index of simple control ``k`` (1-based)."""
+        c, d = self._c, self._c.c_double()
+        t, li, ni = c.c_int(), c.c_int(), c.c_int()
+        lv = c.c_double()
+        self._call(
+            "EN_getcontrol",
+            self._ph,
+            k,
+            c.byref(t),
+            c.byref(li),
+            c.byref(d),
+            c.byref(ni),
+            c.byref(lv),
+        )
+        return int(li.value)
+
+    def delete_control(self, k: int) -> None:
+        """EN_deletecontrol ``k`` (1-based)."""
+        self._call("EN_deletecontrol", self._ph, k)
+
+    def set_duration(self, seconds: int) -> None:
+        """EN_settimeparam EN_DURATION."""
+        self._call("EN_settimeparam", self._ph, _EN_DURATION, self._c.c_long(seconds))
+
+    def solve_period(self) -> None:
+        """EN_openH, EN_initH(0), EN_runH: hydraulics of the first period."""
+        t = self._c.c_long()
+        self._call("EN_openH", self._ph)
+        self._call("EN_initH", self._ph, 0)
+        self._call("EN_runH", self._ph, self._c.byref(t))
+
+    def node_values(self, idx: list[int], prop: int) -> np.ndarray:
+        """EN_getnodevalue ``prop`` (9 demand, 11 pressure) for the 1-based nodes ``idx``."""
+        v, get, ph, ref = self._c.c_double(), self._lib.EN_getnodevalue, self._ph, self._c.byref
+        out = np.empty(len(idx))
+        for k, i in enumerate(idx):
+            code = get(ph, i, prop, ref(v))
+            if code >= 100:
+                raise ToolkitError(code, "EN_getnodevalue")
+            out[k] = v.value
+        return out
+
+    def close(self) -> None:
+        """Free the project (EN_close, EN_deleteproject) and its temporary files."""
+        if self._ph.value:
+            self._lib.EN_close(self._ph)
+            self._lib.EN_deleteproject(self._ph)
+            self._ph = self._c.c_void_p()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> Toolkit:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def solve_served(base: PddBase, closed_links: list[str]) -> tuple[np.ndarray | None, list[str]]:
+def solve_served(
+    base: PddBase, closed_links: list[str], dry: set[str] | frozenset[str] = frozenset()
+) -> tuple[np.ndarray | None, list[str]]:
     """PDD-served demand per junction (m³/s, order of ``base.junctions``) with ``closed_links`` shut.
 
-    Returns ``(None, messages)`` when EPANET cannot solve the closed network (error ≥ 100).
-    Warnings (e.g. disconnected nodes, negative pressures) are returned as messages.
+    ``dry``: junctions known to lose all supply (the isolated segment and the parts it cuts off,
+    found topologically). They are removed from the hydraulic problem (served 0): no path joins
+    them to the rest, and hundreds of disconnected demand nodes keep EPANET's PDA from converging.
+    When the PDA solve fails, a demand-driven solve of the same network is tried: if it converges
+    with every junction at or above the required pressure, it is also the PDD solution (every
+    demand fully served) and is returned with a message. Returns ``(None, messages)`` when EPANET
+    cannot solve the closed network (error ≥ 100, or no convergence).
     """
-    from wntr.epanet.exceptions import EpanetException
+    served, msgs = _solve(base, closed_links, dry, demand_driven=False)
+    if served is not None:
+        return served, msgs
+    dda, msgs2 = _solve(base, closed_links, dry, demand_driven=True)
+    if dda is None:
+        return None, msgs
+    return dda, [*msgs, *msgs2]
 
+
+def _solve(
+    base: PddBase, closed_links: list[str], dry: set[str] | frozenset[str], demand_driven: bool
+) -> tuple[np.ndarray | None, list[str]]:
     msgs: list[str] = []
+    served = np.zeros(len(base.junctions))
     try:
-        with _toolkit(base.inp) as en:
-            en.ENsettimeparam(_EN_DURATION, 0)
+        with Toolkit(base.inp) as en:
+            en.set_duration(0)
+            for n in dry & set(base.junctions):
+                en.delete_node(en.node_index(n))
             closed_idx = set()
             for name in closed_links:
-                li = en.ENgetlinkindex(name)
+                li = en.link_index(name, missing_ok=True)
+                if li == 0:
+                    continue  # deleted with a dry node
                 try:
-                    en.ENsetlinkvalue(li, _EN_INITSTATUS, 0.0)
+                    en.set_link_value(li, _EN_INITSTATUS, 0.0)
                     closed_idx.add(li)
-                except EpanetException as exc:  # e.g. a check-valve pipe: status cannot be set
-                    msgs.append(f"link {name} cannot be closed in EPANET ({exc}); left open")
+                except ToolkitError as exc:  # e.g. a check-valve pipe: status cannot be set
+                    msgs.append(
+                        f"link {name} cannot be closed in EPANET ({_describe(exc.code)}); left open"
+                    )
             if closed_idx:
-                for ci in range(en.ENgetcount(_EN_CONTROLCOUNT), 0, -1):
-                    if en.ENgetcontrol(ci)["linkindex"] in closed_idx:
-                        en.ENdeletecontrol(ci)
-            en.ENopenH()
-            en.ENinitH(0)
-            en.ENrunH()
-            d = np.array([en.ENgetnodevalue(i, _EN_DEMAND) for i in base.junction_index])
-            msgs += [str(w) for w in en.errcodelist]
-            en.ENcloseH()
-    except EpanetException as exc:
-        return None, [*msgs, f"EPANET failed: {exc}"]
-    return d * base.flow_factor, msgs
+                for k in range(en.count(_EN_CONTROLCOUNT), 0, -1):
+                    if en.control_link(k) in closed_idx:
+                        en.delete_control(k)
+            preq = en.required_pressure()
+            if demand_driven:
+                en.set_demand_driven()
+            en.solve_period()
+            live = [k for k, n in enumerate(base.junctions) if n not in dry]
+            idx = [en.node_index(base.junctions[k]) for k in live]
+            served[live] = en.node_values(idx, _EN_DEMAND) * base.flow_factor
+            msgs += [_describe(w) for w in sorted(set(en.warnings))]
+            if _UNBALANCED in en.warnings:
+                return None, msgs
+            if demand_driven:
+                p = en.node_values(idx, _EN_PRESSURE)
+                need = base.expected_m3s[live] > 0
+                if np.any(p[need] < preq - 1e-3):
+                    return None, msgs
+                msgs.append(
+                    "PDA did not converge; the demand-driven solve has every junction at or above"
+                    f" the required pressure ({preq:g} m), so it is the PDD solution"
+                )
+    except ToolkitError as exc:
+        return None, [*msgs, f"EPANET failed: {_describe(exc.code)}"]
+    return served, msgs
 
 
 def low_service(
@@ -183,9 +393,12 @@ def low_service(
     Only junctions served at least ``served_below`` of their request before closing count (a node
     already under-served is not blamed on the closure). Returns ``(low, status, messages)``:
     ``low`` is a list of ``{"node", "served_fraction", "unserved_m3h"}`` (m³/h), ``status`` is
-    ``"solved"`` or ``"unsolved"`` (then ``low`` is empty). The result is cached per closed set.
+    ``"solved"`` or ``"unsolved"`` (then ``low`` is empty). ``skip`` nodes are also run dry (see :func:`solve_served`). Cached per closed set and skip.
     """
-    key = file_hash(network, extra="pdd3|" + "|".join(sorted(closed_links)))
+    key = file_hash(
+        network,
+        extra=_CACHE_VERSION + "|" + "|".join(sorted(closed_links)) + "||" + "|".join(sorted(skip)),
+    )
     path = cache_dir() / f"pdd_{key}.json"
     if use_cache and path.is_file():
         c = json.loads(path.read_text())
@@ -197,7 +410,7 @@ def low_service(
     if base.served_m3s is None:
         msgs = ["the base network does not solve", *base.warnings]
     else:
-        served, msgs = solve_served(base, closed_links)
+        served, msgs = solve_served(base, closed_links, skip)
         if served is not None:
             status = "solved"
             exp, got0 = base.expected_m3s, base.served_m3s

@@ -164,7 +164,36 @@ def test_warm_isolate_does_not_parse_network(
 def test_unsolved_pdd_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     import lifeline.water.pdd as pdd
 
-    monkeypatch.setattr(pdd, "solve_served", lambda base, closed: (None, ["EPANET failed: 110"]))
+    monkeypatch.setattr(
+        pdd, "solve_served", lambda base, closed, dry=(): (None, ["EPANET failed: 110"])
+    )
     res = isolate(NET, "p4", simulate=True)
     assert res["pdd_status"] == "unsolved" and res["low_service_pdd"] == []
     assert "could not solve" in summary(res)
+
+
+def test_warm_cli_process_does_not_import_wntr(tmp_path: Path) -> None:
+    """After the precomputation a new process answers without importing wntr (~1.5 s of imports)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import lifeline.water.isolate as iso
+
+    inp = _starving_net(tmp_path)
+    iso.precompute(inp)
+    code = (
+        "import json, sys\n"
+        "from lifeline.water.isolate import isolate\n"
+        f"r = isolate({str(inp)!r}, 'p4')\n"
+        "print(json.dumps([r['pdd_status'], 'wntr' in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=True,
+    )
+    assert json.loads(out.stdout) == ["solved", False]
