@@ -45,6 +45,11 @@ def main() -> None:
         help="also replay the unseen abrupt leaks through the online detector",
     )
     ap.add_argument(
+        "--balance",
+        action="store_true",
+        help="also add the located detections of the water-balance channel (experimental)",
+    )
+    ap.add_argument(
         "--json",
         default=str(ROOT / "bench" / "results" / "battledim.json"),
         help="where to write the results",
@@ -80,7 +85,15 @@ def main() -> None:
         )
         report: dict = {}
         t0 = time.perf_counter()
-        dets = run_leaks(inp, t / "eval", t / "hist", hist_truth, progress=False, report=report)
+        dets = run_leaks(
+            inp,
+            t / "eval",
+            t / "hist",
+            hist_truth,
+            progress=False,
+            report=report,
+            balance=args.balance,
+        )
         out["calibrate_and_detect_s"] = round(time.perf_counter() - t0, 1)
         res_path = t / "results.txt"
         write_results(dets, res_path)
@@ -143,6 +156,13 @@ def main() -> None:
     print(
         f"  calibrate+detect {out['calibrate_and_detect_s']} s; chosen params {report.get('params')}"
     )
+    if report.get("balance_sigma") is not None:
+        print(
+            f"  water balance: daily leakage sigma {report['balance_sigma']:.2f} m3/h; "
+            f"{len(report.get('balance_rises', []))} rises of leakage in the unseen part"
+        )
+        for r in report.get("balance_rises", []):
+            print(f"    rise {r['rise']:.1f} m3/h from {r['from']} (alarm {r['alarm']})")
     if "full_year_command_s" in out:
         print(
             f"  full-year command: {out['full_year_command_s']} s; full-year score without history {out['full_year_no_history']}"

@@ -35,16 +35,30 @@ def leaks_cmd(
         "--history-truth",
         help="Truth folder for --history (leaks.csv, leak_outflow.csv) to tune thresholds.",
     ),
+    balance: bool = typer.Option(
+        False,
+        "--balance/--no-balance",
+        help="Also report leaks found by the water-balance channel and located from night "
+        "pressures (experimental). Its rises of leakage are always listed as # comments.",
+    ),
 ) -> None:
     """Detect and localise leaks; write one line per detected leak (pipe id, detection time)."""
     from lifeline.water.pipeline import run_leaks, write_results
 
     report: dict = {}
-    dets = run_leaks(network, scada, history, history_truth, report=report)
+    dets = run_leaks(network, scada, history, history_truth, report=report, balance=balance)
     header = [f"lifeline water leaks on {scada}", f"params {json.dumps(report.get('params', {}))}"]
     if report.get("dropped_sensors"):
         header.append(
             f"dropped pressure sensors (more than half missing): {' '.join(report['dropped_sensors'])}"
+        )
+    if isinstance(report.get("balance_sigma"), float):
+        header.append(
+            f"water balance: daily leakage estimate sigma {report['balance_sigma']:.2f} (flow unit)"
+        )
+    for r in report.get("balance_rises", []):
+        header.append(
+            f"water balance: leakage rose by {r['rise']:.1f} from {r['from']} (alarm {r['alarm']})"
         )
     write_results(dets, out, header)
     typer.echo(f"{len(dets)} leak(s) detected; results written to {out}")

@@ -12,6 +12,8 @@ import pandas as pd
 
 from lifeline.errors import InputError
 from lifeline.progress import track
+from lifeline.water import balance as bl
+from lifeline.water import balance_loc as blc
 from lifeline.water import leaks as lk
 from lifeline.water.network import load_network, pipe_graph, sensitivity
 from lifeline.water.scada import Leak, Scada, check_against_network, read_scada, read_truth
@@ -55,8 +57,14 @@ def _run_leaks(
     params: lk.LeakParams | None = None,
     progress: bool = True,
     report: dict[str, Any] | None = None,
+    balance: bool = False,
 ) -> list[lk.Detection]:
     """Detect leaks in ``scada_dir``; calibrate on ``history_dir`` (+ labels) when given.
+
+    The water-balance channel always runs when flows and history allow it; its rises of
+    leakage are listed in ``report["balance_rises"]``. Its located detections are added to the
+    results only with ``balance=True`` (experimental: on sim2018 they did not beat the pressure
+    channel out of sample, see docs/water.md).
 
     Without history the residual model is fitted on the first ``calib_days`` of the data (assumed
     leak-free) and default thresholds are used. With labelled history, the CUSUM allowance and
@@ -136,8 +144,110 @@ def _run_leaks(
     if pd.Timedelta(0) < gap <= pd.Timedelta(hours=1):
         full = pd.concat([warm, h_data])
         dets = lk.detect(full, model, graph, progress=progress)
-        return [d for d in dets if d.alarm_time >= h_data.index[0]]
-    return lk.detect(h_data, model, graph, progress=progress)
+        dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
+    else:
+        dets = lk.detect(h_data, model, graph, progress=progress)
+    known = (
+        bl.known_active(truth, h_hist.index[-1]) if truth and gap <= pd.Timedelta(days=31) else []
+    )
+    extra = _balance_channel(
+        wn,
+        model,
+        sens,
+        graph,
+        h_hist,
+        hist,
+        h_data,
+        data,
+        outflow,
+        truth,
+        known,
+        dets,
+        rep,
+        balance,
+    )
+    return sorted(dets + extra, key=lambda d: d.time)
+
+
+#: grid for the balance channel (CUSUM threshold σ·day, localisation window days, χ² gain)
+GRID_BAL_H = (6.0, 10.0, 16.0)
+GRID_BAL_POST = (7,)
+GRID_BAL_GAIN = (9.0, 25.0, 50.0)
+BAL_DEFAULT = (10.0, 7, 25.0)
+
+
+def amr_hourly(sc: Scada) -> pd.Series | None:
+    """Hourly summed AMR demand (missing meters filled by the mean of the others), or None."""
+    if sc.demands.shape[1] == 0:
+        return None
+    tot = sc.demands.mean(axis=1) * sc.demands.shape[1]
+    return tot.resample("1h").mean() if sc.step_s < 3600 else tot
+
+
+def _balance_channel(
+    wn: Any,
+    model: lk.Model,
+    sens: Any,
+    graph: Any,
+    h_hist: pd.DataFrame,
+    hist: Scada,
+    h_data: pd.DataFrame,
+    data: Scada,
+    outflow: pd.DataFrame,
+    truth: list[Leak],
+    known: list[str],
+    dets: list[lk.Detection],
+    rep: dict[str, Any],
+    locate: bool = False,
+) -> list[lk.Detection]:
+    """Rises of leakage from the water balance (see :mod:`lifeline.water.balance`), recorded in
+    ``rep``; with ``locate`` and labelled history, also their located detections.
+
+    The channel's thresholds are chosen on labelled history by its own score (no detections
+    when no setting beats doing nothing); without labels rises are listed but not located.
+    """
+    a_hist, a_data = amr_hourly(hist), amr_hourly(data)
+    bal = bl.fit_balance(wn, h_hist, a_hist, outflow if truth else None)
+    if bal is None:
+        rep["balance"] = "off (no source flows or too little history)"
+        return []
+    both = pd.concat([h_hist, h_data])
+    amr = pd.concat([a_hist, a_data]) if a_hist is not None and a_data is not None else None
+    ell = bl.leakage(bal, both, amr)
+    rep["balance_sigma"] = bal.sigma
+    hb, post, gain = BAL_DEFAULT
+    found: list[lk.Detection] = []
+    loc = blc.prepare_night(model, both, h_data.index[0], sens, graph) if locate else None
+    if loc is not None and truth and not outflow.empty:
+        ell_h = ell[ell.index < h_data.index[0]]
+        best: tuple[float, float, int, float] | None = None
+        for hb_, post_ in itertools.product(GRID_BAL_H, GRID_BAL_POST):
+            evs = bl.events(ell_h, bal.sigma, h=hb_, start=ell_h.index[min(7, len(ell_h) - 1)])
+            for gain_ in GRID_BAL_GAIN:
+                bd = blc.balance_detections(
+                    evs, loc, [], [], graph, post_days=post_, min_gain=gain_, ell=ell_h
+                )
+                res = score([Submission(d.pipe, d.time) for d in bd], truth, outflow, graph)
+                val = res.score_eur - 250.0 * res.fp
+                if val > 0 and (best is None or val > best[0]):
+                    best = (val, hb_, post_, gain_)
+                    rep["balance_history"] = res.as_dict() | {
+                        "h": hb_,
+                        "post_days": post_,
+                        "gain": gain_,
+                    }
+        if best is not None:
+            _, hb, post, gain = best
+    evs = bl.events(ell, bal.sigma, h=hb, start=h_data.index[0])
+    rep["balance_rises"] = [
+        {"from": str((e.z + pd.Timedelta(days=1)).date()), "alarm": str(e.d.date()), "rise": e.dl}
+        for e in evs
+    ]
+    if loc is not None and "balance_history" in rep:
+        found = blc.balance_detections(
+            evs, loc, dets, known, graph, post_days=post, min_gain=gain, ell=ell
+        )
+    return found
 
 
 def _dead_sensors(data: Scada, hist: Scada | None, max_missing: float = 0.5) -> list[str]:
