@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from lifeline.errors import NetworkModelError
 from lifeline.water.network import cache_dir, file_hash, load_network
 
 DEFAULT_REQUIRED_PRESSURE_M = 10.0  # documented default service pressure when the INP has none
@@ -107,11 +108,17 @@ def pdd_base(network: str | Path) -> PddBase:
     os.replace(tmp_inp, inp)
     from wntr.epanet.util import FlowUnits
 
-    with Toolkit(inp) as en:
-        n_nodes = en.count(_EN_NODECOUNT)
-        jidx = [i for i in range(1, n_nodes + 1) if en.node_type(i) == _EN_JUNCTION]
-        names = [en.node_id(i) for i in jidx]
-        factor = float(FlowUnits(en.flow_units()).factor)
+    try:
+        with Toolkit(inp) as en:
+            n_nodes = en.count(_EN_NODECOUNT)
+            jidx = [i for i in range(1, n_nodes + 1) if en.node_type(i) == _EN_JUNCTION]
+            names = [en.node_id(i) for i in jidx]
+            factor = float(FlowUnits(en.flow_units()).factor)
+    except ToolkitError as exc:
+        raise NetworkModelError(
+            f"EPANET cannot open the PDD model written from it ({_describe(exc.code)})",
+            str(network),
+        ) from exc
     base = PddBase(inp, names, jidx, factor, expected_wntr, None, [])
     served, warns = solve_served(base, [])
     base.served_m3s, base.warnings = served, warns

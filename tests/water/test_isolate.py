@@ -197,3 +197,21 @@ def test_warm_cli_process_does_not_import_wntr(tmp_path: Path) -> None:
         check=True,
     )
     assert json.loads(out.stdout) == ["solved", False]
+
+
+def test_pdd_with_a_large_cut_off(tmp_path: Path) -> None:
+    """Closing p1 cuts j2…j7 off: they are run dry, the rest solves and nobody else is blamed."""
+    valves = tmp_path / "valves.csv"
+    valves.write_text("valve,node,link\nV1,j1,p1\nV2,j2,p1\n")
+    res = isolate(NET, "p1", valves, simulate=True)
+    assert res["pdd_status"] == "solved", res["pdd_messages"]
+    assert res["low_service_pdd"] == []
+    assert set(res["cut_off_unintended"]) == {"j2", "j3", "j4", "j5", "j6", "j7"}
+    from lifeline.water.pdd import pdd_base, solve_served
+
+    base = pdd_base(NET)
+    served, _ = solve_served(base, ["p1"], set(res["cut_off_unintended"]))
+    assert served is not None
+    got = dict(zip(base.junctions, served, strict=True))
+    assert got["j1"] == pytest.approx(1.0 / 3600, rel=1e-3)  # j1 keeps its full 1 m³/h
+    assert all(got[n] == 0.0 for n in res["cut_off_unintended"])
