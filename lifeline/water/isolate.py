@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lifeline.errors import InputError, NotFoundError
+from lifeline.errors import InputError, NetworkModelError, NotFoundError
 from lifeline.water.network import cache_dir, file_hash, load_network
 
 if TYPE_CHECKING:
@@ -116,6 +116,10 @@ def segments(network: str | Path, valves: str | Path | None = None) -> Segments:
     """Compute (or load from cache) the valve segments of ``network``."""
     import pickle
 
+    if not Path(network).is_file():
+        raise NetworkModelError("network file not found", str(network))
+    if valves is not None and not Path(valves).is_file():
+        raise InputError("valve file not found", str(valves))
     key = file_hash(network, valves, extra="seg-v2")
     path = cache_dir() / f"segments_{key}.pkl"
     if path.is_file():

@@ -70,6 +70,12 @@ def test_isolate_bad_input(tmp_path: Path) -> None:
     bad.write_text("valve,node,link\nV1,j1,p5\n")
     with pytest.raises(InputError, match=":2"):
         isolate(NET, "p1", bad, simulate=False)
+    with pytest.raises(InputError, match="valve file not found"):
+        isolate(NET, "p1", tmp_path / "absent.csv")
+    from lifeline.errors import NetworkModelError
+
+    with pytest.raises(NetworkModelError, match="not found"):
+        isolate(tmp_path / "absent.inp", "p1")
 
 
 def _starving_net(tmp_path: Path) -> Path:
