@@ -150,22 +150,26 @@ def _run_leaks(
     known = (
         bl.known_active(truth, h_hist.index[-1]) if truth and gap <= pd.Timedelta(days=31) else []
     )
-    extra = _balance_channel(
-        wn,
-        model,
-        sens,
-        graph,
-        h_hist,
-        hist,
-        h_data,
-        data,
-        outflow,
-        truth,
-        known,
-        dets,
-        rep,
-        balance,
-    )
+    try:  # an auxiliary channel: a failure there must not cost the pressure detections
+        extra = _balance_channel(
+            wn,
+            model,
+            sens,
+            graph,
+            h_hist,
+            hist,
+            h_data,
+            data,
+            outflow,
+            truth,
+            known,
+            dets,
+            rep,
+            balance,
+        )
+    except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
+        rep["balance"] = f"off (failed: {exc})"
+        extra = []
     return sorted(dets + extra, key=lambda d: d.time)
 
 
@@ -212,7 +216,10 @@ def _balance_channel(
         rep["balance"] = "off (no source flows or too little history)"
         return []
     both = pd.concat([h_hist, h_data])
+    both = both[~both.index.duplicated(keep="last")].sort_index()  # history may overlap the data
     amr = pd.concat([a_hist, a_data]) if a_hist is not None and a_data is not None else None
+    if amr is not None:
+        amr = amr[~amr.index.duplicated(keep="last")].sort_index()
     ell = bl.leakage(bal, both, amr)
     rep["balance_sigma"] = bal.sigma
     hb, post, gain = BAL_DEFAULT
