@@ -156,6 +156,7 @@ def main() -> None:
     print(
         f"  calibrate+detect {out['calibrate_and_detect_s']} s; chosen params {report.get('params')}"
     )
+    print(f"  trend channel: {report.get('trend')}; on history {report.get('trend_history')}")
     if report.get("balance_sigma") is not None:
         print(
             f"  water balance: daily leakage sigma {report['balance_sigma']:.2f} m3/h; "

@@ -29,8 +29,9 @@ class NightLoc:
 
     rn: pd.DataFrame  # daily mean residual at night hours (m), sensors as columns
     w: np.ndarray  # whitener of daily residual changes
-    a: np.ndarray  # (pipes, sensors) whitened signature per flow unit
+    a: np.ndarray  # (pipes, sensors) whitened, projected signature per flow unit
     pipes: list[str]
+    proj: np.ndarray | None = None  # projector removing the nuisance directions (whitened)
 
 
 def night_hours(h: pd.DataFrame, sources: list[str], n: int = 4) -> list[int]:
@@ -74,7 +75,22 @@ def prepare_night(
         if cols:
             pipes.append(name)
             sigs.append(smat[:, cols].mean(axis=1) - g)
-    return NightLoc(rn, w, np.array(sigs) @ w.T, pipes)
+    proj = nuisance_projector(w, g)
+    return NightLoc(rn, w, np.array(sigs) @ w.T @ proj.T, pipes, proj)
+
+
+def nuisance_projector(w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Projector (whitened space) that removes a common offset of all sensors and the pressure
+    response to the total inflow ``g`` (m per flow unit).
+
+    Slow changes of consumption (the seasons) and a mis-scaled inflow term move every sensor
+    along these two directions by as much as a small leak does; a leak is told apart by the rest
+    of its pattern.
+    """
+    n = w.shape[0]
+    dirs = [np.ones(n)] + ([g] if np.linalg.norm(g) > 0 else [])
+    b = np.array(dirs) @ w.T
+    return np.eye(n) - b.T @ np.linalg.pinv(b @ b.T) @ b
 
 
 def locate(
@@ -93,6 +109,8 @@ def locate(
     if len(pre) < 3 or len(after) < 2 or dl <= 0:
         return None
     wr = loc.w @ (after.mean().to_numpy() - pre.mean().to_numpy())
+    if loc.proj is not None:
+        wr = loc.proj @ wr
     pix = {p: i for i, p in enumerate(loc.pipes)}
     nz = [loc.a[pix[p]] for p in dict.fromkeys(nuisance) if p in pix]
     n_mat = np.array(nz) if nz else np.zeros((0, len(wr)))

@@ -15,6 +15,7 @@ from lifeline.progress import track
 from lifeline.water import balance as bl
 from lifeline.water import balance_loc as blc
 from lifeline.water import leaks as lk
+from lifeline.water import trend_loc as tlc
 from lifeline.water.network import load_network, pipe_graph, sensitivity
 from lifeline.water.scada import Leak, Scada, check_against_network, read_scada, read_truth
 from lifeline.water.score import Submission, score
@@ -111,6 +112,7 @@ def _run_leaks(
         h_hist = h_hist.reindex(columns=h_data.columns)
     truth: list[Leak] = []
     outflow = pd.DataFrame()
+    hist_dets: list[lk.Detection] = []
     if history_truth is not None:
         truth, outflow = read_truth(history_truth)
     quiet = quiet_hours(pd.DatetimeIndex(h_hist.index), truth) if truth else None
@@ -136,6 +138,8 @@ def _run_leaks(
                 rep["history"] = res.as_dict() | {"params": lk.params_dict(p)}
         assert best is not None
         prm = best[1]
+        model.params = prm
+        hist_dets = lk.detect_prepared(pre, model, graph)
     model.params = prm
     rep["params"] = lk.params_dict(prm)
     # detect on history tail + data so the rolling baseline is warm from the first hour
@@ -166,6 +170,7 @@ def _run_leaks(
             dets,
             rep,
             balance,
+            hist_dets,
         )
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["balance"] = f"off (failed: {exc})"
@@ -203,6 +208,7 @@ def _balance_channel(
     dets: list[lk.Detection],
     rep: dict[str, Any],
     locate: bool = False,
+    hist_dets: list[lk.Detection] | None = None,
 ) -> list[lk.Detection]:
     """Rises of leakage from the water balance (see :mod:`lifeline.water.balance`), recorded in
     ``rep``; with ``locate`` and labelled history, also their located detections.
@@ -214,6 +220,7 @@ def _balance_channel(
     bal = bl.fit_balance(wn, h_hist, a_hist, outflow if truth else None)
     if bal is None:
         rep["balance"] = "off (no source flows or too little history)"
+        rep["trend"] = "off (needs the water balance: source flows)"
         return []
     both = pd.concat([h_hist, h_data])
     both = both[~both.index.duplicated(keep="last")].sort_index()  # history may overlap the data
@@ -224,8 +231,22 @@ def _balance_channel(
     rep["balance_sigma"] = bal.sigma
     hb, post, gain = BAL_DEFAULT
     found: list[lk.Detection] = []
-    loc = blc.prepare_night(model, both, h_data.index[0], sens, graph) if locate else None
-    if loc is not None and truth and not outflow.empty:
+    loc = blc.prepare_night(model, both, h_data.index[0], sens, graph)
+    trend = _trend_channel(
+        loc,
+        ell,
+        bal.sigma,
+        h_hist,
+        h_data,
+        truth,
+        outflow,
+        known,
+        dets,
+        hist_dets or [],
+        graph,
+        rep,
+    )
+    if locate and loc is not None and truth and not outflow.empty:
         ell_h = ell[ell.index < h_data.index[0]]
         best: tuple[float, float, int, float] | None = None
         for hb_, post_ in itertools.product(GRID_BAL_H, GRID_BAL_POST):
@@ -250,11 +271,70 @@ def _balance_channel(
         {"from": str((e.z + pd.Timedelta(days=1)).date()), "alarm": str(e.d.date()), "rise": e.dl}
         for e in evs
     ]
-    if loc is not None and "balance_history" in rep:
+    if locate and loc is not None and "balance_history" in rep:
         found = blc.balance_detections(
-            evs, loc, dets, known, graph, post_days=post, min_gain=gain, ell=ell
+            evs, loc, dets + trend, known, graph, post_days=post, min_gain=gain, ell=ell
         )
-    return found
+    return trend + found
+
+
+#: grid for the trend channel: χ² gain, consecutive weeks, flow ratio to the balance rise
+GRID_TREND_GAIN = (5.0, 8.0, 12.0, 20.0)
+GRID_TREND_WEEKS = (2, 3)
+GRID_TREND_FLOW = (1.5, 2.5, float("inf"))
+
+
+def _trend_channel(
+    loc: blc.NightLoc | None,
+    ell: pd.Series | None,
+    sigma: float,
+    h_hist: pd.DataFrame,
+    h_data: pd.DataFrame,
+    truth: list[Leak],
+    outflow: pd.DataFrame,
+    known: list[str],
+    dets: list[lk.Detection],
+    hist_dets: list[lk.Detection],
+    graph: Any,
+    rep: dict[str, Any],
+) -> list[lk.Detection]:
+    """Slow leaks from weekly night pressures (:mod:`lifeline.water.trend_loc`).
+
+    The thresholds are chosen on labelled history by the score the channel adds to the pressure
+    detections there (false alarms weigh extra); the channel is off without labels or when no
+    setting adds anything.
+    """
+    if loc is None or not truth or outflow.empty:
+        rep["trend"] = "off (needs labelled history)"
+        return []
+    day = pd.Timedelta(days=1)
+    h0, h1 = h_hist.index[0].floor("D"), h_hist.index[-1].floor("D") - day
+    known_h = [k.pipe for k in truth if k.start <= h0 <= k.end]
+    subs = [Submission(d.pipe, d.time) for d in hist_dets]
+    base = score(subs, truth, outflow, graph)
+    base_val = base.score_eur - 250.0 * base.fp
+    best: tuple[float, tlc.TrendParams] | None = None
+    for g, w, f in itertools.product(GRID_TREND_GAIN, GRID_TREND_WEEKS, GRID_TREND_FLOW):
+        prm = tlc.TrendParams(gain=g, weeks=w, flow_ratio=f)
+        td = tlc.trend_detections(loc, ell, h0, h1, hist_dets, known_h, graph, prm, sigma)
+        res = score(subs + [Submission(d.pipe, d.time) for d in td], truth, outflow, graph)
+        val = res.score_eur - 250.0 * res.fp - base_val
+        if val > 0 and (best is None or val > best[0]):
+            best = (val, prm)
+            rep["trend_history"] = {
+                "added_eur": round(val, 2),
+                "tp": res.tp - base.tp,
+                "fp": res.fp - base.fp,
+                "gain": g,
+                "weeks": w,
+                "flow_ratio": f,
+            }
+    if best is None:
+        rep["trend"] = "off (adds nothing on history)"
+        return []
+    rep["trend"] = "on"
+    d0, d1 = h_data.index[0].ceil("D"), h_data.index[-1].floor("D") - day
+    return tlc.trend_detections(loc, ell, d0, d1, dets, known, graph, best[1], sigma)
 
 
 def _dead_sensors(data: Scada, hist: Scada | None, max_missing: float = 0.5) -> list[str]:

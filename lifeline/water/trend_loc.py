@@ -1,0 +1,170 @@
+"""The trend channel: slow (incipient) leaks found and located from weekly night pressures.
+
+A leak that grows over months never makes a step the hourly detector can see, and a few m³/h
+move night pressures by only a few cm, about as much as the seasons do. The trend channel
+compares each week's mean night residual with the first week of the data, after removing
+
+* the directions that consumption changes move every sensor along (a common offset and the
+  pressure response to the total inflow, see :func:`balance_loc.nuisance_projector`), and
+* the signatures of leaks already known or detected (with free sign: they may grow or be
+  repaired),
+
+and fits the remaining change with one more leak per candidate pipe (non-negative flow). The
+best pipe's χ² gain must exceed ``gain`` and its flow must agree with the rise of leakage that
+the water balance sees (at most ``flow_ratio`` times it). A leak is reported when the best pipe
+stays within ``merge_m`` for ``weeks`` consecutive weeks; the reported time is the end of the
+first of them. Its pipe is then a nuisance for the following weeks.
+
+Parameters are chosen on labelled history by the score they add to the pressure detections
+there; without labels, or when no setting adds anything on history, the channel stays off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lifeline.water.balance_loc import NightLoc
+from lifeline.water.leaks import Detection
+from lifeline.water.network import PipeGraph
+
+DAY = pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class TrendParams:
+    """Thresholds of the trend channel (gain in χ² units, flows in the SCADA flow unit)."""
+
+    gain: float = 8.0
+    weeks: int = 3
+    flow_ratio: float = 2.0
+    merge_m: float = 300.0
+    min_days: int = 4  # valid days needed in a week
+    nuisance_rank: int = 2  # directions per known leak (its neighbourhood's leading ones)
+
+
+@dataclass
+class WeekFit:
+    """The best candidate of one week: week end, pipe, χ² gain, fitted flow, balance rise."""
+
+    end: pd.Timestamp
+    pipe: str
+    gain: float
+    flow: float
+    rise: float
+
+
+def _orth(a: np.ndarray, nuis: np.ndarray) -> np.ndarray:
+    """Projector removing the span of the rows of ``nuis`` (identity when empty)."""
+    n = a.shape[1]
+    if len(nuis) == 0:
+        return np.eye(n)
+    b = nuis.T
+    return np.eye(n) - b @ np.linalg.pinv(b)
+
+
+def _nuisance_dirs(
+    loc: NightLoc, pipes: list[str], graph: PipeGraph, prm: TrendParams
+) -> np.ndarray:
+    """Directions (rows) a known leak may move the residuals along: the leading singular
+    vectors of the signatures of the pipes within ``merge_m`` of it (the nominal model does
+    not place a leak exactly, so its own signature alone leaves a misfit of a large leak)."""
+    if not pipes:
+        return np.zeros((0, loc.a.shape[1]))
+    names = [p for p in loc.pipes]
+    gi = np.array([graph.index(p) for p in names])
+    dm = graph.distance_matrix()
+    rows = []
+    for p in pipes:
+        near = np.flatnonzero(dm[graph.index(p)][gi] <= prm.merge_m)
+        if len(near) == 0:
+            continue
+        _, s, vt = np.linalg.svd(loc.a[near], full_matrices=False)
+        keep = max(1, min(prm.nuisance_rank, int(np.sum(s > 0.05 * s[0]))))
+        rows.append(vt[:keep] * s[:keep, None])
+    return np.vstack(rows) if rows else np.zeros((0, loc.a.shape[1]))
+
+
+def trend_detections(
+    loc: NightLoc,
+    ell: pd.Series | None,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    existing: list[Detection],
+    known: list[str],
+    graph: PipeGraph,
+    prm: TrendParams,
+    sigma: float = 0.0,
+    trace: list[WeekFit] | None = None,
+) -> list[Detection]:
+    """Slow leaks between ``start`` and ``end`` (days of ``loc.rn``); see the module doc.
+
+    ``existing``: detections of the other channels (nuisance from their alarm time on);
+    ``known``: pipes of leaks known to be active at ``start``; ``ell``: daily leakage estimate
+    from the water balance (None: no flow check); ``sigma``: its daily noise (flow unit).
+    ``trace`` (optional) receives the best candidate of every week.
+    """
+    proj = loc.proj if loc.proj is not None else np.eye(loc.w.shape[0])
+    y = pd.DataFrame(loc.rn.to_numpy() @ loc.w.T @ proj.T, index=loc.rn.index)
+    y = y.loc[start:end]
+    ref_rows = y.loc[start : start + 6 * DAY].dropna()
+    if len(ref_rows) < prm.min_days:
+        return []
+    ref = ref_rows.mean().to_numpy()
+    l_ref = float(ell.loc[start : start + 6 * DAY].mean()) if ell is not None else np.nan
+    out: list[Detection] = []
+    streak: list[WeekFit] = []
+    t = start + 13 * DAY
+    while t <= end:
+        week = y.loc[t - 6 * DAY : t].dropna()
+        t_now, t = t, t + 7 * DAY
+        if len(week) < prm.min_days:
+            streak = []
+            continue
+        d = week.mean().to_numpy() - ref
+        nuis_pipes = list(
+            dict.fromkeys(known + [x.pipe for x in existing + out if x.alarm_time <= t_now + DAY])
+        )
+        nz = _nuisance_dirs(loc, nuis_pipes, graph, prm)
+        q = _orth(loc.a, nz)
+        dp, ap = q @ d, loc.a @ q.T
+        nn = (ap * ap).sum(axis=1) + 1e-12
+        c = ap @ dp
+        flow = np.clip(c / nn, 0.0, None)
+        gain = np.where(c > 0, c * c / nn, 0.0)
+        rise = np.nan
+        if ell is not None and np.isfinite(l_ref):
+            rise = float(ell.loc[t_now - 6 * DAY : t_now].mean() - l_ref)
+        ok = gain >= prm.gain
+        if np.isfinite(rise) and np.isfinite(prm.flow_ratio):
+            ok &= flow <= prm.flow_ratio * max(rise, 3.0 * sigma)
+        if not ok.any():
+            streak = []
+            continue
+        j = int(np.argmax(np.where(ok, gain, -1.0)))
+        fit = WeekFit(t_now, loc.pipes[j], float(gain[j]), float(flow[j]), rise)
+        if trace is not None:
+            trace.append(fit)
+        if any(graph.pipe_distance(fit.pipe, p) <= prm.merge_m for p in nuis_pipes):
+            streak = []  # the growth of a known or detected leak
+            continue
+        if streak and graph.pipe_distance(fit.pipe, streak[-1].pipe) > prm.merge_m:
+            streak = []
+        streak.append(fit)
+        if len(streak) >= prm.weeks:
+            best = max(streak, key=lambda f: f.gain)
+            conf = float(np.clip(best.gain / (best.gain + prm.gain), 0.0, 1.0))
+            out.append(
+                Detection(
+                    best.pipe,
+                    streak[0].end,
+                    t_now + DAY,
+                    conf,
+                    [f.pipe for f in streak],
+                    best.gain,
+                )
+            )
+            streak = []
+    return out
