@@ -56,6 +56,17 @@ def leaks_cmd(
         header.append(
             f"water balance: daily leakage estimate sigma {report['balance_sigma']:.2f} (flow unit)"
         )
+    if report.get("trend"):
+        th = report.get("trend_history")
+        header.append(
+            f"trend channel (slow leaks): {report['trend']}"
+            + (
+                f"; chosen on history: gain {th['gain']}, weeks {th['weeks']}, "
+                f"flow ratio {th['flow_ratio']}"
+                if th
+                else ""
+            )
+        )
     for r in report.get("balance_rises", []):
         header.append(
             f"water balance: leakage rose by {r['rise']:.1f} from {r['from']} (alarm {r['alarm']})"
