@@ -174,6 +174,7 @@ def _run_leaks(
         )
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["balance"] = f"off (failed: {exc})"
+        rep["trend"] = "off (the water balance failed)"
         extra = []
     return sorted(dets + extra, key=lambda d: d.time)
 
