@@ -302,12 +302,9 @@ def build_water(
 
 def water_valve_layer(wn: Any) -> pd.DataFrame:
     """WNTR strategic N-2 valve layer (columns ``valve, node, link``; valve ids ``WV<n>``)."""
-    import wntr
+    from lifeline.water.valves import generate_valves
 
-    vl = wntr.network.layer.generate_valve_layer(wn, placement_type="strategic", n=2, seed=SEED)
-    out = vl.reset_index(drop=True)
-    out.insert(0, "valve", [f"WV{i + 1}" for i in range(len(out))])
-    return out[["valve", "node", "link"]]
+    return generate_valves(wn, SEED)
 
 
 def run_water(wn: Any, duration_s: int | None = None) -> Any:

@@ -39,7 +39,7 @@ def _burst_pipe(town: Any) -> str:
     deps = town.dependencies
     pipes = deps.loc[deps["kind"] == "flooding", "depends_on_asset_id"].astype(str)
     g = town.water.to_graph().to_undirected()
-    entry = str(town.meta.get("water_entry_junction") or town.water.reservoir_name_list[0])
+    entry = str((town.water.reservoir_name_list or town.water.tank_name_list)[0])
     hops = nx.single_source_shortest_path_length(g, entry)
     best, best_hops = "", -1
     for asset_id in pipes:
@@ -76,12 +76,21 @@ def _station_feeder_line(town: Any) -> int:
     from lifeline.power.topology import build_sections
 
     net = town.power
-    station = int(town.meta["station_bus"])
+    station = _station_bus(town)
     lv_side = nx.node_connected_component(top.create_nxgraph(net, include_trafos=False), station)
     trafo = net.trafo[net.trafo["lv_bus"].isin(lv_side)].iloc[0]
     g = build_sections(net)
     lines = g.section_lines[g.bus_section[int(trafo["hv_bus"])]]
     return int(sorted(lines)[0])
+
+
+def _station_bus(town: Any) -> int:
+    """The power bus feeding the water pumps (from the dependency table)."""
+    for p in town.water.pump_name_list:
+        bus = town.supply_bus(f"water:pump:{p}")
+        if bus is not None:
+            return bus
+    raise ValueError("no water pump depends on a power bus")
 
 
 def demo_events(town: Any, start: pd.Timestamp) -> list[Event]:
@@ -383,7 +392,7 @@ class DemoDetection:
         return {**detail, "location": self._located(cands, float(detail.get("confidence", 0.5)))}
 
     def _station_sensor(self) -> str:
-        return f"power:voltage:{int(self.town.meta['station_bus'])}"
+        return f"power:voltage:{_station_bus(self.town)}"
 
 
 _DETECTION: dict[int, DemoDetection] = {}
