@@ -56,11 +56,12 @@ def save(
     )
 
 
-def summary(inc: Incident) -> dict[str, Any]:
-    """The list-view fields of an incident (JSON-able)."""
+def summary(inc: Incident, crs: str | None = None) -> dict[str, Any]:
+    """The list-view fields of an incident (JSON-able); ``crs`` of its x_m/y_m (default: the
+    demo town's)."""
     from lifeline.incidents.lifecycle import TRANSITIONS
 
-    lon, lat = lonlat(inc.x_m, inc.y_m)
+    lon, lat = lonlat(inc.x_m, inc.y_m, crs)
     return {
         "incident_id": inc.incident_id,
         "state": inc.state,
@@ -89,13 +90,15 @@ def detail(inc: Incident) -> dict[str, Any]:
     return {**summary(inc), **body, "safety": inc.safety, "approval": inc.approval}
 
 
-def lonlat(x_m: float | None, y_m: float | None) -> tuple[float | None, float | None]:
-    """WGS84 (lon, lat) of a town-CRS point (None for a missing point)."""
+def lonlat(
+    x_m: float | None, y_m: float | None, crs: str | None = None
+) -> tuple[float | None, float | None]:
+    """WGS84 (lon, lat) of a point in ``crs`` (default: the demo town's; None if missing)."""
     if x_m is None or y_m is None or not (math.isfinite(x_m) and math.isfinite(y_m)):
         return None, None
-    from lifeline.api.geo import to_lonlat
+    from lifeline.model.geo import to_lonlat
 
-    lon, lat = to_lonlat([x_m], [y_m])
+    lon, lat = to_lonlat([x_m], [y_m], crs or "EPSG:25832")
     return round(float(lon[0]), 7), round(float(lat[0]), 7)
 
 

@@ -161,7 +161,9 @@ class City:
 
     def version(self) -> str:
         """A key that changes when the city's package changes (keys caches of simulations)."""
-        return str(self.meta.get("version") or (self.cache_dir.name if self.cache_dir else self.name))
+        return str(
+            self.meta.get("version") or (self.cache_dir.name if self.cache_dir else self.name)
+        )
 
     def utilities(self) -> list[str]:
         """Utilities with a network in this city, in the canonical order."""
