@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -51,7 +51,7 @@ def save(
     ctx.metrics.actions.labels(action).inc()
     ctx.bus.publish(
         "incident",
-        {"action": action, "actor": actor, **summary(inc)},
+        {"action": action, "actor": actor, **summary(inc, ctx.crs)},
         district_id=inc.district_id or None,
     )
 
@@ -81,13 +81,13 @@ def summary(inc: Incident, crs: str | None = None) -> dict[str, Any]:
     }
 
 
-def detail(inc: Incident) -> dict[str, Any]:
+def detail(inc: Incident, crs: str | None = None) -> dict[str, Any]:
     """Everything about an incident (summary plus body) as JSON-able dict."""
     row = inc.to_row()
     import json
 
     body = json.loads(row["body"])
-    return {**summary(inc), **body, "safety": inc.safety, "approval": inc.approval}
+    return {**summary(inc, crs), **body, "safety": inc.safety, "approval": inc.approval}
 
 
 def lonlat(
@@ -148,7 +148,7 @@ def create(ctx: ApiContext, user: User, req: dict[str, Any]) -> Incident:
         w = sum(e.weight for e in located)
         x = sum(e.x_m * e.weight for e in located) / w  # type: ignore[operator]
         y = sum(e.y_m * e.weight for e in located) / w  # type: ignore[operator]
-    now = datetime.now(UTC)
+    now = ctx.now().to_pydatetime()
     opened = min([e.ts for e in ev], default=now)
     district = req.get("district_id") or next((e.district_id for e in ev if e.district_id), "")
     if not district:
@@ -277,7 +277,7 @@ def act(
     if not user.at_least(need):
         raise PermissionError(f"role {user.role!r} may not {action}; needs {need} or above")
     why = note.strip() or f"{action} via dashboard"
-    ts = _not_before(inc)
+    ts = _not_before(ctx, inc)
     result: dict[str, Any]
     if action == "approve":
         if inc.approval:
@@ -304,12 +304,12 @@ def act(
     return result
 
 
-def _not_before(inc: Incident) -> datetime:
-    """Now, or the last transition time if that lies ahead (replayed incidents live in
-    simulated time, possibly later than the wall clock)."""
+def _not_before(ctx: ApiContext, inc: Incident) -> datetime:
+    """Now (the replay's simulated time while one runs), or the last transition time if that
+    lies ahead."""
     from lifeline.incidents.evidence import to_utc
 
-    now = datetime.now(UTC)
+    now = to_utc(ctx.now())
     last = max((to_utc(t) for t in inc.timeline.values()), default=inc.opened_at)
     return max(now, last)
 

@@ -131,7 +131,7 @@ class Engine:
         self.city = city
         self.store = store
         self.cfg = config or EngineConfig()
-        self.publish = publish or (lambda topic, payload, district=None: None)
+        self.publish: Publish = publish or _no_publish
         self.meta = SensorMeta(city)
         self.instances = build_detectors(city, detectors)
         self.trackers = {
@@ -437,6 +437,10 @@ class Engine:
         if len(c):
             self._complaints.add(c)
             self._seen(c)
+
+
+def _no_publish(topic: str, payload: dict[str, Any], district: str | None = None) -> None:
+    """The default publisher: nothing listens."""
 
 
 def _alarm_payload(r: dict[str, Any]) -> dict[str, Any]:

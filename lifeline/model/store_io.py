@@ -22,7 +22,9 @@ REFERENCE = {
 def import_city(store: Store, city: City) -> dict[str, int]:
     """Replace the store's reference tables with ``city``'s and record its name, CRS, timezone
     and package folder in the store's metadata. Returns rows written per table."""
-    counts = {name: store.replace_table(name, getattr(city, attr)) for name, attr in REFERENCE.items()}
+    counts = {
+        name: store.replace_table(name, getattr(city, attr)) for name, attr in REFERENCE.items()
+    }
     store.set_meta(
         {
             "city.name": city.name,

@@ -40,6 +40,7 @@ def has(adapter: Any, capability: str) -> bool:
 
 def city_adapters(city: Any, inoperable: set[str] | None = None) -> dict[str, Any]:
     """The response adapters of every utility network ``city`` has, keyed by utility."""
-    from lifeline.respond.town import town_adapters
+    from lifeline.respond.town import GasTownAdapter, PowerTownAdapter, WaterTownAdapter
 
-    return {u: a for u, a in town_adapters(city, inoperable).items() if city.has(u)}
+    kinds = {"water": WaterTownAdapter, "power": PowerTownAdapter, "gas": GasTownAdapter}
+    return {u: cls(city, inoperable) for u, cls in kinds.items() if city.has(u)}
