@@ -257,3 +257,12 @@ def _read_cached(pkg: Any, cdir: Path) -> City:
         cache_dir=cdir,
         **tables,
     )
+
+
+def resolve_city(path: str | Path | None = None) -> City:
+    """The city of a ``--city DIR`` option: the package at ``path``, or the demo town."""
+    if path:
+        return load_city(path, progress=True)
+    from lifeline.datasets.town import load_town
+
+    return load_town()
