@@ -20,7 +20,6 @@ def attach_city(
     """Serve ``city``: its tables into the store (when the store holds another city or none),
     its CRS and timezone, its response adapters and crews, and the live engine (started).
     Returns the :class:`lifeline.engine.runner.EngineRunner`."""
-    from lifeline.api.incident_ops import attach_town
     from lifeline.engine import Engine
     from lifeline.engine.runner import EngineRunner
     from lifeline.model.store_io import import_city
@@ -31,7 +30,6 @@ def attach_city(
         import_city(ctx.store, city)
     ctx.cache.clear()
     ctx.city = city
-    attach_town(ctx, city)
 
     def publish(topic: str, payload: dict[str, Any], district: str | None) -> None:
         if topic == "alarm":
@@ -41,6 +39,9 @@ def attach_city(
         ctx.bus.publish(topic, payload, district)
 
     engine = Engine(city, ctx.store, publish=publish, resume=resume)
+    # the API's own plans (incidents opened by hand) use the engine's adapters and crews
+    assess_ctx = engine.incidents.context()
+    ctx.adapters, ctx.crews = assess_ctx["adapters"], assess_ctx["crews"]
     runner = EngineRunner(engine, idle_flush_s=idle_flush_s).start()
     ctx.engine = runner
     app.state.on_shutdown.append(runner.stop)

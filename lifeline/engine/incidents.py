@@ -99,11 +99,12 @@ class IncidentStage:
                 util = str(r.get("utility") or "power")
                 asset = self._cust_asset.get(util, {}).get(str(r.get("customer_id") or ""), "")
                 if not asset and r.get("element"):
-                    asset = f"{util}:{str(r['element']).replace(':', ':', 1)}"
+                    asset = f"{util}:{r['element']}"
                 ev = Evidence.from_meter_event({**r, "event": r.get("kind"), "asset_id": asset})
                 ev.evidence_id = str(r.get("event_id") or ev.evidence_id)
                 hit = self.index.resolve(asset, util) if asset else {}
                 ev.x_m, ev.y_m = hit.get("x_m"), hit.get("y_m")
+                ev.district_id = hit.get("district_id") or ""
                 if hit.get("zone_id"):
                     ev.zone_ids = [hit["zone_id"]]
                 out.append(ev)

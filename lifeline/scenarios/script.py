@@ -1,5 +1,4 @@
-"""The scripted demo day: three incidents, the hotline calls they bring, and the detection that
-turns the day's readings into alarms.
+"""The scripted demo day: three incidents and the hotline calls they bring.
 
 - 03:10 UTC a water main bursts next to a substation (flooding risk for power);
 - 09:20 UTC gas leaks from a main and seeps into a power cable well;
@@ -7,8 +6,9 @@ turns the day's readings into alarms.
   stop (cascade into water) until the feeder is restored at 17:40.
 
 Everything is chosen from the town's own tables (dependencies, sections), not hard-coded ids, so
-the script follows the town if it is rebuilt. The API's live replay finds these functions through
-``lifeline.scenarios.day`` (``demo_events``, ``day_complaints``, ``detect_alarms``).
+the script follows the town if it is rebuilt. The day is a drill: its readings, meter events and
+calls are published into the live engine, which does the detection
+(:mod:`lifeline.scenarios.demo`, :mod:`lifeline.api.replay`).
 """
 
 from __future__ import annotations

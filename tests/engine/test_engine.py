@@ -4,74 +4,24 @@ a restarted engine resumes from its checkpoint without duplicates."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from lifeline.detect.base import DetectorStatus, ThresholdPolicy
-from lifeline.detect.registry import _REGISTRY, DetectorSpec
 from lifeline.engine import Engine
 from lifeline.model.city import City
 from lifeline.model.schema import conform
 from lifeline.store import open_store
+from tests.engine.helpers import DETECTOR, register_low_pressure
 
 DAY = pd.Timestamp("2026-03-02", tz="UTC")
-DETECTOR = "test-low-pressure"
-
-
-@dataclass
-class LowPressure:
-    """Scores how far a pressure falls below 20 m, in 5 m steps (the test's own detector)."""
-
-    name: str = DETECTOR
-    utility: str = "water"
-    inputs: str = "readings"
-    n: int = 0
-
-    def learn(self, batch: pd.DataFrame) -> None:
-        pass
-
-    def score(self, batch: pd.DataFrame) -> pd.DataFrame:
-        self.n += len(batch)
-        s = np.clip((20.0 - batch["value"].to_numpy(float)) / 5.0, 0.0, None)
-        return pd.DataFrame(
-            {
-                "key": batch["sensor_id"].to_numpy(),
-                "ts": batch["ts"].to_numpy(),
-                "score": s,
-                "detail": [
-                    {"location": [{"asset_id": a, "confidence": 0.6, "x_m": x, "y_m": y}]}
-                    for a, x, y in zip(batch["asset_id"], batch["x_m"], batch["y_m"], strict=True)
-                ],
-            }
-        )
-
-    def status(self) -> DetectorStatus:
-        return DetectorStatus(self.name, True, warmup="none")
-
-    def get_state(self) -> dict[str, Any]:
-        return {"n": self.n}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.n = int(state["n"])
 
 
 @pytest.fixture
 def detector(monkeypatch: pytest.MonkeyPatch) -> str:
-    spec = DetectorSpec(
-        name=DETECTOR,
-        description="test",
-        build=lambda city, sensors: LowPressure(),
-        policy=ThresholdPolicy(threshold=1.0, min_consecutive=2, source="test"),
-        warmup="none",
-        utility="water",
-        quantities=("pressure_m",),
-    )
-    monkeypatch.setitem(_REGISTRY, DETECTOR, spec)
-    return DETECTOR
+    return register_low_pressure(monkeypatch)
 
 
 def _city() -> City:
