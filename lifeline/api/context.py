@@ -15,6 +15,7 @@ import pandas as pd
 
 from lifeline.api.auth import LoginLimiter, TokenSigner, User, UserBook
 from lifeline.api.events import EventBus
+from lifeline.api.geo import CITY_TIMEZONE
 from lifeline.api.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class ApiContext:
     metrics: Metrics = field(default_factory=Metrics)
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     tile_url: str = ""
+    timezone: str = CITY_TIMEZONE  # IANA zone the dashboard shows times in (the API keeps UTC)
     replay: Any = None  # lifeline.api.replay.ReplayRunner while one runs
     replay_source: Any = None  # factory(date=, seed=) -> DaySource; default SimulatedDay
     adapters: dict[str, Any] = field(default_factory=dict)  # utility -> response adapter

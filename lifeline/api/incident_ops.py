@@ -85,8 +85,10 @@ def detail(inc: Incident) -> dict[str, Any]:
     row = inc.to_row()
     import json
 
+    from lifeline.api.present import present
+
     body = json.loads(row["body"])
-    return {**summary(inc), **body, "safety": inc.safety, "approval": inc.approval}
+    return present({**summary(inc), **body, "safety": inc.safety, "approval": inc.approval})
 
 
 def lonlat(x_m: float | None, y_m: float | None) -> tuple[float | None, float | None]:
@@ -251,6 +253,12 @@ def assess(ctx: ApiContext, inc: Incident) -> None:
     except Exception as exc:  # an assessment failure must not lose the incident
         log.warning("incident assessment failed for %s: %s", inc.incident_id, exc)
         inc.plan = {**inc.plan, "error": f"assessment failed: {exc}"}
+        return
+    from lifeline.api.areas import isolation_area
+
+    area = isolation_area(ctx, inc)
+    if area is not None:
+        inc.plan = {**inc.plan, "isolation_area": area}
 
 
 def act(
@@ -274,7 +282,7 @@ def act(
     if not user.at_least(need):
         raise PermissionError(f"role {user.role!r} may not {action}; needs {need} or above")
     why = note.strip() or f"{action} via dashboard"
-    ts = _not_before(inc)
+    ts = _not_before(inc, action_clock(ctx))
     result: dict[str, Any]
     if action == "approve":
         if inc.approval:
@@ -301,12 +309,21 @@ def act(
     return result
 
 
-def _not_before(inc: Incident) -> datetime:
-    """Now, or the last transition time if that lies ahead (replayed incidents live in
-    simulated time, possibly later than the wall clock)."""
+def action_clock(ctx: ApiContext) -> datetime:
+    """The time of an operator's action: the replay's simulated time while a replay has run
+    (so that response-time KPIs are measured on the replay's clock), else the wall clock."""
+    sim = getattr(getattr(ctx.replay, "status", None), "sim_time", None)
+    if sim is not None:
+        return pd.Timestamp(sim).to_pydatetime()
+    return datetime.now(UTC)
+
+
+def _not_before(inc: Incident, now: datetime | None = None) -> datetime:
+    """``now`` (default: the wall clock), or the last transition time if that lies ahead
+    (replayed incidents live in simulated time)."""
     from lifeline.incidents.evidence import to_utc
 
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     last = max((to_utc(t) for t in inc.timeline.values()), default=inc.opened_at)
     return max(now, last)
 

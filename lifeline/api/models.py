@@ -236,6 +236,9 @@ class KpiOut(BaseModel):
     by_grade: dict[str, int]
     by_utility: dict[str, int]
     mean_minutes: dict[str, float | None]
+    measured: dict[str, int] = Field(
+        default_factory=dict, description="per time-to KPI: how many incidents it is measured on"
+    )
     customer_minutes_lost: float
     per_period: list[dict[str, Any]]
     per_incident: list[dict[str, Any]]
@@ -263,3 +266,8 @@ class ReplayOut(BaseModel):
     alarms: int = 0
     incidents: int = 0
     error: str | None = None
+    phase: str | None = Field(
+        default=None,
+        description="idle | preparing (simulating the day and warming the detectors up) | "
+        "replaying | finished | stopped | failed",
+    )

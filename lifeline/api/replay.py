@@ -147,6 +147,9 @@ class ReplayStatus:
     alarms: int = 0
     incidents: int = 0
     error: str | None = None
+    #: idle | preparing (simulating the day, warming the detectors up, until the first step is
+    #: in the store) | replaying | finished | stopped | failed
+    phase: str = "idle"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -173,7 +176,9 @@ class ReplayRunner:
         """Start the replay thread (StateError if one is running)."""
         if self._thread is not None and self._thread.is_alive():
             raise StateError("a replay is already running", where="replay")
-        self.status = ReplayStatus(running=True, date=self.date, speed=self.speed)
+        self.status = ReplayStatus(
+            running=True, date=self.date, speed=self.speed, phase="preparing"
+        )
         self._thread = threading.Thread(target=self._safe_run, name="lifeline-replay", daemon=True)
         self._thread.start()
 
@@ -193,9 +198,11 @@ class ReplayRunner:
             self.run()
         except LifelineError as exc:
             self.status.error = str(exc)
+            self.status.phase = "failed"
             log.error("replay failed: %s", exc)
         except Exception as exc:  # a background thread must report, not vanish
             self.status.error = f"{type(exc).__name__}: {exc}"
+            self.status.phase = "failed"
             log.exception("replay failed")
         finally:
             self.status.running = False
@@ -207,6 +214,8 @@ class ReplayRunner:
         from lifeline.ingest.validate import SensorIndex
 
         self.status.running = True
+        self.status.phase = "preparing"
+        self.ctx.bus.publish("replay", self.status.as_dict())
         store = self.ctx.store
         tables, readings, complaints = self.source.prepare()
         town = getattr(self.source, "town", None)
@@ -254,11 +263,14 @@ class ReplayRunner:
                 self._save_incident(inc)
             self.status.steps_done = k + 1
             self.status.sim_time = b
+            self.status.phase = "replaying"
             self.ctx.bus.publish("replay", {**self.status.as_dict(), "stored": rep.stored})
             target = wall0 + (k + 1) * self.step_s / self.speed
             delay = target - time.monotonic()
             if delay > 0 and self._stop.wait(delay):
                 break
+        done = self.status.steps_done >= self.status.steps_total
+        self.status.phase = "finished" if done else "stopped"
         return self.status
 
     def _correlator(self) -> Any:

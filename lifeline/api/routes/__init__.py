@@ -12,6 +12,7 @@ from lifeline.api.routes import (
     events,
     incidents,
     kpis,
+    mapdata,
     networks,
     readings,
     scenarios,
@@ -28,6 +29,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     incidents.router,
     kpis.router,
     networks.router,
+    mapdata.router,
     scenarios.router,
     events.router,
 )
