@@ -38,6 +38,8 @@ class ApiContext:
     replay_source: Any = None  # factory(date=, seed=) -> DaySource; default SimulatedDay
     adapters: dict[str, Any] = field(default_factory=dict)  # utility -> response adapter
     crews: Any = None  # lifeline.respond.fill.CrewContext when a town is attached
+    #: held while an incident is read, changed and saved (API actions, the replay's updates)
+    incident_lock: threading.RLock = field(default_factory=threading.RLock)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ref: dict[str, Any] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict)

@@ -215,7 +215,6 @@ class ReplayRunner:
 
         self.status.running = True
         self.status.phase = "preparing"
-        self.ctx.bus.publish("replay", self.status.as_dict())
         store = self.ctx.store
         tables, readings, complaints = self.source.prepare()
         town = getattr(self.source, "town", None)
@@ -330,19 +329,6 @@ class ReplayRunner:
     def _save_incident(self, inc: Any) -> None:
         from lifeline.api import incident_ops as ops
 
-        new = True
-        try:
-            stored = ops.load(self.ctx, inc.incident_id)
-            new = False
-            # keep what people did meanwhile (state, approval, timeline) — the replay only adds evidence
-            inc.state, inc.timeline, inc.approval, inc.audit = (
-                stored.state,
-                stored.timeline,
-                stored.approval,
-                stored.audit,
-            )
-        except LifelineError:
-            pass
         if not inc.district_id:
             inc.district_id = next(
                 (
@@ -353,14 +339,30 @@ class ReplayRunner:
                 ),
                 "",
             )
-        ops.assess(self.ctx, inc)
-        ops.save(
-            self.ctx,
-            inc,
-            self.actor,
-            "open_incident" if new else "update_incident",
-            {"evidence": len(inc.evidence)},
-        )
+        ops.assess(self.ctx, inc)  # seconds (network simulations): outside the lock
+        # an operator may have acted meanwhile: read the stored incident and save under the
+        # incident lock that the API's actions hold too, so no action is overwritten
+        with self.ctx.incident_lock:
+            new = True
+            try:
+                stored = ops.load(self.ctx, inc.incident_id)
+                new = False
+                # keep what people did (state, approval, timeline): the replay only adds evidence
+                inc.state, inc.timeline, inc.approval, inc.audit = (
+                    stored.state,
+                    stored.timeline,
+                    stored.approval,
+                    stored.audit,
+                )
+            except LifelineError:
+                pass
+            ops.save(
+                self.ctx,
+                inc,
+                self.actor,
+                "open_incident" if new else "update_incident",
+                {"evidence": len(inc.evidence)},
+            )
         if new:
             self.status.incidents += 1
 

@@ -107,7 +107,9 @@
     const st = await api("/api/networks/state");
     const { nAlarm, latest } = M.drawState(st);
     $("#stat-sensors").textContent = nAlarm;
-    if (!S.replay || !S.replay.sim_time) showTime(latest);
+    const r = S.replay;
+    if (r && r.running && r.phase === "preparing") $("#stat-time").textContent = t("preparing_short");
+    else if (!r || !r.sim_time) showTime(latest);
   }
 
   // ---------- incidents ----------
