@@ -48,15 +48,22 @@
   LL.catLabel = (c) => LL.t("cat." + (c || "other"));
   LL.detLabel = (d) => LL.t("det." + (d || "external"));
 
+  /** The name of an asset kind, the utility's own where it has one (a power manhole is a cable well). */
+  const kindText = (utility, kind) => {
+    const own = "asset." + utility + "." + kind;
+    return I.dict[own] != null ? I.dict[own] : LL.t("asset." + kind);
+  };
   /** "water:valve:WV30" → "阀门 WV30"; anything else is an id and shown as it is. */
   LL.assetLabel = function (id) {
     const p = String(id || "").split(":");
     if (p.length < 3) return String(id || "");
-    const own = "asset." + p[0] + "." + p[1];  // e.g. a power manhole is a cable well
-    return (I.dict[own] != null ? I.dict[own] : LL.t("asset." + p[1])) + " " + p.slice(2).join(":");
+    return kindText(p[0], p[1]) + " " + p.slice(2).join(":");
   };
   /** An operation's label {kind, ref} (added by the API) → "联络开关 5". */
-  LL.opLabel = (op) => (op && op.label ? LL.t("asset." + op.label.kind) + " " + op.label.ref : LL.assetLabel(op && op.asset_id));
+  LL.opLabel = function (op) {
+    if (!op || !op.label) return LL.assetLabel(op && op.asset_id);
+    return kindText(String(op.asset_id || "").split(":")[0], op.label.kind) + " " + op.label.ref;
+  };
   /** "water-crew-2" → "供水抢修队 2"; other crew ids as they are. */
   LL.crewLabel = function (id) {
     const m = /^([a-z]+)-crew-(\d+)$/.exec(String(id || ""));
