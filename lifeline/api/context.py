@@ -15,6 +15,7 @@ import pandas as pd
 
 from lifeline.api.auth import LoginLimiter, TokenSigner, User, UserBook
 from lifeline.api.events import EventBus
+from lifeline.api.geo import CITY_TIMEZONE
 from lifeline.api.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class ApiContext:
     engine: Any = None  # lifeline.engine.runner.EngineRunner: the live loop
     #: event-time clock for operator actions (a replay's simulated time); None: the wall clock
     clock: Any = None
+    #: held while an incident is read, changed and saved (API actions, the engine's updates)
+    incident_lock: threading.RLock = field(default_factory=threading.RLock)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ref: dict[str, Any] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict)
@@ -71,7 +74,7 @@ class ApiContext:
         return str(
             getattr(self.city, "timezone", "")
             or self.store_meta().get("city.timezone")
-            or "Europe/Berlin"
+            or CITY_TIMEZONE
         )
 
     def store_meta(self) -> dict[str, str]:

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 TOWN_CRS = "EPSG:25832"
 WGS84 = "EPSG:4326"
+#: the demo town's time zone (Schutterwald, Germany): the API keeps UTC, the dashboard shows
+#: local time in this zone (``ApiContext.timezone``; a city package will set its own)
+CITY_TIMEZONE = "Europe/Berlin"
 #: incident states in which its isolation, hazard zone and crews are shown on the map
 ACTIVE_STATES = ("detected", "confirmed", "dispatched", "on_site", "isolated", "repaired")
 
@@ -186,6 +189,7 @@ def _pt(x: Any, y: Any) -> list[float] | None:
 def _op(inc: Any, o: dict[str, Any]) -> dict[str, Any]:
     return {
         "incident_id": inc.incident_id,
+        "grade": inc.grade or "",
         "asset_id": o.get("asset_id"),
         "operation": o.get("operation"),
         "utility": o.get("utility"),
@@ -219,6 +223,7 @@ def incident_overlay(
                 hazards.append(
                     {
                         "incident_id": inc.incident_id,
+                        "grade": inc.grade or "",
                         "center": _pt(z["x_m"], z["y_m"]),
                         "radius_m": float(z.get("radius_m") or 0),
                     }

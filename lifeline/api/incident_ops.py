@@ -86,8 +86,10 @@ def detail(inc: Incident, crs: str | None = None) -> dict[str, Any]:
     row = inc.to_row()
     import json
 
+    from lifeline.api.present import present
+
     body = json.loads(row["body"])
-    return {**summary(inc, crs), **body, "safety": inc.safety, "approval": inc.approval}
+    return present({**summary(inc, crs), **body, "safety": inc.safety, "approval": inc.approval})
 
 
 def lonlat(

@@ -239,6 +239,9 @@ class KpiOut(BaseModel):
     by_grade: dict[str, int]
     by_utility: dict[str, int]
     mean_minutes: dict[str, float | None]
+    measured: dict[str, int] = Field(
+        default_factory=dict, description="per time-to KPI: how many incidents it is measured on"
+    )
     customer_minutes_lost: float
     per_period: list[dict[str, Any]]
     per_incident: list[dict[str, Any]]
@@ -257,7 +260,6 @@ class ReplayIn(BaseModel):
 
 class ReplayOut(BaseModel):
     running: bool
-    phase: str = "idle"
     date: str | None = None
     speed: float | None = None
     sim_time: datetime | None = None
@@ -267,3 +269,7 @@ class ReplayOut(BaseModel):
     alarms: int = 0
     incidents: int = 0
     error: str | None = None
+    phase: str = Field(
+        default="idle",
+        description="idle | preparing (simulating the day) | replaying | finished | stopped | failed",
+    )

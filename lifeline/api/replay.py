@@ -56,7 +56,7 @@ class ReplayStatus:
     """Progress of a replay (shown by ``GET /api/scenarios/replay``)."""
 
     running: bool = False
-    phase: str = "idle"  # preparing | replaying | done | failed
+    phase: str = "idle"  # preparing | replaying | finished | stopped | failed
     date: str | None = None
     speed: float | None = None
     sim_time: pd.Timestamp | None = None
@@ -112,7 +112,6 @@ class ReplayRunner:
     def _safe_run(self) -> None:
         try:
             self.run()
-            self.status.phase = "done"
         except LifelineError as exc:
             self.status.error = str(exc)
             self.status.phase = "failed"
@@ -122,8 +121,9 @@ class ReplayRunner:
             self.status.phase = "failed"
             log.exception("replay failed")
         finally:
+            # operator actions after the replay stay on its clock (the day's incidents live in
+            # its event time): ctx.clock keeps returning the engine's watermark
             self.status.running = False
-            self.ctx.clock = None
             self.ctx.bus.publish("replay", self.status.as_dict())
 
     def run(self) -> ReplayStatus:
@@ -161,4 +161,6 @@ class ReplayRunner:
         self.status.readings = pub.report.stored
         self.status.alarms = ctx.store.count("alarm") - alarms0
         self.status.incidents = ctx.store.count("incident") - incidents0
+        done = self.status.steps_done >= self.status.steps_total
+        self.status.phase = "finished" if done else "stopped"
         return self.status

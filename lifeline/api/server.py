@@ -38,7 +38,9 @@ def attach_city(
             payload = {**payload, "district_id": district}
         ctx.bus.publish(topic, payload, district)
 
-    engine = Engine(city, ctx.store, publish=publish, resume=resume)
+    engine = Engine(
+        city, ctx.store, publish=publish, resume=resume, incident_lock=ctx.incident_lock
+    )
     # the API's own plans (incidents opened by hand) use the engine's adapters and crews
     assess_ctx = engine.incidents.context()
     ctx.adapters, ctx.crews = assess_ctx["adapters"], assess_ctx["crews"]

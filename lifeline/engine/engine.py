@@ -123,6 +123,7 @@ class Engine:
         publish: Publish | None = None,
         detectors: list[str] | None = None,
         resume: bool = True,
+        incident_lock: Any = None,
     ) -> None:
         from lifeline.detect.registry import build_detectors
         from lifeline.engine.incidents import IncidentStage
@@ -138,7 +139,9 @@ class Engine:
             i.spec.name: EpisodeTracker(i.policy, i.spec.name, i.spec.utility or "")
             for i in self.instances
         }
-        self.incidents = IncidentStage(city, store, self.publish, assess=self.cfg.assess)
+        self.incidents = IncidentStage(
+            city, store, self.publish, assess=self.cfg.assess, lock=incident_lock
+        )
         self._readings = _Buffer()
         self._events = _Buffer()
         self._complaints = _Buffer()

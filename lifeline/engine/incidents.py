@@ -29,7 +29,10 @@ class IncidentStage:
         store: Store,
         publish: Callable[[str, dict[str, Any], str | None], None],
         assess: bool = True,
+        lock: Any = None,
     ) -> None:
+        import threading
+
         from lifeline.incidents.correlate import Correlator, ZoneArea, water_zone_links
         from lifeline.incidents.evidence import AssetIndex
 
@@ -37,6 +40,9 @@ class IncidentStage:
         self.store = store
         self.publish = publish
         self.do_assess = assess
+        #: held while an incident's operator fields are merged and it is saved (shared with the
+        #: API's incident actions, so an operator's confirm is never overwritten)
+        self.lock = lock or threading.RLock()
         self.index = AssetIndex(city.assets, city.sensors)
         self.correlator = Correlator(
             area=ZoneArea.from_tables(city.assets, city.customers, links=water_zone_links(city))
@@ -182,19 +188,21 @@ class IncidentStage:
         from lifeline.incidents.lifecycle import Incident as _Incident
         from lifeline.incidents.pipeline import ESTIMATED_DURATION_H, assess
 
-        new = True
-        try:
-            stored = _Incident.from_row(self.store.get_incident(inc.incident_id))
-            new = False
-            # what people did meanwhile stays: state, timeline, approval, audit
+        def merge_operator_fields() -> bool:
+            """Take what people did (state, timeline, approval, audit); True if it is new."""
+            try:
+                stored = _Incident.from_row(self.store.get_incident(inc.incident_id))
+            except LifelineError:
+                return True
             inc.state, inc.timeline, inc.approval, inc.audit = (
                 stored.state,
                 stored.timeline,
                 stored.approval,
                 stored.audit,
             )
-        except LifelineError:
-            pass
+            return False
+
+        merge_operator_fields()
         inc.kind = infer_kind(inc)
         if self.do_assess:
             ctx = self.context()
@@ -231,7 +239,9 @@ class IncidentStage:
             from lifeline.incidents.narrative import narrative
 
             inc.narrative = narrative(inc)["text"]
-        self.store.upsert_incident(inc.to_row())
+        with self.lock:
+            new = merge_operator_fields()
+            self.store.upsert_incident(inc.to_row())
         self.store.append_audit(
             "engine",
             "open_incident" if new else "update_incident",

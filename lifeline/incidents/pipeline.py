@@ -89,6 +89,11 @@ def assess(
     if has(ad, "inoperable_assets"):
         inop |= set(ad.inoperable_assets())
     review(incident, inop)
+    from lifeline.respond.areas import isolation_area
+
+    area = isolation_area(adapters, incident)
+    if area is not None:
+        incident.plan = {**incident.plan, "isolation_area": area}
     return incident
 
 

@@ -125,7 +125,7 @@ def test_scenarios_router_starts_a_replay_for_admins_only(monkeypatch: pytest.Mo
                 break
             time.sleep(0.05)
         assert st["running"] is False and st["error"] is None and st["incidents"] == 1
-        assert st["phase"] == "done"
+        assert st["phase"] == "finished"
         assert "start_replay" in set(api.ctx.store.list_audit("replay:2026-07-15")["action"])
         eng = api.client.get("/api/engine", headers=api.h("viewer")).json()
         assert (

@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Response
 
 from lifeline.api import incident_ops as ops
+from lifeline.api.areas import incident_areas
 from lifeline.api.deps import Ctx, CurrentUser
 from lifeline.api.geo import dumps, incident_overlay, network_layer, sensors_geojson, to_lonlat
 from lifeline.errors import NotFoundError
@@ -18,12 +19,25 @@ router = APIRouter(prefix="/api/networks", tags=["networks"])
 UTILS = ("water", "power", "gas", "drainage")
 
 
-@router.get("", summary="Utilities with asset counts per kind, and the map's extent (lon/lat)")
+@router.get(
+    "",
+    summary="Utilities with asset counts per kind, the map's extent and centre (lon/lat), "
+    "the city's name and time zone",
+)
 def networks(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """``timezone`` is the IANA zone the dashboard shows local times in (timestamps in the API
+    stay UTC); ``center`` is the middle of ``focus_bbox`` (the town, without long rural feeders)."""
     a = ctx.store.read_table("asset")
     if user.district_id:
         a = a[a["district_id"] == user.district_id]
-    out: dict[str, Any] = {"utilities": {}, "bbox": None, "tile_url": ctx.tile_url}
+    out: dict[str, Any] = {
+        "utilities": {},
+        "bbox": None,
+        "center": None,
+        "tile_url": ctx.tile_url,
+        "timezone": ctx.timezone,
+        "city": None,
+    }
     for u, g in a.groupby("utility"):
         out["utilities"][str(u)] = {str(k): int(v) for k, v in g["kind"].value_counts().items()}
     xy = a[["x_m", "y_m"]].dropna()
@@ -41,7 +55,15 @@ def networks(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
             float(np.quantile(clon, 0.99)),
             float(np.quantile(clat, 0.99)),
         ]
+        fb = out["focus_bbox"]
+        out["center"] = [round((fb[0] + fb[2]) / 2, 6), round((fb[1] + fb[3]) / 2, 6)]
     d = ctx.store.read_table("district")
+    city = d[d["level"] == "city"]
+    if len(city):
+        out["city"] = {
+            k: (None if pd.isna(city.iloc[0][k]) else str(city.iloc[0][k]))
+            for k in ("district_id", "name", "name_zh")
+        }
     out["districts"] = (
         d[["district_id", "name", "name_zh"]]
         .astype(object)
@@ -78,6 +100,7 @@ def state(user: CurrentUser, ctx: Ctx, alarm_window_h: float = 6.0) -> Response:
             for c, x, y in zip(cr["crew_id"], cr["x_m"], cr["y_m"], strict=True)
         }
     overlay = incident_overlay(incs, crew_xy)
+    overlay["areas"] = incident_areas(ctx, incs)
     overlay["sensors"] = sensors_geojson(s, latest, in_alarm)
     overlay["incidents"] = [
         ops.summary(i, ctx.crs) for i in incs if i.state not in ("closed", "reviewed")
