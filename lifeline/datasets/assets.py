@@ -240,9 +240,15 @@ def _valve_xy(
 def water_assets(
     wn: Any, dma_of_node: pd.Series, pipe_meta: dict[str, dict[str, Any]], valves: pd.DataFrame
 ) -> pd.DataFrame:
-    """Junctions, reservoir, pumps, pipes and valve-layer valves of the synthetic water network."""
+    """Junctions, reservoir, tanks, pumps, pipes and valve-layer valves of the synthetic water network."""
     parts = []
-    for kind, names in (("junction", wn.junction_name_list), ("reservoir", wn.reservoir_name_list)):
+    for kind, names in (
+        ("junction", wn.junction_name_list),
+        ("reservoir", wn.reservoir_name_list),
+        ("tank", wn.tank_name_list),
+    ):
+        if not names:
+            continue
         xy = np.array([wn.get_node(n).coordinates for n in names])
         parts.append(
             _points(
@@ -286,7 +292,7 @@ def water_assets(
             valves.valve,
             vx,
             vy,
-            name="isolation valve (WNTR strategic N-2)",
+            name="isolation valve (rule, docs/town.md)",
             zone_id=dma_of_node.loc[valves.node].to_numpy(),
         )
     )
