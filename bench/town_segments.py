@@ -51,6 +51,94 @@ def _stats(cut: list[int], n_customers: int) -> dict[str, Any]:
     }
 
 
+def _network_facts(inp: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """Size of the water model: junctions, pipes, km of mains, DN counts, sources, pressures."""
+    import networkx as nx
+    import wntr
+
+    wn = wntr.network.WaterNetworkModel(str(inp))
+    pipes = [wn.get_link(p) for p in wn.pipe_name_list]
+    dn = pd.Series([round(p.diameter * 1000) for p in pipes]).value_counts().sort_index()
+    trunk = set(meta.get("water_trunk_pipes") or [])
+    checks = meta.get("checks", {})
+    return {
+        "junctions": len(wn.junction_name_list),
+        "pipes": len(pipes),
+        "mains_km": round(sum(p.length for p in pipes) / 1000.0, 2),
+        "loops": len(nx.cycle_basis(nx.Graph(wn.to_graph().to_undirected()))),
+        "dn_counts": {str(k): int(v) for k, v in dn.items()},
+        "trunk_pipes": len(trunk),
+        "trunk_km": round(sum(wn.get_link(p).length for p in trunk) / 1000.0, 2),
+        "reservoirs": list(wn.reservoir_name_list),
+        "tanks": list(wn.tank_name_list),
+        "pumps": list(wn.pump_name_list),
+        "tank_volume_m3": meta.get("water_tank_volume_m3"),
+        "build_pressure_m_min": round(float(checks.get("water_pressure_m_min", np.nan)), 1),
+        "build_pressure_m_max": round(float(checks.get("water_pressure_m_max", np.nan)), 1),
+    }
+
+
+def hydraulics(inp: Path) -> dict[str, Any]:
+    """Service pressures over the design day and how long storage carries the town without pumps.
+
+    Pressures (m) at demand junctions: minimum and maximum at night (02-05 h) and at the morning
+    peak (07-09 h) of a 24 h EPANET run. Autonomy: with both pumps stopped at 00:00 or at 17:00
+    (model time = local time), the hours until the lowest demand-junction pressure falls below
+    the PDD required pressure (None if it stays above for 8 h).
+    """
+    import wntr
+    from wntr.network.controls import Control, ControlAction
+    from wntr.network.elements import LinkStatus
+
+    from lifeline.datasets.water_town import run_water
+
+    wn = wntr.network.WaterNetworkModel(str(inp))
+    dem = [
+        n
+        for n in wn.junction_name_list
+        if any(d.base_value > 0 for d in wn.get_node(n).demand_timeseries_list)
+    ]
+    p = run_water(wn).node["pressure"][dem]
+    hours = (p.index / 3600).astype(int) % 24
+    out: dict[str, Any] = {}
+    for label, sel in (
+        ("night_02_05", (hours >= 2) & (hours < 5)),
+        ("peak_07_09", (hours >= 7) & (hours < 9)),
+    ):
+        out[f"pressure_m_{label}"] = [
+            round(float(p[sel].min().min()), 1),
+            round(float(p[sel].max().max()), 1),
+        ]
+    required = float(wn.options.hydraulic.required_pressure)
+    for start_h in (0, 17):
+        w = wntr.network.WaterNetworkModel(str(inp))
+        for pu in w.pump_name_list:
+            act = ControlAction(w.get_link(pu), "status", LinkStatus.Closed)
+            w.add_control(
+                f"off_{pu}", Control._time_control(w, start_h * 3600, "SIM_TIME", False, act)
+            )
+        r = run_water(w, duration_s=(start_h + 8) * 3600).node["pressure"][dem]
+        after = r[r.index >= start_h * 3600].min(axis=1)
+        low = after[after < required]
+        out[f"autonomy_h_pumps_off_at_{start_h:02d}"] = (
+            round(float(low.index[0] / 3600 - start_h), 2) if len(low) else None
+        )
+    out["required_pressure_m"] = required
+    return out
+
+
+def town_info_valves() -> str:
+    """The valve line of ``lifeline town info --no-solve`` (the current build)."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("lifeline")
+    out = subprocess.run(
+        [str(exe), "town", "info", "--no-solve"], capture_output=True, text=True, check=True
+    ).stdout
+    return next(line.strip() for line in out.splitlines() if line.startswith("water valves:"))
+
+
 def measure(town_dir: Path) -> dict[str, Any]:
     """Isolate every valve segment of the town in ``town_dir``; customers cut per segment."""
     from lifeline.water.isolate import isolate, segments
@@ -99,6 +187,7 @@ def measure(town_dir: Path) -> dict[str, Any]:
         secs = time.perf_counter() - t0
     n = len(customers)
     cut = [r["customers_cut"] for r in rows]
+    network = _network_facts(inp, meta)
     worst = sorted(rows, key=lambda r: -r["customers_cut"])[:5]
     return {
         "town_version": meta.get("version"),
@@ -110,10 +199,53 @@ def measure(town_dir: Path) -> dict[str, Any]:
         if trunk
         else None,
         "valves_to_close_median": float(np.median([r["valves_to_close"] for r in rows])),
+        "network": network,
+        "hydraulics": hydraulics(inp),
         "pdd_unsolved": sum(1 for r in rows if r["pdd_status"] not in ("solved", "")),
         "worst": worst,
         "seconds": round(secs, 1),
     }
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The before/after table for docs/town.md from the results file."""
+    cols = [k for k in ("before", "after") if k in results]
+    rows = [
+        ("town build", lambda r: str(r["town_version"])),
+        ("valves", lambda r: str(r["valves"])),
+        ("valve segments (with a pipe)", lambda r: str(r["all_segments"]["segments"])),
+        (
+            "median customers cut",
+            lambda r: (
+                f"{r['all_segments']['median_customers']:g} ({r['all_segments']['median_pct']} %)"
+            ),
+        ),
+        (
+            "p90 customers cut",
+            lambda r: f"{r['all_segments']['p90_customers']:g} ({r['all_segments']['p90_pct']} %)",
+        ),
+        (
+            "max customers cut",
+            lambda r: f"{r['all_segments']['max_customers']} ({r['all_segments']['max_pct']} %)",
+        ),
+        (
+            "segments cutting > 5 % of customers",
+            lambda r: f"{100 * r['all_segments']['share_segments_over_5pct']:.1f} %",
+        ),
+        (
+            "trunk segments: max customers cut",
+            lambda r: (
+                f"{r['trunk_segments']['max_customers']} ({r['trunk_segments']['max_pct']} %)"
+                if r.get("trunk_segments")
+                else "no trunk"
+            ),
+        ),
+        ("valves to close per segment (median)", lambda r: f"{r['valves_to_close_median']:g}"),
+    ]
+    lines = ["| | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for label, f in rows:
+        lines.append(f"| {label} | " + " | ".join(f(results[c]) for c in cols) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -121,7 +253,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--label", default="after", help="key of this run in the results file")
     ap.add_argument("--town-dir", type=Path, default=None, help="a built town folder to read")
+    ap.add_argument(
+        "--markdown", action="store_true", help="print the docs table from the results file, exit"
+    )
     args = ap.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(OUT.read_text())))
+        return
     if args.town_dir is None:
         from lifeline.datasets.town import load_town
 
@@ -129,6 +267,8 @@ def main() -> None:
     else:
         town_dir = args.town_dir
     res = measure(town_dir)
+    if args.town_dir is None:
+        res["town_info_valves"] = town_info_valves()
     print(json.dumps({k: v for k, v in res.items() if k != "worst"}, indent=1))
     out: dict[str, Any] = json.loads(OUT.read_text()) if OUT.is_file() else {}
     out[args.label] = res

@@ -50,8 +50,8 @@ PUMP_FACTOR = 1.5
 #: demand, initial level (share of the usable depth)
 TOWER_BOTTOM_M = 28.0
 TOWER_DEPTH_M = 6.0
-TOWER_HOURS = 2.0
-TOWER_INIT = 0.6
+TOWER_HOURS = 4.0
+TOWER_INIT = 0.5
 #: hourly multipliers of residential water use (mean 1.0), typical German small-town shape
 RESIDENTIAL_PATTERN = (
     0.45,
@@ -209,7 +209,8 @@ def _layout(
     """
     core_g = g.copy()
     core_g.remove_edges_from(list(nx.bridges(g)))
-    core = sorted(max(nx.connected_components(core_g), key=len))
+    comps: list[set[int]] = list(nx.connected_components(core_g))
+    core = sorted(comps[int(np.argmax([len(c) for c in comps]))])
     xy = np.array([g.nodes[n]["xy"] for n in core])
     centre = np.array([g.nodes[n]["xy"] for n in g.nodes]).mean(axis=0)
     e1 = _nearest_node(g, core, anchor)
