@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -51,16 +51,17 @@ def save(
     ctx.metrics.actions.labels(action).inc()
     ctx.bus.publish(
         "incident",
-        {"action": action, "actor": actor, **summary(inc)},
+        {"action": action, "actor": actor, **summary(inc, ctx.crs)},
         district_id=inc.district_id or None,
     )
 
 
-def summary(inc: Incident) -> dict[str, Any]:
-    """The list-view fields of an incident (JSON-able)."""
+def summary(inc: Incident, crs: str | None = None) -> dict[str, Any]:
+    """The list-view fields of an incident (JSON-able); ``crs`` of its x_m/y_m (default: the
+    demo town's)."""
     from lifeline.incidents.lifecycle import TRANSITIONS
 
-    lon, lat = lonlat(inc.x_m, inc.y_m)
+    lon, lat = lonlat(inc.x_m, inc.y_m, crs)
     return {
         "incident_id": inc.incident_id,
         "state": inc.state,
@@ -80,22 +81,24 @@ def summary(inc: Incident) -> dict[str, Any]:
     }
 
 
-def detail(inc: Incident) -> dict[str, Any]:
+def detail(inc: Incident, crs: str | None = None) -> dict[str, Any]:
     """Everything about an incident (summary plus body) as JSON-able dict."""
     row = inc.to_row()
     import json
 
     body = json.loads(row["body"])
-    return {**summary(inc), **body, "safety": inc.safety, "approval": inc.approval}
+    return {**summary(inc, crs), **body, "safety": inc.safety, "approval": inc.approval}
 
 
-def lonlat(x_m: float | None, y_m: float | None) -> tuple[float | None, float | None]:
-    """WGS84 (lon, lat) of a town-CRS point (None for a missing point)."""
+def lonlat(
+    x_m: float | None, y_m: float | None, crs: str | None = None
+) -> tuple[float | None, float | None]:
+    """WGS84 (lon, lat) of a point in ``crs`` (default: the demo town's; None if missing)."""
     if x_m is None or y_m is None or not (math.isfinite(x_m) and math.isfinite(y_m)):
         return None, None
-    from lifeline.api.geo import to_lonlat
+    from lifeline.model.geo import to_lonlat
 
-    lon, lat = to_lonlat([x_m], [y_m])
+    lon, lat = to_lonlat([x_m], [y_m], crs or "EPSG:25832")
     return round(float(lon[0]), 7), round(float(lat[0]), 7)
 
 
@@ -145,7 +148,7 @@ def create(ctx: ApiContext, user: User, req: dict[str, Any]) -> Incident:
         w = sum(e.weight for e in located)
         x = sum(e.x_m * e.weight for e in located) / w  # type: ignore[operator]
         y = sum(e.y_m * e.weight for e in located) / w  # type: ignore[operator]
-    now = datetime.now(UTC)
+    now = ctx.now().to_pydatetime()
     opened = min([e.ts for e in ev], default=now)
     district = req.get("district_id") or next((e.district_id for e in ev if e.district_id), "")
     if not district:
@@ -274,7 +277,7 @@ def act(
     if not user.at_least(need):
         raise PermissionError(f"role {user.role!r} may not {action}; needs {need} or above")
     why = note.strip() or f"{action} via dashboard"
-    ts = _not_before(inc)
+    ts = _not_before(ctx, inc)
     result: dict[str, Any]
     if action == "approve":
         if inc.approval:
@@ -301,12 +304,12 @@ def act(
     return result
 
 
-def _not_before(inc: Incident) -> datetime:
-    """Now, or the last transition time if that lies ahead (replayed incidents live in
-    simulated time, possibly later than the wall clock)."""
+def _not_before(ctx: ApiContext, inc: Incident) -> datetime:
+    """Now (the replay's simulated time while one runs), or the last transition time if that
+    lies ahead."""
     from lifeline.incidents.evidence import to_utc
 
-    now = datetime.now(UTC)
+    now = to_utc(ctx.now())
     last = max((to_utc(t) for t in inc.timeline.values()), default=inc.opened_at)
     return max(now, last)
 

@@ -135,6 +135,9 @@ class AlarmOut(BaseModel):
     location: Any = None
     detail: Any = None
     district_id: str | None = None
+    state: str | None = None  # open while the condition lasts, closed after
+    updated_at: datetime | None = None
+    ended_at: datetime | None = None
 
 
 class ComplaintIn(BaseModel):
@@ -254,6 +257,7 @@ class ReplayIn(BaseModel):
 
 class ReplayOut(BaseModel):
     running: bool
+    phase: str = "idle"
     date: str | None = None
     speed: float | None = None
     sim_time: datetime | None = None

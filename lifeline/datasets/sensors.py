@@ -171,7 +171,6 @@ def build_sensors(
     mh: pd.DataFrame,
     dma_of_node: pd.Series,
     feeder_heads: dict[str, int],
-    household_loads: list[int],
     trunk_pipes: list[str] | None = None,
 ) -> pd.DataFrame:
     """The sensor inventory (schema SENSOR); see docs/town.md for the placement rules.
@@ -288,22 +287,6 @@ def build_sensors(
             0.0,
             100.0,
             "gas:methane",
-        )
-    )
-    # smart meters (interval energy in kWh per 15 min) on every household load
-    ids = [f"power:load:{i}" for i in household_loads]
-    parts.append(
-        _sensor_rows(
-            ids,
-            a.loc[ids].x_m,
-            a.loc[ids].y_m,
-            "power",
-            "meter_kwh",
-            "kWh",
-            900,
-            0.0,
-            15.0,
-            "power:meter",
         )
     )
     # MV feeder heads: current and active power

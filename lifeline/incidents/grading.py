@@ -83,6 +83,16 @@ def load_rules(path: Path | str | None = None) -> GradingRules:
     )
 
 
+def rules_for_city(city: Any) -> GradingRules:
+    """The grading table of ``city``: its package's ``grading.yaml`` when it has one (checked
+    like the shipped table), else the shipped default."""
+    if getattr(city, "grading", None) and getattr(city, "root", None) is not None:
+        p = Path(city.root) / "grading.yaml"
+        if p.is_file():
+            return load_rules(p)
+    return load_rules()
+
+
 def _value(impact: dict[str, Any], field_name: str) -> float:
     if field_name == "household_hours" and "household_hours" not in impact:
         return float(impact.get("households_out", 0) or 0) * float(impact.get("duration_h", 0) or 0)

@@ -36,3 +36,11 @@ class ResponseAdapter(Protocol):
 def has(adapter: Any, capability: str) -> bool:
     """True when ``adapter`` provides ``capability`` (a callable attribute)."""
     return adapter is not None and callable(getattr(adapter, capability, None))
+
+
+def city_adapters(city: Any, inoperable: set[str] | None = None) -> dict[str, Any]:
+    """The response adapters of every utility network ``city`` has, keyed by utility."""
+    from lifeline.respond.town import GasTownAdapter, PowerTownAdapter, WaterTownAdapter
+
+    kinds = {"water": WaterTownAdapter, "power": PowerTownAdapter, "gas": GasTownAdapter}
+    return {u: cls(city, inoperable) for u, cls in kinds.items() if city.has(u)}

@@ -110,8 +110,9 @@ def _tripped_line(net: Any, line: int, heads: dict[str, int], feeder_of_bus: pd.
 
 def simulate_power(
     town: Any, start: pd.Timestamp, rng: np.random.Generator, events: list[Any]
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Run the 15-minute power flows of the day; return (readings, station energised per minute)."""
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """Run the 15-minute power flows of the day; return (readings, station energised per
+    minute, smart-meter supply events)."""
     import pandapower as pp
 
     from lifeline.datasets.zones import power_feeders
@@ -126,7 +127,9 @@ def simulate_power(
     hv = net.trafo[net.trafo.vn_hv_kv > 60]
     busbars = set(hv.lv_bus)
     lv_tr = net.trafo[net.trafo.vn_hv_kv < 60]
-    station_bus = int(town.meta["station_bus"])
+    from lifeline.scenarios.script import _station_bus
+
+    station_bus = _station_bus(town)
     faults = [e for e in events if isinstance(e, FeederFault)]
     trips = [_tripped_line(net, f.line, heads, feeder_of_bus) for f in faults]
     minute = pd.date_range(start, periods=1440, freq="60s")
@@ -216,29 +219,47 @@ def simulate_power(
     add([f"power:trafo:{t}" for t in lv_tr.index], "p_mw", pt, 0.005, 0.0005, 4)
     add([f"power:bus:{b}" for b in lv_tr.lv_bus], "voltage_pu", vl, 0.0, 0.001, 4)
     del sens
-    # smart meters: energy per quarter hour (kWh), scaled by the energised fraction of the quarter
-    energised = np.array([r["energised"] for r in normal], dtype=float)  # steps x loads
-    if faulted:
-        for k in range(96):
-            if fault_mask_q[k]:
-                frac_on = 1.0 - fault_mask_min[k * 15 : (k + 1) * 15].mean()
-                energised[k] = np.where(
-                    faulted[k]["energised"], 1.0, frac_on * normal[k]["energised"]
-                )
-    meters = town.sensors[town.sensors.quantity == "meter_kwh"]
-    pos = pd.Series(np.arange(len(load_idx)), index=[f"power:load:{i}" for i in load_idx])
-    rows = pos.loc[meters.asset_id].to_numpy()
-    kwh = p[rows].T * 1000.0 * 0.25 * energised[:, rows]
-    frames.append(
-        pd.DataFrame(
-            {
-                "sensor_id": np.tile(meters.sensor_id.to_numpy(), 96),
-                "ts": ts.repeat(len(rows)),
-                "value": np.round(kwh.ravel(), 3),
-            }
-        )
-    )
+    meter_events = _supply_events(town, net, normal, faulted, fault_mask_min, minute)
     station_on = np.ones(1440, bool)
     if faulted and not all(bool(r["station"][0]) for r in faulted.values()):
         station_on[fault_mask_min] = False
-    return pd.concat(frames, ignore_index=True), station_on
+    return pd.concat(frames, ignore_index=True), station_on, meter_events
+
+
+def _supply_events(
+    town: Any,
+    net: Any,
+    normal: list[dict[str, np.ndarray]],
+    faulted: dict[int, dict[str, np.ndarray]],
+    fault_mask_min: np.ndarray,
+    minute: pd.DatetimeIndex,
+) -> pd.DataFrame:
+    """Smart-meter ``last_gasp`` / ``restore`` events of customers whose load loses or regains
+    supply (columns of ``schema.METER_EVENT``); a meter reports within a minute."""
+    energised = np.array([normal[m // 15]["energised"] for m in range(1440)])  # minutes x loads
+    for m in np.flatnonzero(fault_mask_min):
+        energised[m] = faulted.get(int(m) // 15, normal[int(m) // 15])["energised"]
+    col = {f"power:load:{i}": k for k, i in enumerate(net.load.index)}
+    rows = []
+    for cid, load in zip(town.customers.customer_id, town.customers.power_asset_id, strict=True):
+        k = col.get(str(load))
+        if k is None:
+            continue
+        on = energised[:, k].astype(int)
+        for m in np.flatnonzero(np.diff(on)):
+            kind = "last_gasp" if on[m + 1] == 0 else "restore"
+            ts = minute[m + 1]
+            rows.append(
+                {
+                    "event_id": f"{kind}:{cid}@{ts:%Y%m%dT%H%M%S}",
+                    "ts": ts,
+                    "kind": kind,
+                    "utility": "power",
+                    "customer_id": str(cid),
+                    "element": "",
+                    "source": "drill",
+                }
+            )
+    from lifeline.model.schema import conform
+
+    return conform("meter_event", pd.DataFrame(rows))

@@ -134,6 +134,8 @@ class PostgresStore(Store):
         with self._con.transaction():
             for name in TABLES:
                 self._execute(self._create_table_sql(name))
+            for sql in self._migrate_sql():
+                self._execute(sql)
             for name in POINT_TABLES:
                 self._execute(
                     f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS geom geometry(Point, {self.srid}) "

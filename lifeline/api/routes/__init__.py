@@ -9,6 +9,7 @@ from lifeline.api.routes import (
     assets,
     auth,
     complaints,
+    engine,
     events,
     incidents,
     kpis,
@@ -29,5 +30,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     kpis.router,
     networks.router,
     scenarios.router,
+    engine.router,
     events.router,
 )

@@ -79,7 +79,9 @@ def state(user: CurrentUser, ctx: Ctx, alarm_window_h: float = 6.0) -> Response:
         }
     overlay = incident_overlay(incs, crew_xy)
     overlay["sensors"] = sensors_geojson(s, latest, in_alarm)
-    overlay["incidents"] = [ops.summary(i) for i in incs if i.state not in ("closed", "reviewed")]
+    overlay["incidents"] = [
+        ops.summary(i, ctx.crs) for i in incs if i.state not in ("closed", "reviewed")
+    ]
     return Response(dumps(overlay), media_type="application/json")
 
 

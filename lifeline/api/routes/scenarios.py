@@ -30,7 +30,11 @@ def start_replay(body: ReplayIn, admin: Admin, ctx: Ctx) -> ReplayOut:
         from lifeline.errors import StateError
 
         raise StateError("a replay is already running; stop it first", where="replay")
-    source = (ctx.replay_source or SimulatedDay)(date=body.date, seed=body.seed)
+    source = (
+        ctx.replay_source(date=body.date, seed=body.seed)
+        if ctx.replay_source is not None
+        else SimulatedDay(date=body.date, seed=body.seed, city=ctx.city)
+    )
     runner = ReplayRunner(
         ctx,
         source,
