@@ -13,8 +13,8 @@ more than 5 % of the customers, and the same for trunk segments when the build m
     nice -n 10 .venv/bin/python bench/town_segments.py --label before \
         --town-dir <cache>/town/schutterwald-v3     # an older build, read from its cache folder
 
-``--town-dir`` reads a built town folder (water.inp, water_valves.parquet, customers.parquet,
-meta.json) instead of the current build (``load_town()``). Results of each label are merged into
+``--town-dir`` reads an older built town folder (the pre-City cache layout: water.inp,
+water_valves.parquet, customers.parquet, meta.json) instead of the current build (``load_town()``). Results of each label are merged into
 bench/results/town_segments.json (other labels are kept).
 """
 
@@ -139,14 +139,31 @@ def town_info_valves() -> str:
     return next(line.strip() for line in out.splitlines() if line.startswith("water valves:"))
 
 
-def measure(town_dir: Path) -> dict[str, Any]:
-    """Isolate every valve segment of the town in ``town_dir``; customers cut per segment."""
+def read_old_build(town_dir: Path) -> tuple[Path, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(water.inp, valves, customers, meta) of a town folder in the pre-City layout (parquet)."""
+    return (
+        town_dir / "water.inp",
+        pd.read_parquet(town_dir / "water_valves.parquet"),
+        pd.read_parquet(town_dir / "customers.parquet"),
+        json.loads((town_dir / "meta.json").read_text()),
+    )
+
+
+def read_current_build() -> tuple[Path, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(water.inp, valves, customers, meta) of the current demo town (``load_town()``)."""
+    from lifeline.datasets.town import load_town
+
+    town = load_town()
+    return town.water_inp_path, town.water_valves, town.customers, dict(town.meta)
+
+
+def measure(
+    inp: Path, valves: pd.DataFrame, customers: pd.DataFrame, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """Isolate every valve segment of the network ``inp`` with its ``valves`` (valve,node,link);
+    customers (CUSTOMER schema) cut per segment."""
     from lifeline.water.isolate import isolate, segments
 
-    meta = json.loads((town_dir / "meta.json").read_text())
-    inp = town_dir / "water.inp"
-    customers = pd.read_parquet(town_dir / "customers.parquet")
-    valves = pd.read_parquet(town_dir / "water_valves.parquet")
     trunk = set(meta.get("water_trunk_pipes") or [])
     with tempfile.TemporaryDirectory() as tmp:
         vcsv = Path(tmp) / "valves.csv"
@@ -260,13 +277,8 @@ def main() -> None:
     if args.markdown:
         print(markdown(json.loads(OUT.read_text())))
         return
-    if args.town_dir is None:
-        from lifeline.datasets.town import load_town
-
-        town_dir = Path(load_town().cache_dir or "")
-    else:
-        town_dir = args.town_dir
-    res = measure(town_dir)
+    build = read_current_build() if args.town_dir is None else read_old_build(args.town_dir)
+    res = measure(*build)
     if args.town_dir is None:
         res["town_info_valves"] = town_info_valves()
     print(json.dumps({k: v for k, v in res.items() if k != "worst"}, indent=1))
