@@ -85,7 +85,7 @@ def info(
         t.add_row(str(k), str(u), str(v), str(len(g)), f"{ex.asset_id} -> {ex.depends_on_asset_id}")
     con.print(t)
     con.print(
-        f"water valves: {len(town.water_valves)} (WNTR strategic N-2), gas valves: {len(town.gas_valves)} (rule, docs/town.md)"
+        f"water valves: {len(town.water_valves)} (rule, docs/town.md), gas valves: {len(town.gas_valves)} (rule, docs/town.md)"
     )
     if no_solve:
         return
