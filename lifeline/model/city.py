@@ -161,7 +161,9 @@ class City:
 
     def version(self) -> str:
         """A key that changes when the city's package changes (keys caches of simulations)."""
-        return str(self.meta.get("version") or (self.cache_dir.name if self.cache_dir else self.name))
+        return str(
+            self.meta.get("version") or (self.cache_dir.name if self.cache_dir else self.name)
+        )
 
     def utilities(self) -> list[str]:
         """Utilities with a network in this city, in the canonical order."""
@@ -255,3 +257,13 @@ def _read_cached(pkg: Any, cdir: Path) -> City:
         cache_dir=cdir,
         **tables,
     )
+
+
+def resolve_city(root: str | Path | None = None, progress: bool = False) -> City:
+    """The city every command works on: the package at ``root`` (``--city DIR``), or the demo
+    town when ``root`` is None or empty. Raises CityPackageError for an invalid package."""
+    if root is None or str(root) == "":
+        from lifeline.datasets.town import load_town
+
+        return load_town()
+    return load_city(root, progress=progress)
