@@ -329,7 +329,7 @@ def inp_problems(inp: str | Path) -> list[tuple[int | None, str, str]]:
             (
                 _find_line(lines, section, offending),
                 f"[{section}]" if section else "",
-                f"error {m.group(1)}: {m.group(2)}",
+                f"error {m.group(1)}: {m.group(2).strip()}",
             )
         )
     if not out:
