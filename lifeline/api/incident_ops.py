@@ -209,27 +209,23 @@ def nearest_district(ctx: ApiContext, x_m: float, y_m: float, max_m: float = 500
 
 
 def attach_town(ctx: ApiContext, town: Any) -> None:
-    """Use ``town``'s network models for plans: response adapters (isolation, impact, hazard
-    zone via WNTR, pandapower, pandapipes/HyRAM) and crews on the street graph. Without a town
-    the API still plans, but network-specific steps become manual actions."""
+    """Use ``town``'s (any city's) network models for plans: response adapters (isolation,
+    impact, hazard zone via WNTR, pandapower, pandapipes/HyRAM) and crews on the street graph.
+    Without a city the API still plans, but network-specific steps become manual actions."""
+    from lifeline.respond.adapters import city_adapters
+    from lifeline.respond.crews import city_street_graph, default_crews
+    from lifeline.respond.fill import CrewContext
+
+    ctx.adapters = city_adapters(town)
     try:
-        from lifeline.respond.fill import CrewContext
-        from lifeline.respond.town import town_adapters
-    except ImportError as exc:  # respond package not complete in this build
-        log.warning("town adapters unavailable: %s", exc)
-        return
-    try:
-        from lifeline.respond.crews import default_crews, street_graph_from_pipes
-    except ImportError:  # older layout: helpers next to the adapters
-        from lifeline.respond.town import (  # type: ignore[attr-defined,no-redef]
-            default_crews,
-            street_graph_from_pipes,
-        )
-    ctx.adapters = town_adapters(town)
-    try:
-        ctx.crews = CrewContext(street_graph_from_pipes(town.assets), default_crews(town))
+        crews = town.crews if len(getattr(town, "crews", ())) else default_crews(town)
+        ctx.crews = CrewContext(city_street_graph(town), crews)
     except Exception as exc:  # crews are optional for planning
         log.warning("crew context unavailable: %s", exc)
+
+
+#: the same for any city
+attach_city = attach_town
 
 
 def assess(ctx: ApiContext, inc: Incident) -> None:

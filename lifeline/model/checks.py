@@ -84,7 +84,7 @@ def check_water(
     return {
         "solved": True,
         "hours": w.options.time.duration / 3600,
-        "demand_junctions": len(dem),
+        "demand_nodes": len(dem),
         "pressure_m_min": round(pmin, 3),
         "pressure_m_max": round(float(p.max().max()), 3) if p.size else math.nan,
         "junctions_below_0m": len(neg),
@@ -102,7 +102,7 @@ def check_power(
     fname = _rel(path, root)
     n = copy.deepcopy(net)
     try:
-        pp.runpp(n, init="auto")
+        pp.runpp(n, init="auto", numba=False)  # JIT compiling costs more than one solve
     except Exception as exc:  # pandapower raises LoadflowNotConverged and others
         rep.error(
             fname, f"the AC power flow (pandapower runpp) does not converge: {exc}", field="runpp"
@@ -145,7 +145,7 @@ def check_gas(
     fname = _rel(path, root)
     n = copy.deepcopy(net)
     try:
-        pps.pipeflow(n, mode="hydraulics")
+        pps.pipeflow(n, mode="hydraulics", use_numba=False)
         ok = bool(n.converged)
         err = "" if ok else "not converged"
     except Exception as exc:  # pandapipes raises PipeflowNotConverged and others

@@ -120,7 +120,9 @@ def validate_city(root: str | Path, solve: bool = True, progress: bool = False) 
     if solve:
         from lifeline.model.checks import check_models
 
-        models = {u: city.model(u) for u in ("water", "power", "gas") if u in city.networks}
+        models: dict[str, Any] = {
+            u: city.model(u) for u in ("water", "power", "gas") if u in city.networks
+        }
         v.solves = check_models(models, dict(city.networks), rep, pkg.root)
     return v
 

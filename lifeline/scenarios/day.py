@@ -36,9 +36,7 @@ __all__ = [
 def _cache_path(town: Any, start: pd.Timestamp, seed: int, events: list[Event]) -> Path:
     from lifeline.config import get_settings
 
-    key = repr(
-        (SIM_VERSION, town.version(), start.isoformat(), seed, [repr(e) for e in events])
-    )
+    key = repr((SIM_VERSION, town.version(), start.isoformat(), seed, [repr(e) for e in events]))
     h = hashlib.sha256(key.encode()).hexdigest()[:16]
     return (
         Path(get_settings().cache_dir) / "days" / f"{start.strftime('%Y%m%d')}-{seed}-{h}.parquet"
@@ -83,7 +81,9 @@ def simulate(
     out["ts"] = pd.to_datetime(out["ts"], utc=True)
     out["value"] = out["value"].astype("float64")
     out = out.sort_values(["ts", "sensor_id"], kind="stable").reset_index(drop=True)
-    meter_events = meter_events.sort_values(["ts", "event_id"], kind="stable").reset_index(drop=True)
+    meter_events = meter_events.sort_values(["ts", "event_id"], kind="stable").reset_index(
+        drop=True
+    )
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         for df, p in ((out, path), (meter_events, epath)):
