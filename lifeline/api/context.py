@@ -1,7 +1,8 @@
 """What every request handler shares: the store, users, tokens, event bus, metrics, caches.
 
 Reference lookups (asset → district, sensor → asset/utility/district) are cached and refreshed
-when the asset or sensor table changes size (a replay or ``lifeline town`` reloading the town).
+when the asset or sensor table changes size (a replay or ``lifeline city import`` reloading the
+city).
 """
 
 from __future__ import annotations
@@ -21,9 +22,22 @@ if TYPE_CHECKING:
     from lifeline.store import Store
 
 
+def _demo_crs() -> str:
+    from lifeline.datasets.geo import TOWN_CRS
+
+    return TOWN_CRS
+
+
+def _demo_timezone() -> str:
+    from lifeline.datasets.town import TIMEZONE
+
+    return TIMEZONE
+
+
 @dataclass
 class ApiContext:
-    """Shared state of one API instance (``app.state.ctx``)."""
+    """Shared state of one API instance (``app.state.ctx``). ``crs`` (the assets' coordinates)
+    and ``timezone`` (times shown to people) are the city's; they default to the demo town's."""
 
     store: Store
     users: UserBook
@@ -36,6 +50,8 @@ class ApiContext:
     replay_source: Any = None  # factory(date=, seed=) -> DaySource; default SimulatedDay
     adapters: dict[str, Any] = field(default_factory=dict)  # utility -> response adapter
     crews: Any = None  # lifeline.respond.fill.CrewContext when a town is attached
+    crs: str = field(default_factory=_demo_crs)  # the city's CRS (EPSG code), metres
+    timezone: str = field(default_factory=_demo_timezone)  # the city's IANA timezone
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ref: dict[str, Any] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict)

@@ -51,16 +51,16 @@ def save(
     ctx.metrics.actions.labels(action).inc()
     ctx.bus.publish(
         "incident",
-        {"action": action, "actor": actor, **summary(inc)},
+        {"action": action, "actor": actor, **summary(inc, ctx.crs)},
         district_id=inc.district_id or None,
     )
 
 
-def summary(inc: Incident) -> dict[str, Any]:
-    """The list-view fields of an incident (JSON-able)."""
+def summary(inc: Incident, crs: str) -> dict[str, Any]:
+    """The list-view fields of an incident (JSON-able); lon/lat from its position in ``crs``."""
     from lifeline.incidents.lifecycle import TRANSITIONS
 
-    lon, lat = lonlat(inc.x_m, inc.y_m)
+    lon, lat = lonlat(inc.x_m, inc.y_m, crs)
     return {
         "incident_id": inc.incident_id,
         "state": inc.state,
@@ -80,22 +80,22 @@ def summary(inc: Incident) -> dict[str, Any]:
     }
 
 
-def detail(inc: Incident) -> dict[str, Any]:
+def detail(inc: Incident, crs: str) -> dict[str, Any]:
     """Everything about an incident (summary plus body) as JSON-able dict."""
     row = inc.to_row()
     import json
 
     body = json.loads(row["body"])
-    return {**summary(inc), **body, "safety": inc.safety, "approval": inc.approval}
+    return {**summary(inc, crs), **body, "safety": inc.safety, "approval": inc.approval}
 
 
-def lonlat(x_m: float | None, y_m: float | None) -> tuple[float | None, float | None]:
-    """WGS84 (lon, lat) of a town-CRS point (None for a missing point)."""
+def lonlat(x_m: float | None, y_m: float | None, crs: str) -> tuple[float | None, float | None]:
+    """WGS84 (lon, lat) of a point in metres in ``crs`` (None for a missing point)."""
     if x_m is None or y_m is None or not (math.isfinite(x_m) and math.isfinite(y_m)):
         return None, None
     from lifeline.api.geo import to_lonlat
 
-    lon, lat = to_lonlat([x_m], [y_m])
+    lon, lat = to_lonlat([x_m], [y_m], crs)
     return round(float(lon[0]), 7), round(float(lat[0]), 7)
 
 
@@ -138,7 +138,7 @@ def create(ctx: ApiContext, user: User, req: dict[str, Any]) -> Incident:
     if (x is None or y is None) and req.get("lon") is not None and req.get("lat") is not None:
         from lifeline.api.geo import from_lonlat
 
-        xs, ys = from_lonlat([req["lon"]], [req["lat"]])
+        xs, ys = from_lonlat([req["lon"]], [req["lat"]], ctx.crs)
         x, y = float(xs[0]), float(ys[0])
     located = [e for e in ev if e.located]
     if (x is None or y is None) and located:
