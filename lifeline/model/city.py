@@ -267,3 +267,26 @@ def resolve_city(root: str | Path | None = None, progress: bool = False) -> City
 
         return load_town()
     return load_city(root, progress=progress)
+
+
+def city_timezone(root: str | Path | None = None, store: Any = None) -> str:
+    """The timezone times are shown in: the package's at ``root`` (only ``city.yaml`` is read),
+    else the imported city's (store metadata ``city.timezone``), else the demo town's."""
+    if root is not None and str(root) != "":
+        from lifeline.model.package import CityPackageError, read_settings
+
+        tz = read_settings(Path(root)).get("timezone", "")
+        if not tz:
+            from lifeline.model.package import Report
+
+            rep = Report(unusable=True)
+            rep.error("city.yaml", "required", field="timezone")
+            raise CityPackageError(rep, str(root))
+        return str(tz)
+    if store is not None:
+        tz = store.get_meta().get("city.timezone", "")
+        if tz:
+            return str(tz)
+    from lifeline.datasets.town import TIMEZONE
+
+    return TIMEZONE

@@ -259,6 +259,24 @@ def read_package(root: str | Path) -> Package:
     return pkg
 
 
+def read_settings(root: Path) -> dict[str, Any]:
+    """``city.yaml`` of the package at ``root`` as a mapping (CityPackageError when it is
+    missing or not a YAML mapping); the tables are not read."""
+    import yaml
+
+    rep = Report(unusable=True)
+    path = Path(root) / "city.yaml"
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        rep.error("city.yaml", f"cannot read: {exc}")
+        raise CityPackageError(rep, str(root)) from exc
+    if not isinstance(cfg, dict):
+        rep.error("city.yaml", "must be a mapping of keys (name, crs, timezone, networks, …)")
+        raise CityPackageError(rep, str(root))
+    return cfg
+
+
 def _settings(pkg: Package, cfg: dict[str, Any]) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

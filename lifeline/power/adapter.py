@@ -59,7 +59,7 @@ class PowerAdapter(AdapterBase):
             if device is None:  # the feeder breaker: the first line switch from the source
                 path = tree.path_switches(next(iter(region)))
                 on_line = [sw for sw in path if str(net.switch.at[sw, "et"]) == "l"]
-                device = (on_line or path or [None])[0]
+                device = on_line[0] if on_line else (path[0] if path else None)
             outage = set(tree.cut.get(device, frozenset())) if device is not None else set(region)
             outage |= region
             params = self.search or SearchParams(
