@@ -182,13 +182,20 @@ def check_drainage(
         rep.error(fname, exc.message, field="INP")
         return {"solved": False, "error": exc.message}
     n_err = len(rep.errors)
-    for name, (_kind, a, b) in el.links.items():
+    where = _inp_lines(path)
+    for name, (kind, a, b) in el.links.items():
+        sec = f"[{kind.upper()}S]"
         for end in (a, b):
             if end not in el.nodes:
-                rep.error(fname, f"link {name} ends at unknown node {end!r}", field="[CONDUITS]")
-    for name in el.nodes:
+                rep.error(
+                    fname, f"link {name} ends at unknown node {end!r}", where.get((sec, name)), sec
+                )
+    for name, kind in el.nodes.items():
         if name not in el.coords:
-            rep.error(fname, f"node {name} has no coordinates", field="[COORDINATES]")
+            sec = "[STORAGE]" if kind == "storage" else f"[{kind.upper()}S]"
+            rep.error(
+                fname, f"node {name} has no coordinates", where.get((sec, name)), "[COORDINATES]"
+            )
     if "outfall" not in el.nodes.values():
         rep.error(fname, "no outfall: water cannot leave the system", field="[OUTFALLS]")
     out: dict[str, Any] = {"nodes": len(el.nodes), "links": len(el.links)}
@@ -209,6 +216,23 @@ def check_drainage(
     except Exception as exc:  # SWMM reports errors through pyswmm's exceptions
         rep.error(fname, f"SWMM cannot run the model: {exc}", field="INP")
         out.update(solved=False, error=str(exc))
+    return out
+
+
+def _inp_lines(path: Path) -> dict[tuple[str, str], int]:
+    """(``[SECTION]``, first field) -> 1-based line of an INP file's entries."""
+    out: dict[tuple[str, str], int] = {}
+    section = ""
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return out
+    for no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(";", 1)[0].strip()
+        if line.startswith("["):
+            section = line.upper()
+        elif line:
+            out.setdefault((section, line.split()[0]), no)
     return out
 
 

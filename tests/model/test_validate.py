@@ -206,3 +206,54 @@ def test_outside_every_district(ykt_copy: Path, what: str) -> None:
     out = [p for p in v.report.errors if p.file == "customers.csv"]
     assert out and all(p.field == "x,y" and "outside every district" in p.message for p in out)
     assert any("assets lie outside every district" in p.message for p in v.report.warnings)
+
+
+SWMM = """[TITLE]
+tiny drainage for the YKT test city
+[OPTIONS]
+FLOW_UNITS CMS
+[JUNCTIONS]
+;name elev maxdepth
+D1 250 3
+D2 248 3
+[OUTFALLS]
+OUT1 245 FREE
+[CONDUITS]
+;name from to length roughness
+C1 D1 D2 200 0.013
+C2 D2 {to} 150 0.013
+[XSECTIONS]
+C1 CIRCULAR 0.6 0 0 0
+C2 CIRCULAR 0.6 0 0 0
+[COORDINATES]
+D1 649400 3273800
+D2 649600 3273800
+OUT1 649750 3273800
+"""
+
+
+def test_drainage_network_structural_check(ykt_copy: Path) -> None:
+    """A SWMM model: checked structurally without pyswmm (said as a warning); a conduit to an
+    unknown node is named with its line."""
+    cfg = ykt_copy / "city.yaml"
+    cfg.write_text(
+        cfg.read_text().replace("  gas: gas.json\n", "  gas: gas.json\n  drainage: drainage.inp\n"),
+        encoding="utf-8",
+    )
+    (ykt_copy / "drainage.inp").write_text(SWMM.format(to="OUT1"))
+    from lifeline.model.checks import check_drainage
+    from lifeline.model.package import Report
+
+    rep = Report()
+    r = check_drainage(ykt_copy / "drainage.inp", rep, ykt_copy)
+    assert r["solved"] and r["nodes"] == 3 and r["links"] == 2 and not rep.errors
+    v = validate_city(ykt_copy, solve=False)
+    assert v.report.errors == [] and "drainage" in v.city.networks
+    assert (v.city.assets.utility == "drainage").sum() == 5
+    (ykt_copy / "drainage.inp").write_text(SWMM.format(to="OUT9"))
+    rep = Report()
+    check_drainage(ykt_copy / "drainage.inp", rep, ykt_copy)
+    p = rep.errors[0]
+    line = _lines(ykt_copy / "drainage.inp").index("C2 D2 OUT9 150 0.013") + 1
+    assert (p.file, p.line, p.field) == ("drainage.inp", line, "[CONDUITS]")
+    assert "OUT9" in p.message
