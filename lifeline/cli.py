@@ -24,6 +24,7 @@ app = typer.Typer(
 def _register() -> None:
     from lifeline.api.cli import register as register_api
     from lifeline.datasets.cli import app as town_app
+    from lifeline.engine.cli import register as register_engine
     from lifeline.gas.cli import app as gas_app
     from lifeline.incidents.cli import app as incidents_app
     from lifeline.incidents.cli import complaints_app
@@ -45,6 +46,7 @@ def _register() -> None:
     register_demo(app)
     register_risk(app)
     register_api(app)
+    register_engine(app)
 
 
 _register()

@@ -16,3 +16,19 @@ def format_local(ts: Any, tz: str, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
     t = pd.Timestamp(ts)
     t = t.tz_localize("UTC") if t.tzinfo is None else t
     return t.tz_convert(tz).strftime(fmt)
+
+
+def parse_day(text: str, option: str) -> pd.Timestamp | None:
+    """A ``YYYY-MM-DD`` (or ISO 8601) option as a UTC timestamp; None for empty text; an
+    InputError naming ``option`` for anything else."""
+    from lifeline.errors import InputError
+
+    if not text:
+        return None
+    try:
+        t = pd.Timestamp(text)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", where=option) from exc
+    if t is pd.NaT:
+        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", where=option)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")

@@ -35,7 +35,13 @@ def register(app: typer.Typer) -> None:
             True, help="Create and print demo users when there are none."
         ),
         load_town: bool = typer.Option(
-            False, "--load-town", help="Load the demo town into an empty store first."
+            False, "--load-town", help="(kept for old scripts: the demo town is the default city)"
+        ),
+        city: str = typer.Option(
+            "",
+            "--city",
+            help="A city package folder (see docs/cities.md); default: the demo town. "
+            "An invalid package refuses to start with the validate report.",
         ),
         tile_url: str = typer.Option(
             "",
@@ -43,7 +49,9 @@ def register(app: typer.Typer) -> None:
             help="Optional XYZ base-map tile URL (the map works offline without).",
         ),
     ) -> None:
-        """Run the API and the operations dashboard (http://HOST:PORT/)."""
+        """Run the API, the operations dashboard (http://HOST:PORT/) and the live engine on a
+        city: readings and events from MQTT (LIFELINE_MQTT) and HTTP are scored, correlated into
+        incidents and planned as they arrive."""
         from lifeline.api.server import serve as _serve
 
         _serve(
@@ -59,6 +67,7 @@ def register(app: typer.Typer) -> None:
             load_town=load_town,
             tile_url=tile_url,
             echo=typer.echo,
+            city_dir=city or None,
         )
 
     app.add_typer(users_app, name="users")

@@ -34,6 +34,9 @@ __all__ = [
     "to_lonlat",
 ]
 
+#: the demo town's time zone (Schutterwald, Germany): the API keeps UTC, the dashboard shows
+#: local time in the served city's zone (``ApiContext.timezone``); this is the fallback
+CITY_TIMEZONE = "Europe/Berlin"
 #: incident states in which its isolation, hazard zone and crews are shown on the map
 ACTIVE_STATES = ("detected", "confirmed", "dispatched", "on_site", "isolated", "repaired")
 
@@ -51,8 +54,8 @@ def from_lonlat(lon: Any, lat: Any, crs: str) -> tuple[np.ndarray, np.ndarray]:
 def extent(assets: pd.DataFrame, crs: str) -> dict[str, Any]:
     """The map's view of a city's assets in lon/lat: ``bbox`` of every asset, ``focus_bbox``
     (1–99 % quantiles of the water and gas networks, where the city lives; long rural power
-    feeders would otherwise shrink it on the screen) and its ``centre`` [lon, lat]."""
-    out: dict[str, Any] = {"bbox": None, "focus_bbox": None, "centre": None}
+    feeders would otherwise shrink it on the screen) and its ``center`` [lon, lat]."""
+    out: dict[str, Any] = {"bbox": None, "focus_bbox": None, "center": None}
     xy = assets[["x_m", "y_m"]].dropna()
     if not len(xy):
         return out
@@ -68,7 +71,7 @@ def extent(assets: pd.DataFrame, crs: str) -> dict[str, Any]:
         float(np.quantile(clat, 0.99)),
     ]
     out["focus_bbox"] = fb
-    out["centre"] = [round((fb[0] + fb[2]) / 2, 6), round((fb[1] + fb[3]) / 2, 6)]
+    out["center"] = [round((fb[0] + fb[2]) / 2, 6), round((fb[1] + fb[3]) / 2, 6)]
     return out
 
 
@@ -212,6 +215,7 @@ def _pt(x: Any, y: Any, crs: str) -> list[float] | None:
 def _op(inc: Any, o: dict[str, Any], crs: str) -> dict[str, Any]:
     return {
         "incident_id": inc.incident_id,
+        "grade": inc.grade or "",
         "asset_id": o.get("asset_id"),
         "operation": o.get("operation"),
         "utility": o.get("utility"),
@@ -245,6 +249,7 @@ def incident_overlay(
                 hazards.append(
                     {
                         "incident_id": inc.incident_id,
+                        "grade": inc.grade or "",
                         "center": _pt(z["x_m"], z["y_m"], crs),
                         "radius_m": float(z.get("radius_m") or 0),
                     }

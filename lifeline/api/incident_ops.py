@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -85,15 +85,17 @@ def detail(inc: Incident, crs: str) -> dict[str, Any]:
     row = inc.to_row()
     import json
 
+    from lifeline.api.present import present
+
     body = json.loads(row["body"])
-    return {**summary(inc, crs), **body, "safety": inc.safety, "approval": inc.approval}
+    return present({**summary(inc, crs), **body, "safety": inc.safety, "approval": inc.approval})
 
 
 def lonlat(x_m: float | None, y_m: float | None, crs: str) -> tuple[float | None, float | None]:
     """WGS84 (lon, lat) of a point in metres in ``crs`` (None for a missing point)."""
     if x_m is None or y_m is None or not (math.isfinite(x_m) and math.isfinite(y_m)):
         return None, None
-    from lifeline.api.geo import to_lonlat
+    from lifeline.model.geo import to_lonlat
 
     lon, lat = to_lonlat([x_m], [y_m], crs)
     return round(float(lon[0]), 7), round(float(lat[0]), 7)
@@ -145,7 +147,7 @@ def create(ctx: ApiContext, user: User, req: dict[str, Any]) -> Incident:
         w = sum(e.weight for e in located)
         x = sum(e.x_m * e.weight for e in located) / w  # type: ignore[operator]
         y = sum(e.y_m * e.weight for e in located) / w  # type: ignore[operator]
-    now = datetime.now(UTC)
+    now = ctx.now().to_pydatetime()
     opened = min([e.ts for e in ev], default=now)
     district = req.get("district_id") or next((e.district_id for e in ev if e.district_id), "")
     if not district:
@@ -270,7 +272,7 @@ def act(
     if not user.at_least(need):
         raise PermissionError(f"role {user.role!r} may not {action}; needs {need} or above")
     why = note.strip() or f"{action} via dashboard"
-    ts = _not_before(inc)
+    ts = _not_before(ctx, inc)
     result: dict[str, Any]
     if action == "approve":
         if inc.approval:
@@ -297,12 +299,12 @@ def act(
     return result
 
 
-def _not_before(inc: Incident) -> datetime:
-    """Now, or the last transition time if that lies ahead (replayed incidents live in
-    simulated time, possibly later than the wall clock)."""
+def _not_before(ctx: ApiContext, inc: Incident) -> datetime:
+    """Now (the replay's simulated time while one runs), or the last transition time if that
+    lies ahead."""
     from lifeline.incidents.evidence import to_utc
 
-    now = datetime.now(UTC)
+    now = to_utc(ctx.now())
     last = max((to_utc(t) for t in inc.timeline.values()), default=inc.opened_at)
     return max(now, last)
 

@@ -114,6 +114,10 @@ def rules_from_mapping(raw: Any, origin: str) -> GradingRules:
     )
 
 
+#: the same (the name the live engine uses)
+rules_for_city = city_rules
+
+
 def _value(impact: dict[str, Any], field_name: str) -> float:
     if field_name == "household_hours" and "household_hours" not in impact:
         return float(impact.get("households_out", 0) or 0) * float(impact.get("duration_h", 0) or 0)

@@ -100,8 +100,11 @@ class MqttIngestor:
         now: datetime | pd.Timestamp | None = None,
         tz: str = "UTC",
         throttle: Any = None,
+        feed: Any = None,
     ) -> None:
         self.store = store
+        #: the live engine (:class:`lifeline.engine.Engine`): bounds late data, gets stored readings
+        self.feed = feed
         #: optional :class:`lifeline.ingest.throttle.SensorThrottle`: readings of a sensor over
         #: its allowance are rejected with reason ``throttled`` (kept, like every reject)
         self.throttle = throttle
@@ -221,6 +224,7 @@ class MqttIngestor:
             self.store.existing_readings_mask,
             source=self.topic,
             tz=self.tz,
+            not_before=self.feed.not_before() if self.feed is not None else None,
         )
         if self.throttle is not None and len(res.good):
             res = self._throttle(res)
@@ -230,6 +234,8 @@ class MqttIngestor:
         if len(res.rejected):
             self.store.write_rejected(res.rejected)
         _account(self.report, res, self.index, stored)
+        if self.feed is not None and len(res.good):
+            self.feed.submit_readings(res.good)
         c = self._client
         if c is not None:
             for _, _, mid, qos in batch:

@@ -143,11 +143,21 @@ def ingest_validated_batch(
     fix_rejected: Callable[[Validated], pd.DataFrame] | None = None,
     extra_rejected: pd.DataFrame | None = None,
     report: IngestReport | None = None,
+    feed: Any = None,
 ) -> IngestReport:
     """Validate one batch against ``index``, write good readings and rejected records to
-    ``store`` and add the counts to ``report`` (a new one if None)."""
+    ``store`` and add the counts to ``report`` (a new one if None). ``feed`` (the live engine,
+    :class:`lifeline.engine.Engine`) bounds late data and receives the stored readings."""
     rep = report if report is not None else IngestReport()
-    res = validate_batch(records, index, now, store.existing_readings_mask, source=source, tz=tz)
+    res = validate_batch(
+        records,
+        index,
+        now,
+        store.existing_readings_mask,
+        source=source,
+        tz=tz,
+        not_before=feed.not_before() if feed is not None else None,
+    )
     if fix_rejected is not None and len(res.rejected):
         res.rejected = fix_rejected(res)
     stored = store.write_readings(res.good, assume_new=True) if len(res.good) else 0
@@ -161,6 +171,8 @@ def ingest_validated_batch(
         rep.rejected.update(extra_rejected["reason"].astype(str).tolist())
         rep.per_utility.setdefault("", Counter())["rejected"] += len(extra_rejected)
     _account(rep, res, index, stored)
+    if feed is not None and len(res.good):
+        feed.submit_readings(res.good)
     return rep
 
 
@@ -198,6 +210,7 @@ def ingest_frame(
     chunk_rows: int = CHUNK_ROWS,
     fix_rejected: Callable[[Validated], pd.DataFrame] | None = None,
     extra_rejected: pd.DataFrame | None = None,
+    feed: Any = None,
 ) -> IngestReport:
     """Validate and store readings given in-process (a DataFrame / Arrow table with sensor_id,
     ts, value[, quality] or a list of such dicts), labelled ``source`` for rejected records.
@@ -205,7 +218,8 @@ def ingest_frame(
     ``sensors`` defaults to the store's sensor table; ``now`` (default: the wall clock) bounds
     future timestamps (tolerance :data:`~lifeline.ingest.validate.FUTURE_TOLERANCE`); ``tz``
     is the time zone of naive timestamps. Long inputs show a progress bar (``progress`` None:
-    when more than one chunk). Returns an :class:`IngestReport`.
+    when more than one chunk). ``feed``: the live engine that scores what is stored (see
+    :func:`ingest_validated_batch`). Returns an :class:`IngestReport`.
     """
     t0 = time.perf_counter()
     index = sensor_index(store, sensors)
@@ -231,6 +245,7 @@ def ingest_frame(
                     fix_rejected=fix_rejected,
                     extra_rejected=extra_rejected if i == 0 else None,
                     report=report,
+                    feed=feed,
                 )
                 bar.advance(task, min(chunk_rows, n - s))
     else:
@@ -246,6 +261,7 @@ def ingest_frame(
                 fix_rejected=fix_rejected,
                 extra_rejected=extra_rejected if i == 0 else None,
                 report=report,
+                feed=feed,
             )
     report.seconds = time.perf_counter() - t0
     return report

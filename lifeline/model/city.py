@@ -259,7 +259,7 @@ def _read_cached(pkg: Any, cdir: Path) -> City:
     )
 
 
-def resolve_city(root: str | Path | None = None, progress: bool = False) -> City:
+def resolve_city(root: str | Path | None = None, progress: bool = True) -> City:
     """The city every command works on: the package at ``root`` (``--city DIR``), or the demo
     town when ``root`` is None or empty. Raises CityPackageError for an invalid package."""
     if root is None or str(root) == "":

@@ -130,6 +130,11 @@ class AdapterBase:
         """Position of an asset (m)."""
         return self._xy.get(asset_id)
 
+    def forget(self, incident_id: str) -> None:
+        """Drop what was computed for an incident (its evidence changed)."""
+        for k in [k for k in self._memo if k[1] == incident_id]:
+            del self._memo[k]
+
     def inoperable_assets(self) -> set[str]:
         """Assets marked inoperable (from the constructor)."""
         return set(self.inoperable)

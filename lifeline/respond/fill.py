@@ -382,16 +382,19 @@ def recommend(
     adapters: dict[str, Any],
     crews: CrewContext | None = None,
     plans: list[dict[str, Any]] | None = None,
+    plan_kind: str | None = None,
 ) -> dict[str, Any]:
     """Retrieve and fill plans for the incident and its cascade; sets ``incident.plan/actions/impact``.
 
-    The primary plan answers ``incident.kind``; one extra plan is filled per cascade link kind
-    with a plan (e.g. pumping station power loss), using the cascade's customers as its impact.
+    The primary plan answers ``plan_kind`` (default ``incident.kind``; ``verify_<utility>`` for
+    an incident still to verify); one extra plan is filled per cascade link kind with a plan
+    (e.g. pumping station power loss), using the cascade's customers as its impact.
     """
-    kinds = [incident.kind, *[c["kind"] for c in incident.cascade]]
+    first = plan_kind or incident.kind
+    kinds = [first, *[c["kind"] for c in incident.cascade]]
     matched = retrieve(incident.utility, kinds, plans)
     filled: list[dict[str, Any]] = []
-    primary = next((p for p in matched if incident.kind in p["kinds"]), None)
+    primary = next((p for p in matched if first in p["kinds"]), None)
     if primary is not None:
         filled.append(fill_plan(incident, primary, adapters.get(incident.utility), crews))
     done = {primary["id"]} if primary else set()

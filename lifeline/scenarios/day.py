@@ -169,12 +169,3 @@ def day_complaints(town: Any, start: pd.Timestamp, seed: int = 0) -> pd.DataFram
     from lifeline.scenarios.script import day_complaints as _day_complaints
 
     return _day_complaints(town, start, seed=seed)
-
-
-def detect_alarms(
-    town: Any, readings: pd.DataFrame, history: pd.DataFrame | None = None, t_end: Any = None
-) -> pd.DataFrame:
-    """Alarms for a batch of readings (see :func:`lifeline.scenarios.script.detect_alarms`)."""
-    from lifeline.scenarios.script import detect_alarms as _detect_alarms
-
-    return _detect_alarms(town, readings, history=history, t_end=t_end)

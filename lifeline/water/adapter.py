@@ -81,6 +81,12 @@ class WaterAdapter(AdapterBase):
         """Close the valves bounding the burst pipe's segment."""
         return self.isolate_asset(self._iso(incident)["pipe_asset_id"])
 
+    def isolation_area(self, incident: Any) -> dict[str, Any]:
+        """The pipes of the isolated segment (what the dashboard draws for the incident)."""
+        seg = self._iso(incident).get("segment") or {}
+        ids = [f"water:pipe:{p}" for p in seg.get("pipes", [])]
+        return {"utility": "water", "assets": ids, "method": "isolated segment (WNTR)"}
+
     # ---- impact -----------------------------------------------------------------------------
     def impact(self, incident: Any, operations: list[dict[str, Any]]) -> dict[str, Any]:
         """Customers on the segment, on parts cut off, and on junctions below service (PDD)."""

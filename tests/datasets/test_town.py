@@ -43,8 +43,8 @@ def test_every_customer_is_linked_to_power_gas_and_water(town: Any) -> None:
     }
     assert set(hh.power_asset_id) == lv_loads
     # the gas house node lies within about 1 m of the household's LV bus (nearly all of them)
-    sinks = hh.gas_asset_id.str.removeprefix("gas:sink:").astype(int)
-    junction = town.gas.sink.loc[sinks, "junction"].to_numpy()
+    junction = hh.gas_asset_id.str.removeprefix("gas:junction:").astype(int).to_numpy()
+    assert set(junction) <= set(town.gas.sink.junction)
     gxy = town.gas.junction_geodata.loc[junction, ["x", "y"]].to_numpy()
     gap = np.hypot(gxy[:, 0] - hh.x_m.to_numpy(), gxy[:, 1] - hh.y_m.to_numpy())
     assert np.mean(gap < 1.5) > 0.99
@@ -62,15 +62,16 @@ def test_critical_sites_on_real_elements(town: Any) -> None:
     assert cats.get("care_home", 0) >= 1 and cats.get("pumping_station", 0) == 1
     ps = crit[crit.category == "pumping_station"].iloc[0]
     load = int(ps.power_asset_id.rsplit(":", 1)[-1])
-    assert int(town.power.load.at[load, "bus"]) == int(town.meta["station_bus"])
+    station_bus = int(town.power.load.at[load, "bus"])
     assert ps.water_asset_id == "water:junction:WW"
     dep = town.dependencies
     pumps = dep[(dep.utility == "water") & (dep.kind == "supply")]
     assert set(pumps.asset_id) == {f"water:pump:{p}" for p in town.water.pump_name_list}
-    assert (pumps.depends_on_asset_id == f"power:bus:{town.meta['station_bus']}").all()
+    assert (pumps.depends_on_asset_id == f"power:bus:{station_bus}").all()
+    assert {town.supply_bus(a) for a in pumps.asset_id} == {station_bus}
     for r in crit.itertuples():
         if r.category != "pumping_station":
-            assert r.gas_asset_id.startswith("gas:sink:")
+            assert r.gas_asset_id.startswith("gas:junction:")
 
 
 def test_sensors_sit_on_existing_assets(town: Any) -> None:
@@ -83,14 +84,14 @@ def test_sensors_sit_on_existing_assets(town: Any) -> None:
         "flow_m3h",
         "pressure_bar",
         "methane_pct_lel",
-        "meter_kwh",
         "current_a",
         "p_mw",
         "voltage_pu",
     }
     assert need <= set(s.quantity)
-    assert (s[s.quantity == "meter_kwh"].interval_s == 900).all()
-    assert (s.quantity == "meter_kwh").sum() == 1506
+    # smart meters are customers that send supply events, not sensors
+    assert "meter_kwh" not in set(s.quantity)
+    assert s.element.fillna("").ne("").sum() == (s.quantity != "methane_pct_lel").sum()
     methane = s[s.quantity == "methane_pct_lel"]
     hosts = set(methane.asset_id.str.split(":").str[0])
     assert {"power", "drainage", "telecom"} <= hosts
@@ -116,13 +117,13 @@ def test_dependency_targets_and_zones_exist(town: Any) -> None:
 
 
 def test_one_map_in_metres_near_schutterwald(town: Any) -> None:
-    from lifeline.datasets.geo import to_lonlat
+    from lifeline.model.geo import to_lonlat
 
     x0, y0, x1, y1 = town.bbox
     for df in (town.assets, town.customers, town.sensors):
         assert df.x_m.between(x0, x1).all() and df.y_m.between(y0, y1).all()
     assert x1 - x0 < 30_000 and y1 - y0 < 30_000
-    lon, lat = to_lonlat([town.customers.x_m.mean()], [town.customers.y_m.mean()])
+    lon, lat = to_lonlat([town.customers.x_m.mean()], [town.customers.y_m.mean()], town.crs)
     assert abs(lon[0] - 7.88) < 0.03 and abs(lat[0] - 48.455) < 0.03
     # the three networks overlay: gas house nodes, water junctions and LV buses share the village
     gxy = town.gas.junction_geodata

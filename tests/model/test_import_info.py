@@ -89,14 +89,14 @@ def test_api_serves_the_city_crs_and_extent(ykt: Any) -> None:
     application = create_app(":memory:", secret="s")
     ctx = application.state.ctx
     import_city_into(ctx.store, ykt, import_city)
-    ctx.crs, ctx.timezone = ykt.crs, ykt.timezone
+    ctx.city = ykt  # what `serve --city` sets: the API takes the CRS and timezone from it
     ctx.users.add("viewer", "test-password-1", "viewer", None)
     tok = ctx.signer.issue("viewer")[0]
     with TestClient(application) as c:
         h = {"Authorization": f"Bearer {tok}"}
         net = c.get("/api/networks", headers=h).json()
         assert net["crs"] == "EPSG:32648" and net["timezone"] == "Asia/Shanghai"
-        lon, lat = net["centre"]
+        lon, lat = net["center"]
         assert 106.4 < lon < 106.7 and 29.4 < lat < 29.8  # Jiangbei, Chongqing
         b = net["bbox"]
         assert b[0] < lon < b[2] and b[1] < lat < b[3]

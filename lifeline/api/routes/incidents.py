@@ -92,10 +92,11 @@ def act(
     """confirm / advance: operator or above; approve (the plan, after the safety review),
     dispatch (needs an approved plan) and close: dispatcher or above. A district-scoped user acts
     only on its district's incidents."""
-    inc = _load_scoped(ctx, user, incident_id)
     b = body or ActionIn()
-    try:
-        result = ops.act(ctx, user, inc, action, b.note, b.to_state)
-    except PermissionError as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc)) from None
+    with ctx.incident_lock:  # the live engine may be updating the same incident
+        inc = _load_scoped(ctx, user, incident_id)
+        try:
+            result = ops.act(ctx, user, inc, action, b.note, b.to_state)
+        except PermissionError as exc:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc)) from None
     return ActionOut(incident=IncidentDetail(**ops.detail(inc, ctx.crs)), result=result)

@@ -8,6 +8,7 @@ import pandas as pd
 from fastapi import APIRouter, Response
 
 from lifeline.api import incident_ops as ops
+from lifeline.api.areas import incident_areas
 from lifeline.api.deps import Ctx, CurrentUser
 from lifeline.api.geo import dumps, extent, incident_overlay, network_layer, sensors_geojson
 from lifeline.errors import NotFoundError
@@ -19,10 +20,12 @@ UTILS = ("water", "power", "gas", "drainage")
 
 @router.get(
     "",
-    summary="Utilities with asset counts per kind; the city's CRS, timezone and the map's "
+    summary="Utilities with asset counts per kind; the city's name, CRS and time zone; the map's "
     "extent and centre (lon/lat)",
 )
 def networks(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """``timezone`` is the IANA zone the dashboard shows local times in (timestamps in the API
+    stay UTC); ``center`` is the middle of ``focus_bbox`` (the town, without long rural feeders)."""
     a = ctx.store.read_table("asset")
     if user.district_id:
         a = a[a["district_id"] == user.district_id]
@@ -32,13 +35,20 @@ def networks(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
         "timezone": ctx.timezone,
         "bbox": None,
         "focus_bbox": None,
-        "centre": None,
+        "center": None,
         "tile_url": ctx.tile_url,
+        "city": None,
     }
     for u, g in a.groupby("utility"):
         out["utilities"][str(u)] = {str(k): int(v) for k, v in g["kind"].value_counts().items()}
     out.update(extent(a, ctx.crs))
     d = ctx.store.read_table("district")
+    city = d[d["level"] == "city"]
+    if len(city):
+        out["city"] = {
+            k: (None if pd.isna(city.iloc[0][k]) else str(city.iloc[0][k]))
+            for k in ("district_id", "name", "name_zh")
+        }
     out["districts"] = (
         d[["district_id", "name", "name_zh"]]
         .astype(object)
@@ -75,6 +85,7 @@ def state(user: CurrentUser, ctx: Ctx, alarm_window_h: float = 6.0) -> Response:
             for c, x, y in zip(cr["crew_id"], cr["x_m"], cr["y_m"], strict=True)
         }
     overlay = incident_overlay(incs, crew_xy, ctx.crs)
+    overlay["areas"] = incident_areas(ctx, incs)
     overlay["sensors"] = sensors_geojson(s, latest, in_alarm, ctx.crs)
     overlay["incidents"] = [
         ops.summary(i, ctx.crs) for i in incs if i.state not in ("closed", "reviewed")
