@@ -29,11 +29,13 @@ def _register() -> None:
     from lifeline.incidents.cli import app as incidents_app
     from lifeline.incidents.cli import complaints_app
     from lifeline.ingest.cli import register as register_ingest
+    from lifeline.model.cli import app as city_app
     from lifeline.power.cli import app as power_app
     from lifeline.risk.cli import register as register_risk
     from lifeline.scenarios.cli import register as register_demo
     from lifeline.water.cli import app as water_app
 
+    app.add_typer(city_app, name="city")
     app.add_typer(town_app, name="town")
     app.add_typer(water_app, name="water")
     app.add_typer(power_app, name="power")

@@ -80,20 +80,37 @@ def add(
     district: str = typer.Option(
         "", "--district", help="Scope the user to one district id (empty: all)."
     ),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="Read the password from standard input (first line; for scripts and CI).",
+    ),
     password: str = typer.Option(
-        ...,
-        prompt=True,
-        hide_input=True,
-        confirmation_prompt=True,
+        None,
         envvar="LIFELINE_NEW_PASSWORD",
-        help="Password (at least 8 characters); prompted when omitted.",
+        show_default=False,
+        help="Password (at least 8 characters); prompted when neither it nor --password-stdin is given.",
     ),
     db: str = typer.Option("", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."),
 ) -> None:
     """Create (or replace) a user; the change is audited."""
+    import sys
+
     from lifeline.api.auth import UserBook
+    from lifeline.errors import InputError
     from lifeline.store import open_store
 
+    if password_stdin:
+        if password:
+            raise InputError(
+                "give the password either on stdin or as an option, not both", "--password-stdin"
+            )
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise InputError("no password on standard input", "--password-stdin")
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with open_store(db or None) as store:
         u = UserBook(store).add(name, password, role, district or None)
         store.append_audit(

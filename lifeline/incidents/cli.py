@@ -32,18 +32,31 @@ def _load(store: Any, incident_id: str) -> Any:
     return Incident.from_row(store.get_incident(incident_id))
 
 
+CITY = typer.Option(
+    None,
+    "--city",
+    help="City package folder: times are shown in its timezone; default: the imported city's, else the demo town's.",
+)
+
+
 @app.command("list")
 def list_cmd(
     state: str = typer.Option(None, help="Only incidents in this state (detected, confirmed, …)."),
     district: str = typer.Option(None, help="Only incidents in this district id."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    city: Path = CITY,
 ) -> None:
-    """List incidents in the store, oldest first."""
+    """List incidents in the store, oldest first (the table in the city's local time; JSON in
+    UTC)."""
     from rich.console import Console
     from rich.table import Table
 
+    from lifeline.model.city import city_timezone
+    from lifeline.timefmt import format_local
+
     with _store() as store:
         df = store.list_incidents(state=state, district=district)
+        tz = city_timezone(city, store)
     rows = [
         {
             "incident_id": r["incident_id"],
@@ -59,16 +72,17 @@ def list_cmd(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     t = Table(title=f"{len(rows)} incident(s)")
-    for c in ("incident_id", "state", "utility", "grade", "district_id", "opened_at"):
+    for c in ("incident_id", "state", "utility", "grade", "district_id"):
         t.add_column(c)
+    t.add_column(f"opened ({tz})")
     for r in rows:
         t.add_row(
-            *[
-                str(r[c] or "")
-                for c in ("incident_id", "state", "utility", "grade", "district_id", "opened_at")
-            ]
+            *[str(r[c] or "") for c in ("incident_id", "state", "utility", "grade", "district_id")],
+            format_local(r["opened_at"], tz),
         )
-    Console().print(t)
+    import sys
+
+    Console(width=None if sys.stdout.isatty() else 160).print(t)
 
 
 @app.command("show")
@@ -78,10 +92,16 @@ def show_cmd(
         False, "--json", help="Print the full incident (row + body) as JSON."
     ),
     lang: str = typer.Option("zh-CN", help="Language of plan texts: zh-CN or en."),
+    city: Path = CITY,
 ) -> None:
-    """Show one incident: evidence and why it was grouped, cascade, plan actions, safety, audit."""
+    """Show one incident: evidence and why it was grouped, cascade, plan actions, safety, audit
+    (times in the city's local time)."""
+    from lifeline.model.city import city_timezone
+    from lifeline.timefmt import format_local
+
     with _store() as store:
         inc = _load(store, incident_id)
+        tz = city_timezone(city, store)
     if as_json:
         row = inc.to_row()
         row["body"] = json.loads(row["body"])
@@ -92,6 +112,7 @@ def show_cmd(
     typer.echo(
         f"{inc.incident_id}  {inc.utility}  {inc.kind}  state={inc.state}  grade={inc.grade or '-'} {inc.grading.get('name_zh', '')}"
     )
+    typer.echo(f"opened {format_local(inc.opened_at, tz, '%Y-%m-%d %H:%M %Z')} ({tz})")
     typer.echo(
         f"location ({inc.x_m}, {inc.y_m}) via {inc.location.get('method', '-')}, district {inc.district_id or '-'}, routed to {inc.routing.get('level', '-')} {inc.routing.get('unit_id', '')}"
     )
@@ -122,7 +143,7 @@ def show_cmd(
         )
     )
     for a in inc.audit:
-        typer.echo(f"audit {a['ts']} {a['actor']} {a['action']} {a['detail']}")
+        typer.echo(f"audit {format_local(a['ts'], tz)} {a['actor']} {a['action']} {a['detail']}")
 
 
 @app.command("advance")
@@ -228,7 +249,12 @@ def ingest_cmd(
     ),
     customers: Path = typer.Option(
         None,
-        help="Customer table (CSV/Parquet, schema CUSTOMER) to place on; default: the demo town's customers.",
+        help="Customer table (CSV/Parquet, schema CUSTOMER) to place on; default: the city's customers.",
+    ),
+    city: Path = typer.Option(
+        None,
+        "--city",
+        help="City package folder (docs/cities.md) whose customers and CRS place the complaints; default: the demo town.",
     ),
     store: bool = typer.Option(
         True, "--store/--no-store", help="Save the classified complaints in the store."
@@ -245,6 +271,22 @@ def ingest_cmd(
 
     df = read_complaints(file)
     cust = None
+    crs = None
+    tz = "UTC"
+    if city is not None or customers is None:
+        from lifeline.model.city import resolve_city
+
+        try:
+            the_city = resolve_city(city)
+            cust, crs, tz = the_city.customers, the_city.crs, the_city.timezone
+        except Exception as exc:  # no city available: classify anyway, say why not placed
+            if city is not None:
+                raise
+            typer.secho(
+                f"warning: demo town not available ({exc}); complaints are not placed",
+                err=True,
+                fg=typer.colors.YELLOW,
+            )
     if customers is not None:
         if not customers.exists():
             raise InputError("customer file not found", where=str(customers))
@@ -253,18 +295,7 @@ def ingest_cmd(
             if customers.suffix == ".parquet"
             else pd.read_csv(customers, dtype={"customer_id": str, "address": str})
         )
-    else:
-        try:
-            from lifeline.datasets.town import load_town
-
-            cust = load_town().customers
-        except Exception as exc:  # no town available: classify anyway, say why not placed
-            typer.secho(
-                f"warning: demo town not available ({exc}); complaints are not placed",
-                err=True,
-                fg=typer.colors.YELLOW,
-            )
-    out = classify_and_place(df, cust)
+    out = classify_and_place(df, cust, crs)
     stored = None
     if store:
         from lifeline.model.schema import conform
@@ -290,13 +321,15 @@ def ingest_cmd(
         title=f"{len(out)} complaint(s)"
         + (f", {stored} new in the store" if stored is not None else "")
     )
-    for c in ("id", "time (UTC)", "utility", "category", "customer", "placed", "reason", "text"):
+    from lifeline.timefmt import format_local
+
+    for c in ("id", f"time ({tz})", "utility", "category", "customer", "placed", "reason", "text"):
         t.add_column(c, overflow="fold")
     for r in out.to_dict("records"):
         text = str(r["text"])
         t.add_row(
             str(r["complaint_id"]),
-            f"{r['ts']:%m-%d %H:%M}",
+            format_local(r["ts"], tz, "%m-%d %H:%M"),
             str(r["utility"]),
             str(r["category"]),
             str(r["customer_id"] or "-"),

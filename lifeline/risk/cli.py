@@ -1,7 +1,7 @@
 """``lifeline risk rank|criticality`` and ``lifeline sensors place``.
 
-Without ``--network`` the commands run on the demo town (water, gas and power); with
-``--network L-TOWN.inp`` on any EPANET model (water). Heavy libraries are imported inside the
+Without ``--network`` the commands run on a city (``--city DIR``, a city package; default the
+demo town: water, gas and power); with ``--network L-TOWN.inp`` on any EPANET model (water). Heavy libraries are imported inside the
 commands. ``register(app)`` adds both groups to the main ``lifeline`` app.
 """
 
@@ -23,7 +23,12 @@ sensors_app = typer.Typer(
     help="Placement of new pressure (water) or methane (gas) sensors.", no_args_is_help=True
 )
 
-NETWORK = typer.Option(None, "--network", help="EPANET INP file (water); default: the demo town.")
+NETWORK = typer.Option(
+    None, "--network", help="EPANET INP file (water only); default: the city (--city)."
+)
+CITY = typer.Option(
+    None, "--city", help="City package folder (docs/cities.md); default: the demo town."
+)
 VALVES = typer.Option(
     None,
     "--valves",
@@ -45,7 +50,7 @@ HOUR = typer.Option(
     None, "--hour", help="Hour of the model day for the PDD runs; default: the peak-demand hour."
 )
 CRS = typer.Option(
-    None, "--crs", help="CRS of the network coordinates, e.g. EPSG:25832 (the town's is known)."
+    None, "--crs", help="CRS of an INP's coordinates, e.g. EPSG:32648 (a city's is known)."
 )
 
 
@@ -63,9 +68,9 @@ def _console() -> Any:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
-def _utilities(value: str | None, town: bool) -> list[str]:
+def _utilities(value: str | None, city: Any) -> list[str]:
     if not value:
-        return ["water", "gas", "power"] if town else ["water"]
+        return [u for u in ("water", "gas", "power") if city.has(u)] if city else ["water"]
     out = [u.strip() for u in value.split(",") if u.strip()]
     for u in out:
         if u not in ("water", "gas", "power"):
@@ -91,10 +96,11 @@ def _suffix(path: Path, allowed: tuple[str, ...], option: str) -> str:
 @risk_app.command("criticality")
 def criticality_cmd(
     network: Path | None = NETWORK,
+    city: Path | None = CITY,
     utility: str | None = typer.Option(
         None,
         "--utility",
-        help="Comma list of water,gas,power (default: all for the town, water for an INP).",
+        help="Comma list of water,gas,power (default: all of the city's, water for an INP).",
     ),
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
@@ -124,8 +130,8 @@ def criticality_cmd(
     if out is not None:
         _suffix(out, (".csv", ".json"), "--out")
     t0 = time.perf_counter()
-    inp = service.load_inputs(network, valves, customers)
-    us = _utilities(utility, inp.town is not None)
+    inp = service.load_inputs(network, valves, customers, city=city)
+    us = _utilities(utility, inp.town)
     t1 = time.perf_counter()
     with _executor(executor, cluster, workers) as ex:
         crits = service.criticality(
@@ -197,6 +203,7 @@ def _plot_criticality(crits: dict[str, Any], path: Path, name: str) -> None:
 @risk_app.command("rank")
 def rank_cmd(
     network: Path | None = NETWORK,
+    city: Path | None = CITY,
     assets: Path | None = typer.Option(
         None,
         "--assets",
@@ -205,7 +212,7 @@ def rank_cmd(
     utility: str | None = typer.Option(
         None,
         "--utility",
-        help="Comma list of water,gas (default: both for the town, water for an INP).",
+        help="Comma list of water,gas (default: both of the city's, water for an INP).",
     ),
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
@@ -235,8 +242,8 @@ def rank_cmd(
 
     if out is not None:
         _suffix(out, (".csv",), "--out")
-    inp = service.load_inputs(network, valves, customers, assets, crs)
-    us = [u for u in _utilities(utility, inp.town is not None) if u != "power"] or ["water"]
+    inp = service.load_inputs(network, valves, customers, assets, crs, city=city)
+    us = [u for u in _utilities(utility, inp.town) if u != "power"] or ["water"]
     with _executor(executor, cluster, workers) as ex:
         crits = service.criticality(inp, us, ex, None if hour is None else int(hour * 3600))
     ranked = service.rank(inp, crits, year, critical_weight)
@@ -296,8 +303,9 @@ def rank_cmd(
 @sensors_app.command("place")
 def place_cmd(
     network: Path | None = NETWORK,
+    city: Path | None = CITY,
     kind: str = typer.Option(
-        "pressure", "--kind", help="pressure (water) or methane (gas, demo town only)."
+        "pressure", "--kind", help="pressure (water) or methane (gas; a city with manholes)."
     ),
     n: int = typer.Option(10, "--n", min=1, help="Number of new sensors to place."),
     threshold_m: float = typer.Option(
@@ -321,7 +329,7 @@ def place_cmd(
     cluster: str | None = CLUSTER,
     workers: int | None = WORKERS,
     no_existing: bool = typer.Option(
-        False, "--no-existing", help="Ignore the town's existing sensors."
+        False, "--no-existing", help="Ignore the city's existing sensors."
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Chosen locations, .csv or .json (with the coverage curve)."
@@ -338,10 +346,12 @@ def place_cmd(
         raise InputError(f"unknown sensor kind {kind!r} (pressure, methane)", "--kind")
     if out is not None:
         _suffix(out, (".csv", ".json"), "--out")
-    inp = service.load_inputs(network, valves, customers, assets)
-    if kind == "methane" and inp.town is None:
+    inp = service.load_inputs(network, valves, customers, assets, city=city)
+    if kind == "methane" and (
+        inp.town is None or not inp.town.has("gas") or not (inp.town.assets.kind == "manhole").any()
+    ):
         raise InputError(
-            "methane placement needs the demo town's gas network and manholes (no --network)",
+            "methane placement needs a city with a gas network and manholes (--city, no --network)",
             "--kind",
         )
     u = "water" if kind == "pressure" else "gas"

@@ -110,7 +110,7 @@ def test_district_scope_on_incident_actions(api: Api) -> None:
 def test_manual_report_at_lonlat(api: Api) -> None:
     from lifeline.api.geo import to_lonlat
 
-    lon, lat = to_lonlat([X0 + 1100], [Y0 + 200])
+    lon, lat = to_lonlat([X0 + 1100], [Y0 + 200], api.ctx.crs)
     r = api.client.post(
         "/api/incidents",
         json={

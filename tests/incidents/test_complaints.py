@@ -108,8 +108,22 @@ def test_place_lonlat() -> None:
     )
     c["x_m"] += 500000.0
     c["y_m"] += 5500000.0
-    out = Placer(c).place(pd.DataFrame({"text": ["x"], "lon": [lon], "lat": [lat]}))
+    out = Placer(c, crs="EPSG:25832").place(
+        pd.DataFrame({"text": ["x"], "lon": [lon], "lat": [lat]})
+    )
     assert out.loc[0, "customer_id"] == "c4" and out.loc[0, "place_method"] == "lonlat"
+    # the same point in a city in another CRS (UTM 48N): the placer uses the city's CRS
+    x48, y48 = Transformer.from_crs("EPSG:4326", "EPSG:32648", always_xy=True).transform(
+        106.5, 29.6
+    )
+    c2 = customers()
+    c2["x_m"] += x48 - 1000.0
+    c2["y_m"] += y48 - 1000.0
+    q = pd.DataFrame({"text": ["x"], "lon": [106.5], "lat": [29.6]})
+    out = Placer(c2, crs="EPSG:32648").place(q)
+    assert out.loc[0, "customer_id"] == "c4" and out.loc[0, "place_method"] == "lonlat"
+    out = Placer(c2).place(q)  # no CRS: not placed by lon/lat, and says why
+    assert out.loc[0, "place_method"] == "unplaced" and "CRS" in out.loc[0, "place_reason"]
 
 
 def test_read_complaints_errors(tmp_path: Path) -> None:
