@@ -400,7 +400,7 @@ def infer_kind(inc: Incident) -> str:
             return "water_quality"
         return "water_main_burst"
     if inc.utility == "power":
-        customers = {e.customer_id for e in inc.evidence if e.customer_id}
+        customers = {c for e in inc.evidence for c in e.customers()}
         loads = {a for e in inc.evidence if e.kind == "alarm" for a in e.asset_ids if ":load:" in a}
         mv = any(
             e.detail.get("fault_section")

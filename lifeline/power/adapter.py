@@ -95,7 +95,7 @@ class PowerAdapter(AdapterBase):
         return self.flisr([int(ref_of(line))], None, key=incident.incident_id)
 
     def _reported(self, incident: Any) -> pd.DataFrame:
-        ids = {e.customer_id for e in incident.evidence if e.customer_id}
+        ids = {c for e in incident.evidence for c in e.customers()}
         return self.city.customers[self.city.customers.customer_id.isin(ids)]
 
     def isolate_asset(self, asset_id: str) -> list[dict[str, Any]]:

@@ -23,7 +23,14 @@ def demo_day(town: Any, date: str = "2026-07-15", seed: int = 0) -> Any:
     raw = pd.concat(
         [sim.readings, pd.DataFrame(bad_records(town.sensors, start, seed))], ignore_index=True
     )
-    return DayData(raw, sim.meter_events, day_complaints(town, start, seed=seed), events)
+    return DayData(
+        raw,
+        sim.meter_events,
+        day_complaints(town, start, seed=seed),
+        events,
+        start=start,
+        end=start + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),
+    )
 
 
 def run_demo(

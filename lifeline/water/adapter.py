@@ -149,12 +149,25 @@ class WaterAdapter(AdapterBase):
         remains, a WNTR pressure-driven run over ``hours`` finds junctions below
         ``min_pressure_m`` among the connected ones.
         """
+        pumps = sorted(ref_of(a) for a in asset_ids if a.startswith("water:pump:"))
+        if not pumps:
+            return self._impact("water_asset_id", set(), "no pump affected")
+        # a property of the network, not of an incident: computed once per set of pumps
+        key = ("pumps_off", tuple(pumps), min_pressure_m, hours)
+        cache = self.__dict__.setdefault("_network_memo", {})
+        if key not in cache:
+            cache[key] = self._pumps_off(pumps, min_pressure_m, hours)
+        low, method = cache[key]
+        return self._impact("water_asset_id", {f"water:junction:{n}" for n in low}, method)
+
+    def _pumps_off(
+        self, pumps: list[str], min_pressure_m: float, hours: int
+    ) -> tuple[list[str], str]:
+        import tempfile
+
         import networkx as nx
         import wntr
 
-        pumps = [ref_of(a) for a in asset_ids if a.startswith("water:pump:")]
-        if not pumps:
-            return self._impact("water_asset_id", set(), "no pump affected")
         wn = wntr.network.WaterNetworkModel(str(self.city.water_inp_path))
         g = nx.Graph()
         g.add_nodes_from(wn.node_name_list)
@@ -176,12 +189,11 @@ class WaterAdapter(AdapterBase):
             wn.options.hydraulic.unbalanced = "CONTINUE"  # a depressurised network may not balance
             wn.options.hydraulic.unbalanced_value = 10
             try:
-                res = wntr.sim.EpanetSimulator(wn).run_sim(
-                    file_prefix=str(self.work_dir / "pumps_off")
-                )
+                with tempfile.TemporaryDirectory() as tmp:  # processes must not share files
+                    res = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=f"{tmp}/pumps_off")
                 pr = res.node["pressure"][[n for n in wn.junction_name_list if n in fed]]
                 low += [n for n in pr.columns if float(pr[n].min()) < min_pressure_m]
                 method += f"; WNTR PDD over {hours} h, pressure < {min_pressure_m} m"
             except Exception as exc:  # a disconnected model may not solve: keep the topology result
                 method += f"; PDD run failed ({type(exc).__name__})"
-        return self._impact("water_asset_id", {f"water:junction:{n}" for n in low}, method)
+        return low, method
