@@ -80,7 +80,7 @@ def _causes(det: MethaneAlarmDetector, series: dict[str, np.ndarray]) -> dict[st
     out = {}
     for r in sc.itertuples(index=False):
         if r.detail.get("level"):
-            out[r.sensor_id] = r.detail["cause"]
+            out[r.key] = r.detail["cause"]
     return out
 
 
