@@ -30,7 +30,7 @@ import pandas as pd
 
 from lifeline.detect.base import SCORE_COLUMNS, Detector, DetectorStatus
 from lifeline.detect.episodes import EpisodeTracker
-from lifeline.detect.registry import DetectorSpec, build_detectors
+from lifeline.detect.registry import DetectorSpec
 
 if TYPE_CHECKING:
     from lifeline.model.city import City
@@ -47,9 +47,11 @@ class Case:
 
     def fresh(self) -> Detector:
         """A new instance of the detector for the city, with the history learnt."""
-        inst = build_detectors(self.city, [self.spec.name])
-        assert inst, f"{self.spec.name}: nothing to watch in the test city"
-        det = inst[0].detector
+        spec = self.spec
+        sensors = self.city.sensors
+        watched = sensors[spec.watches(sensors)] if spec.inputs == "readings" else sensors[:0]
+        assert spec.inputs == "events" or len(watched), f"{spec.name}: nothing to watch"
+        det = spec.build(self.city, watched)
         det.learn(self.history)
         return det
 

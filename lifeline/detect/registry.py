@@ -81,7 +81,9 @@ def policy_for(spec: DetectorSpec, overrides: dict[str, Any] | None) -> Threshol
         "clear_after",
         "source",
     }
-    kw = {k: (tuple(v) if k == "severity_steps" else v) for k, v in o.items() if k in allowed}
+    kw: dict[str, Any] = {
+        k: (tuple(v) if k == "severity_steps" else v) for k, v in o.items() if k in allowed
+    }
     return replace(spec.policy, **kw) if kw else spec.policy
 
 

@@ -8,7 +8,8 @@ level 2 at 50 %LEL and severity 3 at the LEL. Set points: GB/T 50493-2019 (first
 manhole asset with ``x_m, y_m`` and its zone); a graded reading adds ``trend``, ``cause``
 (``gas_leak``, ``other`` or ``sensor_fault``), ``neighbours`` (rising manholes nearby),
 ``near_main`` and ``main_distance_m``, re-derived at most every ``explain_every_min`` minutes
-of event time per sensor (and whenever the level changes).
+of event time per sensor (and whenever the level changes); once ``gas_leak``, the cause stays
+so while the manhole stays graded.
 
 The cause uses the sensor's own readings of the last ``buffer_hours`` up to the reading's time
 (stuck runs, spikes, a sustained rise), neighbouring manholes rising at the same time (gas from
@@ -121,7 +122,15 @@ class MethaneAlarmDetector:
             if level:
                 prev = self._said.get(s)
                 if prev is None or prev[1] != level or int(t) - prev[0] >= self._every_ns:
-                    prev = (int(t), level, self._explain(s, int(t)))
+                    said = self._explain(s, int(t))
+                    if prev is not None and prev[2].get("cause") == "gas_leak":
+                        # a leak stays a leak while the manhole stays graded (its pre-leak
+                        # baseline may have left the buffer)
+                        said["cause"] = "gas_leak"
+                        said["neighbours"] = sorted(
+                            set(said.get("neighbours", [])) | set(prev[2].get("neighbours", []))
+                        )
+                    prev = (int(t), level, said)
                     self._said[s] = prev
                 d.update(prev[2])
             else:

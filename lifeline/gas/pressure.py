@@ -141,7 +141,8 @@ def scan_binned(
     # profiles
     tmin = (times - times[0]) / np.timedelta64(1, "m")
     t0_idx = np.arange(2, T - 2)
-    profs, meta = [], []
+    profs: list[np.ndarray] = []
+    meta: list[tuple[int, float]] = []
     rel = tmin[None, :] - tmin[t0_idx][:, None]  # (onsets, T) minutes since each onset
     for ramp in RAMPS_MIN:
         s = np.clip(rel / ramp, 0.0, 1.0) if ramp > 0 else (rel >= 0) * 1.0

@@ -6,7 +6,9 @@ lost or regained supply; the customer's ``power_asset_id`` names its load), ``br
 ``breaker_close`` / ``fpi`` with ``element`` ``switch:<idx>``. The detector keeps the current
 evidence — loads reported out (first report time), breakers open on protection, fault passage
 indicators fired (forgotten after 12 h, or when the outage is over) — and after each event time
-(all events with the same ``ts`` together) runs :func:`lifeline.power.infer.infer_devices` and
+(all events with the same ``ts`` together; a batch should hold every event of a time, as the
+engine's event-time windows do — events of the last decided time arriving later are applied and
+that time is decided again) runs :func:`lifeline.power.infer.infer_devices` and
 :func:`~lifeline.power.infer.fault_region` on the city's pandapower net (sections and supply tree
 built once). Decisions are taken at event times only, so they do not depend on batching.
 
@@ -61,6 +63,10 @@ def _index(text: Any, prefix: str) -> int | None:
         return int(float(s[len(prefix) :]))
     except ValueError:
         return None
+
+
+def _ints(v: Any) -> list[int]:
+    return [int(x) for x in v] if isinstance(v, list | tuple | set) else []
 
 
 class OutageDetector:
@@ -131,7 +137,9 @@ class OutageDetector:
         }
         e = pd.DataFrame({k: np.asarray(v) for k, v in cols.items()})
         if self.last_ts is not None:
-            e = e[e["t"] > self.last_ts]  # late: that time has been decided
+            # late: that time has been decided; more events of the last decided time are
+            # applied and decided again (a batch cut inside one event time)
+            e = e[e["t"] >= self.last_ts]
         e = e.sort_values(["t", "kind", "element", "customer"], kind="stable")
         keys: list[str] = []
         times: list[int] = []
@@ -208,7 +216,7 @@ class OutageDetector:
         if self.out or self.trips:
             when = {k: datetime.fromtimestamp(v / 1e9, tz=UTC) for k, v in self.out.items()}
             ev = Evidence(
-                events=[Event(when[k], "last_gasp", k) for k in sorted(self.out, key=self.out.get)],
+                events=[Event(when[k], "last_gasp", k) for k in sorted(self.out, key=lambda k: self.out[k])],
                 trips=list(self.trips),
                 fpi_fired=set(self.fpi),
                 fpi_installed=None,
@@ -262,7 +270,7 @@ class OutageDetector:
             "loads_out": [int(i) for i in loads],
             "reported": len(reported),
             "first_report": None if first is None else pd.Timestamp(first, tz="UTC").isoformat(),
-            "fpi_fired": [int(s) for s in info.get("fired", [])],  # type: ignore[union-attr]
+            "fpi_fired": [int(s) for s in _ints(info.get("fired"))],
             "location": locs,
         }
 
