@@ -115,19 +115,19 @@ class SensorArrays:
         if batch is None or len(batch) == 0 or not len(self.ids):
             z = np.zeros(0, np.int64)
             return z, z.copy(), np.zeros(0, float)
-        pos = self.index.get_indexer(batch["sensor_id"].astype(str))
+        pos = positions(self.index, batch["sensor_id"])
         ts = ts_ns(batch["ts"])
-        val = pd.to_numeric(batch["value"], errors="coerce").to_numpy(float)
+        val = values(batch["value"])
         keep = (pos >= 0) & np.isfinite(val) & (ts != NO_TS)
         if not keep.all():
             pos, ts, val = pos[keep], ts[keep], val[keep]
         order = np.argsort(ts, kind="stable")
         return pos[order].astype(np.int64), ts[order], val[order]
 
-    def base_details(self, confidence: float = 0.5) -> list[dict[str, Any]]:
-        """Per sensor, the detail every score row carries: the sensor's utility and its asset as
-        its location."""
-        return [
+    def base_details(self, confidence: float = 0.5) -> np.ndarray:
+        """Per sensor (an object array), the detail every score row carries: the sensor's
+        utility and its asset as its location."""
+        out = [
             {
                 "utility": str(self.utility[i]),
                 "location": [
@@ -142,16 +142,48 @@ class SensorArrays:
             }
             for i in range(len(self.ids))
         ]
+        return np.fromiter(out, dtype=object, count=len(out))
 
 
 def ts_ns(ts: Any) -> np.ndarray:
     """Event times as int64 nanoseconds since the epoch (UTC); naive times are taken as UTC."""
-    idx = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
+    dt = getattr(ts, "dtype", None)
+    if isinstance(dt, pd.DatetimeTZDtype) or (isinstance(dt, np.dtype) and dt.kind == "M"):
+        idx = pd.DatetimeIndex(ts)  # already times: no parsing (tz-aware values are UTC)
+    else:
+        idx = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
     return idx.as_unit("ns").asi8.copy()
 
 
+_CATS: dict[int, tuple[pd.Index, pd.Index, np.ndarray]] = {}
+
+
+def positions(index: pd.Index, ids: pd.Series) -> np.ndarray:
+    """Positions in ``index`` of the sensor ids ``ids`` (-1 for unknown ones); categorical ids
+    (as the validator gives them) are looked up once per category, and once per categories
+    object (a stream's batches share it)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        cat = ids.cat.categories
+        hit = _CATS.get(id(index))
+        if hit is not None and hit[0] is cat and hit[1] is index:
+            cats = hit[2]
+        else:
+            cats = index.get_indexer(cat.astype(str))
+            _CATS[id(index)] = (cat, index, cats)
+        codes = ids.cat.codes.to_numpy()
+        return np.where(codes >= 0, cats[codes], -1)
+    return index.get_indexer(ids if ids.dtype == object else ids.astype(str))
+
+
+def values(v: pd.Series) -> np.ndarray:
+    """Reading values as float64 (non-numbers become NaN)."""
+    if v.dtype.kind in "fiu":
+        return v.to_numpy(float)
+    return pd.to_numeric(v, errors="coerce").to_numpy(float)
+
+
 def score_frame(
-    keys: np.ndarray, ts: np.ndarray, scores: np.ndarray, details: list[Any]
+    keys: np.ndarray, ts: np.ndarray, scores: np.ndarray, details: list[Any] | np.ndarray
 ) -> pd.DataFrame:
     """A score frame (``key, ts, score, detail``) from arrays; ``ts`` in int64 ns UTC."""
     if len(keys) == 0:
@@ -162,17 +194,21 @@ def score_frame(
             "key": np.asarray(keys, dtype=object),
             "ts": pd.DatetimeIndex(np.asarray(ts, np.int64).view("M8[ns]")).tz_localize("UTC"),
             "score": np.maximum(sc, 0.0),
-            "detail": pd.Series(details, dtype=object).to_numpy(),
-        }
+            "detail": details
+            if isinstance(details, np.ndarray)
+            else np.fromiter(details, dtype=object, count=len(details)),
+        },
+        copy=False,
     )
 
 
 def details_for(
-    pos: np.ndarray, scores: np.ndarray, base: list[dict[str, Any]], rich_from: float, rich: Any
-) -> list[Any]:
-    """The detail of each scored row: ``rich(i)`` (a new dict) where the score reaches
-    ``rich_from``, else the sensor's base detail (shared, read-only)."""
-    out: list[Any] = [base[p] for p in pos.tolist()]
+    pos: np.ndarray, scores: np.ndarray, base: np.ndarray, rich_from: float, rich: Any
+) -> np.ndarray:
+    """The detail of each scored row (an object array): ``rich(i)`` (a new dict) where the
+    score reaches ``rich_from``, else the sensor's base detail (``base[pos]``, shared and
+    read-only)."""
+    out = base[pos]
     for i in np.flatnonzero(scores >= rich_from).tolist():
         out[i] = rich(i)
     return out

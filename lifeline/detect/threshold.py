@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lifeline.detect.readings import SensorArrays
-from lifeline.detect.stream import StreamDetector, rich_base
+from lifeline.detect.stream import StreamDetector
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,6 +88,7 @@ class ThresholdDetector(StreamDetector):
         self.dead_below = (
             np.full(self.n, -np.inf) if dead_below is None else np.asarray(dead_below, float)
         )
+        self._band = [[_num(a), _num(b)] for a, b in zip(self.lo, self.hi, strict=True)]
         #: per sensor: the band's edges are inside it (a valid range)
         self.inclusive = (
             np.zeros(self.n, bool) if inclusive is None else np.asarray(inclusive, bool)
@@ -112,16 +113,13 @@ class ThresholdDetector(StreamDetector):
 
         def rich(i: int) -> dict[str, Any]:
             p = int(pos[i])
-            d = rich_base(self, p)
-            d.update(
-                {
-                    "value": float(val[i]),
-                    "band": [_num(self.lo[p]), _num(self.hi[p])],
-                    "side": "high" if val[i] >= self.ref[p] else "low",
-                    "source": self.source[p],
-                }
-            )
-            return d
+            return {
+                **self._base[p],
+                "value": float(val[i]),
+                "band": self._band[p],
+                "side": "high" if val[i] >= self.ref[p] else "low",
+                "source": self.source[p],
+            }
 
         return score, rich
 

@@ -35,10 +35,9 @@ import numpy as np
 import pandas as pd
 
 from lifeline.detect.base import DetectorStatus, empty_scores
-from lifeline.detect.readings import location, score_frame, ts_ns
+from lifeline.detect.readings import location, score_frame, ts_ns, values
+from lifeline.detect.ring import Ring
 from lifeline.gas.methane import AlarmConfig, SensorFeatures, sensor_features, trend_label
-
-_Buf = tuple[np.ndarray, np.ndarray]  # (int64 ns times, values %LEL)
 
 
 @dataclass
@@ -51,18 +50,25 @@ class MethaneAlarmDetector:
     neighbour_radius_m: float = 120.0
     main_radius_m: float = 30.0  # farther from any gas main than this: a network leak is unlikely
     buffer_hours: float = 12.0
-    max_readings: int = 2000  # per sensor, bounds the state
+    max_readings: int = 2000  # per sensor: the ring buffer's capacity (bounds memory and state)
     explain_every_min: float = 10.0  # a graded sensor's cause is re-derived this often
     locations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sensor -> candidates
     name: str = "methane"
     utility: str = "gas"
     inputs: str = "readings"
-    _hist: dict[str, _Buf] = field(default_factory=dict, repr=False)
-    _last: dict[str, int] = field(default_factory=dict, repr=False)
+    _ring: Ring | None = field(default=None, repr=False)
     _pressure_drop: bool = field(default=False, repr=False)
     _near: dict[str, list[str]] = field(default_factory=dict, repr=False)
     #: sensor -> (time ns, level, explanation) of its latest explanation
     _said: dict[str, tuple[int, int, dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _quiet: np.ndarray = field(default_factory=lambda: np.zeros(0, object), repr=False)
+
+    @property
+    def ring(self) -> Ring:
+        """The recent readings (capacity: ``max_readings`` per sensor)."""
+        if self._ring is None:
+            self._ring = Ring(self.max_readings)
+        return self._ring
 
     @property
     def _every_ns(self) -> int:
@@ -81,7 +87,7 @@ class MethaneAlarmDetector:
 
     def status(self) -> DetectorStatus:
         """Grading needs no warm-up; the cause uses up to ``buffer_hours`` of history."""
-        n = len(self.positions) or len(self._hist)
+        n = len(self.positions) or len(self.ring.rows)
         return DetectorStatus(
             name=self.name,
             ready=True,
@@ -97,63 +103,67 @@ class MethaneAlarmDetector:
     def _ingest(self, batch: pd.DataFrame, explain: bool) -> pd.DataFrame:
         if batch is None or batch.empty:
             return empty_scores()
-        sid = batch["sensor_id"].astype(str).to_numpy(dtype=object)
+        ring = self.ring
+        pos = ring.positions_of(batch["sensor_id"])
         ts = ts_ns(batch["ts"])
-        v = pd.to_numeric(batch["value"], errors="coerce").to_numpy(float)
-        last = np.array([self._last.get(s, np.iinfo(np.int64).min) for s in sid], dtype=np.int64)
-        keep = np.isfinite(v) & (ts > last)
-        order = np.flatnonzero(keep)[np.argsort(ts[keep], kind="stable")]
-        sid, ts, v = sid[order], ts[order], v[order]
-        if not len(sid):
+        v = values(batch["value"])
+        order = np.argsort(ts, kind="stable")
+        ts, v, pos = ts[order], v[order], pos[order]
+        # new readings only: after the sensor's last time, one per sensor and time
+        keep = np.isfinite(v) & (ts > ring.last[pos])
+        by = np.lexsort((pos, ts))
+        dup = np.zeros(len(ts), bool)
+        dup[by[1:]] = (ts[by[1:]] == ts[by[:-1]]) & (pos[by[1:]] == pos[by[:-1]])
+        keep &= ~dup
+        ts, v, pos = ts[keep], v[keep], pos[keep]
+        if not len(ts):
             return empty_scores()
-        # a sensor's repeated time within the batch: keep the first reading
-        first = ~pd.DataFrame({"s": sid, "t": ts}).duplicated().to_numpy()
-        sid, ts, v = sid[first], ts[first], v[first]
-        self._append(sid, ts, v)
-        if not explain:
-            self._trim()
-            return empty_scores()
+        sid = ring.id_array[pos]
         cfg = self.config
-        score = v / cfg.level1
-        details: list[dict[str, Any]] = []
-        for s, t, x in zip(sid.tolist(), ts.tolist(), v.tolist(), strict=True):
-            level = 2 if x >= cfg.level2 else (1 if x >= cfg.level1 else 0)
-            d: dict[str, Any] = {"level": level, "location": self._location(s)}
-            if level:
-                prev = self._said.get(s)
-                if prev is None or prev[1] != level or int(t) - prev[0] >= self._every_ns:
-                    said = self._explain(s, int(t))
-                    if prev is not None and prev[2].get("cause") == "gas_leak":
-                        # a leak stays a leak while the manhole stays graded (its pre-leak
-                        # baseline may have left the buffer)
-                        said["cause"] = "gas_leak"
-                        said["neighbours"] = sorted(
-                            set(said.get("neighbours", [])) | set(prev[2].get("neighbours", []))
-                        )
-                    prev = (int(t), level, said)
-                    self._said[s] = prev
-                d.update(prev[2])
-            else:
-                self._said.pop(s, None)
-            details.append(d)
-        self._trim()
-        return score_frame(sid, ts, score, details)
+        if not explain:
+            ring.append(pos, ts, v)
+            return empty_scores()
+        details = self._quiet_details()[pos]
+        done = 0  # readings written to the ring (every reading up to a graded reading's time)
+        for i in np.flatnonzero(v >= cfg.level1).tolist():
+            s, t = str(sid[i]), int(ts[i])
+            upto = int(np.searchsorted(ts, t, side="right"))
+            if upto > done:
+                ring.append(pos[done:upto], ts[done:upto], v[done:upto])
+                done = upto
+            level = 2 if v[i] >= cfg.level2 else 1
+            prev = self._said.get(s)
+            if prev is not None:  # a manhole back under level 1 since starts afresh
+                _, seen = ring.window(int(pos[i]), prev[0] + 1, t)
+                if (seen < cfg.level1).any():
+                    prev = None
+            if prev is None or prev[1] != level or t - prev[0] >= self._every_ns:
+                said = self._explain(s, t)
+                if prev is not None and prev[2].get("cause") == "gas_leak":
+                    # a leak stays a leak while the manhole stays graded (its pre-leak
+                    # baseline may have left the buffer)
+                    said["cause"] = "gas_leak"
+                    said["neighbours"] = sorted(
+                        set(said.get("neighbours", [])) | set(prev[2].get("neighbours", []))
+                    )
+                prev = (t, level, said)
+                self._said[s] = prev
+            details[i] = {"level": level, "location": self._location(s), **prev[2]}
+        ring.append(pos[done:], ts[done:], v[done:])
+        return score_frame(sid, ts, v / cfg.level1, details)
 
     def get_state(self) -> dict[str, Any]:
-        """The per-sensor buffers (first time ISO, offsets in s, values), last times, flag."""
-        bufs = {}
-        for s, (t, v) in self._hist.items():
-            if len(t):
-                bufs[s] = {
-                    "t0": pd.Timestamp(int(t[0]), tz="UTC").isoformat(),
-                    "dt_s": ((t - t[0]) / 1e9).tolist(),
-                    "v": v.tolist(),
-                }
+        """The readings of the last ``buffer_hours`` per sensor (first time ISO, offsets in s,
+        values), the pressure flag and the latest explanations."""
+        ring = self.ring
         return {
             "detector": self.name,
-            "version": 1,
-            "buffers": bufs,
-            "last_ts": {s: pd.Timestamp(t, tz="UTC").isoformat() for s, t in self._last.items()},
+            "version": 2,
+            "buffers": ring.to_state(int(self.buffer_hours * 3600e9)),
+            "last_ts": {
+                s: pd.Timestamp(int(ring.last[r]), tz="UTC").isoformat()
+                for s, r in ring.rows.items()
+            },
             "pressure_drop": self._pressure_drop,
             "explained": {
                 s: {"ts": pd.Timestamp(t, tz="UTC").isoformat(), "level": lv, "detail": d}
@@ -163,14 +173,11 @@ class MethaneAlarmDetector:
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`get_state` output."""
-        self._hist = {}
-        for s, b in (state.get("buffers") or {}).items():
-            t0 = pd.Timestamp(b["t0"]).value
-            off = np.rint(np.asarray(b["dt_s"], float) * 1e9).astype(np.int64)
-            self._hist[str(s)] = (t0 + off, np.asarray(b["v"], float))
-        self._last = {
-            str(s): pd.Timestamp(t).value for s, t in (state.get("last_ts") or {}).items()
-        }
+        ring = self.ring
+        ring.from_state(state.get("buffers") or {})
+        for s, t in (state.get("last_ts") or {}).items():
+            r = int(ring.positions(np.array([str(s)], dtype=object))[0])
+            ring.last[r] = pd.Timestamp(t).value
         self._pressure_drop = bool(state.get("pressure_drop", False))
         self._said = {
             str(s): (pd.Timestamp(e["ts"]).value, int(e["level"]), dict(e["detail"]))
@@ -184,36 +191,22 @@ class MethaneAlarmDetector:
         x, y = self.positions.get(sid, (float("nan"), float("nan")))
         return [location(sid, x, y, 0.9)]
 
-    def _append(self, sid: np.ndarray, ts: np.ndarray, v: np.ndarray) -> None:
-        df = pd.DataFrame({"s": sid, "t": ts, "v": v})
-        for s, g in df.groupby("s", sort=False):
-            key = str(s)
-            t_new, v_new = g["t"].to_numpy(np.int64), g["v"].to_numpy(float)
-            old = self._hist.get(key)
-            if old is not None:
-                t_new = np.concatenate([old[0], t_new])
-                v_new = np.concatenate([old[1], v_new])
-            self._hist[key] = (t_new, v_new)
-            self._last[key] = int(t_new[-1])
-
-    def _trim(self) -> None:
-        span = int(self.buffer_hours * 3600e9)
-        for s, (t, v) in self._hist.items():
-            cut = int(np.searchsorted(t, t[-1] - span, side="left"))
-            cut = max(cut, len(t) - self.max_readings)
-            if cut > 0:
-                self._hist[s] = (t[cut:], v[cut:])
+    def _quiet_details(self) -> np.ndarray:
+        """Per ring row, the (shared, read-only) detail of an ungraded reading."""
+        ids = self.ring.ids
+        if len(self._quiet) < len(ids):
+            new = [{"level": 0, "location": self._location(s)} for s in ids[len(self._quiet) :]]
+            self._quiet = np.concatenate([self._quiet, np.fromiter(new, object, len(new))])
+        return self._quiet
 
     def _features(self, sid: str, t: int) -> SensorFeatures | None:
-        h = self._hist.get(sid)
-        if h is None:
+        r = self.ring.rows.get(sid)
+        if r is None:
             return None
-        hi = int(np.searchsorted(h[0], t, side="right"))
-        lo = int(np.searchsorted(h[0], t - int(self.buffer_hours * 3600e9), side="left"))
-        lo = max(lo, hi - self.max_readings)
-        if hi - lo < 2:
+        tt, vv = self.ring.window(r, t - int(self.buffer_hours * 3600e9), t)
+        if len(tt) < 2:
             return None
-        return sensor_features(sid, h[0][lo:hi].view("M8[ns]"), h[1][lo:hi], self.config)
+        return sensor_features(sid, tt.view("M8[ns]"), vv, self.config)
 
     def _neighbours(self, sid: str) -> list[str]:
         if sid not in self._near:
@@ -244,7 +237,14 @@ class MethaneAlarmDetector:
             return "sensor_fault", []
         near: list[str] = []
         if f.onset_ts is not None:
+            span = int(self.buffer_hours * 3600e9)
             for o in self._neighbours(sid):
+                r = self.ring.rows.get(o)
+                if r is None:
+                    continue
+                _, w = self.ring.window(r, t - span, t)
+                if len(w) < 2 or w.max() - w.min() < cfg.rise_min:
+                    continue  # cannot have risen by rise_min: skip the full features
                 g = self._features(o, t)
                 if g is None or g.fault or g.onset_ts is None or g.rise < cfg.rise_min:
                     continue

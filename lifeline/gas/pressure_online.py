@@ -27,7 +27,16 @@ import numpy as np
 import pandas as pd
 
 from lifeline.detect.base import DetectorStatus, empty_scores
-from lifeline.detect.readings import NO_TS, floats_in, floats_out, location, score_frame, ts_ns
+from lifeline.detect.readings import (
+    NO_TS,
+    floats_in,
+    floats_out,
+    location,
+    positions,
+    score_frame,
+    ts_ns,
+    values,
+)
 from lifeline.gas.network import GasNetwork
 from lifeline.gas.pressure import BIN_MIN, scan_binned
 
@@ -90,9 +99,9 @@ class PressureDropDetector:
     def _ingest(self, batch: pd.DataFrame, scan: bool) -> pd.DataFrame:
         if batch is None or batch.empty or not self.sensor_ids:
             return empty_scores()
-        pos = self.index.get_indexer(batch["sensor_id"].astype(str))
+        pos = positions(self.index, batch["sensor_id"])
         ts = ts_ns(batch["ts"])
-        v = pd.to_numeric(batch["value"], errors="coerce").to_numpy(float)
+        v = values(batch["value"])
         ok = (pos >= 0) & np.isfinite(v)
         pos, ts, v = pos[ok], ts[ok], v[ok]
         order = np.argsort(ts, kind="stable")

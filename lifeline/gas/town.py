@@ -66,12 +66,17 @@ def methane_detector_for(
         ]
         for s, a, x, y in zip(arr.ids, arr.asset_id, arr.x_m, arr.y_m, strict=True)
     }
-    return MethaneAlarmDetector(
+    det = MethaneAlarmDetector(
         positions={s: (float(x), float(y)) for s, (x, y) in zip(ids, pts, strict=True)},
         main_distance_m={s: float(d) for s, d in zip(ids, dist, strict=True)},
         config=config or AlarmConfig(),
         locations=locations,
     )
+    if len(arr):  # the ring holds buffer_hours at the fastest sensor's interval
+        det.max_readings = int(
+            min(det.max_readings, det.buffer_hours * 3600 / arr.interval_s.min() + 2)
+        )
+    return det
 
 
 def locate_tables(

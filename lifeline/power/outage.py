@@ -112,6 +112,7 @@ class OutageDetector:
         self.fpi: dict[int, int] = {}  # switch -> fired at (ns)
         self.active: dict[str, list[dict[str, Any]]] = {}  # key -> its location candidates
         self.last_ts: int | None = None
+        self._memo: dict[tuple[int, frozenset[int], frozenset[int]], Any] = {}
 
     # ---- protocol ----------------------------------------------------------------------------
     def learn(self, batch: pd.DataFrame) -> None:
@@ -135,20 +136,27 @@ class OutageDetector:
             "customer": ev.get("customer_id", pd.Series("", index=ev.index)).fillna("").astype(str),
             "element": ev.get("element", pd.Series("", index=ev.index)).fillna("").astype(str),
         }
-        e = pd.DataFrame({k: np.asarray(v) for k, v in cols.items()})
+        t_all = np.asarray(cols["t"])
+        keep = np.ones(len(t_all), bool)
         if self.last_ts is not None:
             # late: that time has been decided; more events of the last decided time are
             # applied and decided again (a batch cut inside one event time)
-            e = e[e["t"] >= self.last_ts]
-        e = e.sort_values(["t", "kind", "element", "customer"], kind="stable")
+            keep = t_all >= self.last_ts
+        kind = np.asarray(cols["kind"])[keep]
+        cust = np.asarray(cols["customer"])[keep]
+        elem = np.asarray(cols["element"])[keep]
+        t_all = t_all[keep]
+        order = np.lexsort((cust, elem, kind, t_all))
+        kind, cust, elem, t_all = kind[order], cust[order], elem[order], t_all[order]
         keys: list[str] = []
         times: list[int] = []
         scores: list[float] = []
         details: list[dict[str, Any]] = []
-        for t, grp in e.groupby("t", sort=True):
-            t = int(t)
-            for kind, cust, el in zip(grp["kind"], grp["customer"], grp["element"], strict=True):
-                self._apply(str(kind), str(cust), str(el), t)
+        cut = np.flatnonzero(np.diff(t_all)) + 1
+        for a, b in zip(np.r_[0, cut].tolist(), np.r_[cut, len(t_all)].tolist(), strict=True):
+            t = int(t_all[a])
+            for k in range(a, b):
+                self._apply(str(kind[k]), str(cust[k]), str(elem[k]), t)
             for key, sc, det in self._decide(t):
                 keys.append(key)
                 times.append(t)
@@ -216,7 +224,10 @@ class OutageDetector:
         if self.out or self.trips:
             when = {k: datetime.fromtimestamp(v / 1e9, tz=UTC) for k, v in self.out.items()}
             ev = Evidence(
-                events=[Event(when[k], "last_gasp", k) for k in sorted(self.out, key=lambda k: self.out[k])],
+                events=[
+                    Event(when[k], "last_gasp", k)
+                    for k in sorted(self.out, key=lambda k: self.out[k])
+                ],
                 trips=list(self.trips),
                 fpi_fired=set(self.fpi),
                 fpi_installed=None,
@@ -240,12 +251,15 @@ class OutageDetector:
         self.active = now
         return rows
 
-    def _detail(self, d: Device, ev: Evidence) -> dict[str, Any]:
+    def _region(self, d: Device, ev: Evidence) -> tuple[list[int], list[Any], list[int]]:
+        """(fault lines, location candidates, indicators fired) of a device, memoised on the
+        device and the indicators fired (a pure function of them)."""
+        key = (d.switch, d.loads, frozenset(ev.fpi_fired))
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
         region, info = fault_region(self.g, self.tree, d, ev)
         lines = self.g.lines_of(region)
-        loads = sorted(d.loads)
-        reported = sorted(set(d.loads) & set(self.out))
-        first = min((self.out[k] for k in reported), default=None)
         locs = [
             location(
                 f"power:line:{i}",
@@ -261,17 +275,28 @@ class OutageDetector:
         sw = f"power:switch:{d.switch}"
         if not locs and sw in self.xy:
             locs = [location(sw, *self.xy[sw][:2], 0.8, self.xy[sw][2])]
+        if len(self._memo) > 10_000:
+            self._memo.clear()
+        out = ([int(i) for i in lines], locs, [int(s) for s in _ints(info.get("fired"))])
+        self._memo[key] = out
+        return out
+
+    def _detail(self, d: Device, ev: Evidence) -> dict[str, Any]:
+        lines, locs, fired = self._region(d, ev)
+        loads = sorted(d.loads)
+        reported = [k for k in loads if k in self.out]
+        first = min((self.out[k] for k in reported), default=None)
         return {
             "outage_device": {"element": "switch", "index": int(d.switch)},
-            "fault_section": {"lines": [int(i) for i in lines]},
+            "fault_section": {"lines": list(lines)},
             "equivalents": [int(s) for s in d.equivalents],
             "source": d.source,
             "customers_out": int(sum(self.customers_of.get(i, 0) for i in loads)),
             "loads_out": [int(i) for i in loads],
             "reported": len(reported),
             "first_report": None if first is None else pd.Timestamp(first, tz="UTC").isoformat(),
-            "fpi_fired": [int(s) for s in _ints(info.get("fired"))],
-            "location": locs,
+            "fpi_fired": list(fired),
+            "location": [dict(c) for c in locs],
         }
 
 
