@@ -20,6 +20,8 @@ from lifeline.model.schema import conform
 
 #: bump whenever the build changes what it produces (it keys the cache)
 TOWN_VERSION = "schutterwald-v3"
+#: IANA time zone of the demo town: operators read local times in it (``lifeline.timefmt``)
+TIMEZONE = "Europe/Berlin"
 _TABLES = (
     "assets",
     "customers",
