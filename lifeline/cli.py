@@ -49,12 +49,28 @@ _register()
 
 
 def main() -> None:
-    """Entry point: run the CLI; a LifelineError becomes a one-line message and exit code 2."""
+    """Entry point: run the CLI; a LifelineError becomes a one-line message and exit code 2.
+
+    Any other exception is a bug: it is reported in one line with exit code 1 (the traceback is
+    shown when ``LIFELINE_DEBUG`` is set).
+    """
+    import os
+
     try:
         app()
     except LifelineError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
+    except Exception as exc:
+        if os.environ.get("LIFELINE_DEBUG"):
+            raise
+        typer.secho(
+            f"error: unexpected {type(exc).__name__}: {exc} "
+            "(a bug in lifeline: please report it; LIFELINE_DEBUG=1 shows the traceback)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

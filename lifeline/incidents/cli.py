@@ -181,11 +181,13 @@ def advance_cmd(
     at: str = typer.Option(None, "--at", help="When (ISO 8601, UTC if no zone); default now."),
 ) -> None:
     """Move an incident to its next lifecycle state, with an audit entry (who, when, why)."""
+    from lifeline.cliopts import parse_time
     from lifeline.incidents.lifecycle import advance
 
+    when = parse_time(at, "--at") if at is not None else None
     with _store() as store:
         inc = _load(store, incident_id)
-        entry = advance(inc, to_state, actor, why, ts=at)
+        entry = advance(inc, to_state, actor, why, ts=when)
         store.upsert_incident(inc.to_row())
         store.append_audit(
             entry["actor"], entry["action"], entry["object_id"], entry["detail"], ts=entry["ts"]
@@ -252,8 +254,11 @@ def kpis_cmd(
     ),
 ) -> None:
     """KPIs (minutes to detect/confirm/dispatch/isolate/restore, customer-minutes lost)."""
+    from lifeline.cliopts import parse_period
     from lifeline.incidents.kpi import kpi_summary, kpi_table
     from lifeline.incidents.lifecycle import Incident
+
+    parse_period(freq, "--freq")
 
     with _store() as store:
         df = store.list_incidents()

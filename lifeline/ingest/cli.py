@@ -55,11 +55,12 @@ def ingest(
         help="MQTT client id naming the persistent session (keep it fixed so queued QoS-1 messages survive restarts).",
     ),
     max_messages: int | None = typer.Option(
-        None, "--max-messages", help="Stop MQTT ingestion after this many messages."
+        None, "--max-messages", min=1, help="Stop MQTT ingestion after this many messages."
     ),
     seconds: float | None = typer.Option(
         None,
         "--seconds",
+        min=0.0,
         help="Stop MQTT ingestion after this many seconds (default: until Ctrl-C).",
     ),
     register_unknown: bool = typer.Option(
@@ -105,10 +106,9 @@ def ingest(
         raise InputError(f"unknown time zone {tz!r}", where="--tz") from exc
     ref = None
     if now is not None:
-        try:
-            ref = pd.Timestamp(now)
-        except ValueError as exc:
-            raise InputError(f"cannot parse {now!r} as a timestamp", where="--now") from exc
+        from lifeline.cliopts import parse_time
+
+        ref = pd.Timestamp(parse_time(now, "--now"))
     sensor_table = None
     if sensors is not None:
         if not sensors.is_file():

@@ -39,10 +39,14 @@ CLUSTER = typer.Option(
     None, "--cluster", help="Dask scheduler address tcp://HOST:PORT (implies --executor dask)."
 )
 WORKERS = typer.Option(
-    None, "--workers", help="Worker processes (process pool or local Dask cluster)."
+    None, "--workers", min=1, help="Worker processes (process pool or local Dask cluster)."
 )
 HOUR = typer.Option(
-    None, "--hour", help="Hour of the model day for the PDD runs; default: the peak-demand hour."
+    None,
+    "--hour",
+    min=0.0,
+    max=24.0,
+    help="Hour of the model day for the PDD runs; default: the peak-demand hour.",
 )
 CRS = typer.Option(
     None, "--crs", help="CRS of the network coordinates, e.g. EPSG:25832 (the town's is known)."
@@ -103,7 +107,10 @@ def criticality_cmd(
     workers: int | None = WORKERS,
     hour: float | None = HOUR,
     required_m: float = typer.Option(
-        20.0, "--required-m", help="PDD required pressure (m) for demand-driven models."
+        20.0,
+        "--required-m",
+        min=0.1,
+        help="PDD required pressure (m) for demand-driven models.",
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Write all segments to a .csv or .json file."
@@ -111,7 +118,7 @@ def criticality_cmd(
     plot: Path | None = typer.Option(
         None, "--plot", help="PNG: the most critical segments per utility."
     ),
-    top: int = typer.Option(10, "--top", help="Rows per utility in the printed table."),
+    top: int = typer.Option(10, "--top", min=0, help="Rows per utility in the printed table."),
 ) -> None:
     """Consequence of losing every water segment, gas segment and power section."""
     import time
@@ -210,10 +217,17 @@ def rank_cmd(
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
     year: int = typer.Option(
-        dt.date.today().year, "--year", help="Evaluation year (ages are counted to it)."
+        dt.date.today().year,
+        "--year",
+        min=1800,
+        max=2200,
+        help="Evaluation year (ages are counted to it).",
     ),
     critical_weight: float = typer.Option(
-        100.0, "--critical-weight", help="Consequence weight of a critical site, in customers."
+        100.0,
+        "--critical-weight",
+        min=0.0,
+        help="Consequence weight of a critical site, in customers.",
     ),
     executor: str = EXECUTOR,
     cluster: str | None = CLUSTER,
@@ -225,7 +239,7 @@ def rank_cmd(
         None, "--geojson", help="Risk layer GeoJSON (lon/lat when the CRS is known)."
     ),
     plot: Path | None = typer.Option(None, "--plot", help="PNG map of pipe risk."),
-    top: int = typer.Option(20, "--top", help="Rows in the printed table."),
+    top: int = typer.Option(20, "--top", min=0, help="Rows in the printed table."),
 ) -> None:
     """Rank pipes for renewal: annual failure probability (Weibull PH) x segment consequence."""
     from rich.table import Table
@@ -301,13 +315,23 @@ def place_cmd(
     ),
     n: int = typer.Option(10, "--n", min=1, help="Number of new sensors to place."),
     threshold_m: float = typer.Option(
-        0.1, "--threshold-m", help="Pressure drop (m) a sensor must see to detect a leak."
+        0.1,
+        "--threshold-m",
+        min=0.001,
+        help="Pressure drop (m) a sensor must see to detect a leak.",
     ),
     leak_fraction: float = typer.Option(
-        0.05, "--leak-fraction", help="Leak size as a share of the total demand."
+        0.05,
+        "--leak-fraction",
+        min=0.0001,
+        max=1.0,
+        help="Leak size as a share of the total demand.",
     ),
     radius_m: float = typer.Option(
-        30.0, "--radius-m", help="Methane: migration radius (m) from a main to a manhole."
+        30.0,
+        "--radius-m",
+        min=0.0,
+        help="Methane: migration radius (m) from a main to a manhole.",
     ),
     assets: Path | None = typer.Option(
         None, "--assets", help="Pipe records CSV for the risk weights (see risk rank)."
@@ -315,7 +339,11 @@ def place_cmd(
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
     year: int = typer.Option(
-        dt.date.today().year, "--year", help="Evaluation year for the risk weights."
+        dt.date.today().year,
+        "--year",
+        min=1800,
+        max=2200,
+        help="Evaluation year for the risk weights.",
     ),
     executor: str = EXECUTOR,
     cluster: str | None = CLUSTER,
