@@ -48,6 +48,26 @@ def _register() -> None:
 _register()
 
 
+def _log_to_console() -> None:
+    """Print warnings of the ``lifeline`` loggers (e.g. an INP with nodes without coordinates)
+    on stderr as one line each: ``warning: …``."""
+    import logging
+
+    logger = logging.getLogger("lifeline")
+    if logger.handlers:
+        return
+
+    class _Fmt(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return f"{record.levelname.lower()}: {super().format(record)}"
+
+    h = logging.StreamHandler(sys.stderr)
+    h.setFormatter(_Fmt("%(message)s"))
+    h.setLevel(logging.WARNING)
+    logger.addHandler(h)
+    logger.setLevel(logging.WARNING)
+
+
 def main() -> None:
     """Entry point: run the CLI; a LifelineError becomes a one-line message and exit code 2.
 
@@ -56,6 +76,7 @@ def main() -> None:
     """
     import os
 
+    _log_to_console()
     try:
         app()
     except LifelineError as exc:

@@ -82,9 +82,9 @@ class Town:
             import pandapipes as pps
 
             return pps.from_json(str(d / "gas.json"))
-        import wntr
+        from lifeline.water.network import load_network
 
-        return wntr.network.WaterNetworkModel(str(d / "water.inp"))
+        return load_network(d / "water.inp")
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:

@@ -185,10 +185,12 @@ class WaterTownAdapter(_Base):
         import networkx as nx
         import wntr
 
+        from lifeline.water.network import load_network
+
         pumps = [_ref(a) for a in asset_ids if a.startswith("water:pump:")]
         if not pumps:
             return _impact([], len(self.town.customers), "no pump affected")
-        wn = wntr.network.WaterNetworkModel(str(self.town.water_inp_path))
+        wn = load_network(self.town.water_inp_path)
         g = nx.Graph()
         g.add_nodes_from(wn.node_name_list)
         for name, link in wn.links():
