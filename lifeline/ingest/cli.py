@@ -159,11 +159,19 @@ def ingest(
             report = sub.run(max_messages=max_messages, seconds=seconds)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
-        return
-    for t in report.rich_tables():
-        console.print(t)
-    rate = report.received / report.seconds if report.seconds > 0 else 0.0
-    console.print(f"{report.received:,} records in {report.seconds:.2f} s ({rate:,.0f}/s)")
+    else:
+        for t in report.rich_tables():
+            console.print(t)
+        rate = report.received / report.seconds if report.seconds > 0 else 0.0
+        console.print(f"{report.received:,} records in {report.seconds:.2f} s ({rate:,.0f}/s)")
+    if report.file_errors:  # whole files unusable: say why, and fail (they are also in `rejected`)
+        for e in report.file_errors:
+            typer.secho(f"error: {e['where']}: {e['reason']}", fg=typer.colors.RED, err=True)
+        typer.secho(
+            f"{len(report.file_errors)} file(s) could not be ingested at all (kept in the `rejected` table)",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:
