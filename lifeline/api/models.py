@@ -254,6 +254,14 @@ class ReplayIn(BaseModel):
 
 class ReplayOut(BaseModel):
     running: bool
+    phase: str = Field(
+        default="idle",
+        description="idle | preparing (town, simulated day, detector calibration) | replaying | finished | stopped | failed",
+    )
+    phase_detail: str = Field(
+        default="",
+        description="While preparing: the step under way, e.g. 'calibrating the detectors'.",
+    )
     date: str | None = None
     speed: float | None = None
     sim_time: datetime | None = None

@@ -133,11 +133,21 @@ class SimulatedDay:
         return self._detector(self._town, readings, history=history, t_end=t_end)  # type: ignore[no-any-return]
 
 
+#: phases of a replay (``ReplayStatus.phase``): the dashboard shows "preparing" until the first step
+PHASES = ("idle", "preparing", "replaying", "finished", "stopped", "failed")
+
+
 @dataclass
 class ReplayStatus:
-    """Progress of a replay (shown by ``GET /api/scenarios/replay``)."""
+    """Progress of a replay (shown by ``GET /api/scenarios/replay``).
+
+    ``phase`` is one of :data:`PHASES`; while ``preparing`` (loading the town, simulating the day,
+    calibrating the detectors: tens of seconds on a first run), ``phase_detail`` says which step.
+    """
 
     running: bool = False
+    phase: str = "idle"
+    phase_detail: str = ""
     date: str | None = None
     speed: float | None = None
     sim_time: pd.Timestamp | None = None
@@ -173,7 +183,9 @@ class ReplayRunner:
         """Start the replay thread (StateError if one is running)."""
         if self._thread is not None and self._thread.is_alive():
             raise StateError("a replay is already running", where="replay")
-        self.status = ReplayStatus(running=True, date=self.date, speed=self.speed)
+        self.status = ReplayStatus(
+            running=True, date=self.date, speed=self.speed, phase="preparing"
+        )
         self._thread = threading.Thread(target=self._safe_run, name="lifeline-replay", daemon=True)
         self._thread.start()
 
@@ -199,6 +211,10 @@ class ReplayRunner:
             log.exception("replay failed")
         finally:
             self.status.running = False
+            self.status.phase = (
+                "failed" if self.status.error else "stopped" if self._stop.is_set() else "finished"
+            )
+            self.status.phase_detail = ""
             self.ctx.bus.publish("replay", self.status.as_dict())
 
     def run(self) -> ReplayStatus:
@@ -207,8 +223,10 @@ class ReplayRunner:
         from lifeline.ingest.validate import SensorIndex
 
         self.status.running = True
+        self._phase("preparing", "loading the town and simulating the day")
         store = self.ctx.store
         tables, readings, complaints = self.source.prepare()
+        self._phase("preparing", "storing the reference tables")
         town = getattr(self.source, "town", None)
         if town is not None and not self.ctx.adapters:
             from lifeline.api.incident_ops import attach_town
@@ -238,6 +256,8 @@ class ReplayRunner:
                 break
             a, b = steps[k], steps[k + 1]
             win = readings[(readings["ts"] >= a) & (readings["ts"] < b)]
+            if k == 0:
+                self._phase("preparing", "calibrating the detectors")
             rep = ingest_frame(
                 store, win, source=f"replay:{self.date}", sensors=index, now=b, progress=False
             )
@@ -254,12 +274,19 @@ class ReplayRunner:
                 self._save_incident(inc)
             self.status.steps_done = k + 1
             self.status.sim_time = b
+            if k == 0:
+                self._phase("replaying", "")
             self.ctx.bus.publish("replay", {**self.status.as_dict(), "stored": rep.stored})
             target = wall0 + (k + 1) * self.step_s / self.speed
             delay = target - time.monotonic()
             if delay > 0 and self._stop.wait(delay):
                 break
         return self.status
+
+    def _phase(self, phase: str, detail: str) -> None:
+        """Set the phase (see :data:`PHASES`) and publish it as a ``replay`` event."""
+        self.status.phase, self.status.phase_detail = phase, detail
+        self.ctx.bus.publish("replay", self.status.as_dict())
 
     def _correlator(self) -> Any:
         from lifeline.incidents.correlate import Correlator, ZoneArea

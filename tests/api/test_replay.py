@@ -98,8 +98,18 @@ def test_replay_runs_the_day_into_store_and_events(api: Api) -> None:
     assert {e["kind"] for e in inc["evidence"]} == {"alarm", "complaint"} and inc[
         "district_id"
     ] == "D1"
-    types = [e.type for e in api.ctx.bus.recent()]
-    assert types.count("alarm") == 4 and "incident" in types and types.count("replay") == 8
+    events = api.ctx.bus.recent()
+    types = [e.type for e in events]
+    assert types.count("alarm") == 4 and "incident" in types
+    replay = [e.data for e in events if e.type == "replay"]
+    assert sum(1 for d in replay if "stored" in d) == 8  # one per step
+    phases = [(d["phase"], d["phase_detail"]) for d in replay if "stored" not in d]
+    assert phases == [
+        ("preparing", "loading the town and simulating the day"),
+        ("preparing", "storing the reference tables"),
+        ("preparing", "calibrating the detectors"),
+        ("replaying", ""),
+    ], "the dashboard can show a preparing state until the first step"
 
 
 def test_scenarios_router_starts_a_replay_for_admins_only() -> None:
@@ -120,4 +130,34 @@ def test_scenarios_router_starts_a_replay_for_admins_only() -> None:
                 break
             time.sleep(0.05)
         assert st["running"] is False and st["error"] is None and st["incidents"] == 1
+        assert st["phase"] == "finished" and st["phase_detail"] == ""
         assert "start_replay" in set(api.ctx.store.list_audit("replay:2026-07-15")["action"])
+
+
+def test_the_console_follows_the_preparation_and_the_replay(api: Api) -> None:
+    import threading
+
+    from lifeline.api.replay import ReplayRunner
+    from lifeline.api.server import follow_replay
+
+    go = threading.Event()
+
+    class SlowDay(BurstDay):
+        def prepare(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+            go.wait(10)  # held until the console has shown the preparing state
+            return super().prepare()
+
+    runner = ReplayRunner(api.ctx, SlowDay(), speed=2000.0, step_s=900, date="2026-07-15")
+    lines: list[str] = []
+    runner.start()
+    watcher = follow_replay(runner, lines.append, tz="Asia/Shanghai", poll_s=0.01)
+    for _ in range(500):
+        if lines:
+            break
+        time.sleep(0.01)
+    go.set()
+    runner.join(30)
+    watcher.join(10)
+    assert lines[0] == "  preparing the replay: loading the town and simulating the day…", lines
+    assert any("replay ready after" in x for x in lines), lines
+    assert "replay finished" in lines[-1] and "1 incident(s)" in lines[-1], lines
