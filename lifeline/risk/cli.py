@@ -413,6 +413,18 @@ def place_cmd(
         f"{kind}: {len(locs)} candidate locations, {pl.n_targets} target pipes; existing sensors cover "
         f"{pl.baseline:.1%} of the risk; with {len(pl.picks)} new: {pl.curve[-1] if pl.curve else pl.baseline:.1%}"
     )
+    if "short_reason" in pl.meta:
+        hint = (
+            f" (a leak of --leak-fraction {leak_fraction:g} of the demand lowers the pressure by less "
+            f"than --threshold-m {threshold_m:g} m there: lower the threshold or raise the leak size)"
+            if kind == "pressure"
+            else f" (no other manhole lies within --radius-m {radius_m:g} m of an uncovered main)"
+        )
+        typer.secho(
+            f"warning: asked for {n} locations, placed {len(pl.picks)}: {pl.meta['short_reason']}{hint}",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     if out is not None:
         if out.suffix.lower() == ".csv":
             pl.picks.to_csv(out, index=False)
