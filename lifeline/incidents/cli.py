@@ -326,6 +326,8 @@ def ingest_cmd(
         "ts",
         "utility",
         "category",
+        "utility2",
+        "category2",
         "customer_id",
         "place_method",
         "place_reason",
@@ -348,7 +350,8 @@ def ingest_cmd(
                 str(r["complaint_id"]),
                 format_local(r["ts"], tz, "%m-%d %H:%M"),
                 str(r["utility"]),
-                str(r["category"]),
+                str(r["category"])
+                + (f" + {r['utility2']}/{r['category2']}" if r.get("category2") else ""),
                 str(r["customer_id"] or "-"),
                 str(r["place_method"]),
                 str(r["place_reason"]),
