@@ -52,13 +52,50 @@ def _register() -> None:
 _register()
 
 
+def _log_to_console() -> None:
+    """Print warnings of the ``lifeline`` loggers (e.g. an INP with nodes without coordinates)
+    on stderr as one line each: ``warning: …``."""
+    import logging
+
+    logger = logging.getLogger("lifeline")
+    if logger.handlers:
+        return
+
+    class _Fmt(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return f"{record.levelname.lower()}: {super().format(record)}"
+
+    h = logging.StreamHandler(sys.stderr)
+    h.setFormatter(_Fmt("%(message)s"))
+    h.setLevel(logging.WARNING)
+    logger.addHandler(h)
+    logger.setLevel(logging.WARNING)
+
+
 def main() -> None:
-    """Entry point: run the CLI; a LifelineError becomes a one-line message and exit code 2."""
+    """Entry point: run the CLI; a LifelineError becomes a one-line message and exit code 2.
+
+    Any other exception is a bug: it is reported in one line with exit code 1 (the traceback is
+    shown when ``LIFELINE_DEBUG`` is set).
+    """
+    import os
+
+    _log_to_console()
     try:
         app()
     except LifelineError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
+    except Exception as exc:
+        if os.environ.get("LIFELINE_DEBUG"):
+            raise
+        typer.secho(
+            f"error: unexpected {type(exc).__name__}: {exc} "
+            "(a bug in lifeline: please report it; LIFELINE_DEBUG=1 shows the traceback)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

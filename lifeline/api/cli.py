@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-        port: int = typer.Option(8000, help="TCP port."),
+        port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
         db: str = typer.Option(
             "", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."
         ),
@@ -27,10 +27,10 @@ def register(app: typer.Typer) -> None:
             False, "--replay", help="Start a live accelerated replay of the simulated day."
         ),
         speed: float = typer.Option(
-            600.0, help="Replay speed: simulated seconds per wall-clock second."
+            600.0, min=0.01, help="Replay speed: simulated seconds per wall-clock second."
         ),
         date: str = typer.Option("2026-07-15", help="Day to replay (UTC date, YYYY-MM-DD)."),
-        seed: int = typer.Option(0, help="Random seed of the simulated day."),
+        seed: int = typer.Option(0, min=0, help="Random seed of the simulated day."),
         demo_users: bool = typer.Option(
             True, help="Create and print demo users when there are none."
         ),
@@ -53,6 +53,9 @@ def register(app: typer.Typer) -> None:
         city: readings and events from MQTT (LIFELINE_MQTT) and HTTP are scored, correlated into
         incidents and planned as they arrive."""
         from lifeline.api.server import serve as _serve
+        from lifeline.cliopts import parse_day
+
+        date = parse_day(date, "--date")
 
         _serve(
             host=host,

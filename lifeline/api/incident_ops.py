@@ -121,7 +121,15 @@ def _evidence(ctx: ApiContext, alarm_ids: list[str], complaint_ids: list[str]) -
         missing = sorted(set(complaint_ids) - set(co["complaint_id"].astype(str)))
         if missing:
             raise InputError(f"unknown complaint ids {missing}", where="complaint_ids")
-        out += [Evidence.from_complaint(r) for r in co.to_dict("records")]
+        complaints = [Evidence.from_complaint(r) for r in co.to_dict("records")]
+        off = sorted(e.evidence_id for e in complaints if e.off_lifeline)
+        if off:
+            raise InputError(
+                f"complaints {off} are classified 'other' (not about a lifeline) and cannot be "
+                "evidence of an incident",
+                where="complaint_ids",
+            )
+        out += complaints
     return sorted(out, key=lambda e: e.ts)
 
 

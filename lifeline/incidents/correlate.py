@@ -116,6 +116,14 @@ class Correlator:
 
     def add(self, ev: Evidence) -> Incident | None:
         """Attach ``ev`` to an incident (opening or merging as needed); None if it cannot be used."""
+        if ev.off_lifeline:  # a complaint classified "other" never opens or joins an incident
+            self.unassigned.append(
+                {
+                    "evidence_id": ev.evidence_id,
+                    "reason": "complaint classified 'other': not about a lifeline",
+                }
+            )
+            return None
         if ev.utility not in ("water", "power", "gas", "drainage"):
             self.unassigned.append(
                 {

@@ -148,6 +148,14 @@ class Evidence:
         return int(n) if isinstance(n, int | float) and n > 0 else 1
 
     @property
+    def off_lifeline(self) -> bool:
+        """True for a complaint classified ``other`` (a street light, a bill, noise …) or with no
+        utility: it is not about a lifeline and never opens or joins an incident."""
+        return self.kind == "complaint" and (
+            self.category == "other" or self.utility in ("", "other")
+        )
+
+    @property
     def weight(self) -> float:
         """Weight in the location centroid: kind weight × location confidence."""
         return KIND_WEIGHT.get(self.kind, 1.0) * max(self.confidence, 0.05)

@@ -143,7 +143,7 @@ class City:
             float(a.y_m.max()) + 100,
         )
 
-    def local_time(self, ts: Any, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
+    def local_time(self, ts: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """``ts`` (UTC or aware) shown in the city's timezone, e.g. ``2026-07-15 11:10 CST``."""
         from lifeline.timefmt import format_local
 

@@ -44,10 +44,14 @@ CLUSTER = typer.Option(
     None, "--cluster", help="Dask scheduler address tcp://HOST:PORT (implies --executor dask)."
 )
 WORKERS = typer.Option(
-    None, "--workers", help="Worker processes (process pool or local Dask cluster)."
+    None, "--workers", min=1, help="Worker processes (process pool or local Dask cluster)."
 )
 HOUR = typer.Option(
-    None, "--hour", help="Hour of the model day for the PDD runs; default: the peak-demand hour."
+    None,
+    "--hour",
+    min=0.0,
+    max=24.0,
+    help="Hour of the model day for the PDD runs; default: the peak-demand hour.",
 )
 CRS = typer.Option(
     None, "--crs", help="CRS of an INP's coordinates, e.g. EPSG:32648 (a city's is known)."
@@ -109,7 +113,10 @@ def criticality_cmd(
     workers: int | None = WORKERS,
     hour: float | None = HOUR,
     required_m: float = typer.Option(
-        20.0, "--required-m", help="PDD required pressure (m) for demand-driven models."
+        20.0,
+        "--required-m",
+        min=0.1,
+        help="PDD required pressure (m) for demand-driven models.",
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Write all segments to a .csv or .json file."
@@ -117,7 +124,7 @@ def criticality_cmd(
     plot: Path | None = typer.Option(
         None, "--plot", help="PNG: the most critical segments per utility."
     ),
-    top: int = typer.Option(10, "--top", help="Rows per utility in the printed table."),
+    top: int = typer.Option(10, "--top", min=0, help="Rows per utility in the printed table."),
 ) -> None:
     """Consequence of losing every water segment, gas segment and power section."""
     import time
@@ -217,10 +224,17 @@ def rank_cmd(
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
     year: int = typer.Option(
-        dt.date.today().year, "--year", help="Evaluation year (ages are counted to it)."
+        dt.date.today().year,
+        "--year",
+        min=1800,
+        max=2200,
+        help="Evaluation year (ages are counted to it).",
     ),
     critical_weight: float = typer.Option(
-        100.0, "--critical-weight", help="Consequence weight of a critical site, in customers."
+        100.0,
+        "--critical-weight",
+        min=0.0,
+        help="Consequence weight of a critical site, in customers.",
     ),
     executor: str = EXECUTOR,
     cluster: str | None = CLUSTER,
@@ -232,7 +246,7 @@ def rank_cmd(
         None, "--geojson", help="Risk layer GeoJSON (lon/lat when the CRS is known)."
     ),
     plot: Path | None = typer.Option(None, "--plot", help="PNG map of pipe risk."),
-    top: int = typer.Option(20, "--top", help="Rows in the printed table."),
+    top: int = typer.Option(20, "--top", min=0, help="Rows in the printed table."),
 ) -> None:
     """Rank pipes for renewal: annual failure probability (Weibull PH) x segment consequence."""
     from rich.table import Table
@@ -309,13 +323,23 @@ def place_cmd(
     ),
     n: int = typer.Option(10, "--n", min=1, help="Number of new sensors to place."),
     threshold_m: float = typer.Option(
-        0.1, "--threshold-m", help="Pressure drop (m) a sensor must see to detect a leak."
+        0.1,
+        "--threshold-m",
+        min=0.001,
+        help="Pressure drop (m) a sensor must see to detect a leak.",
     ),
     leak_fraction: float = typer.Option(
-        0.05, "--leak-fraction", help="Leak size as a share of the total demand."
+        0.05,
+        "--leak-fraction",
+        min=0.0001,
+        max=1.0,
+        help="Leak size as a share of the total demand.",
     ),
     radius_m: float = typer.Option(
-        30.0, "--radius-m", help="Methane: migration radius (m) from a main to a manhole."
+        30.0,
+        "--radius-m",
+        min=0.0,
+        help="Methane: migration radius (m) from a main to a manhole.",
     ),
     assets: Path | None = typer.Option(
         None, "--assets", help="Pipe records CSV for the risk weights (see risk rank)."
@@ -323,7 +347,11 @@ def place_cmd(
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
     year: int = typer.Option(
-        dt.date.today().year, "--year", help="Evaluation year for the risk weights."
+        dt.date.today().year,
+        "--year",
+        min=1800,
+        max=2200,
+        help="Evaluation year for the risk weights.",
     ),
     executor: str = EXECUTOR,
     cluster: str | None = CLUSTER,
@@ -395,6 +423,18 @@ def place_cmd(
         f"{kind}: {len(locs)} candidate locations, {pl.n_targets} target pipes; existing sensors cover "
         f"{pl.baseline:.1%} of the risk; with {len(pl.picks)} new: {pl.curve[-1] if pl.curve else pl.baseline:.1%}"
     )
+    if "short_reason" in pl.meta:
+        hint = (
+            f" (a leak of --leak-fraction {leak_fraction:g} of the demand lowers the pressure by less "
+            f"than --threshold-m {threshold_m:g} m there: lower the threshold or raise the leak size)"
+            if kind == "pressure"
+            else f" (no other manhole lies within --radius-m {radius_m:g} m of an uncovered main)"
+        )
+        typer.secho(
+            f"warning: asked for {n} locations, placed {len(pl.picks)}: {pl.meta['short_reason']}{hint}",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     if out is not None:
         if out.suffix.lower() == ".csv":
             pl.picks.to_csv(out, index=False)

@@ -38,13 +38,38 @@ def cache_dir() -> Path:
     return d
 
 
+#: (path, size, mtime) of files whose warnings were already logged in this process
+_WARNED: set[tuple[str, int, float]] = set()
+
+
 def load_network(inp: str | Path) -> Any:
-    """Load an EPANET INP file with WNTR; a missing or invalid file raises NetworkModelError."""
+    """Load an EPANET INP file with WNTR — the one way lifeline reads an INP.
+
+    The text is checked first (:mod:`lifeline.water.inpcheck`): a missing, empty, binary,
+    truncated or inconsistent file raises NetworkModelError naming the line and section;
+    warnings (nodes without coordinates, no ``[END]``) are logged once per file on the
+    ``lifeline`` logger (the CLI prints them as ``warning: …``).
+    """
+    import logging
+
     import wntr
+
+    from lifeline.water.inpcheck import check_inp
 
     path = Path(inp)
     if not path.is_file():
         raise NetworkModelError("network file not found", str(path))
+    check = check_inp(path)
+    if check.errors:
+        first = check.errors[0]
+        where = f"{path}:{first.line}" if first.line else str(path)
+        raise NetworkModelError(f"invalid EPANET model: {check.summary()}", where)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime)
+    if check.warnings and key not in _WARNED:
+        _WARNED.add(key)
+        for w in check.warnings:
+            logging.getLogger("lifeline.water").warning("%s: %s", path, w)
     try:
         return wntr.network.WaterNetworkModel(str(path))
     except Exception as exc:  # WNTR raises many exception types for bad INP files

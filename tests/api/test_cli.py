@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -95,3 +96,43 @@ def test_users_add_password_stdin_and_prompt(tmp_path: Path) -> None:
         book = UserBook(store)
         assert book.verify("ci-bot", "stdin-pass-1") is not None
         assert book.verify("eve", "prompt-pass-1") is not None
+
+
+def test_serve_and_demo_refuse_a_busy_port_before_starting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import sys
+    import time
+
+    from lifeline.cli import main
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))  # a port the OS gives us, held for the test
+    busy.listen()
+    port = str(busy.getsockname()[1])
+    try:
+        for args in (["serve", "--port", port], ["demo", "--port", port]):
+            monkeypatch.setattr(sys, "argv", ["lifeline", *args])
+            t0 = time.monotonic()
+            with pytest.raises(SystemExit) as exc:
+                main()
+            err = capsys.readouterr().err
+            assert exc.value.code == 2, err
+            assert f"--port: port {port} on 127.0.0.1 is already in use" in err
+            assert "serving on" not in err and time.monotonic() - t0 < 10  # nothing was loaded
+    finally:
+        busy.close()
+
+
+def test_bind_port_takes_a_free_port_and_names_a_bad_host() -> None:
+    from lifeline.api.server import bind_port
+    from lifeline.errors import ConfigError
+
+    sock = bind_port("127.0.0.1", 0)
+    try:
+        assert sock.getsockname()[1] > 0
+    finally:
+        sock.close()
+    with pytest.raises(ConfigError, match="--host"):
+        bind_port("no-such-host.invalid", 8000)
