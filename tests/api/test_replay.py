@@ -81,7 +81,9 @@ def test_replay_runs_the_day_through_the_engine(api: Api, monkeypatch: pytest.Mo
     assert inc["district_id"] == "D1"
     assert inc["opened_at"].startswith("2026-07-15T01:")  # event time, not the wall clock
     types = [e.type for e in api.ctx.bus.recent()]
-    assert "alarm" in types and "incident" in types and types.count("replay") == 8
+    assert "alarm" in types and "incident" in types
+    steps = {e.data["steps_done"] for e in api.ctx.bus.recent() if e.type == "replay"}
+    assert steps >= set(range(1, 9))  # every step reported
     # a second replay of the same day adds nothing: its data is late or repeats stored ids
     again = ReplayRunner(api.ctx, BurstDay(), speed=1e6, step_s=900, date="2026-07-15").run()
     assert again.incidents == 0 and store.count("incident") == 1 and store.count("alarm") == 1
@@ -134,7 +136,9 @@ def test_scenarios_router_starts_a_replay_for_admins_only(monkeypatch: pytest.Mo
         assert (
             eng["watermark"] == "2026-07-15T01:50:00+00:00" and eng["pending"] == 0
         )  # 01:45 + 5 min
-        assert [d["name"] for d in eng["detectors"]] == ["test-low-pressure"]
+        names = [d["name"] for d in eng["detectors"]]
+        assert "test-low-pressure" in names and len(names) == len(set(names))
+        assert all("ready" in d and "warmup" in d for d in eng["detectors"])
         assert st["phase_detail"] == ""
 
 
