@@ -5,6 +5,7 @@ Later stages of the loop (detectors, incidents, plans, the dashboard) hang off t
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -201,7 +202,12 @@ def print_summary(summary: dict[str, Any], width: int | None = None) -> None:
                     str(inc.get("grade", "")),
                     str(inc["location"].get("district_id", "")),
                     ", ".join(f"{k} {v}" for k, v in inc.get("evidence_counts", {}).items()),
-                    ", ".join(str(c.get("kind")) for c in inc.get("cascade", [])),
+                    ", ".join(
+                        f"{k} ×{n}" if n > 1 else str(k)
+                        for k, n in Counter(
+                            str(c.get("kind")) for c in inc.get("cascade", [])
+                        ).items()
+                    ),
                     str(len(inc.get("actions", []))),
                     "[green]passed[/]" if ok else "[red]failed[/]",
                 ]
