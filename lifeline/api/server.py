@@ -107,7 +107,13 @@ def start_mqtt(
     t.start()
     app.state.on_shutdown.append(stop.set)
     if ctx.city is not None:
-        start_mqtt_events(app, url, client_id=f"{client_id}-events", stop=stop)
+        start_mqtt_events(
+            app,
+            url,
+            client_id=f"{client_id}-events",
+            stop=stop,
+            topic=get_settings().mqtt_events_topic,
+        )
     return stop
 
 
@@ -116,8 +122,10 @@ def start_mqtt_events(
     url: str,
     client_id: str = "lifeline-serve-events",
     stop: threading.Event | None = None,
+    topic: str = "",
 ) -> threading.Event:
-    """Subscribe to ``lifeline/events/#`` (smart-meter and SCADA events) for the live engine."""
+    """Subscribe to ``topic`` (default ``lifeline/events/#``: smart-meter and SCADA events) for
+    the live engine."""
     from lifeline.ingest.events import EVENT_TOPIC, EventIndex
     from lifeline.ingest.mqtt_events import MqttEventIngestor
 
@@ -128,7 +136,7 @@ def start_mqtt_events(
         ctx.store,
         url,
         EventIndex.of(city.customers, switches),
-        topic=EVENT_TOPIC,
+        topic=topic or EVENT_TOPIC,
         client_id=client_id,
         feed=ctx.engine,
     )
@@ -279,8 +287,11 @@ def serve(
     broker = settings.mqtt if mqtt is None else mqtt
     if broker:
         try:
-            start_mqtt(app, broker, settings.mqtt_topic)
-            echo(f"  MQTT ingestion from {broker} ({settings.mqtt_topic}, lifeline/events/#)")
+            start_mqtt(app, broker, settings.mqtt_topic, client_id=settings.mqtt_client_id)
+            echo(
+                f"  MQTT ingestion from {broker} ({settings.mqtt_topic}, "
+                f"{settings.mqtt_events_topic})"
+            )
         except ImportError as exc:
             raise ConfigError(
                 "MQTT ingestion is not available in this build", where="LIFELINE_MQTT"

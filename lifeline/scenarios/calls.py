@@ -59,6 +59,8 @@ def event_complaints(
 
     rng = np.random.default_rng(seed + 7)
     start = pd.Timestamp(start)
+    tz = getattr(city, "timezone", None)
+    day = start.tz_convert(tz) if tz and start.tzinfo is not None else start  # ids: local date
     a = city.assets.set_index("asset_id")
     rows: list[dict[str, Any]] = []
 
@@ -75,7 +77,7 @@ def event_complaints(
         for (channel, text), (_, cust) in zip(calls, who.iterrows(), strict=False):
             rows.append(
                 {
-                    "complaint_id": f"C-{start:%Y%m%d}-{len(rows) + 1:03d}",
+                    "complaint_id": f"C-{day:%Y%m%d}-{len(rows) + 1:03d}",
                     "ts": t0 + pd.Timedelta(minutes=float(rng.uniform(4, spread_min))),
                     "channel": channel,
                     "text": text.format(addr=cust["address"]),

@@ -172,27 +172,49 @@ def _complaint_json(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def topic_prefix(topic_filter: str) -> str:
+    """The publish prefix of a subscription filter: ``lifeline/readings/#`` → ``lifeline/readings/``."""
+    t = topic_filter.strip()
+    return t[:-1] if t.endswith("#") else t.rstrip("/") + "/"
+
+
 @dataclass
 class MqttPublisher:
     """Readings and events to an MQTT broker (QoS 1, in order); complaints through ``api`` when
-    given (an :class:`ApiPublisher`), else dropped with a count."""
+    given (an :class:`ApiPublisher`), else counted in ``sent["complaints_skipped"]``.
+
+    At most ``window`` messages are unacknowledged at a time: beyond that, publishing waits for
+    the oldest PUBACK (paho's ``MQTTMessageInfo.wait_for_publish``), so memory stays bounded and
+    :meth:`finish` returns only when the broker holds every message. A broker that stops
+    acknowledging for ``ack_timeout_s`` raises :class:`lifeline.errors.IngestError`.
+    """
 
     url: str
     readings_prefix: str = "lifeline/readings/"
     events_prefix: str = "lifeline/events/"
     api: ApiPublisher | None = None
     client_id: str = ""
+    window: int = 1000
+    ack_timeout_s: float = 60.0
     sent: dict[str, int] = field(
-        default_factory=lambda: {"readings": 0, "events": 0, "complaints": 0}
+        default_factory=lambda: {
+            "readings": 0,
+            "events": 0,
+            "complaints": 0,
+            "complaints_skipped": 0,
+        }
     )
     _client: Any = None
+    _inflight: Any = None
 
     def _connect(self) -> Any:
         if self._client is None:
+            import collections
             import uuid
 
             import paho.mqtt.client as mqtt
 
+            from lifeline.errors import ConfigError
             from lifeline.ingest.mqtt import parse_mqtt_url
 
             host, port, user, pw = parse_mqtt_url(self.url)
@@ -202,43 +224,88 @@ class MqttPublisher:
             )
             if user:
                 c.username_pw_set(user, pw)
-            c.max_inflight_messages_set(1000)
+            c.max_inflight_messages_set(self.window)
             c.max_queued_messages_set(0)
-            c.connect(host, port, keepalive=30)
+            try:
+                c.connect(host, port, keepalive=30)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot connect to the MQTT broker {host}:{port}: {exc}", where="--publish"
+                ) from exc
             c.loop_start()
             self._client = c
+            self._inflight = collections.deque()
         return self._client
 
-    def readings(self, df: pd.DataFrame) -> None:
+    def _wait(self, info: Any) -> None:
+        from lifeline.errors import IngestError
+
+        try:
+            info.wait_for_publish(self.ack_timeout_s)
+        except (ValueError, RuntimeError) as exc:
+            raise IngestError(f"MQTT publish failed: {exc}", where=self.url) from exc
+        if not info.is_published():
+            raise IngestError(
+                f"the broker did not acknowledge a message within {self.ack_timeout_s:g} s",
+                where=self.url,
+            )
+
+    def _publish(self, topic: str, payload: str) -> None:
         c = self._connect()
+        self._inflight.append(c.publish(topic, payload, qos=1))
+        while len(self._inflight) > self.window:
+            self._wait(self._inflight.popleft())
+
+    def readings(self, df: pd.DataFrame) -> None:
         for sid, ts, v in zip(df["sensor_id"], df["ts"], df["value"], strict=True):
-            payload = json.dumps({"ts": pd.Timestamp(ts).isoformat(), "value": float(v)})
-            c.publish(f"{self.readings_prefix}{sid}", payload, qos=1)
+            payload = json.dumps({"ts": _iso(ts), "value": _num(v)})
+            self._publish(f"{self.readings_prefix}{sid}", payload)
             self.sent["readings"] += 1
 
     def events(self, df: pd.DataFrame) -> None:
-        c = self._connect()
         for r in df.to_dict("records"):
-            c.publish(f"{self.events_prefix}{r['kind']}", json.dumps(_event_json(r)), qos=1)
+            self._publish(f"{self.events_prefix}{r['kind']}", json.dumps(_event_json(r)))
             self.sent["events"] += 1
 
     def complaints(self, df: pd.DataFrame) -> None:
-        if self.api is not None and len(df):
+        if not len(df):
+            return
+        if self.api is not None:
             self.api.complaints(df)
             self.sent["complaints"] += len(df)
+        else:
+            self.sent["complaints_skipped"] += len(df)
 
     def step_done(self, t: pd.Timestamp) -> None:
         pass
 
     def finish(self) -> None:
         c = self._client
-        if c is not None:
-            deadline = time.monotonic() + 60
-            while c._out_messages and time.monotonic() < deadline:  # wait for QoS-1 acks
-                time.sleep(0.05)
-            c.loop_stop()
+        if c is None:
+            return
+        try:
+            while self._inflight:  # every QoS-1 message acknowledged by the broker
+                self._wait(self._inflight.popleft())
+        finally:
             c.disconnect()
+            c.loop_stop()
             self._client = None
+
+
+def _iso(ts: Any) -> Any:
+    """A reading's time as ISO text; a deliberately bad one (unparseable) as it is."""
+    try:
+        return pd.Timestamp(ts).isoformat()
+    except (ValueError, TypeError):
+        return str(ts)
+
+
+def _num(v: Any) -> Any:
+    """A reading's value as a JSON number; a deliberately bad one (text) as it is."""
+    try:
+        return float(v)
+    except (ValueError, TypeError):
+        return v
 
 
 @dataclass
@@ -252,21 +319,18 @@ class ApiPublisher:
         default_factory=lambda: {"readings": 0, "events": 0, "complaints": 0}
     )
 
-    def _post(self, path: str, body: Any) -> Any:
-        import httpx
+    @classmethod
+    def login(cls, base_url: str, user: str, password: str, **kw: Any) -> ApiPublisher:
+        """A publisher with a bearer token from ``POST /api/auth/login``."""
+        body = _http_post(base_url, "/api/auth/login", {"username": user, "password": password})
+        return cls(base_url, str(body["access_token"]), **kw)
 
-        r = httpx.post(
-            self.base_url.rstrip("/") + path,
-            json=body,
-            headers={"authorization": f"Bearer {self.token}"},
-            timeout=120,
-        )
-        r.raise_for_status()
-        return r.json()
+    def _post(self, path: str, body: Any) -> Any:
+        return _http_post(self.base_url, path, body, self.token)
 
     def readings(self, df: pd.DataFrame) -> None:
         rows = [
-            {"sensor_id": str(s), "ts": pd.Timestamp(t).isoformat(), "value": float(v)}
+            {"sensor_id": str(s), "ts": _iso(t), "value": _num(v)}
             for s, t, v in zip(df["sensor_id"], df["ts"], df["value"], strict=True)
         ]
         for i in range(0, len(rows), self.batch):
@@ -289,6 +353,28 @@ class ApiPublisher:
 
     def finish(self) -> None:
         pass
+
+
+def _http_post(base_url: str, path: str, body: Any, token: str = "") -> Any:
+    """POST JSON to the lifeline API; errors (unreachable, refused, 4xx/5xx) as
+    :class:`lifeline.errors.IngestError` naming the URL and the server's reason."""
+    import httpx
+
+    from lifeline.errors import IngestError
+
+    url = base_url.rstrip("/") + path
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    try:
+        r = httpx.post(url, json=body, headers=headers, timeout=120)
+    except httpx.HTTPError as exc:
+        raise IngestError(f"cannot reach the API: {exc}", where=url) from exc
+    if r.status_code >= 400:
+        try:
+            detail = r.json().get("detail", r.text)
+        except ValueError:
+            detail = r.text
+        raise IngestError(f"HTTP {r.status_code}: {str(detail)[:300]}", where=url)
+    return r.json()
 
 
 def publish_day(
