@@ -72,7 +72,10 @@ def start_mqtt(
         Store, BufferedStore(ctx.store, DiskBuffer(get_settings().data_dir / "mqtt-buffer"))
     )
     sensors = ctx.store.read_table("sensor")
-    throttle = SensorThrottle.from_sensors(sensors) if len(sensors) else None
+    factor = get_settings().mqtt_throttle
+    throttle = (
+        SensorThrottle.from_sensors(sensors, factor=factor) if len(sensors) and factor > 0 else None
+    )
     ing = MqttIngestor(
         store, url, topic=topic, client_id=client_id, throttle=throttle, feed=ctx.engine
     )

@@ -26,10 +26,11 @@ def demo_day(town: Any, date: str = "2026-07-15", seed: int = 0) -> Any:
     raw = pd.concat(
         [sim.readings, pd.DataFrame(bad_records(town.sensors, start, seed))], ignore_index=True
     )
+    calls = day_complaints(town, start, seed=seed, meter_events=sim.meter_events)
     return DayData(
         raw,
         sim.meter_events,
-        day_complaints(town, start, seed=seed),
+        calls,
         events,
         start=start,
         end=start + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),

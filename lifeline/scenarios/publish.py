@@ -187,6 +187,12 @@ class MqttPublisher:
     the oldest PUBACK (paho's ``MQTTMessageInfo.wait_for_publish``), so memory stays bounded and
     :meth:`finish` returns only when the broker holds every message. A broker that stops
     acknowledging for ``ack_timeout_s`` raises :class:`lifeline.errors.IngestError`.
+
+    After a step's events and again after its readings every message is acknowledged and the
+    publisher lets the server catch up: with ``api``, until the engine has seen the latest event
+    time published (``GET /api/engine``), else for ``settle_s`` seconds. A day published in
+    compressed time would otherwise outrun the server's two subscriptions (readings, events),
+    and what reaches the engine after its lateness bound (in event time) is rejected as late.
     """
 
     url: str
@@ -196,6 +202,8 @@ class MqttPublisher:
     client_id: str = ""
     window: int = 1000
     ack_timeout_s: float = 60.0
+    settle_s: float = 0.5
+    catch_up_timeout_s: float = 60.0
     sent: dict[str, int] = field(
         default_factory=lambda: {
             "readings": 0,
@@ -206,6 +214,7 @@ class MqttPublisher:
     )
     _client: Any = None
     _inflight: Any = None
+    _latest: pd.Timestamp | None = None
 
     def _connect(self) -> Any:
         if self._client is None:
@@ -256,16 +265,42 @@ class MqttPublisher:
         while len(self._inflight) > self.window:
             self._wait(self._inflight.popleft())
 
+    def _seen(self, df: pd.DataFrame) -> None:
+        t = event_times(df).max()
+        if pd.notna(t) and (self._latest is None or t > self._latest):
+            self._latest = t
+
     def readings(self, df: pd.DataFrame) -> None:
         for sid, ts, v in zip(df["sensor_id"], df["ts"], df["value"], strict=True):
             payload = json.dumps({"ts": _iso(ts), "value": _num(v)})
             self._publish(f"{self.readings_prefix}{sid}", payload)
             self.sent["readings"] += 1
+        self._seen(df)
 
     def events(self, df: pd.DataFrame) -> None:
         for r in df.to_dict("records"):
             self._publish(f"{self.events_prefix}{r['kind']}", json.dumps(_event_json(r)))
             self.sent["events"] += 1
+        if len(df):
+            self._seen(df)
+            # the server takes events and readings on two subscriptions: let the events reach
+            # the engine before this step's calls and readings move its watermark on
+            self._catch_up(event_times(df).max())
+
+    def _drain(self) -> None:
+        while self._inflight:  # every QoS-1 message acknowledged by the broker
+            self._wait(self._inflight.popleft())
+
+    def _catch_up(self, t: pd.Timestamp | None) -> None:
+        """Wait for the broker's acks, then for the server's engine to see ``t`` (with ``api``)
+        or ``settle_s`` seconds."""
+        if self._client is None:
+            return
+        self._drain()
+        if self.api is not None and t is not None and pd.notna(t):
+            self.api.wait_for_engine(t, self.catch_up_timeout_s)
+        elif self.settle_s > 0:
+            time.sleep(self.settle_s)
 
     def complaints(self, df: pd.DataFrame) -> None:
         if not len(df):
@@ -277,15 +312,14 @@ class MqttPublisher:
             self.sent["complaints_skipped"] += len(df)
 
     def step_done(self, t: pd.Timestamp) -> None:
-        pass
+        self._catch_up(self._latest)
 
     def finish(self) -> None:
         c = self._client
         if c is None:
             return
         try:
-            while self._inflight:  # every QoS-1 message acknowledged by the broker
-                self._wait(self._inflight.popleft())
+            self._drain()
         finally:
             c.disconnect()
             c.loop_stop()
@@ -327,6 +361,26 @@ class ApiPublisher:
 
     def _post(self, path: str, body: Any) -> Any:
         return _http_post(self.base_url, path, body, self.token)
+
+    def wait_for_engine(self, t: pd.Timestamp, timeout_s: float = 60.0) -> bool:
+        """Wait until the server's engine has seen event time ``t`` (``latest_event`` of
+        ``GET /api/engine``); False when it has not within ``timeout_s`` (some data of the
+        step may have been rejected: the publication goes on)."""
+        import httpx
+
+        url = self.base_url.rstrip("/") + "/api/engine"
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                r = httpx.get(url, headers={"authorization": f"Bearer {self.token}"}, timeout=30)
+                latest = r.json().get("latest_event") if r.status_code == 200 else None
+            except (httpx.HTTPError, ValueError):
+                latest = None
+            if latest and pd.Timestamp(latest) >= t:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
 
     def readings(self, df: pd.DataFrame) -> None:
         rows = [
@@ -391,10 +445,13 @@ def publish_day(
     first, last = data.span()
     t0 = first.floor(f"{step_s}s")
     steps = pd.date_range(t0, last + pd.Timedelta(seconds=step_s), freq=f"{step_s}s")
+    # within a step the sparse streams go first (meter events, then calls), readings last: the
+    # engine's watermark follows the latest event time it has seen, so readings taken first by
+    # a live server could make the step's events and calls late
     frames = {
-        "readings": data.readings,
         "events": data.meter_events,
         "complaints": data.complaints,
+        "readings": data.readings,
     }
 
     # when each row is published: its event time; a record without a valid one, or outside the
