@@ -95,9 +95,7 @@ def event_complaints(
         calls = CALLS[kind]
         who = pool if pool is not None else _customers_near(city, x, y, len(calls), rng)
         site = AT_SITE.get(kind, ())
-        for k, ((channel, text), (_, cust)) in enumerate(
-            zip(calls, who.iterrows(), strict=False)
-        ):
+        for k, ((channel, text), (_, cust)) in enumerate(zip(calls, who.iterrows(), strict=False)):
             here = k in site  # reported at the site: placed there, no home address
             cx, cy = (x, y) if here else (float(cust["x_m"]), float(cust["y_m"]))
             row = {

@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
             ...,
             "--event",
             help="A scripted incident KIND:ELEMENT@TIME (repeatable): burst:PIPE@HH:MM (EPANET "
-            "pipe id), feeder_fault:SWITCH@HH:MM (pandapower line switch or line index), "
+            "pipe id), feeder_fault:SWITCH@HH:MM (pandapower line switch index, or line:N), "
             "gas_leak:JUNCTION@HH:MM (pandapipes junction index). TIME is the city's local "
             "time on --date, or ISO 8601.",
         ),

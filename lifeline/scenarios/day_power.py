@@ -148,7 +148,9 @@ def source_distance(net: Any) -> dict[int, int]:
     src = [int(b) for b in net.ext_grid.bus if b in g]
     if not src:
         return {}
-    return {int(k): int(v) for k, v in nx.multi_source_dijkstra_path_length(g, src, weight=None).items()}
+    return {
+        int(k): int(v) for k, v in nx.multi_source_dijkstra_path_length(g, src, weight=None).items()
+    }
 
 
 def upstream_bus(net: Any, line: int, dist: dict[int, int]) -> int:
@@ -162,9 +164,7 @@ def _is_lv(net: Any, line: int) -> bool:
     return float(net.bus.at[int(net.line.at[line, "from_bus"]), "vn_kv"]) < LV_KV
 
 
-def _tripped_line(
-    net: Any, line: int, heads: dict[str, int], feeder_of_bus: pd.Series
-) -> int:
+def _tripped_line(net: Any, line: int, heads: dict[str, int], feeder_of_bus: pd.Series) -> int:
     """The line whose protection clears a fault on ``line``.
 
     MV line: the head breaker of its MV feeder (:func:`lifeline.model.zones.power_feeders`). LV
@@ -407,7 +407,9 @@ def simulate_power(
         noisy = v * (1 + rng.normal(0, rel, len(v))) + rng.normal(0, ab, len(v))
         noisy = np.where(v == 0.0, 0.0, noisy)
         t, val = at_interval(minute, noisy, int(r.interval_s))
-        frames.append(pd.DataFrame({"sensor_id": r.sensor_id, "ts": t, "value": np.round(val, dec)}))
+        frames.append(
+            pd.DataFrame({"sensor_id": r.sensor_id, "ts": t, "value": np.round(val, dec)})
+        )
     meter_events = pd.concat(
         [
             _supply_events(city, net, normal, faulted, fault_mask_min, minute),
@@ -427,7 +429,9 @@ def simulate_power(
     return readings, pump_on, meter_events
 
 
-def _event_row(kind: str, ts: pd.Timestamp, customer: str = "", element: str = "") -> dict[str, Any]:
+def _event_row(
+    kind: str, ts: pd.Timestamp, customer: str = "", element: str = ""
+) -> dict[str, Any]:
     subject = customer or element
     return {
         "event_id": f"{kind}:{subject}@{ts:%Y%m%dT%H%M%S}",

@@ -4,7 +4,8 @@ into the live loop, so a city can train its operators and test its detectors.
 An event spec names a kind, an element of the city and a time::
 
     burst:P123@03:10           a water main bursts on pipe P123 (EPANET id)
-    feeder_fault:17@15:40      the line switched by pandapower switch 17 (or line 17) faults
+    feeder_fault:17@15:40      the line switched by pandapower switch 17 (or line 17) faults;
+                               switch:17 or line:17 say which
     gas_leak:245@09:20         gas leaks from the main at pandapipes junction 245
 
 Times are the city's local time on the drill date (``HH:MM``) or ISO 8601 (with an offset, or
@@ -125,17 +126,21 @@ def parse_event(spec: str, city: City, day: pd.Timestamp) -> Any:
         if not city.has("power"):
             raise InputError("the city has no power network", where=_where(spec))
         net = city.power
-        if not ref.isdigit():
-            raise InputError(f"{ref!r} is not a switch or line index", where=_where(spec))
-        i = int(ref)
-        if i in net.switch.index and net.switch.at[i, "et"] == "l":
+        what, _, idx = ref.rpartition(":")
+        if what not in ("", "switch", "line") or not idx.isdigit():
+            raise InputError(
+                f"{ref!r} is not a switch or line index (N, switch:N or line:N)",
+                where=_where(spec),
+            )
+        i = int(idx)
+        is_switch = i in net.switch.index and net.switch.at[i, "et"] == "l"
+        if what in ("", "switch") and is_switch:
             line = int(net.switch.at[i, "element"])
-        elif i in net.line.index:
+        elif what in ("", "line") and i in net.line.index:
             line = i
         else:
-            raise NotFoundError(
-                f"no line switch or line {i} in the pandapower net", where=_where(spec)
-            )
+            thing = {"": "line switch or line", "switch": "line switch", "line": "line"}[what]
+            raise NotFoundError(f"no {thing} {i} in the pandapower net", where=_where(spec))
         return FeederFault(line=line, start=t, end=end)
     if not city.has("gas"):
         raise InputError("the city has no gas network", where=_where(spec))

@@ -176,9 +176,7 @@ def pattern_factor(
     return np.asarray(np.interp(x % n, xp, fp))
 
 
-def pv_factor(
-    ts_utc: pd.DatetimeIndex, rng: np.random.Generator, tz: str = LOCAL_TZ
-) -> np.ndarray:
+def pv_factor(ts_utc: pd.DatetimeIndex, rng: np.random.Generator, tz: str = LOCAL_TZ) -> np.ndarray:
     """PV output as a fraction of installed power (clear-sky bell with cloud noise), 0 at night."""
     lt = local_times(ts_utc, tz)
     m = np.asarray(lt.month) - 1

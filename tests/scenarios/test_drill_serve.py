@@ -50,9 +50,7 @@ def _wait_http(url: str, proc: subprocess.Popen[str], timeout_s: float) -> None:
 
 
 @pytest.mark.services
-def test_drill_through_mosquitto_into_serve(
-    mqtt_url: str, tmp_path: Path, ykt: Any
-) -> None:
+def test_drill_through_mosquitto_into_serve(mqtt_url: str, tmp_path: Path, ykt: Any) -> None:
     import httpx
 
     from lifeline.ingest.mqtt import clear_session
@@ -72,8 +70,18 @@ def test_drill_through_mosquitto_into_serve(
     }
     log = (tmp_path / "serve.log").open("w")
     serve = subprocess.Popen(
-        [sys.executable, "-m", "lifeline.cli", "serve", "--city", str(YKT), "--port", str(port),
-         "--mqtt", mqtt_url],
+        [
+            sys.executable,
+            "-m",
+            "lifeline.cli",
+            "serve",
+            "--city",
+            str(YKT),
+            "--port",
+            str(port),
+            "--mqtt",
+            mqtt_url,
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -83,9 +91,24 @@ def test_drill_through_mosquitto_into_serve(
         _wait_http(f"{base}/healthz", serve, 300)
         t0 = time.monotonic()
         drill = subprocess.run(
-            [sys.executable, "-m", "lifeline.cli", "drill", "--city", str(YKT),
-             *[a for s in SPECS for a in ("--event", s)], "--date", "2026-07-15",
-             "--publish", mqtt_url, "--api", base, "--user", "operator", "--password-stdin"],
+            [
+                sys.executable,
+                "-m",
+                "lifeline.cli",
+                "drill",
+                "--city",
+                str(YKT),
+                *[a for s in SPECS for a in ("--event", s)],
+                "--date",
+                "2026-07-15",
+                "--publish",
+                mqtt_url,
+                "--api",
+                base,
+                "--user",
+                "operator",
+                "--password-stdin",
+            ],
             input="operator-demo-2026\n",
             env=env,
             capture_output=True,
@@ -146,4 +169,4 @@ def test_drill_through_mosquitto_into_serve(
     assert d.min() < NEAR_M, power
     kinds = {e.get("source") for e in details[power[0]["incident_id"]]["evidence"]}
     assert {"last_gasp", "breaker_trip"} <= kinds, kinds
-    print(f"drill published and incidents up in {took:.0f} s")  # noqa: T201
+    print(f"drill published and incidents up in {took:.0f} s")

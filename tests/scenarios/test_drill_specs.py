@@ -48,6 +48,10 @@ def test_each_kind_becomes_its_event_on_the_city_models(ykt: Any) -> None:
     assert isinstance(fault, FeederFault)
     assert fault.line == int(ykt.power.switch.at[20, "element"])
     assert parse_event("feeder_fault:6@15:40", ykt, DAY).line == 6  # a line index works too
+    # switch 16 is on line 4; line:16 is the pumping station's cable
+    assert parse_event("feeder_fault:switch:16@15:40", ykt, DAY).line == 4
+    assert parse_event("feeder_fault:16@15:40", ykt, DAY).line == 4
+    assert parse_event("feeder_fault:line:16@15:40", ykt, DAY).line == 16
     leak = parse_event("gas_leak:21@09:20", ykt, DAY)
     assert isinstance(leak, GasLeak) and leak.junction == 21
     manholes = ykt.assets[ykt.assets.kind == "manhole"].set_index("asset_id")
@@ -68,6 +72,9 @@ def test_burst_flow_grows_with_the_main() -> None:
         ("burst:P404@03:10", NotFoundError, "no water pipe 'P404'"),
         ("feeder_fault:999@15:40", NotFoundError, "no line switch or line 999"),
         ("feeder_fault:S1@15:40", InputError, "not a switch or line index"),
+        ("feeder_fault:bus:3@15:40", InputError, "not a switch or line index"),
+        ("feeder_fault:line:99@15:40", NotFoundError, "no line 99"),
+        ("feeder_fault:switch:6@15:40", NotFoundError, "no line switch 6"),
         ("gas_leak:9999@09:20", NotFoundError, "no gas junction '9999'"),
         ("flood:1@03:00", InputError, "KIND one of burst, feeder_fault, gas_leak"),
         ("burst:101", InputError, "expected KIND:ELEMENT@TIME"),
@@ -112,8 +119,18 @@ def test_drill_date() -> None:
 def test_cli_reports_a_bad_spec_in_one_line_with_exit_2() -> None:
     env = {**os.environ}
     out = subprocess.run(
-        [sys.executable, "-m", "lifeline.cli", "drill", "--city", str(YKT), "--event",
-         "burst:P404@03:10", "--date", "2026-07-15"],
+        [
+            sys.executable,
+            "-m",
+            "lifeline.cli",
+            "drill",
+            "--city",
+            str(YKT),
+            "--event",
+            "burst:P404@03:10",
+            "--date",
+            "2026-07-15",
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -123,8 +140,18 @@ def test_cli_reports_a_bad_spec_in_one_line_with_exit_2() -> None:
     assert "Traceback" not in out.stderr
     assert "error: --event burst:P404@03:10: no water pipe 'P404'" in out.stderr
     future = subprocess.run(
-        [sys.executable, "-m", "lifeline.cli", "drill", "--city", str(YKT), "--event",
-         "burst:101@03:10", "--date", "2099-01-01"],
+        [
+            sys.executable,
+            "-m",
+            "lifeline.cli",
+            "drill",
+            "--city",
+            str(YKT),
+            "--event",
+            "burst:101@03:10",
+            "--date",
+            "2099-01-01",
+        ],
         capture_output=True,
         text=True,
         env=env,
