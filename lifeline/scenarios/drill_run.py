@@ -84,6 +84,8 @@ def run_drill(
     _check_day_over(start, day, city.timezone)
     for spec, ev in zip(specs, events, strict=True):
         con.print(f"  --event {spec}: {describe(ev, city)}")
+    # connect first: a wrong broker or API fails before minutes of simulation
+    pub = _publisher(con, mqtt, api, user, password, get_settings()) if (mqtt or api) else None
     with con.status(
         f"Simulating {day:%Y-%m-%d} (WNTR, pandapower, pandapipes; cached after the first run)…"
     ):
@@ -95,8 +97,8 @@ def run_drill(
         + (f" ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})" if kinds else "")
         + f", {len(data.complaints)} hotline calls"
     )
-    if mqtt or api:
-        return _publish(con, city, data, mqtt, api, user, password, speed, step_s, get_settings())
+    if pub is not None:
+        return _publish(con, city, data, pub, speed, step_s)
     from lifeline.scenarios.demo import print_summary
     from lifeline.scenarios.inprocess import drop_embedded_store, run_in_process
 
@@ -118,36 +120,36 @@ def run_drill(
     return 0
 
 
-def _publish(
-    con: Console,
-    city: Any,
-    data: Any,
-    mqtt: str | None,
-    api: str | None,
-    user: str,
-    password: str,
-    speed: float | None,
-    step_s: int,
-    settings: Any,
-) -> int:
-    from lifeline.progress import make_progress
-    from lifeline.scenarios.publish import ApiPublisher, MqttPublisher, publish_day, topic_prefix
+def _publisher(
+    con: Console, mqtt: str | None, api: str | None, user: str, password: str, settings: Any
+) -> Any:
+    """The MQTT or API publisher, connected (MQTT) and logged in (API)."""
+    from lifeline.scenarios.publish import ApiPublisher, MqttPublisher, topic_prefix
 
     http = ApiPublisher.login(api, user, password) if api else None
-    pub: Any
-    if mqtt:
-        pub = MqttPublisher(
-            mqtt,
-            readings_prefix=topic_prefix(settings.mqtt_topic),
-            events_prefix=topic_prefix(settings.mqtt_events_topic),
-            api=http,
-        )
-        target = f"MQTT {mqtt} ({pub.readings_prefix}…, {pub.events_prefix}…)"
-        if http is not None:
-            target += f", calls to {api}"
-    else:
-        pub, target = http, f"the API {api}"
-    con.print(f"Publishing to {target}" + (f" at {speed:g}×" if speed else ""))
+    if not mqtt:
+        con.print(f"Publishing to the API {api} as {user}")
+        return http
+    pub = MqttPublisher(
+        mqtt,
+        readings_prefix=topic_prefix(settings.mqtt_topic),
+        events_prefix=topic_prefix(settings.mqtt_events_topic),
+        api=http,
+    )
+    pub.connect()
+    con.print(
+        f"Publishing to MQTT {mqtt} ({pub.readings_prefix}…, {pub.events_prefix}…)"
+        + (f", hotline calls to {api} as {user}" if http is not None else "")
+    )
+    return pub
+
+
+def _publish(con: Console, city: Any, data: Any, pub: Any, speed: float | None, step_s: int) -> int:
+    from lifeline.progress import make_progress
+    from lifeline.scenarios.publish import publish_day
+
+    if speed:
+        con.print(f"  paced at {speed:g}× real time")
     tty = con.is_terminal
     with make_progress(transient=True, disable=not tty) as bar:
         task = bar.add_task("Publishing the drill", total=None)

@@ -216,6 +216,11 @@ class MqttPublisher:
     _inflight: Any = None
     _latest: pd.Timestamp | None = None
 
+    def connect(self) -> None:
+        """Connect to the broker now (raises :class:`lifeline.errors.ConfigError` if it cannot
+        be reached); publishing connects on first use otherwise."""
+        self._connect()
+
     def _connect(self) -> Any:
         if self._client is None:
             import collections
