@@ -317,7 +317,8 @@ class MqttPublisher:
             self.sent["complaints_skipped"] += len(df)
 
     def step_done(self, t: pd.Timestamp) -> None:
-        self._catch_up(self._latest)
+        # a (deliberately bad) record far ahead of the step must not stall the catch-up
+        self._catch_up(min(self._latest, t) if self._latest is not None else None)
 
     def finish(self) -> None:
         c = self._client
