@@ -13,13 +13,13 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from tests.conftest import MqttNames
 from tests.scenarios.conftest import YKT
 
 SPECS = ["burst:149@03:10", "gas_leak:21@09:20", "feeder_fault:20@10:00"]
@@ -50,21 +50,23 @@ def _wait_http(url: str, proc: subprocess.Popen[str], timeout_s: float) -> None:
 
 
 @pytest.mark.services
-def test_drill_through_mosquitto_into_serve(mqtt_url: str, tmp_path: Path, ykt: Any) -> None:
+def test_drill_through_mosquitto_into_serve(
+    mqtt_url: str, mqtt_names: MqttNames, tmp_path: Path, ykt: Any
+) -> None:
     import httpx
 
     from lifeline.ingest.mqtt import clear_session
 
-    tag = uuid.uuid4().hex[:8]
-    cid = f"drill-serve-{tag}"
+    cid = mqtt_names.client_id("drill-serve", mqtt_url)
+    root = mqtt_names.prefix.rsplit("/", 1)[0]  # lifeline-test/<id>: readings/ and events/
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "LIFELINE_DATA_DIR": str(tmp_path / "data"),
         "LIFELINE_DB": "",
-        "LIFELINE_MQTT_TOPIC": f"lifeline-test/{tag}/readings/#",
-        "LIFELINE_MQTT_EVENTS_TOPIC": f"lifeline-test/{tag}/events/#",
+        "LIFELINE_MQTT_TOPIC": mqtt_names.topic,
+        "LIFELINE_MQTT_EVENTS_TOPIC": f"{root}/events/#",
         "LIFELINE_MQTT_CLIENT_ID": cid,
         "LIFELINE_MQTT_THROTTLE": "0",  # a day published in a minute is far above real time
     }
@@ -145,8 +147,7 @@ def test_drill_through_mosquitto_into_serve(mqtt_url: str, tmp_path: Path, ykt: 
         except subprocess.TimeoutExpired:
             serve.kill()
         log.close()
-        for c in (cid, f"{cid}-events"):
-            clear_session(mqtt_url, c)
+        clear_session(mqtt_url, f"{cid}-events")  # the serve's own id: by mqtt_names
     by = {u: [i for i in incidents if i["utility"] == u] for u in want}
     assert all(by.values()), (incidents, engine, (tmp_path / "serve.log").read_text()[-3000:])
     assert engine["watermark"] >= "2026-07-15T15:00"  # the whole local day went through

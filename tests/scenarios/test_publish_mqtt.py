@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 
 import pandas as pd
 import pytest
 
 from lifeline.errors import ConfigError
 from lifeline.scenarios.publish import MqttPublisher, topic_prefix
+from tests.conftest import MqttNames
 
 
 def test_topic_prefix() -> None:
@@ -28,17 +28,19 @@ def test_unreachable_broker_names_the_option() -> None:
 
 
 @pytest.mark.services
-def test_window_of_unacknowledged_messages_and_delivery(mqtt_url: str) -> None:
+def test_window_of_unacknowledged_messages_and_delivery(
+    mqtt_url: str, mqtt_names: MqttNames
+) -> None:
     import paho.mqtt.client as mqtt
 
     from lifeline.ingest.mqtt import parse_mqtt_url
 
-    tag = uuid.uuid4().hex[:8]
-    root = f"lifeline-test/{tag}"
+    tag = mqtt_names.client_id("drill-sub")
+    root = mqtt_names.prefix.rsplit("/", 1)[0]
     got: list[tuple[str, dict[str, object]]] = []
     ready = threading.Event()
     host, port, _, _ = parse_mqtt_url(mqtt_url)
-    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sub-{tag}")
+    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=tag)
 
     def on_connect(c: mqtt.Client, *_: object) -> None:
         c.subscribe(f"{root}/#", qos=1)
