@@ -25,7 +25,7 @@ import pandas as pd
 from lifeline.scenarios.events import BurstMain, Event, FeederFault, GasLeak, utc
 
 #: bump when the simulation changes what it produces (it keys the cache)
-SIM_VERSION = "day-v5"
+SIM_VERSION = "day-v6"
 __all__ = [
     "BAD_RECORD_REASONS",
     "BurstMain",

@@ -311,8 +311,8 @@ def _sensor_reader(net: Any, sensors: pd.DataFrame, dist: dict[int, int]) -> Any
                 elif q == "p_mw":
                     v = net.res_line.at[i, f"p_{side[i]}_mw"]
             elif kind == "trafo" and i in net.res_trafo.index:
-                if q == "current_a":
-                    v = net.res_trafo.at[i, "i_lv_ka"] * 1000.0
+                if q == "current_a":  # HV side, as its rating (lifeline.power.detectors)
+                    v = net.res_trafo.at[i, "i_hv_ka"] * 1000.0
                 elif q == "p_mw":
                     v = -net.res_trafo.at[i, "p_lv_mw"]  # delivered to the LV side
             elif kind == "ext_grid" and q == "p_mw" and i in net.res_ext_grid.index:
