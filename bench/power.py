@@ -180,7 +180,6 @@ def monitor_demo(stress: float = 8.0) -> dict[str, Any]:
     """Replay a demo-town day through the grid monitor: a feeder fault 13:00-14:00 (scenario
     event) and a heat-wave evening (18:00-20:00, the households of one LV substation draw
     ``stress`` times their metered power, e.g. air conditioning). Returns alarm counts."""
-    import pandapower.topology as top
     import pandas as pd
 
     from lifeline.datasets.town import load_town
