@@ -187,7 +187,7 @@ class PondingForecaster:
         or before t (the latest one drives the forecast); both are checked.
         """
         t = pd.Timestamp(t)
-        if len(observed.rain) and observed.rain.index.max() > t:
+        if any(len(x) and x.index.max() > t for x in (observed.rain, observed.levels)):
             raise StateError(f"observations after the issue time {t} were passed")
         if any(f.issued_at > t for f in forecasts):
             raise StateError(f"a nowcast issued after {t} was passed")

@@ -125,8 +125,8 @@ def write_day(
 ) -> dict[str, Path]:
     """Write network.inp, points.csv, observed/ and forecasts/ for one day into ``folder``.
 
-    Observed levels are the sensors' zero dry values (the model's response is not needed by the
-    tests that use this). Nowcasts are issued every 15 min from 2 h before the rain to its end
+    Observed levels come from a SWMM run of the same network driven by ``rain`` (J2 depth, SAG
+    ponding), i.e. the model is the truth here. Nowcasts are issued every 15 min from 2 h before the rain to its end
     and are the true rain (optionally passed through ``forecast_error``).
     """
     folder.mkdir(parents=True, exist_ok=True)
@@ -138,7 +138,11 @@ def write_day(
     fmt = "%Y-%m-%d %H:%M:%S"
     rows = [f"{ts.strftime(fmt)},G1,{v:.1f}" for ts, v in rain.items()]
     (obs / "rain.csv").write_text("ts,gauge_id,rain_mm_h\n" + "\n".join(rows) + "\n")
-    lv = [f"{ts.strftime(fmt)},LV1,0.0\n{ts.strftime(fmt)},DP1,0.0" for ts in rain.index]
+    lv_j2, dp_sag = _truth_levels(folder, rain)
+    lv = [
+        f"{ts.strftime(fmt)},LV1,{a:.3f}\n{ts.strftime(fmt)},DP1,{b:.2f}"
+        for ts, a, b in zip(rain.index, lv_j2, dp_sag, strict=True)
+    ]
     (obs / "levels.csv").write_text("ts,sensor_id,value\n" + "\n".join(lv) + "\n")
     fdir = folder / "forecasts"
     fdir.mkdir(exist_ok=True)
@@ -160,6 +164,33 @@ def write_day(
         "forecasts": fdir,
         "points": folder / "points.csv",
     }
+
+
+def _truth_levels(folder: Path, rain: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """J2 depth (m) and SAG ponding (m) at every rain time from a continuous SWMM run."""
+    from lifeline.drainage.model import SwmmRunner, load_network, write_run_copy
+
+    model = load_network(folder / "network.inp")
+    inp = write_run_copy(model, folder / "truth_run", name="truth.inp")
+    res = SwmmRunner(inp, ["G1"], ["J2", "SAG"]).run(
+        DAY, rain.index[-1], pd.DataFrame({"G1": rain}), record_s=300
+    )
+    j2 = pd.Series(res.node_depth["J2"], res.times).reindex(rain.index).fillna(0.0)
+    sag = pd.Series(model.ponding_m("SAG", res.node_depth["SAG"]), res.times)
+    return j2.to_numpy(), sag.reindex(rain.index).fillna(0.0).to_numpy()
+
+
+def true_flood_start(paths: dict[str, Path], rain: pd.Series, node: str = "SAG") -> pd.Timestamp:
+    """First minute the ponding at ``node`` reaches 0.15 m in a continuous 1-min SWMM run."""
+    from lifeline.drainage.model import SwmmRunner, load_network, write_run_copy
+
+    model = load_network(paths["network"])
+    inp = write_run_copy(model, paths["network"].parent / "truth_run", name="start.inp")
+    res = SwmmRunner(inp, ["G1"], [node]).run(
+        DAY, rain.index[-1], pd.DataFrame({"G1": rain}), record_s=60
+    )
+    pond = model.ponding_m(node, res.node_depth[node])
+    return res.times[int(np.flatnonzero(pond >= 0.15)[0])]
 
 
 @pytest.fixture
