@@ -202,11 +202,14 @@ def read_rain(path: str | Path, required: bool = True) -> pd.DataFrame:
 def list_forecasts(folder: str | Path) -> list[tuple[pd.Timestamp, Path]]:
     """The nowcast files in ``folder`` as (issue time, path), in time order.
 
-    Files not named ``forecast_YYYYmmddTHHMM.csv`` are ignored; a missing folder is an error.
+    Files not named ``forecast_YYYYmmddTHHMM.csv`` are ignored. A missing folder means no
+    nowcast was issued (a dry day); a path that is a file is an error.
     """
     folder = Path(folder)
+    if not folder.exists():
+        return []
     if not folder.is_dir():
-        raise InputError("forecasts folder not found", where=str(folder))
+        raise InputError("forecasts path is not a folder", where=str(folder))
     out: list[tuple[pd.Timestamp, Path]] = []
     for p in folder.iterdir():
         m = _FORECAST_NAME.match(p.name)

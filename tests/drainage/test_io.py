@@ -106,6 +106,12 @@ def test_cli_bad_input_exit_2_without_traceback(tmp_path: Path, make_day) -> Non
     assert "Traceback" not in res.stderr
     assert "points.csv:2" in res.stderr and "'NOWHERE'" in res.stderr
     paths["points"].write_text("point_id,node,threshold_m,name\nP1,SAG,0.15,a\n")
-    res = _cli({**paths, "forecasts": tmp_path / "missing"}, tmp_path / "w.csv")
-    assert res.returncode == 2 and "forecasts folder not found" in res.stderr
+    res = _cli({**paths, "forecasts": paths["points"]}, tmp_path / "w.csv")
+    assert res.returncode == 2 and "forecasts path is not a folder" in res.stderr
     assert "Traceback" not in res.stderr
+    # a dry day may come without a forecasts folder at all: header only, exit 0
+    res = _cli({**paths, "forecasts": tmp_path / "missing"}, tmp_path / "w.csv")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "w.csv").read_text().splitlines() == [
+        "issued_at,point_id,expected_start,expected_peak_m"
+    ]
