@@ -63,6 +63,12 @@ class RecordedFeed:
         idx = self._observed.rain.index
         return pd.Timestamp(idx.min()) if len(idx) else None
 
+    @property
+    def end(self) -> pd.Timestamp | None:
+        """The last observation time of the recording (the replay's clock stops there)."""
+        ends = [x.index.max() for x in (self._observed.rain, self._observed.levels) if len(x)]
+        return pd.Timestamp(max(ends)) if ends else None
+
     def snapshot(self, t: pd.Timestamp) -> Snapshot:
         """Everything known at ``t`` (see class doc)."""
         t = pd.Timestamp(t)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from lifeline.drainage.assimilate import LevelAssimilator
-from lifeline.drainage.io import STEP, Forecast, ObservedData, Point
+from lifeline.drainage.io import STEP, Forecast, ObservedData, Point, Sensor
 from lifeline.drainage.model import NetworkModel, SwmmRunner, write_run_copy
 from lifeline.drainage.nowcast import Bias, NowcastVerifier, fill_observed, forecast_rain
 from lifeline.errors import StateError
@@ -40,20 +40,28 @@ FAST_OPTIONS = {"VARIABLE_STEP": "2.0", "LENGTHENING_STEP": "10", "THREADS": "1"
 class ForecastConfig:
     """Settings of :class:`PondingForecaster`.
 
+    The forecast runs are driven by the nowcast times a rain factor
+    ``rain_factor`` x bias^``bias_power`` x level^``level_power``, where *bias* is the nowcast's
+    measured observed/forecast ratio and *level* the rain factor the level sensors suggest
+    (:mod:`lifeline.drainage.assimilate`); ``rain_factor`` > 1 stands for the nowcast's smoothed
+    peaks and a real catchment that runs wetter than its published model.
+
     ``horizon_min``: how far each forecast run looks (min; the nowcast covers 120, rain is 0
-    beyond); ``scales``: forecast members, multipliers of the bias-corrected nowcast;
-    ``record_s``: recording step of the forecast runs (s); ``quiet_mm_h``: skip the forecast runs
-    (predict no ponding) when the corrected nowcast never exceeds this intensity (mm/h) and no
-    point is near ponding in the analysis; ``use_bias``: correct the nowcast with its measured
-    bias; ``use_levels``: correct the rain with the level sensors' verdict.
+    beyond); ``scales``: forecast members, extra multipliers of that rain; ``record_s``:
+    recording step of the forecast runs (s); ``quiet_mm_h``: skip the forecast runs (predict no
+    ponding) when the driving rain never exceeds this intensity (mm/h, gauge mean) and no point
+    is near ponding in the analysis; ``lagged``: how many of the latest nowcasts make the
+    time-lagged ensemble mean that drives the runs.
     """
 
+    rain_factor: float = 1.0
+    bias_power: float = 1.0
+    level_power: float = 0.0
     horizon_min: int = 150
     scales: tuple[float, ...] = (1.0,)
     record_s: int = 60
     quiet_mm_h: float = 2.0
-    use_bias: bool = True
-    use_levels: bool = True
+    lagged: int = 1
     swmm_options: dict[str, str] = field(default_factory=lambda: dict(FAST_OPTIONS))
 
 
@@ -113,7 +121,7 @@ class PondingForecaster:
         self,
         model: NetworkModel,
         points: Sequence[Point],
-        sensors: Sequence = (),
+        sensors: Sequence[Sensor] = (),
         start: pd.Timestamp | None = None,
         config: ForecastConfig | None = None,
         workdir: Path | None = None,
@@ -193,15 +201,16 @@ class PondingForecaster:
             raise StateError(f"a nowcast issued after {t} was passed")
         self._advance(t, observed, forecasts)
         cfg = self.config
-        bias = self.verifier.bias(t, self._filled, forecasts) if cfg.use_bias else Bias(1, 0, 0, 0)
+        bias = self.verifier.bias(t, self._filled, forecasts)
         level_factor = (
             self.assimilator.rain_factor(observed.levels, self.analysis_depth)
-            if cfg.use_levels
+            if cfg.level_power
             else 1.0
         )
-        factor = bias.ratio * level_factor
-        latest = forecasts[-1] if forecasts else None
-        base = forecast_rain(latest, self.gauges, t, cfg.horizon_min, scale=factor)
+        factor = cfg.rain_factor * bias.ratio**cfg.bias_power * level_factor**cfg.level_power
+        base = forecast_rain(
+            forecasts, self.gauges, t, cfg.horizon_min, scale=factor, lagged=cfg.lagged
+        )
         max_mm_h = float(base.mean(axis=1).max()) if len(base) else 0.0
         now_m = {
             p.point_id: float(self.model.ponding_m(p.node, self.analysis_depth[p.node].iloc[-1]))
@@ -252,7 +261,7 @@ class PondingForecaster:
             t,
             members,
             now_m,
-            self._observed_ponding(t, observed),
+            observed_ponding(observed, self.sensors, self.points, t),
             bias,
             level_factor,
             factor,
@@ -261,18 +270,28 @@ class PondingForecaster:
             ran,
         )
 
-    def _observed_ponding(self, t: pd.Timestamp, observed: ObservedData) -> dict[str, float]:
-        out = {p.point_id: float("nan") for p in self.points}
-        if observed.levels.empty:
-            return out
-        recent = observed.levels[observed.levels.index > t - pd.Timedelta(minutes=10)]
-        for s in self.sensors:
-            if s.quantity != "depth_m" or s.sensor_id not in recent.columns:
-                continue
-            vals = recent[s.sensor_id].dropna()
-            if vals.empty:
-                continue
-            for p in self.points:
-                if p.node == s.node:
-                    out[p.point_id] = float(vals.iloc[-1])
+
+def observed_ponding(
+    observed: ObservedData,
+    sensors: Sequence[Sensor],
+    points: Sequence[Point],
+    t: pd.Timestamp,
+    max_age_min: int = 10,
+) -> dict[str, float]:
+    """Latest ponding (m) read by a ``depth_m`` gauge on each point's node, at most
+    ``max_age_min`` old at ``t``; NaN for points without a (recent) reading."""
+    out = {p.point_id: float("nan") for p in points}
+    if observed.levels.empty:
         return out
+    lv = observed.levels
+    recent = lv[(lv.index > t - pd.Timedelta(minutes=max_age_min)) & (lv.index <= t)]
+    for s in sensors:
+        if s.quantity != "depth_m" or s.sensor_id not in recent.columns:
+            continue
+        vals = recent[s.sensor_id].dropna()
+        if vals.empty:
+            continue
+        for p in points:
+            if p.node == s.node:
+                out[p.point_id] = float(vals.iloc[-1])
+    return out

@@ -5,19 +5,22 @@
 :class:`~lifeline.drainage.ponding.PondingForecaster` for the predicted ponding, then lets
 :class:`WarningPolicy` decide which points get a line.
 
-The decision (parameters in :class:`PolicyConfig`, chosen on half of the dev days, see
+Between issue times the replay clock ticks every 5 minutes and only the depth gauges are read.
+
+The decision (parameters in :class:`PolicyConfig`; chosen on half of the dev days, see
 docs/drainage.md):
 
-* **warn** a point when the forecast member ``member`` predicts ponding of at least ``margin``
-  times the point's threshold within the horizon, or when its depth gauge reads at least the
-  threshold now (the flood is under way);
-* **stand down** (no line) once the point's depth gauge has seen the water go above the
-  threshold and back below ``recede`` times it while the forecast shows no new rise — re-issuing
-  a warning after the water has gone would be a new, false one.
+* **warn** a point when the forecast (the member at scale 1) predicts ponding of at least
+  ``margin`` x its threshold within the horizon at ``persist`` consecutive issue times;
+* **a flood under way**: a point whose depth gauge reads at least threshold + ``trigger_m``
+  gets a line at once (also between issue times) and at every issue time while it floods;
+* **stand down** once the gauge has seen the water above the threshold and back below
+  ``recede`` x it: re-issuing then would be a new, false warning; a new warning needs a new
+  predicted rise of ``rewarn`` x the threshold.
 
-``expected_start`` is the member's first time at/above the threshold (the issue time when the
-flood is under way); ``expected_peak_m`` the member's peak ponding, raised to the observed depth
-when the gauge reads more.
+``expected_start`` is the forecast's first time at/above the threshold (the issue time when the
+flood is under way); ``expected_peak_m`` its peak ponding, raised to the observed depth when the
+gauge reads more.
 """
 
 from __future__ import annotations
@@ -31,21 +34,38 @@ import numpy as np
 import pandas as pd
 
 from lifeline.drainage.feed import RecordedFeed
-from lifeline.drainage.io import Point, read_points, write_warnings
+from lifeline.drainage.io import STEP, Point, read_points, write_warnings
 from lifeline.drainage.model import NetworkModel, load_network
-from lifeline.drainage.ponding import ForecastConfig, PondingForecaster, Prediction
+from lifeline.drainage.ponding import (
+    ForecastConfig,
+    PondingForecaster,
+    Prediction,
+    observed_ponding,
+)
 from lifeline.errors import InputError
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    """Decision parameters (see module doc). ``member``: which forecast member decides;
-    ``margin``: predicted peak / threshold needed to warn; ``recede``: observed depth / threshold
-    below which a flood that was seen is over."""
+    """Decision parameters (see module doc).
 
-    member: float = 1.0
+    ``margin``: predicted peak / threshold needed to warn; ``persist``: the forecast must have
+    called for a warning at this many consecutive issue times (1 = act at once); ``recede``:
+    observed depth / threshold below which a flood that was seen is over; ``rewarn``: after
+    that, predicted peak / threshold needed for a new warning; ``trigger_m``: a depth gauge
+    reading at least threshold + this (m) is a flood under way (a guard against gauge noise).
+    """
+
     margin: float = 1.0
+    persist: int = 1
     recede: float = 0.7
+    rewarn: float = 2.0
+    trigger_m: float = 0.01
+
+    @classmethod
+    def open_loop(cls) -> PolicyConfig:
+        """The plain rule of the open-loop baseline: warn whenever the forecast ponds."""
+        return cls(margin=1.0, persist=1, recede=0.0, rewarn=1.0, trigger_m=float("inf"))
 
 
 @dataclass(frozen=True)
@@ -69,45 +89,65 @@ class WarningLine:
 
 @dataclass
 class _PointState:
-    seen_flood: bool = False
-    over: bool = False
+    flooding: bool = False  # the gauge reads at/above the threshold
+    seen_flood: bool = False  # it has today
+    over: bool = False  # and the water has gone down since
+    calls: int = 0  # consecutive issue times whose forecast called for a warning
 
 
 @dataclass
 class WarningPolicy:
-    """Turns predictions into warning lines, point by point (see module doc)."""
+    """Turns predictions and depth-gauge readings into warning lines (see module doc)."""
 
     points: Sequence[Point]
     config: PolicyConfig = field(default_factory=PolicyConfig)
     _state: dict[str, _PointState] = field(default_factory=dict)
 
-    def decide(self, pred: Prediction) -> list[WarningLine]:
-        """The lines to issue at ``pred.t`` (one per point warned)."""
+    def _st(self, point_id: str) -> _PointState:
+        return self._state.setdefault(point_id, _PointState())
+
+    def observe(self, t: pd.Timestamp, observed_m: dict[str, float]) -> list[WarningLine]:
+        """Take the depth-gauge readings at ``t`` (point_id -> m, NaN = none); returns a line
+        for each point whose gauge has just crossed its threshold (a flood under way)."""
         cfg = self.config
-        member = pred.members.get(cfg.member) or next(iter(pred.members.values()))
         out: list[WarningLine] = []
         for p in self.points:
-            st = self._state.setdefault(p.point_id, _PointState())
+            obs = observed_m.get(p.point_id, float("nan"))
+            if not np.isfinite(obs):
+                continue
+            st = self._st(p.point_id)
+            now = obs >= p.threshold_m + cfg.trigger_m
+            if now and not st.flooding:
+                out.append(WarningLine(t, p.point_id, t, round(float(obs), 3)))
+            if now:
+                st.seen_flood, st.over = True, False
+            elif st.seen_flood and obs < cfg.recede * p.threshold_m:
+                st.over = True
+            st.flooding = bool(now) or (st.flooding and obs >= p.threshold_m)
+        return out
+
+    def decide(self, pred: Prediction) -> list[WarningLine]:
+        """The lines to issue at ``pred.t`` from the forecast (one per point warned)."""
+        cfg = self.config
+        member = pred.members.get(1.0) or next(iter(pred.members.values()))
+        lines = {ln.point_id: ln for ln in self.observe(pred.t, pred.observed_m)}
+        for p in self.points:
+            st = self._st(p.point_id)
             fc = member[p.point_id]
             obs = pred.observed_m.get(p.point_id, float("nan"))
-            flooding_now = bool(np.isfinite(obs) and obs >= p.threshold_m)
-            if flooding_now:
-                st.seen_flood, st.over = True, False
-            elif st.seen_flood and np.isfinite(obs) and obs < cfg.recede * p.threshold_m:
-                st.over = True
-            predicted = fc.peak_m >= cfg.margin * p.threshold_m
-            if st.over and predicted and fc.start is not None and fc.start > pred.t:
-                # a new rise after the flood was seen to end: a new warning
-                rising = fc.peak_m > max(pred.now_m.get(p.point_id, 0.0), obs if np.isfinite(obs) else 0)
-                predicted = rising
-            elif st.over:
-                predicted = False
-            if not (predicted or flooding_now):
+            obs_m = obs if np.isfinite(obs) else 0.0
+            need = cfg.rewarn if st.over else cfg.margin
+            call = fc.peak_m >= need * p.threshold_m and (
+                not st.over or (fc.start is not None and fc.start > pred.t)
+            )
+            st.calls = st.calls + 1 if call else 0
+            warn = st.calls >= cfg.persist or st.flooding
+            if not warn:
                 continue
-            start = pred.t if flooding_now or fc.start is None else max(fc.start, pred.t)
-            peak = max(fc.peak_m, obs if np.isfinite(obs) else 0.0)
-            out.append(WarningLine(pred.t, p.point_id, start, round(float(peak), 3)))
-        return out
+            start = pred.t if st.flooding or fc.start is None else max(fc.start, pred.t)
+            peak = max(fc.peak_m, obs_m)
+            lines[p.point_id] = WarningLine(pred.t, p.point_id, start, round(float(peak), 3))
+        return list(lines.values())
 
 
 @dataclass(frozen=True)
@@ -164,13 +204,21 @@ def run_warn(
     preds: list[Prediction] = []
     if times:
         pol = WarningPolicy(pts, policy or PolicyConfig())
+        issue = set(times)
+        end = feed.end if feed.end is not None else times[-1]
+        clock = pd.date_range(times[0], max(end, times[-1]), freq=STEP)
+        steps = sorted(set(clock) | issue)
         with PondingForecaster(model, pts, sensors, feed.start, forecast_config) as fc:
-            for t in times:
+            for t in steps:
                 snap = feed.snapshot(t)
-                pred = fc.update(t, snap.observed, snap.forecasts)
-                lines.extend(pol.decide(pred))
-                if keep_predictions:
-                    preds.append(pred)
+                if t in issue:
+                    pred = fc.update(t, snap.observed, snap.forecasts)
+                    lines.extend(pol.decide(pred))
+                    if keep_predictions:
+                        preds.append(pred)
+                else:
+                    depth = observed_ponding(snap.observed, sensors, pts, t)
+                    lines.extend(pol.observe(t, depth))
     write_warnings((ln.as_row() for ln in lines), out)
     return WarnSummary(
         len(lines),
