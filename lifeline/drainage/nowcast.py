@@ -39,8 +39,8 @@ def fill_observed(
     """Observed rain on the 5-min grid (start, end] for ``gauges`` with every gap filled (mm/h).
 
     A missing value (empty cell, missing row, unknown gauge) takes the mean of the gauges that
-    reported at that time times this gauge's catch ratio (its total / their total over the rows
-    where all reported, clipped to 0.5–2, 1 until 5 mm were caught); when no gauge reported, the
+    reported at that time times this gauge's catch ratio (its total / the others' mean total
+    over the rows where both reported, clipped to 0.5–2; 1 until the others caught 5 mm); when no gauge reported, the
     value of the latest nowcast issued before that time; else 0.
     """
     idx = grid(start + STEP, end) if end > start else pd.DatetimeIndex([])
@@ -48,12 +48,13 @@ def fill_observed(
     if obs.empty:
         return obs.fillna(0.0)
     hist = rain.reindex(columns=list(gauges))
-    hist = hist[hist.index <= end].dropna()
+    hist = hist[hist.index <= end]
     ratio = {}
     for g in gauges:
-        others = [o for o in gauges if o != g]
-        tot_g = float(hist[g].sum()) if len(hist) else 0.0
-        tot_o = float(hist[others].mean(axis=1).sum()) if others and len(hist) else 0.0
+        others = hist.drop(columns=[g]).mean(axis=1, skipna=True)
+        both = hist[g].notna() & others.notna()
+        tot_g = float(hist.loc[both, g].sum())
+        tot_o = float(others[both].sum())
         ratio[g] = float(np.clip(tot_g / tot_o, 0.5, 2.0)) if tot_o * 5 / 60 > 5 else 1.0
     missing = obs.isna()
     if missing.any().any():
