@@ -37,10 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 #: days the decision parameters were tuned on (stratified by storm kind: light, chicago, bust,
 #: multi-burst, dry, late-forming; 30 flooded point-days in each half)
-TUNE = (
-    "dev001 dev002 dev004 dev005 dev007 dev008 dev009 dev010 dev011 dev013 dev016 dev017 "
-    "dev020 dev022 dev023"
-).split()
+TUNE = [f"dev{k:03d}" for k in (1, 2, 4, 5, 7, 8, 9, 10, 11, 13, 16, 17, 20, 22, 23)]
 
 
 def load_scorer(data: Path) -> ModuleType:
@@ -184,7 +181,11 @@ def main() -> None:
         names = names[: a.limit]
     sd = load_scorer(data)
     tune = set(TUNE)
-    result: dict = {"data": str(data), "scenarios": names, "tuned_on_days": sorted(tune & set(names))}
+    result: dict = {
+        "data": str(data),
+        "scenarios": names,
+        "tuned_on_days": sorted(tune & set(names)),
+    }
     with tempfile.TemporaryDirectory(prefix="drainage-bench-") as td:
         outs = Path(td) / "lifeline"
         times: dict[str, float] = {}
@@ -211,7 +212,18 @@ def main() -> None:
             f"(timeouts {result['time_per_scenario_s']['timeouts']})"
         )
         result["per_scenario"] = [
-            {k: r[k] for k in ("scenario", "kind", "flooded", "hits", "misses", "false_warnings", "leads")}
+            {
+                k: r[k]
+                for k in (
+                    "scenario",
+                    "kind",
+                    "flooded",
+                    "hits",
+                    "misses",
+                    "false_warnings",
+                    "leads",
+                )
+            }
             for r in res
         ]
         if a.baselines:

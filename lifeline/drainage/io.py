@@ -72,7 +72,9 @@ def _read_rows(path: Path, what: str, columns: tuple[str, ...]) -> list[dict[str
             reader = csv.DictReader(fh)
             header = [h.strip() for h in (reader.fieldnames or [])]
             if not header:
-                raise InputError(f"{what} file is empty (expected header {','.join(columns)})", str(path))
+                raise InputError(
+                    f"{what} file is empty (expected header {','.join(columns)})", str(path)
+                )
             missing = [c for c in columns if c not in header]
             if missing:
                 raise InputError(

@@ -15,6 +15,7 @@ channels), so the INP value is read here rather than asked from the engine.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from collections.abc import Mapping, Sequence
@@ -279,7 +280,9 @@ class SwmmRunner:
         from pyswmm import Links, Nodes, RainGages, Simulation
 
         n_rec = int(round((end - start).total_seconds() / record_s))
-        times = pd.date_range(start + pd.Timedelta(seconds=record_s), periods=n_rec, freq=f"{record_s}s")
+        times = pd.date_range(
+            start + pd.Timedelta(seconds=record_s), periods=n_rec, freq=f"{record_s}s"
+        )
         depth = {n: np.zeros(n_rec) for n in self.nodes}
         flow = {k: np.zeros(n_rec) for k in self.links}
         node_max = dict.fromkeys(self.nodes, 0.0)
@@ -291,7 +294,9 @@ class SwmmRunner:
         try:
             sim = Simulation(str(self.inp))
         except Exception as exc:  # pyswmm raises its own error types for INP problems
-            raise NetworkModelError(f"SWMM cannot open the model: {exc}", where=str(self.inp)) from exc
+            raise NetworkModelError(
+                f"SWMM cannot open the model: {exc}", where=str(self.inp)
+            ) from exc
         try:
             sim.start_time = start.to_pydatetime()
             sim.end_time = end.to_pydatetime()
@@ -306,12 +311,11 @@ class SwmmRunner:
             gg = [(g, gauge_objs[g]) for g in self.gauges]
             sim.step_advance(record_s)
             per_rain = max(1, STEP_S // record_s)
-            i = 0
             t = start
             values = _rain_at(rain, self.gauges, t, 1.0)
             for g, obj in gg:
                 obj.total_precip = values[g] * gscale[g]
-            for _ in sim:
+            for i, _ in enumerate(sim):
                 t = pd.Timestamp(sim.current_time).round("s")
                 if i < n_rec:
                     for n, obj in nd:
@@ -321,10 +325,9 @@ class SwmmRunner:
                             node_max[n] = d
                     for k, obj in lk:
                         flow[k][i] = obj.flow
-                i += 1
-                if i >= n_rec:
+                if i + 1 >= n_rec:
                     break
-                if i % per_rain == 0:
+                if (i + 1) % per_rain == 0:
                     values = _rain_at(rain, self.gauges, t, 1.0)
                     for g, obj in gg:
                         obj.total_precip = values[g] * gscale[g]
@@ -336,10 +339,8 @@ class SwmmRunner:
         except Exception as exc:
             raise NetworkModelError(f"SWMM run failed: {exc}", where=str(self.inp)) from exc
         finally:
-            try:
+            with contextlib.suppress(Exception):  # closing must not hide the error
                 sim.close()
-            except Exception:  # noqa: BLE001 - closing a failed engine must not hide the error
-                pass
         return RunResult(times, depth, flow, node_max, all_max)
 
 

@@ -104,9 +104,7 @@ class NowcastVerifier:
         self.prior_mm = prior_mm
         self.bounds = bounds
 
-    def bias(
-        self, t: pd.Timestamp, observed: pd.DataFrame, forecasts: Sequence[Forecast]
-    ) -> Bias:
+    def bias(self, t: pd.Timestamp, observed: pd.DataFrame, forecasts: Sequence[Forecast]) -> Bias:
         """The bias at ``t``: compare the rain observed in (t - window, t] with what each nowcast
         issued before that rain fell said about it (only nowcasts issued at or before t - 15
         min and rows at or before t are used)."""

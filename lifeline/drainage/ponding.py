@@ -138,9 +138,7 @@ class PondingForecaster:
         self.inp = write_run_copy(model, self.workdir, self.config.swmm_options)
         self.gauges = list(model.gauges)
         level_nodes = [s.node for s in self.sensors if s.quantity == "level_m"]
-        self.runner = SwmmRunner(
-            self.inp, self.gauges, [p.node for p in self.points] + level_nodes
-        )
+        self.runner = SwmmRunner(self.inp, self.gauges, [p.node for p in self.points] + level_nodes)
         self.verifier = NowcastVerifier()
         self.assimilator = LevelAssimilator(model, self.sensors)
         self._t: pd.Timestamp | None = start
@@ -162,7 +160,9 @@ class PondingForecaster:
         self.close()
 
     # -- analysis ---------------------------------------------------------------------------
-    def _advance(self, t: pd.Timestamp, observed: ObservedData, forecasts: Sequence[Forecast]) -> None:
+    def _advance(
+        self, t: pd.Timestamp, observed: ObservedData, forecasts: Sequence[Forecast]
+    ) -> None:
         if self._t is None:
             first = observed.rain.index.min() if not observed.rain.empty else t
             self._t = min(pd.Timestamp(first), t)
@@ -175,7 +175,12 @@ class PondingForecaster:
         self._n += 1
         out = self.workdir / f"analysis_{self._n % 2}.hsf"
         res = self.runner.run(
-            self._t, t, rain, hotstart_in=self._hotstart, hotstart_out=out, record_s=int(STEP.total_seconds())
+            self._t,
+            t,
+            rain,
+            hotstart_in=self._hotstart,
+            hotstart_out=out,
+            record_s=int(STEP.total_seconds()),
         )
         if len(res.times):
             piece = pd.DataFrame(res.node_depth, index=res.times)
@@ -229,7 +234,9 @@ class PondingForecaster:
         end = t + pd.Timedelta(minutes=cfg.horizon_min)
         for k, s in enumerate(cfg.scales):
             if not ran:
-                members[s] = {p.point_id: PointForecast(p.point_id, None, None, 0.0) for p in self.points}
+                members[s] = {
+                    p.point_id: PointForecast(p.point_id, None, None, 0.0) for p in self.points
+                }
                 continue
             central = k == len(cfg.scales) // 2
             res = self.runner.run(
@@ -295,3 +302,41 @@ def observed_ponding(
             if p.node == s.node:
                 out[p.point_id] = float(vals.iloc[-1])
     return out
+
+
+@dataclass(frozen=True)
+class FloodNode:
+    """A node predicted to pond: ``peak_m`` above its rim at (``x``, ``y``) in model units (m);
+    ``points``: the waterlogging points on it."""
+
+    node: str
+    peak_m: float
+    x: float | None
+    y: float | None
+    points: tuple[str, ...]
+
+
+def flood_area(
+    pred: Prediction, model: NetworkModel, points: Sequence[Point] = (), min_m: float = 0.05
+) -> list[FloodNode]:
+    """The nodes the central forecast member predicts to pond at least ``min_m`` (m), deepest
+    first, with coordinates — the predicted flood area for response plans (road closures,
+    pump trucks, assets and customers in the area)."""
+    on_node: dict[str, list[str]] = {}
+    for p in points:
+        on_node.setdefault(p.node, []).append(p.point_id)
+    out = []
+    for node, peak in pred.flood_nodes.items():
+        if peak < min_m:
+            continue
+        xy = model.coords.get(node)
+        out.append(
+            FloodNode(
+                node,
+                round(float(peak), 3),
+                xy[0] if xy else None,
+                xy[1] if xy else None,
+                tuple(on_node.get(node, ())),
+            )
+        )
+    return sorted(out, key=lambda f: -f.peak_m)

@@ -85,7 +85,10 @@ def test_empty_values_are_missing_and_forecast_rows_after_issue(tmp_path: Path) 
         "2025-07-01 12:10:00,G1,4.5\n"
     )
     fc = read_forecast(pd.Timestamp("2025-07-01 12:00"), f)
-    assert list(fc.rain.index) == [pd.Timestamp("2025-07-01 12:05"), pd.Timestamp("2025-07-01 12:10")]
+    assert list(fc.rain.index) == [
+        pd.Timestamp("2025-07-01 12:05"),
+        pd.Timestamp("2025-07-01 12:10"),
+    ]
     assert fc.rain["G1"].isna().tolist() == [True, False]
 
 

@@ -81,4 +81,8 @@ def test_forecaster_refuses_future_data(make_day) -> None:
             fc.update(t, snap.observed, later.forecasts)
         fc.update(t, snap.observed, snap.forecasts)
         with pytest.raises(StateError, match="cannot go back"):
-            fc.update(t - pd.Timedelta(minutes=15), feed.snapshot(t - pd.Timedelta(minutes=15)).observed, ())
+            fc.update(
+                t - pd.Timedelta(minutes=15),
+                feed.snapshot(t - pd.Timedelta(minutes=15)).observed,
+                (),
+            )

@@ -45,7 +45,9 @@ def test_bias_sees_an_under_forecast_growing_storm_and_a_bust() -> None:
     fcs = []
     for k in range(4):
         issued = T0 + pd.Timedelta(minutes=15 * k)
-        fcs.append(Forecast(issued, pd.DataFrame({"G1": np.full(24, 20.0)}, index=_idx(issued, 24))))
+        fcs.append(
+            Forecast(issued, pd.DataFrame({"G1": np.full(24, 20.0)}, index=_idx(issued, 24)))
+        )
     v = NowcastVerifier(window_min=45, prior_mm=3.0)
     heavy = pd.DataFrame({"G1": np.full(24, 60.0)}, index=obs_idx)
     b = v.bias(t, heavy, fcs)

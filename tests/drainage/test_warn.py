@@ -10,7 +10,7 @@ import pandas as pd
 from lifeline.drainage.feed import RecordedFeed
 from lifeline.drainage.io import WARNING_COLUMNS, read_points
 from lifeline.drainage.model import load_network
-from lifeline.drainage.ponding import PondingForecaster
+from lifeline.drainage.ponding import PondingForecaster, flood_area
 from lifeline.drainage.warn import run_warn
 
 from .conftest import storm_rain, true_flood_start
@@ -26,7 +26,9 @@ def test_dry_day_writes_only_the_header(make_day, tmp_path: Path) -> None:
     paths = make_day(storm_rain(0.0), with_forecasts=False)
     assert not list(paths["forecasts"].iterdir())
     out = tmp_path / "out" / "w.csv"
-    summary = run_warn(**{k: paths[k] for k in ("network", "observed", "forecasts", "points")}, out=out)
+    summary = run_warn(
+        **{k: paths[k] for k in ("network", "observed", "forecasts", "points")}, out=out
+    )
     header, rows = _read(out)
     assert header == list(WARNING_COLUMNS)
     assert rows == [] and summary.lines == 0 and summary.issue_times == 0
@@ -35,7 +37,9 @@ def test_dry_day_writes_only_the_header(make_day, tmp_path: Path) -> None:
 def test_light_rain_gives_no_warning(make_day, tmp_path: Path) -> None:
     paths = make_day(storm_rain(20.0))
     out = tmp_path / "w.csv"
-    summary = run_warn(**{k: paths[k] for k in ("network", "observed", "forecasts", "points")}, out=out)
+    summary = run_warn(
+        **{k: paths[k] for k in ("network", "observed", "forecasts", "points")}, out=out
+    )
     assert summary.issue_times > 8
     assert _read(out)[1] == []
 
@@ -77,3 +81,7 @@ def test_forecaster_api_gives_start_peak_and_flood_area(make_day) -> None:
     assert sag.peak_ts is not None and sag.peak_ts >= sag.start and sag.peak_m > 0.3
     assert "SAG" in pred.flood_nodes and pred.flood_nodes["SAG"] >= sag.peak_m - 0.05
     assert pred.members[1.0]["P2"].start is None
+    area = flood_area(pred, model, points)
+    assert area[0].node == "SAG" and area[0].points == ("P1",)
+    assert (area[0].x, area[0].y) == (300.0, 0.0)
+    assert all(f.peak_m >= 0.05 for f in area)
