@@ -134,7 +134,12 @@ def open_loop_baseline(scen: Path, out: Path) -> float:
         scen / "points.csv",
         out,
         forecast_config=ForecastConfig(
-            rain_factor=1.0, bias_power=0.0, level_power=0.0, lagged=1, horizon_min=120
+            rain_factor=1.0,
+            bias_power=0.0,
+            level_power=0.0,
+            lagged=1,
+            horizon_min=120,
+            factor_bounds=(1.0, 1.0),
         ),
         policy=PolicyConfig.open_loop(),
     )

@@ -51,17 +51,19 @@ class ForecastConfig:
     recording step of the forecast runs (s); ``quiet_mm_h``: skip the forecast runs (predict no
     ponding) when the driving rain never exceeds this intensity (mm/h, gauge mean) and no point
     is near ponding in the analysis; ``lagged``: how many of the latest nowcasts make the
-    time-lagged ensemble mean that drives the runs.
+    time-lagged ensemble mean that drives the runs; ``factor_bounds``: the rain factor is
+    clipped to these. Defaults: chosen on the tuning half of the dev days (docs/drainage.md).
     """
 
-    rain_factor: float = 1.0
+    rain_factor: float = 1.25
     bias_power: float = 1.0
     level_power: float = 0.0
+    factor_bounds: tuple[float, float] = (0.5, 2.0)
     horizon_min: int = 150
     scales: tuple[float, ...] = (1.0,)
     record_s: int = 60
     quiet_mm_h: float = 2.0
-    lagged: int = 1
+    lagged: int = 3
     swmm_options: dict[str, str] = field(default_factory=lambda: dict(FAST_OPTIONS))
 
 
@@ -207,12 +209,13 @@ class PondingForecaster:
         self._advance(t, observed, forecasts)
         cfg = self.config
         bias = self.verifier.bias(t, self._filled, forecasts)
-        level_factor = (
-            self.assimilator.rain_factor(observed.levels, self.analysis_depth)
-            if cfg.level_power
-            else 1.0
+        level_factor = self.assimilator.rain_factor(observed.levels, self.analysis_depth)
+        factor = float(
+            np.clip(
+                cfg.rain_factor * bias.ratio**cfg.bias_power * level_factor**cfg.level_power,
+                *cfg.factor_bounds,
+            )
         )
-        factor = cfg.rain_factor * bias.ratio**cfg.bias_power * level_factor**cfg.level_power
         base = forecast_rain(
             forecasts, self.gauges, t, cfg.horizon_min, scale=factor, lagged=cfg.lagged
         )

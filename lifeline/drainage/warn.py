@@ -56,10 +56,10 @@ class PolicyConfig:
     reading at least threshold + this (m) is a flood under way (a guard against gauge noise).
     """
 
-    margin: float = 1.0
+    margin: float = 2.0
     persist: int = 1
     recede: float = 0.7
-    rewarn: float = 2.0
+    rewarn: float = 3.0
     trigger_m: float = 0.01
 
     @classmethod
