@@ -225,7 +225,7 @@ class RunResult:
     all_max: dict[str, float] = field(default_factory=dict)
 
 
-def _rain_at(rain: pd.DataFrame, gauges: Sequence[str], t: pd.Timestamp, scale: float) -> dict:
+def _rain_at(rain: pd.DataFrame, gauges: Sequence[str], t: pd.Timestamp) -> dict[str, float]:
     """Rain (mm/h) for [t, t + 5 min) per gauge: the row at t + 5 min, 0 when absent or NaN."""
     ts = t + pd.Timedelta(seconds=STEP_S)
     out: dict[str, float] = {}
@@ -233,7 +233,7 @@ def _rain_at(rain: pd.DataFrame, gauges: Sequence[str], t: pd.Timestamp, scale: 
         row = rain.loc[ts]
         for g in gauges:
             v = row.get(g, 0.0) if g in rain.columns else 0.0
-            out[g] = 0.0 if v is None or not np.isfinite(v) else float(v) * scale
+            out[g] = 0.0 if v is None or not np.isfinite(v) else float(v)
     else:
         out = {g: 0.0 for g in gauges}
     return out
@@ -277,7 +277,9 @@ class SwmmRunner:
         ``gauge_scale`` multiply the rain. Returns the recorded depths and flows, and for
         ``all_nodes`` the largest depth (m) SWMM saw during the run (from its node statistics).
         """
-        from pyswmm import Links, Nodes, RainGages, Simulation
+        from pyswmm import Simulation
+        from swmm.toolkit import shared_enum as se
+        from swmm.toolkit import solver
 
         n_rec = int(round((end - start).total_seconds() / record_s))
         times = pd.date_range(
@@ -303,35 +305,47 @@ class SwmmRunner:
             sim.report_start = start.to_pydatetime()
             if hotstart_in is not None:
                 sim.use_hotstart(str(hotstart_in))
-            node_objs = Nodes(sim)
-            link_objs = Links(sim)
-            gauge_objs = RainGages(sim)
-            nd = [(n, node_objs[n]) for n in self.nodes]
-            lk = [(k, link_objs[k]) for k in self.links]
-            gg = [(g, gauge_objs[g]) for g in self.gauges]
+
+            # values go straight through the toolkit by index: pyswmm's Nodes[...] rebuilds the
+            # id list on every lookup, which costs O(nodes) per object
+            def index(kind: se.ObjectType, name: str) -> int:
+                i = solver.project_get_index(kind, name)
+                if i < 0:
+                    raise NetworkModelError(
+                        f"{kind.name.lower()} {name!r} not in the model", str(self.inp)
+                    )
+                return int(i)
+
+            nd = [(n, index(se.ObjectType.NODE, n)) for n in self.nodes]
+            lk = [(k, index(se.ObjectType.LINK, k)) for k in self.links]
+            gg = [(g, index(se.ObjectType.GAGE, g)) for g in self.gauges]
+            depth_id, flow_id = se.NodeResult.DEPTH, se.LinkResult.FLOW
             sim.step_advance(record_s)
             per_rain = max(1, STEP_S // record_s)
             t = start
-            values = _rain_at(rain, self.gauges, t, 1.0)
-            for g, obj in gg:
-                obj.total_precip = values[g] * gscale[g]
+            values = _rain_at(rain, self.gauges, t)
+            for g, gi in gg:
+                solver.raingage_set_precipitation(gi, values[g] * gscale[g])
             for i, _ in enumerate(sim):
                 t = pd.Timestamp(sim.current_time).round("s")
                 if i < n_rec:
-                    for n, obj in nd:
-                        d = obj.depth
+                    for n, ni in nd:
+                        d = solver.node_get_result(ni, depth_id)
                         depth[n][i] = d
                         if d > node_max[n]:
                             node_max[n] = d
-                    for k, obj in lk:
-                        flow[k][i] = obj.flow
+                    for k, ki in lk:
+                        flow[k][i] = solver.link_get_result(ki, flow_id)
                 if i + 1 >= n_rec:
                     break
                 if (i + 1) % per_rain == 0:
-                    values = _rain_at(rain, self.gauges, t, 1.0)
-                    for g, obj in gg:
-                        obj.total_precip = values[g] * gscale[g]
-            all_max = {n: float(node_objs[n].statistics["max_depth"]) for n in all_nodes}
+                    values = _rain_at(rain, self.gauges, t)
+                    for g, gi in gg:
+                        solver.raingage_set_precipitation(gi, values[g] * gscale[g])
+            all_max = {
+                n: float(solver.node_get_stats(index(se.ObjectType.NODE, n)).maxDepth)
+                for n in all_nodes
+            }
             if hotstart_out is not None:
                 sim.save_hotstart(str(hotstart_out))
         except NetworkModelError:

@@ -62,7 +62,7 @@ class ForecastConfig:
     horizon_min: int = 150
     scales: tuple[float, ...] = (1.0,)
     record_s: int = 60
-    quiet_mm_h: float = 2.0
+    quiet_mm_h: float = 10.0
     lagged: int = 3
     swmm_options: dict[str, str] = field(default_factory=lambda: dict(FAST_OPTIONS))
 
@@ -209,7 +209,11 @@ class PondingForecaster:
         self._advance(t, observed, forecasts)
         cfg = self.config
         bias = self.verifier.bias(t, self._filled, forecasts)
-        level_factor = self.assimilator.rain_factor(observed.levels, self.analysis_depth)
+        level_factor = (
+            self.assimilator.rain_factor(observed.levels, self.analysis_depth)
+            if cfg.level_power
+            else 1.0
+        )
         factor = float(
             np.clip(
                 cfg.rain_factor * bias.ratio**cfg.bias_power * level_factor**cfg.level_power,
