@@ -24,6 +24,7 @@ app = typer.Typer(
 def _register() -> None:
     from lifeline.api.cli import register as register_api
     from lifeline.datasets.cli import app as town_app
+    from lifeline.drainage.cli import app as drainage_app
     from lifeline.engine.cli import register as register_engine
     from lifeline.gas.cli import app as gas_app
     from lifeline.incidents.cli import app as incidents_app
@@ -40,6 +41,7 @@ def _register() -> None:
     app.add_typer(water_app, name="water")
     app.add_typer(power_app, name="power")
     app.add_typer(gas_app, name="gas")
+    app.add_typer(drainage_app, name="drainage")
     app.add_typer(incidents_app, name="incidents")
     app.add_typer(complaints_app, name="complaints")
     register_ingest(app)
