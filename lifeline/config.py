@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         description="MQTT client id of `lifeline serve` (its persistent session; the events "
         "subscriber adds '-events'). Keep it fixed across restarts; unique per server.",
     )
+    forecast_dir: str = Field(
+        default="",
+        description="A folder of rainfall nowcast files (forecast_YYYYmmddTHHMM.csv) that "
+        "`lifeline serve` watches and feeds into the live loop; empty: none.",
+    )
     llm_url: str = Field(
         default="", description="Optional OpenAI-compatible endpoint for narrative summaries."
     )

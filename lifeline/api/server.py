@@ -47,7 +47,15 @@ def attach_city(
     # the API's own plans (incidents opened by hand) use the engine's adapters and crews
     assess_ctx = engine.incidents.context()
     ctx.adapters, ctx.crews = assess_ctx["adapters"], assess_ctx["crews"]
-    runner = EngineRunner(engine, idle_flush_s=idle_flush_s).start()
+    runner = EngineRunner(engine, idle_flush_s=idle_flush_s)
+    from lifeline.config import get_settings
+
+    if get_settings().forecast_dir:
+        from lifeline.ingest.forecasts import ForecastFolder, city_gauges
+
+        folder = ForecastFolder(get_settings().forecast_dir, city.timezone)
+        runner.watch_forecasts(folder, ctx.store, city_gauges(city))
+    runner.start()
     ctx.engine = runner
     app.state.on_shutdown.append(runner.stop)
     return runner

@@ -83,6 +83,29 @@ def _outage(city: City, sensors: pd.DataFrame) -> Detector:
     return outage.build(city, sensors)
 
 
+def _drainage_warning(city: City, sensors: pd.DataFrame) -> Detector:
+    from lifeline.drainage import detector
+
+    return detector.build(city, sensors)
+
+
+def _blockage(city: City, sensors: pd.DataFrame) -> Detector:
+    from lifeline.drainage import faults
+
+    return faults.blockage(city, sensors)
+
+
+def _pump_failure(city: City, sensors: pd.DataFrame) -> Detector:
+    from lifeline.drainage import faults
+
+    return faults.pump_failure(city, sensors)
+
+
+#: storm-driven drainage signals (rain, levels that follow it) have no daily profile and long
+#: runs at a constant dry-weather value: the profile, step and stuck detectors leave them to
+#: the drainage detectors
+_NOT_DRAINAGE = ("drainage",)
+
 SPECS: list[dict[str, Any]] = [
     {
         "name": "threshold",
@@ -111,6 +134,7 @@ SPECS: list[dict[str, Any]] = [
             "1982)",
         ),
         "warmup": "1 day + 2 h of readings per sensor (312 at 5-min intervals)",
+        "not_utilities": _NOT_DRAINAGE,
     },
     {
         "name": "stuck_sensor",
@@ -123,6 +147,7 @@ SPECS: list[dict[str, Any]] = [
             "twice its longest normal run and at least 1 h",
         ),
         "warmup": "1 day of readings per sensor (288 at 5-min intervals)",
+        "not_utilities": _NOT_DRAINAGE,
     },
     {
         "name": "rate_of_change",
@@ -135,6 +160,7 @@ SPECS: list[dict[str, Any]] = [
             "step detector, with its resolution floors)",
         ),
         "warmup": "6 h of readings per sensor (72 at 5-min intervals)",
+        "not_utilities": _NOT_DRAINAGE,
     },
     {
         "name": "methane",
@@ -235,6 +261,63 @@ SPECS: list[dict[str, Any]] = [
         "inputs": "events",
         "event_kinds": ("last_gasp", "restore", "breaker_trip", "breaker_close", "fpi"),
         "needs_network": "power",
+    },
+    {
+        "name": "drainage_warning",
+        "description": "waterlogging warnings (blue/yellow/orange/red) at the city's points: "
+        "SWMM nowcast of ponding from observed rain, levels and rainfall nowcasts, every 15 min",
+        "build": _drainage_warning,
+        "policy": ThresholdPolicy(
+            threshold=1.0,
+            severity_steps=(1.0, 2.0, 3.0),
+            clear_after=2,
+            source="score in warning levels (lifeline/drainage/levels.py): 1 = blue, the "
+            "point's closure depth (GB 51222-2017: 15 cm on a lane; Beijing: 27 cm at "
+            "underpasses), 2 yellow 0.3 m, 3 orange 0.5 m (AIDR Guideline 7-3 H2/H3); "
+            "severity 2 from yellow; closes after two issue times without a warning",
+        ),
+        "warmup": "none (the SWMM model is the prior; 2 h of rain before the first wet issue "
+        "time)",
+        "utility": "drainage",
+        "quantities": ("rain_mm_h", "level_m", "depth_m", "flow_m3s"),
+        "needs_network": "drainage",
+    },
+    {
+        "name": "sewer_blockage",
+        "description": "a manhole level high while it is dry and the next level sensor "
+        "downstream is low (a blockage between them)",
+        "build": _blockage,
+        "policy": ThresholdPolicy(
+            threshold=1.0,
+            min_consecutive=3,
+            clear_after=3,
+            source="level at half the manhole's depth with under 1 mm/h of rain in the last "
+            "hour and the downstream sensor under a quarter of its depth (issue 18's rule; a "
+            "sewer sized for a 2-3-year storm runs far below half full in dry weather); three "
+            "readings in a row (15 min)",
+        ),
+        "warmup": "none (rule on the network's topology)",
+        "utility": "drainage",
+        "quantities": ("rain_mm_h", "level_m"),
+        "needs_network": "drainage",
+    },
+    {
+        "name": "pump_failure",
+        "description": "a drainage pump that reads stopped while its wet well is above its "
+        "start-up depth, or runs while the well keeps rising",
+        "build": _pump_failure,
+        "policy": ThresholdPolicy(
+            threshold=1.0,
+            min_consecutive=2,
+            severity_steps=(1.0, 1.5, 2.0),
+            clear_after=2,
+            source="start-up depth of the pump in the SWMM model ([PUMPS] Startup) + 5 cm "
+            "while stopped, or 0.3 m of rise in 30 min while running; two readings in a row",
+        ),
+        "warmup": "none (start-up depths from the SWMM model)",
+        "utility": "drainage",
+        "quantities": ("pump_on", "level_m"),
+        "needs_network": "drainage",
     },
 ]
 

@@ -39,6 +39,7 @@ class DetectorSpec:
     elements: tuple[str, ...] = ()  # element kinds (node, link, bus, …); ("",) = manholes; () = any
     event_kinds: tuple[str, ...] = ()  # for inputs == "events"
     needs_network: str = ""  # a utility whose network model the city must have
+    not_utilities: tuple[str, ...] = ()  # utilities whose sensors it leaves alone
     extra: dict[str, Any] = field(default_factory=dict)
 
     def watches(self, sensors: pd.DataFrame) -> pd.Series:
@@ -46,6 +47,8 @@ class DetectorSpec:
         m = pd.Series(self.inputs == "readings", index=sensors.index)
         if self.utility:
             m &= sensors["utility"].astype(str) == self.utility
+        if self.not_utilities:
+            m &= ~sensors["utility"].astype(str).isin(self.not_utilities)
         if self.quantities:
             m &= sensors["quantity"].astype(str).isin(self.quantities)
         if self.elements:

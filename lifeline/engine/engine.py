@@ -4,11 +4,14 @@
     alarm episodes → evidence → correlation → incident → assessment → store → live push
 
 Ingestion validates and stores, then hands what it stored to :meth:`Engine.submit_readings`,
-:meth:`Engine.submit_events` or :meth:`Engine.submit_complaints`. The engine works in **event
+:meth:`Engine.submit_events`, :meth:`Engine.submit_complaints` or
+:meth:`Engine.submit_forecasts` (rainfall nowcasts, ``schema.FORECAST``). The engine works in **event
 time**: it keeps what arrives in a buffer and processes fixed windows of ``window_s`` seconds
 (aligned to the clock) once the watermark — the latest event time seen minus the lateness bound
 ``lateness_s`` — has passed a window's end. Within a window, readings, events and complaints are
-taken in time order. Because the windows are fixed, the results do not depend on how the input
+taken in time order. A nowcast's event time is its issue time: the nowcasts issued in a window
+are handed to the detectors that take them (a ``take_forecasts(frame)`` method) before the
+window's readings are scored. Because the windows are fixed, the results do not depend on how the input
 was batched or how fast it arrived. Data older than the last processed window is *late*:
 ingestion rejects it (reason ``late``) via :meth:`Engine.not_before`.
 
@@ -60,6 +63,7 @@ class StepReport:
     readings: int = 0
     events: int = 0
     complaints: int = 0
+    forecasts: int = 0
     alarms_changed: int = 0
     incidents_touched: int = 0
     seconds: float = 0.0
@@ -147,6 +151,7 @@ class Engine:
         self._readings = _Buffer()
         self._events = _Buffer()
         self._complaints = _Buffer()
+        self._forecasts = _Buffer()
         self._lock = threading.RLock()
         self.max_seen: pd.Timestamp | None = None
         self.processed_until: pd.Timestamp | None = None  # end of the last processed window
@@ -202,6 +207,25 @@ class Engine:
             self._complaints.add(self._drop_late(c))
             self._seen(c)
 
+    def submit_forecasts(self, df: pd.DataFrame) -> None:
+        """Rainfall nowcast rows stored by ingestion (``issued_at``, ``ts``, ``gauge_id``,
+        ``rain_mm_h``; times UTC). Their event time is the issue time."""
+        if df is None or len(df) == 0:
+            return
+        f = pd.DataFrame(
+            {
+                "ts": pd.to_datetime(df["issued_at"], utc=True).to_numpy(),
+                "valid_ts": pd.to_datetime(df["ts"], utc=True).to_numpy(),
+                "gauge_id": df["gauge_id"].astype(str).to_numpy(),
+                "rain_mm_h": pd.to_numeric(df["rain_mm_h"], errors="coerce").to_numpy(float),
+            }
+        )
+        f["ts"] = pd.to_datetime(f["ts"], utc=True)
+        f["valid_ts"] = pd.to_datetime(f["valid_ts"], utc=True)
+        with self._lock:
+            self._forecasts.add(self._drop_late(f))
+            self._seen(f)
+
     def _drop_late(self, df: pd.DataFrame) -> pd.DataFrame:
         if self.processed_until is None:
             return df
@@ -213,7 +237,7 @@ class Engine:
     @property
     def pending(self) -> int:
         """Readings, events and complaints received but not yet processed."""
-        return self._readings.n + self._events.n + self._complaints.n
+        return self._readings.n + self._events.n + self._complaints.n + self._forecasts.n
 
     @property
     def watermark(self) -> pd.Timestamp | None:
@@ -260,6 +284,7 @@ class Engine:
                         self._readings.min_ts(),
                         self._events.min_ts(),
                         self._complaints.min_ts(),
+                        self._forecasts.min_ts(),
                     )
                     if t is not None
                 )
@@ -292,6 +317,9 @@ class Engine:
         readings = self._readings.take(b)
         events = self._events.take(b)
         complaints = self._complaints.take(b)
+        forecasts = self._forecasts.take(b)
+        if len(forecasts):
+            rep.forecasts = self._hand_forecasts(forecasts)
         if len(readings):
             readings = (
                 readings.drop_duplicates(["sensor_id", "ts"], keep="last")
@@ -315,6 +343,23 @@ class Engine:
                 self.publish("alarm", _alarm_payload(r), None)
         rep.incidents_touched = self.incidents.process(changed, events, complaints, b)
         return rep
+
+    def _hand_forecasts(self, forecasts: pd.DataFrame) -> int:
+        """Give the window's nowcast rows (issue time order) to the detectors that take them."""
+        f = (
+            forecasts.rename(columns={"ts": "issued_at", "valid_ts": "ts"})
+            .drop_duplicates(["issued_at", "gauge_id", "ts"], keep="last")
+            .sort_values(["issued_at", "gauge_id", "ts"], kind="stable")
+            .reset_index(drop=True)
+        )
+        for inst in self.instances:
+            take = getattr(inst.detector, "take_forecasts", None)
+            if callable(take):
+                try:
+                    take(f)
+                except Exception:  # one failing detector must not stop the loop
+                    log.exception("detector %s failed on forecasts", inst.spec.name)
+        return len(f)
 
     def _score(self, readings: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
         from lifeline.detect.episodes import Changes
@@ -442,6 +487,9 @@ class Engine:
         if len(c):
             self._complaints.add(c)
             self._seen(c)
+        f = self.store.list_forecasts(since=t)
+        if len(f):
+            self.submit_forecasts(f)
 
 
 def _no_publish(topic: str, payload: dict[str, Any], district: str | None = None) -> None:

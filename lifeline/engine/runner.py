@@ -32,6 +32,7 @@ class EngineRunner:
         self._last_data = time.monotonic()
         self._dirty = False
         self.error: str | None = None
+        self._folder: Any = None  # (ForecastFolder, store, gauges) when nowcasts are watched
         self._thread = threading.Thread(target=self._run, name="lifeline-engine", daemon=True)
 
     def start(self) -> EngineRunner:
@@ -63,6 +64,16 @@ class EngineRunner:
         self.engine.submit_complaints(df)
         self._note()
 
+    def submit_forecasts(self, df: pd.DataFrame) -> None:
+        """See :meth:`Engine.submit_forecasts`."""
+        self.engine.submit_forecasts(df)
+        self._note()
+
+    def watch_forecasts(self, folder: Any, store: Any, gauges: set[str]) -> None:
+        """Poll ``folder`` (a :class:`lifeline.ingest.forecasts.ForecastFolder`) for new nowcast
+        files on every turn of the thread and ingest them into ``store`` and the engine."""
+        self._folder = (folder, store, gauges)
+
     def status(self) -> dict[str, Any]:
         """The engine's status (GET /api/engine)."""
         st = self.engine.status()
@@ -75,6 +86,9 @@ class EngineRunner:
             self._wake.wait(1.0)
             self._wake.clear()
             try:
+                if self._folder is not None:
+                    folder, store, gauges = self._folder
+                    folder.ingest(store, gauges, feed=self)
                 self.engine.advance()
                 idle = time.monotonic() - self._last_data
                 if (

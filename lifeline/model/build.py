@@ -15,6 +15,7 @@ import pandas as pd
 from lifeline.model.city import City
 from lifeline.model.package import CityPackageError, Package
 from lifeline.model.schema import conform
+from lifeline.model.waterlogging import convert_points
 
 
 def _drainage_assets(el: Any) -> pd.DataFrame:
@@ -292,6 +293,7 @@ def build_city(pkg: Package, progress: bool = False, strict: bool = True) -> Cit
             gas_valves=layers.get(
                 "gas_valves", pd.DataFrame(columns=["valve_id", "pipe", "junction"])
             ),
+            waterlogging_points=convert_points(pkg, models),
             grading=pkg.grading,
             policies=pkg.policies,
             meta={

@@ -42,9 +42,10 @@ TABLES = {
     "water_valves": None,  # valve, node, link
     "gas_valves": None,  # valve_id, pipe, junction
     "crews": None,  # crew_id, utility, name, x_m, y_m, available
+    "waterlogging_points": None,  # point_id, node, threshold_m, name, name_zh (drainage)
 }
 #: bump when the derivation of a city's tables changes (it keys the cache)
-DERIVE_VERSION = "city-v2"
+DERIVE_VERSION = "city-v3"
 
 
 @dataclass
@@ -71,6 +72,7 @@ class City:
     water_valves: pd.DataFrame = field(default_factory=pd.DataFrame)
     gas_valves: pd.DataFrame = field(default_factory=pd.DataFrame)
     crews: pd.DataFrame = field(default_factory=pd.DataFrame)
+    waterlogging_points: pd.DataFrame = field(default_factory=pd.DataFrame)
     grading: dict[str, Any] | None = None
     policies: dict[str, Any] | None = None
     meta: dict[str, Any] = field(default_factory=dict)

@@ -39,6 +39,11 @@ TABLE_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("asset",),
         ("install_year", "material", "design_life_y", "name"),
     ),
+    "waterlogging_points": (
+        "waterlogging_points.csv",
+        ("point_id", "node", "threshold_m"),
+        ("name", "name_zh"),
+    ),
 }
 CATEGORIES = (
     "household",

@@ -127,6 +127,14 @@ COMPLAINT: Final[dict[str, str]] = {
     "customer_id": "string",  # placed
 }
 
+FORECAST: Final[dict[str, str]] = {
+    "issued_at": "datetime64[ns, UTC]",  # when the rainfall nowcast was issued (event time)
+    "ts": "datetime64[ns, UTC]",  # end of the 5-min interval the intensity is the mean over
+    "gauge_id": "string",  # the SWMM rain gauge
+    "rain_mm_h": "float64",
+    "source": "string",  # file, http batch, drill
+}
+
 INCIDENT: Final[dict[str, str]] = {
     "incident_id": "string",
     "state": "string",
@@ -185,6 +193,7 @@ TABLES: Final[dict[str, dict[str, str]]] = {
     "checkpoint": CHECKPOINT,
     "meta": META,
     "complaint": COMPLAINT,
+    "forecast": FORECAST,
     "incident": INCIDENT,
     "audit": AUDIT,
     "dependency": DEPENDENCY,

@@ -216,6 +216,11 @@ def write_package(city: City, out: str | Path) -> list[Path]:
                 "design_life_y": known.design_life_y,
             }
         )
+    wp = city.waterlogging_points
+    if wp is not None and len(wp):
+        tables["waterlogging_points"] = wp[
+            ["point_id", "node", "threshold_m", "name", "name_zh"]
+        ].reset_index(drop=True)
     for name, df in tables.items():
         path = out / f"{name}.csv"
         df.to_csv(path, index=False)

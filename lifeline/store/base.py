@@ -29,6 +29,7 @@ PRIMARY_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "reading": ("sensor_id", "ts"),
     "alarm": ("alarm_id",),
     "complaint": ("complaint_id",),
+    "forecast": ("issued_at", "gauge_id", "ts"),
     "incident": ("incident_id",),
     "meter_event": ("event_id",),
     "checkpoint": ("name",),
@@ -42,6 +43,7 @@ INDEXES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("alarm", ("ts",)),
     ("meter_event", ("ts",)),
     ("complaint", ("ts",)),
+    ("forecast", ("issued_at",)),
     ("incident", ("state",)),
     ("audit", ("object_id",)),
     ("rejected", ("reason",)),
@@ -404,6 +406,17 @@ class Store(ABC):
     ) -> pd.DataFrame:
         """Complaints with ``ts >= since`` (UTC) classified to ``utility`` (all if None)."""
         return self._list("complaint", since, {"utility": utility})
+
+    def add_forecasts(self, df: pd.DataFrame) -> int:
+        """Add rainfall nowcast rows (``FORECAST`` columns), idempotent on (issued_at,
+        gauge_id, ts); returns how many were new."""
+        return (
+            self._insert("forecast", frame("forecast", df), on_conflict="ignore") if len(df) else 0
+        )
+
+    def list_forecasts(self, since: datetime | str | pd.Timestamp | None = None) -> pd.DataFrame:
+        """Nowcast rows issued at or after ``since`` (UTC), by issue time, gauge and ts."""
+        return self._list("forecast", since, {}, ts_col="issued_at")
 
     def _list(self, table: str, since: Any, eq: dict[str, Any], ts_col: str = "ts") -> pd.DataFrame:
         conds: list[str] = []
