@@ -22,7 +22,7 @@ from lifeline.model.city import City
 from lifeline.model.schema import conform
 
 #: bump whenever the build changes what it produces (it keys the cache)
-TOWN_VERSION = "schutterwald-v5"
+TOWN_VERSION = "schutterwald-v6"
 #: the demo town's timezone (reports and the UI show local time)
 TIMEZONE = "Europe/Berlin"
 NAME, NAME_ZH = "Schutterwald", "舒特瓦尔德"
@@ -138,7 +138,7 @@ def _build(out_dir: Path) -> City:
     from lifeline.progress import make_progress
 
     with make_progress(transient=True) as progress:
-        task = progress.add_task("building the Schutterwald demo town", total=5)
+        task = progress.add_task("building the Schutterwald demo town", total=6)
         b = _households_and_sites()
         progress.advance(task)
         power, gas, wn = b["power"], b["gas"], b["wn"]
@@ -199,6 +199,12 @@ def _build(out_dir: Path) -> City:
         deps = build_dependencies(assets, wn, gas, power, mh, b["station_bus"])
         zones = zones_table(list(dma.unique()), heads, list(gdist.unique()))
         progress.advance(task)
+        from lifeline.datasets.drainage_town import build_drainage
+
+        drain = build_drainage(wn, assets, out_dir / "drainage-build")
+        sensors = conform("sensor", pd.concat([sensors, drain["sensors"]], ignore_index=True))
+        deps = conform("dependency", pd.concat([deps, drain["dependencies"]], ignore_index=True))
+        progress.advance(task)
         town = City(
             name=NAME,
             name_zh=NAME_ZH,
@@ -223,7 +229,17 @@ def _build(out_dir: Path) -> City:
                 "water_trunk_pipes": b["winfo"]["trunk_pipes"],
                 "household_gas_gap_m_max": float(b["hh"].gap_m.max()),
                 "household_gas_gap_m_median": float(b["hh"].gap_m.median()),
+                "drainage": {
+                    "synthetic": True,
+                    "manholes": drain["manholes"],
+                    "pipes_km": drain["pipes_km"],
+                    "underpass": {
+                        k: v for k, v in drain["underpass"].items() if k != "substation_xy"
+                    },
+                },
             },
+            networks={"drainage": drain["inp"]},
+            waterlogging_points=drain["points"],
         )
         town.water, town.power, town.gas = wn, power, gas
         from lifeline.respond.crews import default_crews

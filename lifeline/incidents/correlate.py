@@ -398,7 +398,9 @@ def infer_kind(inc: Incident) -> str:
     power: ``power_feeder_fault`` when an alarm names a feeder/MV fault, carries a power locate
     result (fault section, outage device, tripped feeder heads) or ≥ 10 customers/loads are out,
     else ``power_lv_outage``; gas: ``gas_leak_confined`` for methane-in-manhole/gas-smell evidence,
-    ``gas_pressure_loss`` when only low-pressure evidence exists.
+    ``gas_pressure_loss`` when only low-pressure evidence exists; drainage: ``waterlogging``
+    for a warning (or flooding reports), else ``pump_station_failure`` / ``sewer_blockage`` by
+    the detector.
     """
     cats = [e.category for e in inc.evidence if e.kind == "complaint"]
     sources = " ".join(e.source.lower() for e in inc.evidence if e.kind == "alarm")
@@ -435,4 +437,12 @@ def infer_kind(inc: Incident) -> str:
         if "pressure" in sources and not leak:
             return "gas_pressure_loss"
         return "gas_leak_confined"
+    if inc.utility == "drainage":
+        if "drainage_warning" in sources or any(c in ("flooding", "waterlogging") for c in cats):
+            return "waterlogging"
+        if "pump_failure" in sources:
+            return "pump_station_failure"
+        if "sewer_blockage" in sources:
+            return "sewer_blockage"
+        return "waterlogging"
     return "other"

@@ -106,6 +106,9 @@ ESTIMATED_DURATION_H = {
     "power_lv_outage": 3.0,
     "gas_leak_confined": 4.0,
     "gas_pressure_loss": 4.0,
+    "waterlogging": 3.0,
+    "pump_station_failure": 4.0,
+    "sewer_blockage": 6.0,
 }
 
 

@@ -3,7 +3,8 @@ built from a :class:`lifeline.model.city.City` — DESIGN.md's "load a network, 
 locate evidence on it, isolate an asset, compute the impact of a set of operations".
 
 One adapter per utility, in its own package: :class:`lifeline.water.adapter.WaterAdapter`,
-:class:`lifeline.power.adapter.PowerAdapter`, :class:`lifeline.gas.adapter.GasAdapter`;
+:class:`lifeline.power.adapter.PowerAdapter`, :class:`lifeline.gas.adapter.GasAdapter`,
+:class:`lifeline.drainage.adapter.DrainageAdapter`;
 :func:`city_adapters` builds those the city has networks for. Every capability is optional for
 plan filling; a step whose capability is missing becomes a manual action saying so.
 
@@ -198,6 +199,10 @@ def city_adapters(city: Any, inoperable: set[str] | None = None) -> dict[str, An
         from lifeline.gas.adapter import GasAdapter
 
         out["gas"] = GasAdapter(city, inoperable)
+    if city.has("drainage"):
+        from lifeline.drainage.adapter import DrainageAdapter
+
+        out["drainage"] = DrainageAdapter(city, inoperable)
     return out
 
 

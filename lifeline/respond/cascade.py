@@ -7,6 +7,9 @@
   the hazard zone: ``ignition_risk`` (recommend de-energising the cable).
 * water burst → assets with a ``flooding`` dependency on the burst pipe: ``substation_flooding``
   (power at risk; power adapter ``outage_impact``).
+* waterlogging (drainage) → assets with a ``flooding`` dependency on a node of the predicted
+  flood area (a waterlogging point): ``substation_flooding`` for a transformer,
+  ``cable_well_flooding`` for a cable well (power/telecom at risk).
 """
 
 from __future__ import annotations
@@ -81,9 +84,11 @@ def cascade_chain(
             other_util = d.get("utility") if other == dst else d.get("depends_on_utility")
             if gas_side in affected and other_util == "power":
                 link_kind, to_asset, to_util, from_asset = "ignition_risk", other, "power", gas_side
-        elif util == "water" and kind == "flooding" and src in affected:
+        elif util in ("water", "drainage") and kind == "flooding" and src in affected:
             link_kind, to_asset, to_util, from_asset = (
-                "substation_flooding",
+                "cable_well_flooding"
+                if util == "drainage" and ":manhole:" in dst
+                else "substation_flooding",
                 dst,
                 str(d.get("utility")),
                 src,

@@ -189,7 +189,10 @@ def default_crews(town: Any) -> pd.DataFrame:
         ("water", ("pump", "reservoir")),
         ("power", ("trafo",)),
         ("gas", ("regulator",)),
+        ("drainage", ("storage", "outfall")),
     ):
+        if util == "drainage" and not town.has("drainage"):
+            continue
         cand = a[(a["utility"] == util) & a["kind"].isin(kinds)]
         inside = cand[
             (cand.x_m.between(xmin - 2000, xmax + 2000))

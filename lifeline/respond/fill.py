@@ -284,7 +284,7 @@ class _Filler:
         targets: dict[str, list[str]] = {}
         for link in getattr(self.inc, "cascade", []):
             if (
-                link.get("kind") in ("ignition_risk", "substation_flooding")
+                link.get("kind") in ("ignition_risk", "substation_flooding", "cable_well_flooding")
                 and link.get("to_utility") == "power"
             ):
                 targets.setdefault(link["to_asset"], []).extend(link.get("cites", []))
@@ -324,6 +324,22 @@ class _Filler:
                 },
             )
 
+    def adapter_step(self, step: dict[str, Any]) -> bool:
+        """A step the utility's adapter fills itself (``fill_step``); False when it does not."""
+        if not has(self.ad, "fill_step"):
+            return False
+        acts = self.ad.fill_step(step, self.inc)
+        if acts is None:
+            return False
+        if not acts:
+            self.manual(step, "nothing in the predicted flood area")
+            return True
+        for a in acts:
+            a = dict(a)
+            kind, text, cites = a.pop("kind"), a.pop("text"), a.pop("cites", [])
+            self.add(step, kind, text, [*self.cite_root, *cites], **a)
+        return True
+
     def restore(self, step: dict[str, Any]) -> None:
         names = "、".join(
             str(o.get("name") or o["asset_id"]) for o in self.ops if o.get("operation") == "close"
@@ -362,10 +378,10 @@ def fill_plan(
     )
     for step in plan["steps"]:
         handler = getattr(f, step["action"], None)
-        if handler is None:
-            f.manual(step)
-        else:
+        if handler is not None:
             handler(step)
+        elif not f.adapter_step(step):
+            f.manual(step)
     return {
         "plan_id": plan["id"],
         "title": plan["title"],
@@ -463,6 +479,7 @@ def recommend(
             "fraction_customers_out": frac * len(still) / len(custs) if custs else frac,
             "critical_sites_out": sum(1 for c in still if c.get("critical")),
             "impact_method": imp.get("method", ""),
+            **imp.get("grading_fields", {}),
         }
         persons = [int(f["hazard"].get("persons", 0)) for f in filled if f.get("hazard")]
         if persons:

@@ -4,7 +4,8 @@ Each plan file in ``lifeline/respond/plans/`` has ``id``, ``utility``, ``kinds``
 it answers), a bilingual ``title``, a ``basis`` (the regulation or practice it follows) and
 ``steps`` (``id``, ``action``, ``zh-CN``, ``en``). ``action`` names what the filler computes:
 dispatch_crew, isolate, notify_customers, alternative_supply, restore_via_ties, hazard_zone,
-evacuate, deenergise_cables, restore or manual.
+evacuate, deenergise_cables, restore or manual; an adapter with ``fill_step`` fills its own
+utility's steps (drainage: pump_trucks, check_pumps, warn_assets).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ ACTIONS = (
     "deenergise_cables",
     "restore",
     "manual",
+    # drainage (filled by the drainage adapter's fill_step)
+    "pump_trucks",
+    "check_pumps",
+    "warn_assets",
 )
 
 

@@ -22,15 +22,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lifeline.scenarios.events import BurstMain, Event, FeederFault, GasLeak, utc
+from lifeline.scenarios.events import BurstMain, Event, FeederFault, GasLeak, Storm, utc
 
 #: bump when the simulation changes what it produces (it keys the cache)
-SIM_VERSION = "day-v6"
+SIM_VERSION = "day-v7"
 __all__ = [
     "BAD_RECORD_REASONS",
     "BurstMain",
     "FeederFault",
     "GasLeak",
+    "Storm",
     "bad_records",
     "simulate_day",
 ]
@@ -53,6 +54,8 @@ class DaySimulation:
 
     readings: pd.DataFrame
     meter_events: pd.DataFrame
+    #: rainfall nowcasts (``issued_at, ts, gauge_id, rain_mm_h``) of a day with a storm
+    forecasts: pd.DataFrame | None = None
 
 
 def simulate(
@@ -74,8 +77,9 @@ def simulate(
     events = list(events or [])
     path = _cache_path(town, start, seed, events)
     epath = path.with_name(path.stem + "-events.parquet")
-    if use_cache and path.exists() and epath.exists():
-        return DaySimulation(pd.read_parquet(path), pd.read_parquet(epath))
+    fpath = path.with_name(path.stem + "-forecasts.parquet")
+    if use_cache and path.exists() and epath.exists() and fpath.exists():
+        return DaySimulation(pd.read_parquet(path), pd.read_parquet(epath), pd.read_parquet(fpath))
     rng = np.random.default_rng(seed)  # drawn in this order: power, water, gas
     parts = []
     pump_on: dict[str, np.ndarray] = {}
@@ -87,6 +91,12 @@ def simulate(
         parts.append(simulate_water(town, start, rng, events, pump_on))
     if town.has("gas"):
         parts.append(simulate_gas(town, start, rng, events))
+    forecasts = None
+    if town.has("drainage"):
+        from lifeline.scenarios.day_drainage import simulate_drainage
+
+        drain, forecasts = simulate_drainage(town, start, rng, events)
+        parts.append(drain)
     out = (
         pd.concat(parts, ignore_index=True)
         if parts
@@ -101,11 +111,12 @@ def simulate(
     )
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for df, p in ((out, path), (meter_events, epath)):
+        fc = forecasts if forecasts is not None else pd.DataFrame({"issued_at": []})
+        for df, p in ((out, path), (meter_events, epath), (fc, fpath)):
             tmp = p.with_suffix(f".tmp{os.getpid()}")
             df.to_parquet(tmp, index=False)
             tmp.replace(p)
-    return DaySimulation(out, meter_events)
+    return DaySimulation(out, meter_events, forecasts)
 
 
 def at_interval(

@@ -7,6 +7,9 @@ An event spec names a kind, an element of the city and a time::
     feeder_fault:17@15:40      the line switched by pandapower switch 17 (or line 17) faults;
                                switch:17 or line:17 say which
     gas_leak:245@09:20         gas leaks from the main at pandapipes junction 245
+    storm:30y@14:00            a 2-hour design storm of return period 30 years (Chongqing
+                               formula, Chicago hyetograph) reaches the town at 14:00;
+                               storm:120mmh@14:00 gives its 5-min peak intensity instead
 
 Times are the city's local time on the drill date (``HH:MM``) or ISO 8601 (with an offset, or
 local time without). A drill covers one local day: from the city's local midnight of the drill
@@ -23,13 +26,13 @@ import numpy as np
 import pandas as pd
 
 from lifeline.errors import InputError, NotFoundError
-from lifeline.scenarios.events import BurstMain, FeederFault, GasLeak
+from lifeline.scenarios.events import BurstMain, FeederFault, GasLeak, Storm
 from lifeline.scenarios.publish import DayData
 
 if TYPE_CHECKING:
     from lifeline.model.city import City
 
-KINDS = ("burst", "feeder_fault", "gas_leak")
+KINDS = ("burst", "feeder_fault", "gas_leak", "storm")
 #: outflow of a burst on a DN 150 main (m3/h); a larger main loses more, with its section
 BURST_FLOW_M3H = 40.0
 BURST_REF_DIAMETER_M = 0.15
@@ -38,6 +41,7 @@ DURATION = {
     "burst": pd.Timedelta(hours=4),
     "feeder_fault": pd.Timedelta(hours=2),
     "gas_leak": None,  # until the end of the drill day
+    "storm": pd.Timedelta(hours=2),
 }
 _HHMM = re.compile(r"^\d{1,2}:\d{2}$")
 
@@ -105,6 +109,8 @@ def parse_event(spec: str, city: City, day: pd.Timestamp) -> Any:
     t = _when(when, day, city.timezone, spec)
     dur = DURATION[kind]
     end = t + dur if dur is not None else None
+    if kind == "storm":
+        return _storm(ref, t, city, spec)
     if kind == "burst":
         if not city.has("water"):
             raise InputError("the city has no water network", where=_where(spec))
@@ -162,6 +168,32 @@ def parse_event(spec: str, city: City, day: pd.Timestamp) -> Any:
     )
 
 
+def _storm(ref: str, t: pd.Timestamp, city: City, spec: str) -> Storm:
+    """``30y`` (return period, years) or ``120mmh`` (5-min peak intensity, mm/h)."""
+    from lifeline.drainage.storm import return_period_of
+
+    if not city.has("drainage"):
+        raise InputError("the city has no drainage network (networks: drainage)", where=_where(spec))
+    text = ref.strip().lower()
+    try:
+        if text.endswith("mmh"):
+            peak = float(text[:-3])
+            if not 5 <= peak <= 600:
+                raise ValueError(text)
+            p = return_period_of(peak)
+        else:
+            p = float(text.removesuffix("y").removesuffix("a"))
+            if not 0.1 <= p <= 1000:
+                raise ValueError(text)
+    except ValueError as exc:
+        raise InputError(
+            f"{ref!r} is not a storm size: a return period 0.1-1000 years (30y) or a 5-min "
+            "peak intensity 5-600 mm/h (120mmh)",
+            where=_where(spec),
+        ) from exc
+    return Storm(start=t, p_years=round(p, 3), end=t + pd.Timedelta(hours=2))
+
+
 def parse_events(specs: list[str], city: City, day: pd.Timestamp) -> list[Any]:
     """Every ``--event`` spec parsed; each must fall within the drill day (local midnight of
     ``day`` + 24 h)."""
@@ -214,4 +246,5 @@ def drill_day(
         list(events),
         start=start,
         end=start + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),
+        forecasts=sim.forecasts,
     )

@@ -11,7 +11,7 @@ import pandas as pd
 from rich.console import Console
 
 from lifeline.errors import InputError
-from lifeline.scenarios.events import BurstMain, FeederFault, GasLeak
+from lifeline.scenarios.events import BurstMain, FeederFault, GasLeak, Storm
 
 
 def describe(ev: Any, city: Any) -> str:
@@ -34,6 +34,14 @@ def describe(ev: Any, city: Any) -> str:
         return f"fault on power line {ev.line}; cleared by line {p.tripped} ({brk}{fpi}), {when}"
     if isinstance(ev, GasLeak):
         return f"gas leak at junction {ev.junction} next to manhole {ev.manhole}, {when}"
+    if isinstance(ev, Storm):
+        from lifeline.drainage.storm import chicago
+
+        peak = float(chicago(ev.p_years, ev.duration_min, ev.peak_r).max())
+        return (
+            f"{ev.duration_min}-min design storm, return period {ev.p_years:g} years "
+            f"(5-min peak {peak:.0f} mm/h), reaching the gauges at {t(ev.start)}"
+        )
     return repr(ev)
 
 

@@ -59,7 +59,22 @@ class FeederFault:
     end: pd.Timestamp | None = None
 
 
-Event = BurstMain | GasLeak | FeederFault
+@dataclass(frozen=True)
+class Storm:
+    """A design storm over the drainage network: a ``duration_min`` Chicago hyetograph of
+    return period ``p_years`` (Chongqing storm-intensity formula) whose cell reaches the
+    gauges' centre at ``start``, moving towards ``heading_deg`` (see
+    :mod:`lifeline.scenarios.day_drainage`)."""
+
+    start: pd.Timestamp
+    p_years: float = 30.0
+    duration_min: int = 120
+    peak_r: float = 0.4
+    heading_deg: float = 60.0
+    end: pd.Timestamp | None = None
+
+
+Event = BurstMain | GasLeak | FeederFault | Storm
 
 
 def utc(t: pd.Timestamp | str) -> pd.Timestamp:

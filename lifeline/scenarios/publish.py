@@ -42,6 +42,8 @@ class DayData:
     #: e.g. a timestamp a year ahead) are published with the first step.
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
+    #: rainfall nowcasts (``issued_at, ts, gauge_id, rain_mm_h``), published at their issue time
+    forecasts: pd.DataFrame | None = None
 
     def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """(first, last) event time of the day: ``start``/``end`` when set, else of everything
@@ -136,6 +138,14 @@ class EnginePublisher:
 
         if len(df):
             submit_complaints(self.store, df, self.engine)
+
+    def forecasts(self, df: pd.DataFrame) -> None:
+        from lifeline.ingest.forecasts import city_gauges, ingest_forecasts
+
+        if len(df):
+            ingest_forecasts(
+                self.store, df, city_gauges(self.city), self.engine, self.source, now=df.issued_at.max()
+            )
 
     def step_done(self, t: pd.Timestamp) -> None:
         self.engine.advance()
@@ -307,6 +317,11 @@ class MqttPublisher:
         elif self.settle_s > 0:
             time.sleep(self.settle_s)
 
+    def forecasts(self, df: pd.DataFrame) -> None:
+        """Nowcasts go through the API (MQTT carries readings and events only)."""
+        if len(df) and self.api is not None:
+            self.api.forecasts(df)
+
     def complaints(self, df: pd.DataFrame) -> None:
         if not len(df):
             return
@@ -408,6 +423,15 @@ class ApiPublisher:
             self._post("/api/complaints", _complaint_json(r))
         self.sent["complaints"] += len(df)
 
+    def forecasts(self, df: pd.DataFrame) -> None:
+        """``POST /api/forecasts`` once per nowcast (issue time)."""
+        for issued, part in df.groupby("issued_at", sort=True):
+            rows = [
+                {"ts": pd.Timestamp(t).isoformat(), "gauge_id": str(g), "rain_mm_h": float(v)}
+                for t, g, v in zip(part.ts, part.gauge_id, part.rain_mm_h, strict=True)
+            ]
+            self._post("/api/forecasts", {"issued_at": pd.Timestamp(issued).isoformat(), "rows": rows})
+
     def step_done(self, t: pd.Timestamp) -> None:
         pass
 
@@ -459,11 +483,14 @@ def publish_day(
         "complaints": data.complaints,
         "readings": data.readings,
     }
+    if data.forecasts is not None and len(data.forecasts) and hasattr(publisher, "forecasts"):
+        # a nowcast goes at its issue time, before the step's other data
+        frames = {"forecasts": data.forecasts.assign(ts_valid=data.forecasts["ts"]), **frames}
 
     # when each row is published: its event time; a record without a valid one, or outside the
     # day, goes first
     def when_of(df: pd.DataFrame) -> pd.Series:
-        w = event_times(df)
+        w = event_times(df) if "ts_valid" not in df else pd.to_datetime(df["issued_at"], utc=True)
         return w.where((w >= steps[0]) & (w < steps[-1]), steps[0]).fillna(steps[0])
 
     when = {
@@ -484,7 +511,10 @@ def publish_day(
             part = df[((w >= a) & (w < b)).to_numpy()]
             if len(part):
                 order = w[part.index].argsort(kind="stable")
-                getattr(publisher, kind)(part.iloc[order.to_numpy()])
+                part = part.iloc[order.to_numpy()]
+                if kind == "forecasts":
+                    part = part.drop(columns="ts_valid")
+                getattr(publisher, kind)(part)
         publisher.step_done(b)
         done = k + 1
         if on_step is not None:
