@@ -32,6 +32,7 @@ MANUAL_REASONS: dict[str, str] = {
     "no hazard-zone capability": "no_hazard_capability",
     "no hazard zone computed": "no_hazard_zone",
     "no power asset at risk": "no_power_at_risk",
+    "nothing in the predicted flood area": "nothing_in_flood_area",
 }
 #: reasons that come from an exception of the crew search (their start) → code
 _REASON_PREFIXES: tuple[tuple[str, str], ...] = (("no available ", "no_crew_available"),)

@@ -438,11 +438,13 @@ def infer_kind(inc: Incident) -> str:
             return "gas_pressure_loss"
         return "gas_leak_confined"
     if inc.utility == "drainage":
-        if "drainage_warning" in sources or any(c in ("flooding", "waterlogging") for c in cats):
+        if "drainage_warning" in sources or any(
+            c in ("flooding", "waterlogging", "manhole_overflow") for c in cats
+        ):
             return "waterlogging"
         if "pump_failure" in sources:
             return "pump_station_failure"
-        if "sewer_blockage" in sources:
+        if "sewer_blockage" in sources or "drain_blocked" in cats:
             return "sewer_blockage"
         return "waterlogging"
     return "other"

@@ -51,7 +51,7 @@ SENSOR: Final[dict[str, str]] = {
     "sensor_id": "string",
     "asset_id": "string",  # the asset it sits on (a manhole asset for methane detectors)
     "utility": "string",
-    "quantity": "string",  # pressure_m, flow_m3h, level_m, pressure_bar, methane_pct_lel, voltage_pu, current_a, p_mw, meter_kwh, …
+    "quantity": "string",  # pressure_m, flow_m3h, level_m, pressure_bar, methane_pct_lel, voltage_pu, current_a, p_mw, meter_kwh, rain_mm_h, depth_m, flow_m3s, pump_on, …
     "unit": "string",  # m, m3/h, bar, %LEL, pu, A, MW, kWh
     "interval_s": "int64",
     "valid_min": "float64",
