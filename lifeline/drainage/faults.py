@@ -7,9 +7,10 @@
   its manhole's depth; 0 otherwise. A storm surcharges the whole line, so rain suppresses it.
 * :class:`PumpFailureDetector` — a pump that **should run but does not**: its wet well (the
   pump's inlet node) is above the pump's start-up depth (SWMM ``[PUMPS]`` Startup; else half the
-  well's depth) while its status reads 0, or the well keeps rising while it reads 1 (a pump
-  running dry or worn). Score = 1 + (level - start-up) / start-up when stopped, rise over the
-  last 30 min / ``rise_m`` when running and above the start-up depth.
+  well's depth) while its status reads 0, or — its status telemetry silent for 15 min — the
+  well keeps rising above that depth. Score = 1 + (level - start-up) / start-up when stopped,
+  rise over the last 30 min / ``rise_m`` without status. A pump that runs while the well rises
+  is overloaded, not failed: no score.
 
 Both take readings in time order and keep only the latest values and a short history, so they
 are split-invariant and checkpoint as plain JSON.
@@ -223,6 +224,7 @@ class PumpFailureDetector(_Base):
             }
         self.watched = {v["level_sensor"] for v in self.pumps.values()} | set(self.pumps)
         self.last: dict[str, float] = {}
+        self.seen_at: dict[str, pd.Timestamp] = {}  # last status reading per pump
         self.hist: dict[str, deque[tuple[str, float]]] = {
             v["level_sensor"]: deque() for v in self.pumps.values()
         }
@@ -239,6 +241,8 @@ class PumpFailureDetector(_Base):
             for sid, v in zip(grp.sensor_id.astype(str), grp.value.astype(float), strict=True):
                 if sid in self.watched and np.isfinite(v):
                     self.last[sid] = float(v)
+                    if sid in self.pumps:
+                        self.seen_at[sid] = ts
                     seen.add(sid)
                     if sid in self.hist:
                         q = self.hist[sid]
@@ -254,12 +258,15 @@ class PumpFailureDetector(_Base):
                 start = p["startup_m"]
                 q = self.hist[p["level_sensor"]]
                 rise = lvl - min(v for _, v in q) if q else 0.0
-                if on < 0.5:
+                stale = ts - self.seen_at.get(psid, ts) > pd.Timedelta(minutes=15)
+                if on < 0.5 and not stale:
                     sc = 1.0 + (lvl - start) / max(start, 0.1) if lvl >= start + 0.05 else 0.0
                     why = "stopped"
-                else:
+                elif stale:  # no status telemetry: the well rising over its start-up depth
                     sc = rise / self.rise_m if lvl >= start else 0.0
-                    why = "running_well_rising"
+                    why = "no_status_well_rising"
+                else:  # running: an overloaded pump is not a failed one
+                    sc, why = 0.0, ""
                 rows.append(
                     {
                         "key": psid,
@@ -293,11 +300,16 @@ class PumpFailureDetector(_Base):
 
     def get_state(self) -> dict[str, Any]:
         """Latest values and the last 30 min of well levels."""
-        return {"last": dict(self.last), "hist": {k: list(map(list, q)) for k, q in self.hist.items()}}
+        return {
+            "last": dict(self.last),
+            "seen_at": {k: v.isoformat() for k, v in self.seen_at.items()},
+            "hist": {k: list(map(list, q)) for k, q in self.hist.items()},
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`get_state`."""
         self.last = {str(k): float(v) for k, v in state.get("last", {}).items()}
+        self.seen_at = {str(k): pd.Timestamp(v) for k, v in state.get("seen_at", {}).items()}
         for k in self.hist:
             self.hist[k] = deque((str(a), float(v)) for a, v in state.get("hist", {}).get(k, []))
 

@@ -102,6 +102,7 @@ def simulate_drainage(
         step = max(1, int(r.interval_s or 300) // 300)
         parts.append(pd.DataFrame({"sensor_id": r.sensor_id, "ts": ts_utc[::step], "value": v[::step]}))
     readings = pd.concat(parts, ignore_index=True) if parts else _empty_readings()
+    readings = readings[readings.ts < start + pd.Timedelta(days=1)].reset_index(drop=True)
     fc_rows = []
     seed = int(rng.integers(0, 2**31 - 1))
     for issued, w in nowcasts(rain, seed=seed).items():
