@@ -60,13 +60,13 @@ SUP     75.0    8.0    4.0  7   0
 J1      212.0  2.5   0  0  3000
 J2      210.5  2.5   0  0  3000
 J3      209.0  2.5   0  0  3000
-UP      207.0  1.0   0  0  1500
+UP      207.0  1.0   0  0  500
 
 [OUTFALLS]
 OF1     207.5  FREE  NO
 
 [STORAGE]
-UPW     203.0  4.0   0  FUNCTIONAL  0  0  40  0  0
+UPW     203.0  6.0   0  FUNCTIONAL  0  0  40  0  0
 
 [CONDUITS]
 C1      J1    J2    150   0.013  0  0  0  0
