@@ -12,7 +12,10 @@ methane detectors. Days 1 and 2 are quiet; day 3 holds one anomaly per detector:
 * 15:40-17:40 a fault on feeder a: breaker trip, fault passage indicators, last gasps, current
   and busbar voltage to zero; restored by closing the breaker;
 * 19:00-19:45 feeder b overloaded (current over the thin cable's 220 A);
-* 20:00-21:00 the voltage at bus b1 sags to 0.91 pu.
+* 20:00-21:00 the voltage at bus b1 sags to 0.91 pu;
+* drainage (the storm sewer of tests/drainage/city.py, SWMM): 02:00-04:00 manhole J2 reads high
+  while it is dry and J3 downstream is low (a blockage); a 30-year storm reaches the gauge at
+  14:00 and floods the underpass; 15:00-16:30 its pump reads stopped while the sump is full.
 """
 
 from __future__ import annotations
@@ -110,14 +113,30 @@ def build_city(tmp: Path) -> City:
             for k in range(3)
         ]
     )
+    from lifeline.drainage.elements import read_elements
+    from lifeline.model.build import _drainage_assets
+    from tests.drainage.city import INP
+
+    inp = tmp / "drainage.inp"
+    inp.write_text(INP, encoding="utf-8")
+    assets = pd.concat([assets, _drainage_assets(read_elements(inp))], ignore_index=True)
     city = City(
         name="detect-test",
         crs="EPSG:32650",
         timezone="Asia/Shanghai",
-        networks={"water": DATA / "water" / "chain.inp", "gas": gas_path},
+        networks={"water": DATA / "water" / "chain.inp", "gas": gas_path, "drainage": inp},
         assets=conform("asset", assets),
         customers=conform("customer", customers),
-        sensors=conform("sensor", _sensors(net, assets)),
+        sensors=conform("sensor", pd.concat([_sensors(net, assets), _drainage_sensors()])),
+        waterlogging_points=pd.DataFrame(
+            {
+                "point_id": ["WP-UP", "WP-J2"],
+                "node": ["UP", "J2"],
+                "threshold_m": [0.27, 0.15],
+                "name": ["underpass", "low street"],
+                "name_zh": ["下穿通道", "低洼路段"],
+            }
+        ),
     )
     city.power = net
     city.water = wn
@@ -157,6 +176,55 @@ def _sensors(net: Any, assets: pd.DataFrame) -> pd.DataFrame:
     for m in ("power:manhole:CW1", "telecom:manhole:T1", "drainage:manhole:S1"):
         add(f"gas:methane:{m.split(':')[-1]}", "gas", "methane_pct_lel", "%LEL", "", m, 60, 0, 100)  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _drainage_sensors() -> pd.DataFrame:
+    rows = [
+        ("RG1", "rain_mm_h", "mm/h", "gauge:G1", "drainage:raingauge:G1", 300.0),
+        ("LV-J2", "level_m", "m", "node:J2", "drainage:node:J2", 10.0),
+        ("LV-J3", "level_m", "m", "node:J3", "drainage:node:J3", 10.0),
+        ("LV-UPW", "level_m", "m", "node:UPW", "drainage:node:UPW", 10.0),
+        ("DP-UP", "depth_m", "m", "node:UP", "drainage:node:UP", 5.0),
+        ("PS-P1", "pump_on", "1", "link:P1", "drainage:conduit:P1", 1.0),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "sensor_id": sid,
+                "asset_id": asset,
+                "utility": "drainage",
+                "quantity": q,
+                "unit": unit,
+                "interval_s": 300,
+                "valid_min": 0.0,
+                "valid_max": hi,
+                "x_m": 649600.0,
+                "y_m": 3273600.0,
+                "element": el,
+            }
+            for sid, q, unit, el, asset, hi in rows
+        ]
+    )
+
+
+def _drainage(city: City, seed: int) -> pd.DataFrame:
+    """Three days of the sewer's readings: dry, dry, then the blockage, storm and pump fault."""
+    from lifeline.scenarios.day_drainage import simulate_drainage
+    from lifeline.scenarios.events import Storm
+
+    rng = np.random.default_rng(seed + 18)
+    days = []
+    for k in range(DAYS):
+        start = START + pd.Timedelta(days=k)
+        storms = [Storm(start=_at(14), p_years=30.0)] if k == DAYS - 1 else []
+        days.append(simulate_drainage(city, start, rng, storms)[0])
+    r = pd.concat(days, ignore_index=True)
+    ts = pd.to_datetime(r.ts, utc=True)
+    block = (ts >= _at(2)) & (ts < _at(4))
+    r.loc[block & (r.sensor_id == "LV-J2"), "value"] = 1.6
+    pump = (ts >= _at(15)) & (ts < _at(16.5)) & (r.sensor_id == "PS-P1")
+    r.loc[pump, "value"] = 0.0
+    return r
 
 
 def _demand(t: pd.DatetimeIndex) -> np.ndarray:
@@ -243,6 +311,7 @@ def simulate(city: City, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     ):
         series(f"gas:methane:{name}", t1, np.clip(0.5 + rise + rng.normal(0, 0.3, len(t1)), 0, 100).round(1))  # fmt: skip
     series("gas:methane:S1", t1, np.abs(rng.normal(0.5, 0.3, len(t1))).round(1))
+    parts.append(_drainage(city, seed))
     r = pd.concat(parts, ignore_index=True)
     meta = city.sensors.set_index("sensor_id")
     for c in ("utility", "quantity", "element", "asset_id", "x_m", "y_m"):
