@@ -184,7 +184,12 @@ def design_sewer(wn: Any, substations: pd.DataFrame) -> Sewer:
         p = parent[n]
         length = g[n][p]["length"]
         big = acc[n] > TRUNK_HA
-        q = RUNOFF * storm_intensity(DESIGN_P_TRUNK if big else DESIGN_P_BRANCH, tc[n]) * acc[n] / 1000
+        q = (
+            RUNOFF
+            * storm_intensity(DESIGN_P_TRUNK if big else DESIGN_P_BRANCH, tc[n])
+            * acc[n]
+            / 1000
+        )
         ground_s = max((pos.ground[n] - pos.ground[p]) / length, 0.0)
         for d in SIZES_M:
             s = max(ground_s, min_slope(d))
@@ -217,7 +222,9 @@ def design_sewer(wn: Any, substations: pd.DataFrame) -> Sewer:
     # the underpass next to the substation on the lowest ground
     sub = substations.copy()
     jn = nodes[~nodes.outfall]
-    near = [int(np.argmin(np.hypot(jn.x - x, jn.y - y))) for x, y in zip(sub.x_m, sub.y_m, strict=True)]
+    near = [
+        int(np.argmin(np.hypot(jn.x - x, jn.y - y))) for x, y in zip(sub.x_m, sub.y_m, strict=True)
+    ]
     sub["node"] = [jn.node.iloc[i] for i in near]
     sub["ground"] = [jn.ground.iloc[i] for i in near]
     sub["gap"] = [
@@ -355,20 +362,27 @@ def write_inp(sewer: Sewer, path: Path) -> Path:
     L += ["", "[JUNCTIONS]", ";;Name Elev MaxDepth InitDepth SurDepth Aponded"]
     sag = set(sewer.points.node)
     for r in n.itertuples(index=False):  # an outfall manhole too: its pipe leads to the ditch
-        L.append(f"{r.node}  {r.invert:.3f}  {r.ground - r.invert:.3f}  0  0  {600 if r.node in sag else 400}")
+        L.append(
+            f"{r.node}  {r.invert:.3f}  {r.ground - r.invert:.3f}  0  0  {600 if r.node in sag else 400}"
+        )
     up_inv = up["ground"] - 1.0
     L.append(f"{up['node']}  {up_inv:.3f}  1.000  0  0  800")
     street = n.set_index("node").loc[up["street_node"]]
     L.append(f"UPO1  {street.ground - 1.5:.3f}  1.500  0  0  0")
     L += ["", "[OUTFALLS]", ";;Name Elev Type Stage Gated"]
-    L += [f"OF{r.node[1:]}  {r.invert - 0.1:.3f}  FREE  NO" for r in sewer.outfalls.itertuples(index=False)]
+    L += [
+        f"OF{r.node[1:]}  {r.invert - 0.1:.3f}  FREE  NO"
+        for r in sewer.outfalls.itertuples(index=False)
+    ]
     L.append(f"{up['outfall']}  {street.ground - 1.6:.3f}  FREE  NO")
     sump_inv = up_inv - 3.0
     L += ["", "[STORAGE]", ";;Name Elev MaxDepth InitDepth Shape A B C SurDepth Fevap"]
     L.append(f"{up['sump']}  {sump_inv:.3f}  4.0  0  FUNCTIONAL  0  0  60  0  0")
     L += ["", "[CONDUITS]", ";;Name From To Length Roughness InOffset OutOffset InitFlow MaxFlow"]
     for k, r in enumerate(pp.itertuples(index=False), start=1):
-        L.append(f"C{k:03d}  {r[0]}  {r.to}  {r.length:.1f}  {MANNING_N}  0  {r.out_offset:.3f}  0  0")
+        L.append(
+            f"C{k:03d}  {r[0]}  {r.to}  {r.length:.1f}  {MANNING_N}  0  {r.out_offset:.3f}  0  0"
+        )
     L.append(f"CUP1  {up['node']}  {up['sump']}  30.0  {MANNING_N}  0  2.0  0  0")
     for r in sewer.outfalls.itertuples(index=False):
         L.append(f"CO{r.node[1:]}  {r.node}  OF{r.node[1:]}  20.0  {MANNING_N}  0  0  0  0")
@@ -382,7 +396,9 @@ def write_inp(sewer: Sewer, path: Path) -> Path:
     L.append("CUP1  CIRCULAR  0.6  0  0  0  1")
     for r in sewer.outfalls.itertuples(index=False):
         d_in = pp.loc[pp.to == r.node, "d"]
-        L.append(f"CO{r.node[1:]}  CIRCULAR  {max(d_in.max() if len(d_in) else 0.5, 0.5) * 1.25:.2f}  0  0  0  1")
+        L.append(
+            f"CO{r.node[1:]}  CIRCULAR  {max(d_in.max() if len(d_in) else 0.5, 0.5) * 1.25:.2f}  0  0  0  1"
+        )
     L.append("CPO1  CIRCULAR  0.8  0  0  0  1")
     L += ["", "[CURVES]", ";;Name Type X Y", f"PUMP_UP1  Pump2  10.0  {up['pump_m3s']}"]
     L += ["", "[TIMESERIES]", ";;Name Date Time Value"]
@@ -416,7 +432,9 @@ def drainage_sensors(sewer: Sewer, path: Path) -> pd.DataFrame:
     n, pp, up = sewer.nodes, sewer.pipes, sewer.underpass
     rows: list[dict[str, Any]] = []
 
-    def add(sid: str, q: str, unit: str, element: str, asset: str, xy: tuple[float, float], hi: float) -> None:
+    def add(
+        sid: str, q: str, unit: str, element: str, asset: str, xy: tuple[float, float], hi: float
+    ) -> None:
         rows.append(
             {
                 "sensor_id": sid,
@@ -447,20 +465,54 @@ def drainage_sensors(sewer: Sewer, path: Path) -> pd.DataFrame:
     watch += [r[0] for r in acc.head(6).itertuples(index=False)]
     for m in dict.fromkeys(watch):
         if m in pos.index and not pos.outfall[m]:
-            add(f"DR-LV-{m}", "level_m", "m", f"node:{m}", f"drainage:node:{m}", (pos.x[m], pos.y[m]), 20.0)
-    add(f"DR-LV-{up['sump']}", "level_m", "m", f"node:{up['sump']}", f"drainage:node:{up['sump']}", (up["x"] + 15, up["y"] + 10), 10.0)
+            add(
+                f"DR-LV-{m}",
+                "level_m",
+                "m",
+                f"node:{m}",
+                f"drainage:node:{m}",
+                (pos.x[m], pos.y[m]),
+                20.0,
+            )
+    add(
+        f"DR-LV-{up['sump']}",
+        "level_m",
+        "m",
+        f"node:{up['sump']}",
+        f"drainage:node:{up['sump']}",
+        (up["x"] + 15, up["y"] + 10),
+        10.0,
+    )
     for p in sewer.points.itertuples(index=False):
         xy = (up["x"], up["y"]) if p.node == up["node"] else (pos.x[p.node], pos.y[p.node])
         add(f"DR-DP-{p.node}", "depth_m", "m", f"node:{p.node}", f"drainage:node:{p.node}", xy, 5.0)
     for pump in ("PU1A", "PU1B"):
-        add(f"DR-PS-{pump}", "pump_on", "1", f"link:{pump}", f"drainage:conduit:{pump}", (up["x"] + 15, up["y"] + 10), 1.0)
+        add(
+            f"DR-PS-{pump}",
+            "pump_on",
+            "1",
+            f"link:{pump}",
+            f"drainage:conduit:{pump}",
+            (up["x"] + 15, up["y"] + 10),
+            1.0,
+        )
     top = acc.iloc[0]
     k = int(np.flatnonzero((pp["from"] == top["from"]).to_numpy())[0]) + 1
-    add(f"DR-FL-C{k:03d}", "flow_m3s", "m3/s", f"link:C{k:03d}", f"drainage:conduit:C{k:03d}", (pos.x[top["from"]], pos.y[top["from"]]), 50.0)
+    add(
+        f"DR-FL-C{k:03d}",
+        "flow_m3s",
+        "m3/s",
+        f"link:C{k:03d}",
+        f"drainage:conduit:C{k:03d}",
+        (pos.x[top["from"]], pos.y[top["from"]]),
+        50.0,
+    )
     return conform("sensor", pd.DataFrame(rows))
 
 
-def flooding_dependencies(sewer: Sewer, assets: pd.DataFrame, radius_m: float = 60.0) -> pd.DataFrame:
+def flooding_dependencies(
+    sewer: Sewer, assets: pd.DataFrame, radius_m: float = 60.0
+) -> pd.DataFrame:
     """``flooding`` dependencies: power and telecom assets (transformers, cable wells) within
     ``radius_m`` of a waterlogging point depend on it staying dry; always the underpass's
     substation."""
@@ -472,9 +524,7 @@ def flooding_dependencies(sewer: Sewer, assets: pd.DataFrame, radius_m: float = 
         p.node: ((up["x"], up["y"]) if p.node == up["node"] else (pos.x[p.node], pos.y[p.node]))
         for p in sewer.points.itertuples(index=False)
     }
-    a = assets[
-        assets.utility.isin(["power", "telecom"]) & assets.kind.isin(["trafo", "manhole"])
-    ]
+    a = assets[assets.utility.isin(["power", "telecom"]) & assets.kind.isin(["trafo", "manhole"])]
     rows = []
     for node, (x, y) in xy.items():
         d = np.hypot(a.x_m.to_numpy(float) - x, a.y_m.to_numpy(float) - y)
@@ -490,7 +540,9 @@ def flooding_dependencies(sewer: Sewer, assets: pd.DataFrame, radius_m: float = 
                         "distance_m": round(float(dist), 1),
                     }
                 )
-    return conform("dependency", pd.DataFrame(rows).drop_duplicates(["asset_id", "depends_on_asset_id"]))
+    return conform(
+        "dependency", pd.DataFrame(rows).drop_duplicates(["asset_id", "depends_on_asset_id"])
+    )
 
 
 def build_drainage(wn: Any, assets: pd.DataFrame, out_dir: Path) -> dict[str, Any]:

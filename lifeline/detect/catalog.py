@@ -276,8 +276,7 @@ SPECS: list[dict[str, Any]] = [
             "underpasses), 2 yellow 0.3 m, 3 orange 0.5 m (AIDR Guideline 7-3 H2/H3); "
             "severity 2 from yellow; closes after two issue times without a warning",
         ),
-        "warmup": "none (the SWMM model is the prior; 2 h of rain before the first wet issue "
-        "time)",
+        "warmup": "none (the SWMM model is the prior; 2 h of rain before the first wet issue time)",
         "utility": "drainage",
         "quantities": ("rain_mm_h", "level_m", "depth_m", "flow_m3s"),
         "needs_network": "drainage",

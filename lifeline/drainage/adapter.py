@@ -30,7 +30,9 @@ class DrainageAdapter(AdapterBase):
     utility = "drainage"
     element_kind = "junction"
 
-    def __init__(self, city: Any, inoperable: set[str] | None = None, radius_m: float = 50.0) -> None:
+    def __init__(
+        self, city: Any, inoperable: set[str] | None = None, radius_m: float = 50.0
+    ) -> None:
         super().__init__(city, inoperable)
         self.radius_m = radius_m
         pts = getattr(city, "waterlogging_points", None)
@@ -55,7 +57,9 @@ class DrainageAdapter(AdapterBase):
                     nodes[n] = {"node": n, "peak_m": float(f.get("peak_m") or 0.0)}
             if d.get("node") and d.get("point_id"):
                 n = str(d["node"])
-                peak = max(float(d.get("expected_peak_m") or 0.0), float(d.get("observed_m") or 0.0))
+                peak = max(
+                    float(d.get("expected_peak_m") or 0.0), float(d.get("observed_m") or 0.0)
+                )
                 if n not in nodes or nodes[n]["peak_m"] < peak:
                     nodes[n] = {"node": n, "peak_m": peak}
                 nodes[n]["point_id"] = d["point_id"]
@@ -70,7 +74,11 @@ class DrainageAdapter(AdapterBase):
                     "asset_id": aid,
                     "x_m": x,
                     "y_m": y,
-                    **({"point_id": p["point_id"], "name": p["name"], "name_zh": p["name_zh"]} if p else {}),
+                    **(
+                        {"point_id": p["point_id"], "name": p["name"], "name_zh": p["name_zh"]}
+                        if p
+                        else {}
+                    ),
                 }
             )
         return sorted(out, key=lambda r: (-r["peak_m"], r["node"]))
@@ -95,7 +103,9 @@ class DrainageAdapter(AdapterBase):
                     if f.get("point_id")
                     else f"{f['node']}号检查井路段 / street at manhole {f['node']}"
                 )
-                op = self._op(f["asset_id"], "close", f"道路 {name}（预计积水 {f['peak_m']:.2f} 米）")
+                op = self._op(
+                    f["asset_id"], "close", f"道路 {name}（预计积水 {f['peak_m']:.2f} 米）"
+                )
                 op["kind"] = "road_closure"
                 op["peak_m"] = f["peak_m"]
                 ops.append(op)

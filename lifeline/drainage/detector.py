@@ -165,7 +165,9 @@ class DrainageWarningDetector:
                 rows.extend(self._issue(self.next_issue))
                 self.next_issue += ISSUE
             lt = self._local(ts)
-            for sid, v in zip(grp["sensor_id"].astype(str), grp["value"].astype(float), strict=True):
+            for sid, v in zip(
+                grp["sensor_id"].astype(str), grp["value"].astype(float), strict=True
+            ):
                 if not np.isfinite(v):
                     continue
                 if sid in self.gauge_of:
@@ -197,7 +199,9 @@ class DrainageWarningDetector:
         ):
             return True
         depth = set(self.depth_ids)
-        return any(r[0] > lt - pd.Timedelta(minutes=30) and r[2] > 0.01 for r in self.obs if r[1] in depth)
+        return any(
+            r[0] > lt - pd.Timedelta(minutes=30) and r[2] > 0.01 for r in self.obs if r[1] in depth
+        )
 
     def _observed(self, lt: pd.Timestamp) -> Any:
         from lifeline.drainage.io import ObservedData
@@ -389,7 +393,9 @@ def _restore_forecaster(fc: PondingForecaster, st: dict[str, Any]) -> None:
 
     def frame(d: dict[str, Any]) -> pd.DataFrame:
         idx = pd.DatetimeIndex([pd.Timestamp(t) for t in d["index"]])
-        return pd.DataFrame(np.array(d["values"], dtype=float).reshape(len(idx), -1), idx, d["columns"])
+        return pd.DataFrame(
+            np.array(d["values"], dtype=float).reshape(len(idx), -1), idx, d["columns"]
+        )
 
     fc._t = pd.Timestamp(st["t"]) if st.get("t") else None
     fc._n = int(st.get("n", 0))

@@ -185,7 +185,10 @@ class BlockageDetector(_Base):
 
     def get_state(self) -> dict[str, Any]:
         """Latest levels and the last hour of rain."""
-        return {"level": dict(self.level), "rain": {k: list(map(list, q)) for k, q in self.rain.items()}}
+        return {
+            "level": dict(self.level),
+            "rain": {k: list(map(list, q)) for k, q in self.rain.items()},
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`get_state`."""

@@ -49,8 +49,7 @@ DEFAULT_LEVELS: tuple[dict[str, Any], ...] = (
     {
         "level": "red",
         "depth_m": 1.20,
-        "source": "AIDR Guideline 7-3 hazard class H4 above 1.2 m: unsafe for people and "
-        "vehicles",
+        "source": "AIDR Guideline 7-3 hazard class H4 above 1.2 m: unsafe for people and vehicles",
     },
 )
 

@@ -45,7 +45,9 @@ def return_period_of(peak_mm_h: float, duration_min: int = 120, r: float = 0.4) 
     return math.sqrt(lo * hi)
 
 
-def chicago(p_years: float, duration_min: int = 120, r: float = 0.4, step_min: int = 5) -> np.ndarray:
+def chicago(
+    p_years: float, duration_min: int = 120, r: float = 0.4, step_min: int = 5
+) -> np.ndarray:
     """5-min mean intensities (mm/h) of the Chicago hyetograph (module doc)."""
     a = A * (1 + C * math.log10(p_years)) / LSHA_PER_MMH  # mm/h · min^n
 
@@ -131,7 +133,9 @@ def nowcasts(
     for t in issues:
         shift = 0.7 * shift + rng.normal(0.0, 1.0)  # 5-min steps of timing error
         bias = 0.7 * bias + rng.normal(0.0, 0.12)
-        idx = pd.date_range(t + pd.Timedelta(minutes=5), t + pd.Timedelta(minutes=horizon_min), freq="5min")
+        idx = pd.date_range(
+            t + pd.Timedelta(minutes=5), t + pd.Timedelta(minutes=horizon_min), freq="5min"
+        )
         lead = np.arange(1, len(idx) + 1) * 5.0
         src = idx - pd.Timedelta(minutes=5 * int(round(shift)))
         base = smooth.reindex(src).fillna(0.0).to_numpy()

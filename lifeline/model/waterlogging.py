@@ -21,7 +21,9 @@ COLUMNS = ["point_id", "node", "threshold_m", "name", "name_zh"]
 
 def empty_points() -> pd.DataFrame:
     """A points table with no rows."""
-    return pd.DataFrame({c: pd.Series(dtype=float if c == "threshold_m" else object) for c in COLUMNS})
+    return pd.DataFrame(
+        {c: pd.Series(dtype=float if c == "threshold_m" else object) for c in COLUMNS}
+    )
 
 
 def convert_points(pkg: Package, models: dict[str, Any]) -> pd.DataFrame:
@@ -49,14 +51,24 @@ def convert_points(pkg: Package, models: dict[str, Any]) -> pd.DataFrame:
             continue
         seen[pid] = line
         if node not in nodes:
-            rep.error(FILE, f"node {node!r} is not a junction or storage node of the SWMM model", line, "node")
+            rep.error(
+                FILE,
+                f"node {node!r} is not a junction or storage node of the SWMM model",
+                line,
+                "node",
+            )
             continue
         try:
             th = float(r["threshold_m"])
         except (TypeError, ValueError):
             th = float("nan")
         if not th > 0:
-            rep.error(FILE, f"threshold_m must be a depth > 0 (m), got {r['threshold_m']!r}", line, "threshold_m")
+            rep.error(
+                FILE,
+                f"threshold_m must be a depth > 0 (m), got {r['threshold_m']!r}",
+                line,
+                "threshold_m",
+            )
             continue
         rows.append(
             {

@@ -58,22 +58,30 @@ def simulate_drainage(
         t = pd.Timestamp(ev.start).tz_convert(tz).tz_localize(None)
         hy = chicago(ev.p_years, ev.duration_min, ev.peak_r)
         rain += rain_field(hy, t, gxy, heading_deg=ev.heading_deg, index=idx)
-    node_s = {r.sensor_id: r.element.split(":", 1)[1] for r in s.itertuples() if r.element.startswith("node:")}
-    link_s = {r.sensor_id: r.element.split(":", 1)[1] for r in s.itertuples() if r.element.startswith("link:")}
+    node_s = {
+        r.sensor_id: r.element.split(":", 1)[1]
+        for r in s.itertuples()
+        if r.element.startswith("node:")
+    }
+    link_s = {
+        r.sensor_id: r.element.split(":", 1)[1]
+        for r in s.itertuples()
+        if r.element.startswith("link:")
+    }
     depth: dict[str, np.ndarray] = {}
     flow: dict[str, np.ndarray] = {}
     if storms:
-        from lifeline.drainage.model import SwmmRunner, write_run_copy
-        from lifeline.drainage.ponding import FAST_OPTIONS
-
         import tempfile
         from pathlib import Path
 
+        from lifeline.drainage.model import SwmmRunner, write_run_copy
+        from lifeline.drainage.ponding import FAST_OPTIONS
+
         with tempfile.TemporaryDirectory(prefix="lifeline-drill-swmm-") as tmp:
             inp = write_run_copy(model, Path(tmp), dict(FAST_OPTIONS))
-            res = SwmmRunner(inp, gauges, sorted(set(node_s.values())), sorted(set(link_s.values()))).run(
-                t0, t0 + pd.Timedelta(days=1), rain, record_s=300
-            )
+            res = SwmmRunner(
+                inp, gauges, sorted(set(node_s.values())), sorted(set(link_s.values()))
+            ).run(t0, t0 + pd.Timedelta(days=1), rain, record_s=300)
         depth, flow = res.node_depth, res.link_flow
     n = len(idx)
     parts = []
@@ -84,14 +92,16 @@ def simulate_drainage(
             g = r.element.split(":", 1)[1]
             mm = rain[g].to_numpy() * 5 / 60 if g in rain else np.zeros(n)
             tips = np.floor(np.cumsum(mm) / 0.2)
-            v = np.diff(np.concatenate([[0.0], tips])) * 0.2 * 12  # mm/h from bucket tips
+            v = np.asarray(np.diff(np.concatenate([[0.0], tips])) * 0.2 * 12, float)  # bucket tips
         elif q in ("level_m", "depth_m"):
             node = r.element.split(":", 1)[1]
             d = depth.get(node, np.zeros(n))
             if q == "depth_m":
                 v = np.round(np.asarray(model.ponding_m(node, d)), 2)
             else:
-                v = np.round(np.maximum(d + rng.normal(0.0, 0.005, n) + 0.01, 0.0), 3)
+                v = np.round(
+                    np.maximum(np.asarray(d, float) + rng.normal(0.0, 0.005, n) + 0.01, 0.0), 3
+                )
         elif q == "pump_on":
             v = (np.abs(flow.get(r.element.split(":", 1)[1], np.zeros(n))) > 1e-4).astype(float)
         elif q == "flow_m3s":
@@ -100,7 +110,9 @@ def simulate_drainage(
         else:
             continue
         step = max(1, int(r.interval_s or 300) // 300)
-        parts.append(pd.DataFrame({"sensor_id": r.sensor_id, "ts": ts_utc[::step], "value": v[::step]}))
+        parts.append(
+            pd.DataFrame({"sensor_id": r.sensor_id, "ts": ts_utc[::step], "value": v[::step]})
+        )
     readings = pd.concat(parts, ignore_index=True) if parts else _empty_readings()
     readings = readings[readings.ts < start + pd.Timedelta(days=1)].reset_index(drop=True)
     fc_rows = []

@@ -173,7 +173,9 @@ def _storm(ref: str, t: pd.Timestamp, city: City, spec: str) -> Storm:
     from lifeline.drainage.storm import return_period_of
 
     if not city.has("drainage"):
-        raise InputError("the city has no drainage network (networks: drainage)", where=_where(spec))
+        raise InputError(
+            "the city has no drainage network (networks: drainage)", where=_where(spec)
+        )
     text = ref.strip().lower()
     try:
         if text.endswith("mmh"):

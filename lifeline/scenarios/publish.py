@@ -144,7 +144,12 @@ class EnginePublisher:
 
         if len(df):
             ingest_forecasts(
-                self.store, df, city_gauges(self.city), self.engine, self.source, now=df.issued_at.max()
+                self.store,
+                df,
+                city_gauges(self.city),
+                self.engine,
+                self.source,
+                now=df.issued_at.max(),
             )
 
     def step_done(self, t: pd.Timestamp) -> None:
@@ -430,7 +435,9 @@ class ApiPublisher:
                 {"ts": pd.Timestamp(t).isoformat(), "gauge_id": str(g), "rain_mm_h": float(v)}
                 for t, g, v in zip(part.ts, part.gauge_id, part.rain_mm_h, strict=True)
             ]
-            self._post("/api/forecasts", {"issued_at": pd.Timestamp(issued).isoformat(), "rows": rows})
+            self._post(
+                "/api/forecasts", {"issued_at": pd.Timestamp(issued).isoformat(), "rows": rows}
+            )
 
     def step_done(self, t: pd.Timestamp) -> None:
         pass

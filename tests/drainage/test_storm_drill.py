@@ -17,8 +17,7 @@ from tests.drainage.city import build
 @pytest.fixture(scope="module")
 def drilled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from lifeline.model.city import load_city
-    from lifeline.scenarios.drill import parse_events
-    from lifeline.scenarios.drill import drill_day
+    from lifeline.scenarios.drill import drill_day, parse_events
     from lifeline.scenarios.inprocess import run_in_process
 
     root = build(tmp_path_factory.mktemp("drain-city") / "city")

@@ -47,7 +47,7 @@ async def post_forecast(request: Request, user: Operator, ctx: Ctx) -> dict[str,
         raise InputError(f"body is not JSON: {exc}", where="POST /api/forecasts") from exc
     if not isinstance(body, dict) or "issued_at" not in body or "rows" not in body:
         raise InputError('expected {"issued_at": …, "rows": [...]}', where="POST /api/forecasts")
-    tz = ctx.timezone()
+    tz = ctx.timezone
     issued = _utc(body["issued_at"], tz, "issued_at")
     rows = []
     for i, r in enumerate(body["rows"]):
@@ -104,7 +104,7 @@ def drainage_points(_: CurrentUser, ctx: Ctx) -> dict[str, Any]:
         if len(assets)
         else {}
     )
-    crs = ctx.crs()
+    crs = ctx.crs
     out = []
     flood: dict[str, dict[str, Any]] = {}
     for p in pts.to_dict("records"):
@@ -190,7 +190,8 @@ def drainage_series(_: CurrentUser, ctx: Ctx, point_id: str, hours: float = 6.0)
         issued = fc.issued_at.max()
         last = fc[fc.issued_at == issued].groupby("ts", as_index=False)["rain_mm_h"].mean()
         fc_out = [
-            [t.isoformat(), round(float(v), 2)] for t, v in zip(last.ts, last.rain_mm_h, strict=True)
+            [t.isoformat(), round(float(v), 2)]
+            for t, v in zip(last.ts, last.rain_mm_h, strict=True)
         ]
     return {
         "rain": pairs(rain),
