@@ -40,6 +40,19 @@ REPO = Path(__file__).resolve().parent.parent
 TUNE = [f"dev{k:03d}" for k in (1, 2, 4, 5, 7, 8, 9, 10, 11, 13, 16, 17, 20, 22, 23)]
 
 
+#: the dev set README's reference figures (its own implementations, all 30 days), for comparison
+REFERENCE = {
+    "forecast_rain_threshold_75mm": {
+        "pod": 0.750,
+        "far": 0.405,
+        "csi": 0.489,
+        "lead_median_min": 73,
+    },
+    "nominal_swmm_open_loop": {"pod": 0.900, "far": 0.321, "csi": 0.628, "lead_median_min": 29.5},
+    "oracle_truth_2h": {"pod": 1.0, "far": 0.0, "csi": 1.0, "lead_median_min": 114},
+}
+
+
 def load_scorer(data: Path) -> ModuleType:
     """The dev set's scorer module (score_dev.py), loaded by path."""
     spec = importlib.util.spec_from_file_location("score_dev", data / "score_dev.py")
@@ -187,6 +200,7 @@ def main() -> None:
     sd = load_scorer(data)
     tune = set(TUNE)
     result: dict = {
+        "reference_from_dev_readme": REFERENCE,
         "data": str(data),
         "scenarios": names,
         "tuned_on_days": sorted(tune & set(names)),
