@@ -4,8 +4,9 @@ The score of a reading is ``|Δ| / (K · σ_Δ)``: ``Δ`` the change since the s
 reading, ``σ_Δ`` the sensor's noise of first differences learnt online (``1.2533 · E|Δ|``,
 winsorised at 4σ, one-day time constant; ``1.2533 = √(π/2)`` makes it the standard deviation for
 Gaussian noise), never under the quantity's floor (:data:`MIN_SCALE`) nor a fraction of the
-sensor's level (:data:`REL_FLOOR`: loads and currents move by 5 % between readings, pressures by
-1 %). ``K = 6``: a step of six sigmas of the sensor's own differences scores 1 (the default
+sensor's level or of its previous reading, whichever is larger (:data:`REL_FLOOR`: loads,
+currents and methane concentrations move by 5 % between readings, pressures by 1 %); the floors include the quantity's resolution (a methane sensor at 0 %LEL learns no noise,
+and its first 0.1 %LEL is not a step). ``K = 6``: a step of six sigmas of the sensor's own differences scores 1 (the default
 threshold): a burst main (pressure drop, flow rise), a feeder trip (current and power fall), a
 methane jump. A step is one reading, so its episode opens and closes at once.
 
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numba import njit
 
-from lifeline.detect.readings import NO_TS, SensorArrays
+from lifeline.detect.readings import NO_TS, RESOLUTION, SensorArrays
 from lifeline.detect.stream import StreamDetector, rich_base
 
 if TYPE_CHECKING:
@@ -38,8 +39,15 @@ K = 6.0
 WARMUP_S = 6 * 3600.0
 TAU_S = 86_400.0
 GAP_INTERVALS = 3.0
-MIN_SCALE = {"pressure_bar": 0.002, "pressure_m": 0.2, "flow_m3h": 1.0, "voltage_pu": 0.002}
-REL_FLOOR = {"p_mw": 0.05, "current_a": 0.05, "flow_m3h": 0.05}
+#: the replay step detector's floors, and at least the quantity's resolution
+MIN_SCALE = {
+    **RESOLUTION,
+    "pressure_bar": 0.002,
+    "pressure_m": 0.2,
+    "flow_m3h": 1.0,
+    "voltage_pu": 0.002,
+}
+REL_FLOOR = {"p_mw": 0.05, "current_a": 0.05, "flow_m3h": 0.05, "methane_pct_lel": 0.05}
 REL_FLOOR_DEFAULT = 0.01
 
 
@@ -70,9 +78,9 @@ def _rate_kernel(
             out_score[i] = 0.0
             continue
         d = x - last_x[s]
-        last_x[s] = x
         sig = 1.2533141373155 * sabs[s] if not np.isnan(sabs[s]) else 0.0
-        sig = max(sig, min_scale[s], rel_floor[s] * level[s], 1e-12)
+        sig = max(sig, min_scale[s], rel_floor[s] * max(level[s], abs(last_x[s])), 1e-12)
+        last_x[s] = x
         ready = n_upd[s] * dt_s[s] >= WARMUP_S
         score = abs(d) / (k * sig) if ready else 0.0
         out_score[i] = score

@@ -30,6 +30,19 @@ NO_TS = np.iinfo(np.int64).min
 DAY_NS = 86_400 * 1_000_000_000
 #: interval assumed for a sensor whose table row has none (s)
 DEFAULT_INTERVAL_S = 300.0
+#: the smallest meaningful change per quantity (a sensor's resolution), in the sensor's unit:
+#: no noise scale is learnt under it (a methane sensor at 0 %LEL for hours has no noise, and its
+#: first 0.1 %LEL is not a 100-sigma event)
+RESOLUTION = {
+    "pressure_m": 0.05,
+    "pressure_bar": 0.0005,
+    "flow_m3h": 0.1,
+    "level_m": 0.005,
+    "voltage_pu": 0.001,
+    "current_a": 0.5,
+    "p_mw": 0.001,
+    "methane_pct_lel": 0.5,
+}
 
 
 def _col(df: pd.DataFrame, name: str, default: Any) -> pd.Series:

@@ -72,7 +72,7 @@ def test_cusum_finds_the_burst_and_leaves_quiet_sensors(detect_city: Any, detect
     assert (p0["score"].iloc[:12] < 10).all()
 
 
-def test_cusum_warms_up_for_a_day_and_accepts_a_lasting_shift() -> None:
+def test_cusum_warms_up_for_two_days_and_accepts_a_lasting_shift() -> None:
     from lifeline.detect import cusum
 
     sensors = pd.DataFrame({"sensor_id": ["s"], "quantity": ["flow_m3h"], "interval_s": [300]})
@@ -81,12 +81,19 @@ def test_cusum_warms_up_for_a_day_and_accepts_a_lasting_shift() -> None:
     rng = np.random.default_rng(3)
     v = 50 + 10 * np.sin(2 * np.pi * np.arange(len(t)) / 288) + rng.normal(0, 1, len(t))
     v[288 * 2 :] += 8.0  # a lasting shift from day 3
-    sc = det.score(pd.DataFrame({"sensor_id": "s", "ts": t, "value": v}))["score"].to_numpy()
-    assert (sc[: 288 + 23] == 0).all()  # not ready during the first day + 2 h
+    scores = det.score(pd.DataFrame({"sensor_id": "s", "ts": t, "value": v}))
+    sc = scores["score"].to_numpy()
+    assert (sc[: 2 * 288 - 1] == 0).all()  # not ready during the first two days
     assert det.status().ready
     assert sc[288 * 2 : 288 * 2 + 3].max() >= 10  # the shift signals at once
-    assert sc[-288:-276].max() >= 10  # still signalling at the end of its first day
-    assert sc[-270:].max() < 10  # then it is the new normal
+    assert sc[-270:].max() < 10  # a day later it is the new normal
+    from lifeline.detect.episodes import EpisodeTracker
+
+    policy = next(s for s in specs() if s.name == "cusum").policy
+    frame = EpisodeTracker(policy, "cusum", "water").update(scores).frame()
+    assert len(frame) == 1  # one episode for the whole shift, closed when accepted
+    assert frame["ts"][0] <= t[288 * 2 + 2]
+    assert t[-288] <= frame["ended_at"][0] <= t[-270]
 
 
 def test_stuck_sensor_fires_on_the_stuck_meter_not_on_an_outage(
