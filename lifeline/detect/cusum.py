@@ -11,8 +11,9 @@ Baseline, learnt from the stream reading by reading (no history needed):
   constant 6 h; ``1.2533 = √(π/2)`` makes it the standard deviation for Gaussian noise), never
   below the quantity's resolution (``readings.RESOLUTION``) or 0.1 % of the expected value;
 * the scale **by time of day**: the same 48-bin profile of the mean absolute residual, used
-  where it is known (the morning peak of a water network varies more from day to day than the
-  night does, so one scale for the whole day would be too tight at 6 am and too loose at 3 am);
+  where it is larger than the whole day's (the morning peak of a water network varies more from
+  day to day than the night does: one scale for the whole day is too tight at 6 am; a bin's
+  scale rests on few residuals, so it never lowers the day's);
 * the residuals' **lag-1 autocorrelation** ``ρ`` (same time constant, clipped to [0, 0.95]): a
   1-minute methane or voltage reading wanders, and a CUSUM of autocorrelated residuals drifts
   to false alarms, so ``z`` uses the long-run sigma of an AR(1),
@@ -116,10 +117,11 @@ def _cusum_kernel(
         base = exp + lvl[s] if have else x
         floor = max(min_scale[s], REL_SCALE * abs(base))
         sig = max(1.2533141373155 * sabs[s] if not np.isnan(sabs[s]) else 0.0, floor)
-        # the scale at this time of day (demand peaks vary more from day to day than nights)
+        # the scale at this time of day where it is larger (demand peaks vary more from day to
+        # day); never smaller than the whole day's, which rests on far more residuals
         sig_t = sig
         if pabs_w[s, i0] > 0.0 and pabs_w[s, i1] > 0.0:
-            sig_t = max(1.2533141373155 * ((1.0 - w) * pabs[s, i0] + w * pabs[s, i1]), floor)
+            sig_t = max(1.2533141373155 * ((1.0 - w) * pabs[s, i0] + w * pabs[s, i1]), sig)
         e = x - base if have else 0.0
         # residuals that wander (1-min readings) are autocorrelated: the long-run variance of
         # an AR(1), sigma^2 (1 + rho) / (1 - rho), or of hourly batch means if larger
