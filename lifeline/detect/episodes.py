@@ -106,10 +106,18 @@ def _clean(v: Any) -> Any:
 class EpisodeTracker:
     """Episodes of one detector under one policy, fed scores in time order across batches."""
 
-    def __init__(self, policy: ThresholdPolicy, detector: str, utility: str) -> None:
+    def __init__(
+        self,
+        policy: ThresholdPolicy,
+        detector: str,
+        utility: str,
+        utility_of: Any = None,
+    ) -> None:
         self.policy = policy
         self.detector = detector
         self.utility = utility
+        #: for detectors that watch every utility: key -> the utility of its sensor
+        self.utility_of = utility_of
         self.open: dict[str, Episode] = {}
         self._run: dict[str, tuple[int, str]] = {}  # key -> (scores over, first ts ISO)
 
@@ -120,7 +128,9 @@ class EpisodeTracker:
             "_change": change,
             "alarm_id": alarm_id(self.detector, ep.key, ep.start),
             "ts": ep.raised,
-            "utility": self.utility,
+            "utility": self.utility
+            or (self.utility_of(ep.key) if self.utility_of is not None else "")
+            or str(det.get("utility") or ""),
             "detector": self.detector,
             "severity": ep.severity,
             "sensors": json.dumps([str(s) for s in sensors]),

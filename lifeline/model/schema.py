@@ -211,7 +211,8 @@ def conform(table: str, df):  # type: ignore[no-untyped-def]
     cols = TABLES[table]
     out = pd.DataFrame(index=df.index)
     for c, t in cols.items():
-        s = df[c] if c in df.columns else pd.Series(pd.NA, index=df.index)
+        missing = float("nan") if t == "float64" else pd.NA
+        s = df[c] if c in df.columns else pd.Series(missing, index=df.index)
         if t.startswith("datetime64"):
             out[c] = pd.to_datetime(s, utc=True)
         elif t == "bool":

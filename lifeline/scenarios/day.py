@@ -22,7 +22,7 @@ import pandas as pd
 from lifeline.scenarios.events import BurstMain, Event, FeederFault, GasLeak, utc
 
 #: bump when the simulation changes what it produces (it keys the cache)
-SIM_VERSION = "day-v3"
+SIM_VERSION = "day-v4"
 __all__ = [
     "BAD_RECORD_REASONS",
     "BurstMain",
@@ -36,9 +36,7 @@ __all__ = [
 def _cache_path(town: Any, start: pd.Timestamp, seed: int, events: list[Event]) -> Path:
     from lifeline.config import get_settings
 
-    key = repr(
-        (SIM_VERSION, town.version(), start.isoformat(), seed, [repr(e) for e in events])
-    )
+    key = repr((SIM_VERSION, town.version(), start.isoformat(), seed, [repr(e) for e in events]))
     h = hashlib.sha256(key.encode()).hexdigest()[:16]
     return (
         Path(get_settings().cache_dir) / "days" / f"{start.strftime('%Y%m%d')}-{seed}-{h}.parquet"
@@ -83,7 +81,9 @@ def simulate(
     out["ts"] = pd.to_datetime(out["ts"], utc=True)
     out["value"] = out["value"].astype("float64")
     out = out.sort_values(["ts", "sensor_id"], kind="stable").reset_index(drop=True)
-    meter_events = meter_events.sort_values(["ts", "event_id"], kind="stable").reset_index(drop=True)
+    meter_events = meter_events.sort_values(["ts", "event_id"], kind="stable").reset_index(
+        drop=True
+    )
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         for df, p in ((out, path), (meter_events, epath)):
@@ -169,12 +169,3 @@ def day_complaints(town: Any, start: pd.Timestamp, seed: int = 0) -> pd.DataFram
     from lifeline.scenarios.script import day_complaints as _day_complaints
 
     return _day_complaints(town, start, seed=seed)
-
-
-def detect_alarms(
-    town: Any, readings: pd.DataFrame, history: pd.DataFrame | None = None, t_end: Any = None
-) -> pd.DataFrame:
-    """Alarms for a batch of readings (see :func:`lifeline.scenarios.script.detect_alarms`)."""
-    from lifeline.scenarios.script import detect_alarms as _detect_alarms
-
-    return _detect_alarms(town, readings, history=history, t_end=t_end)

@@ -61,11 +61,16 @@ def simulate_gas(
     leaks = [e for e in events if isinstance(e, GasLeak)]
     a = town.assets.set_index("asset_id")
     gxy = gas.junction_geodata
-    mains = gxy.index[gas.junction.type != "house_node"]
+    from lifeline.gas.valves import house_nodes
+
+    mains = gxy.index.difference(house_nodes(gas))
     leak_junction = []
     for ev in leaks:
         if ev.manhole not in a.index:
             raise NotFoundError(f"no manhole {ev.manhole!r}", where="GasLeak.manhole")
+        if ev.junction is not None:
+            leak_junction.append(int(ev.junction))
+            continue
         x, y = a.at[ev.manhole, "x_m"], a.at[ev.manhole, "y_m"]
         d = np.hypot(gxy.loc[mains, "x"] - x, gxy.loc[mains, "y"] - y)
         leak_junction.append(int(d.idxmin()))

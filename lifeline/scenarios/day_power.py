@@ -238,7 +238,7 @@ def _supply_events(
     supply (columns of ``schema.METER_EVENT``); a meter reports within a minute."""
     energised = np.array([normal[m // 15]["energised"] for m in range(1440)])  # minutes x loads
     for m in np.flatnonzero(fault_mask_min):
-        energised[m] = faulted.get(m // 15, normal[m // 15])["energised"]
+        energised[m] = faulted.get(int(m) // 15, normal[int(m) // 15])["energised"]
     col = {f"power:load:{i}": k for k, i in enumerate(net.load.index)}
     rows = []
     for cid, load in zip(town.customers.customer_id, town.customers.power_asset_id, strict=True):

@@ -40,6 +40,7 @@ class GasLeak:
     tau_min: float = 30.0
     radius_m: float = 80.0
     end: pd.Timestamp | None = None
+    junction: int | None = None  # the leaking gas junction (default: the main nearest the manhole)
 
 
 @dataclass(frozen=True)

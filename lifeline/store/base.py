@@ -434,6 +434,15 @@ class Store(ABC):
         if len(df):
             self._insert("incident", frame("incident", df), on_conflict="replace")
 
+    def delete_incident(self, incident_id: str) -> None:
+        """Remove an incident (one merged into another; the audit keeps the trace)."""
+        self._execute("DELETE FROM incident WHERE incident_id = ?", [incident_id])
+
+    def incident_states(self) -> dict[str, str]:
+        """incident_id -> state of every stored incident."""
+        df = self._query("SELECT incident_id, state FROM incident")
+        return {str(i): str(s) for i, s in zip(df["incident_id"], df["state"], strict=True)}
+
     def get_incident(self, incident_id: str) -> dict[str, Any]:
         """One incident as a dict (``INCIDENT`` columns); raises NotFoundError if absent."""
         cols = ", ".join(TABLES["incident"])

@@ -105,9 +105,7 @@ def test_detector_classifies_causes() -> None:
     from lifeline.detect.registry import specs
 
     policy = next(s for s in specs() if s.name == "methane").policy
-    spike = MethaneAlarmDetector(positions={"s": (0.0, 0.0)}).score(
-        _batch({"s": _series("spike")})
-    )
+    spike = MethaneAlarmDetector(positions={"s": (0.0, 0.0)}).score(_batch({"s": _series("spike")}))
     assert spike["score"].max() >= 1.0
     assert policy.alarms(spike, "methane", "gas").empty
 
