@@ -13,10 +13,11 @@ holds a few anomalies (steps, a stuck meter, a feeder trip with last gasps, a me
 the detectors' alarm paths run too.
 
 Figures: per detector, the readings it watches, the wall-clock and CPU seconds of ``score``
-over the day and readings/s (per wall-clock second and per CPU second of this process), and the measured warm-up (the readings per sensor, at 5-minute intervals, after
-which ``status().ready``); all together, the day's readings over the summed seconds of every
-detector. The
-batch frames hold ``sensor_id`` (categorical, as the validator produces), ``ts`` and ``value``.
+over the day and readings/s (per wall-clock second and per CPU second of this process), the
+measured warm-up (the readings per sensor, at 5-minute intervals, after which
+``status().ready``) and the size of its checkpoint (``get_state`` as JSON); all together, the
+day's readings over the summed seconds of every detector. The batch frames hold ``sensor_id``
+(categorical, as the validator produces), ``ts`` and ``value``.
 Threads are limited to one (``OMP_NUM_THREADS=1`` etc.) and the process runs nice 10.
 Writes bench/results/detectors.json. The data are synthetic: nothing is tuned on them.
 """
@@ -293,6 +294,9 @@ def main() -> None:
                     ready_at = len(day1) + k + 1
             total_s += dt
             total_cpu += cpu
+            t = time.perf_counter()
+            state = json.dumps(det.get_state(), allow_nan=False)
+            state_s = time.perf_counter() - t
             per[i.spec.name] = {
                 "inputs": i.spec.inputs,
                 "sensors": len(ids),
@@ -304,6 +308,8 @@ def main() -> None:
                 "scores_over_threshold": alarms,
                 "ready": det.status().ready,
                 "ready_after_readings_per_sensor": ready_at,
+                "state_json_bytes": len(state),
+                "state_seconds": round(state_s, 3),
             }
             print(
                 f"{i.spec.name:20s} {n:9d} in {dt:7.2f} s = {n / dt:12,.0f} /s"

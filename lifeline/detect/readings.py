@@ -264,7 +264,9 @@ def pack_state(
     out: dict[str, Any] = {"sensors": [str(s) for s in sensors.ids]}
     for name, a in arrays.items():
         if name in times:
-            out[name] = times_out(a)
+            out[name] = times_out(a.ravel())
+            if a.ndim > 1:
+                out[f"{name}__shape"] = list(a.shape[1:])
         else:
             out[name] = floats_out(a)
             if a.ndim > 1:
@@ -289,7 +291,8 @@ def unpack_state(
         if name not in state:
             continue
         if name in times:
-            src = times_in(state[name])
+            tail = tuple(state.get(f"{name}__shape", a.shape[1:]))
+            src = times_in(state[name]).reshape((len(ids), *tail))
         else:
             tail = tuple(state.get(f"{name}__shape", a.shape[1:]))
             src = floats_in(state[name], (len(ids), *tail))

@@ -150,3 +150,23 @@ def test_sensor_arrays_keep_the_event_time_order() -> None:
     pos, ts, val = arr.take(batch)
     assert pos.tolist() == [0, 1] and val.tolist() == [2.0, 1.0]  # unknown and NaN dropped
     assert (np.diff(ts) > 0).all()
+
+
+def test_rate_of_change_learns_a_daily_schedule() -> None:
+    from lifeline.detect import rate
+
+    sensors = pd.DataFrame({"sensor_id": ["f"], "quantity": ["flow_m3h"], "interval_s": [300]})
+    det = rate.build(None, sensors)  # type: ignore[arg-type]
+    t = pd.date_range("2026-01-01", periods=288 * 3, freq="5min", tz="UTC")
+    rng = np.random.default_rng(5)
+    v = 30 + rng.normal(0, 0.3, len(t))
+    pump = np.asarray((t.hour == 7) & (t.minute >= 35) | (t.hour == 8) & (t.minute < 35))
+    v[pump] += 20.0  # a pump runs 07:35-08:35 every day
+    v[288 * 2 + 150 :] -= 15.0  # and on day 3 at 12:30 something else happens
+    sc = det.score(pd.DataFrame({"sensor_id": "f", "ts": t, "value": v}))
+    on = sc[sc["ts"].dt.strftime("%H:%M") == "07:35"]
+    assert on["score"].iloc[0] >= 1.0  # the first day: a step like any other
+    assert (on["score"].iloc[1:] <= 0.9).all()  # later days: the pump's schedule
+    assert all(d["scheduled"] for d in on["detail"].iloc[1:])
+    other = sc[sc["ts"] == t[288 * 2 + 150]]
+    assert other["score"].iloc[0] >= 1.0 and not other["detail"].iloc[0]["scheduled"]
