@@ -176,7 +176,7 @@ class IncidentStage:
         before = {i.incident_id for i in self.correlator.incidents}
         touched: dict[str, Incident] = {}
         for ev in evidence:
-            inc = self._update_existing(ev)
+            inc = self._update_existing(ev) or self._explained_by_cascade(ev)
             if inc is None:
                 inc = self.correlator.add(ev)
             if inc is not None:
@@ -190,6 +190,37 @@ class IncidentStage:
                 self._assess_and_save(inc, t_end)
         self.correlator.prune(t_end)
         return len(touched)
+
+    #: how long after an incident's latest evidence its cascade still explains alarms elsewhere
+    CASCADE_HOLD = pd.Timedelta(hours=2)
+
+    def _explained_by_cascade(self, ev: Evidence) -> Incident | None:
+        """An alarm that an open incident's cascade explains (pressure falling across the town
+        while the pumping station has no power) joins that incident as cascade evidence instead
+        of opening an incident of its own."""
+        if ev.kind != "alarm":
+            return None
+        t = pd.Timestamp(ev.ts)
+        for inc in self.correlator.incidents:
+            if inc.utility == ev.utility or inc.state in ("closed", "reviewed"):
+                continue
+            links = [c for c in inc.cascade if c.get("to_utility") == ev.utility]
+            if not links:
+                continue
+            last = max(pd.Timestamp(e.ts) for e in inc.evidence)
+            if pd.Timestamp(inc.opened_at) <= t <= last + self.CASCADE_HOLD:
+                if ev.evidence_id not in inc.evidence_ids():
+                    inc.evidence.append(ev)
+                    inc.grouping.append(
+                        {
+                            "evidence_id": ev.evidence_id,
+                            "kind": ev.kind,
+                            "rule": "explained_by_cascade",
+                            "cascade": sorted({str(c.get("kind")) for c in links}),
+                        }
+                    )
+                return inc
+        return None
 
     def _update_existing(self, ev: Evidence) -> Incident | None:
         """An alarm episode that grew or closed: refresh its evidence item in place."""
