@@ -176,20 +176,79 @@ class IncidentStage:
         before = {i.incident_id for i in self.correlator.incidents}
         touched: dict[str, Incident] = {}
         for ev in evidence:
-            inc = self._update_existing(ev)
+            inc = self._update_existing(ev) or self._explained_by_cascade(ev)
             if inc is None:
                 inc = self.correlator.add(ev)
             if inc is not None:
                 touched[inc.incident_id] = inc
+        for iid in sorted(touched):
+            if touched[iid] in self.correlator.incidents:
+                self._assess(touched[iid])
+        for host in self._absorb_explained(touched):
+            touched[host.incident_id] = host
         after = {i.incident_id for i in self.correlator.incidents}
         for gone in sorted(before - after):
             self._merged_away(gone, t_end)
         for iid in sorted(touched):
             inc = touched[iid]
             if inc in self.correlator.incidents:
-                self._assess_and_save(inc, t_end)
+                self._save(inc, t_end)
         self.correlator.prune(t_end)
         return len(touched)
+
+    def _absorb_explained(self, touched: dict[str, Incident]) -> list[Incident]:
+        """Incidents made only of alarms that another incident's cascade explains (they opened
+        in the same window as its cascade became known) join that incident; returns the hosts."""
+        hosts: list[Incident] = []
+        for iid in sorted(touched):
+            inc = touched[iid]
+            if inc not in self.correlator.incidents or any(e.kind != "alarm" for e in inc.evidence):
+                continue
+            host = None
+            for ev in inc.evidence:
+                host = self._explained_by_cascade(ev)
+                if host is None:
+                    break
+            if host is None or host is inc:
+                continue
+            for ev in inc.evidence:  # all of them now sit in the host as cascade evidence
+                self._explained_by_cascade(ev)
+            self.correlator.incidents.remove(inc)
+            self.correlator._areas.pop(inc.incident_id, None)
+            host.merged_from.append(inc.incident_id)
+            hosts.append(host)
+        return hosts
+
+    #: how long after an incident's latest evidence its cascade still explains alarms elsewhere
+    CASCADE_HOLD = pd.Timedelta(hours=2)
+
+    def _explained_by_cascade(self, ev: Evidence) -> Incident | None:
+        """An alarm that an open incident's cascade explains (pressure falling across the town
+        while the pumping station has no power) joins that incident as cascade evidence instead
+        of opening an incident of its own."""
+        if ev.kind != "alarm":
+            return None
+        t = pd.Timestamp(ev.ts)
+        for inc in self.correlator.incidents:
+            if inc.utility == ev.utility or inc.state in ("closed", "reviewed"):
+                continue
+            links = [c for c in inc.cascade if c.get("to_utility") == ev.utility]
+            if not links:
+                continue
+            last = max(pd.Timestamp(e.ts) for e in inc.evidence)
+            if pd.Timestamp(inc.opened_at) <= t <= last + self.CASCADE_HOLD:
+                if ev.evidence_id not in inc.evidence_ids():
+                    inc.evidence.append(ev)
+                    inc.grouping.append(
+                        {
+                            "evidence_id": ev.evidence_id,
+                            "kind": ev.kind,
+                            "rule": "explained_by_cascade",
+                            "cascade": sorted({str(c.get("kind")) for c in links}),
+                        }
+                    )
+                return inc
+        return None
 
     def _update_existing(self, ev: Evidence) -> Incident | None:
         """An alarm episode that grew or closed: refresh its evidence item in place."""
@@ -223,27 +282,30 @@ class IncidentStage:
             "incident", {"action": "merged", "incident_id": incident_id, "into": target}, None
         )
 
-    def _assess_and_save(self, inc: Incident, t_end: pd.Timestamp) -> None:
+    def _merge_operator_fields(self, inc: Incident) -> bool:
+        """Take what people did (state, timeline, approval, audit) from the stored incident;
+        True when it is not stored yet."""
         from lifeline.errors import LifelineError
-        from lifeline.incidents.correlate import infer_kind
         from lifeline.incidents.lifecycle import Incident as _Incident
+
+        try:
+            stored = _Incident.from_row(self.store.get_incident(inc.incident_id))
+        except LifelineError:
+            return True
+        inc.state, inc.timeline, inc.approval, inc.audit = (
+            stored.state,
+            stored.timeline,
+            stored.approval,
+            stored.audit,
+        )
+        return False
+
+    def _assess(self, inc: Incident) -> None:
+        """Type, confirmation, cascade, plan, grade and safety of ``inc`` (no store writes)."""
+        from lifeline.incidents.correlate import infer_kind
         from lifeline.incidents.pipeline import ESTIMATED_DURATION_H, assess
 
-        def merge_operator_fields() -> bool:
-            """Take what people did (state, timeline, approval, audit); True if it is new."""
-            try:
-                stored = _Incident.from_row(self.store.get_incident(inc.incident_id))
-            except LifelineError:
-                return True
-            inc.state, inc.timeline, inc.approval, inc.audit = (
-                stored.state,
-                stored.timeline,
-                stored.approval,
-                stored.audit,
-            )
-            return False
-
-        merge_operator_fields()
+        self._merge_operator_fields(inc)
         inc.kind = infer_kind(inc)
         if self.do_assess:
             ctx = self.context()
@@ -280,8 +342,11 @@ class IncidentStage:
             from lifeline.incidents.narrative import narrative
 
             inc.narrative = narrative(inc)["text"]
+
+    def _save(self, inc: Incident, t_end: pd.Timestamp) -> None:
+        """Store ``inc`` (keeping what operators did meanwhile), audit it and push it."""
         with self.lock:
-            new = merge_operator_fields()
+            new = self._merge_operator_fields(inc)
             self.store.upsert_incident(inc.to_row())
         self.store.append_audit(
             "engine",

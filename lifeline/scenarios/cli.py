@@ -137,6 +137,14 @@ def register(app: typer.Typer) -> None:
         json_flag: bool = typer.Option(
             False, "--json", help="In-process mode: print the summary as JSON on stdout."
         ),
+        history_days: int = typer.Option(
+            2,
+            "--history-days",
+            min=0,
+            max=14,
+            help="In-process mode: quiet days simulated before the drill for the detectors to "
+            "learn normal behaviour from (a live server learns online, or from `lifeline learn`).",
+        ),
     ) -> None:
         """A drill (应急演练): simulate scripted incidents on a city's own network models — the
         readings of every sensor (WNTR, pandapower, pandapipes), the smart meters' and
@@ -166,5 +174,6 @@ def register(app: typer.Typer) -> None:
             step_s=step_s,
             db=db or None,
             as_json=json_flag,
+            history_days=history_days,
         )
         raise typer.Exit(code)

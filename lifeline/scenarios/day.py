@@ -139,6 +139,19 @@ def at_interval(
     return new, np.interp(x, xp, np.asarray(values, dtype=float))
 
 
+def quiet_days(town: Any, start: pd.Timestamp, days: int = 2, seed: int = 0) -> pd.DataFrame:
+    """Readings of ``days`` quiet days (no scripted event) before ``start``: the history a
+    connected city would have, for the detectors to learn normal behaviour from (cached)."""
+    if days <= 0:
+        return pd.DataFrame(columns=["sensor_id", "ts", "value"])
+    start = utc(start)
+    parts = [
+        simulate(town, start - pd.Timedelta(days=k), seed=seed + 1000 + k).readings
+        for k in range(days, 0, -1)
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
 def simulate_day(
     town: Any,
     start: pd.Timestamp,

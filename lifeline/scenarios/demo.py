@@ -12,11 +12,17 @@ from typing import Any
 
 import pandas as pd
 
+#: quiet days simulated before the demo day for the detectors to learn from (CUSUM needs two)
+HISTORY_DAYS = 2
 
-def demo_day(town: Any, date: str = "2026-07-15", seed: int = 0) -> Any:
+
+def demo_day(
+    town: Any, date: str = "2026-07-15", seed: int = 0, history_days: int = HISTORY_DAYS
+) -> Any:
     """The demo day's data (readings with a few deliberately bad records, smart-meter events,
-    hotline calls): a drill of the demo town (:func:`lifeline.scenarios.script.demo_events`)."""
-    from lifeline.scenarios.day import bad_records, simulate
+    hotline calls) and ``history_days`` quiet days before it: a drill of the demo town
+    (:func:`lifeline.scenarios.script.demo_events`)."""
+    from lifeline.scenarios.day import bad_records, quiet_days, simulate
     from lifeline.scenarios.publish import DayData
     from lifeline.scenarios.script import day_complaints, demo_events
 
@@ -34,6 +40,7 @@ def demo_day(town: Any, date: str = "2026-07-15", seed: int = 0) -> Any:
         events,
         start=start,
         end=start + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),
+        history=quiet_days(town, start, history_days, seed),
     )
 
 

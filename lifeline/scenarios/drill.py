@@ -221,12 +221,14 @@ def drill_day(
     seed: int = 0,
     with_bad: bool = False,
     day: pd.Timestamp | None = None,
+    history_days: int = 0,
 ) -> DayData:
     """Simulate the day of ``events`` on ``city`` (WNTR, pandapower, pandapipes) with the
     hotline calls they bring; the day starts at the city's local midnight of ``day`` (default:
-    the local date of the first event). ``with_bad`` mixes in a few deliberately bad records."""
+    the local date of the first event). ``with_bad`` mixes in a few deliberately bad records;
+    ``history_days`` quiet days before it are simulated for the detectors to learn from."""
     from lifeline.scenarios.calls import event_complaints
-    from lifeline.scenarios.day import bad_records, simulate
+    from lifeline.scenarios.day import bad_records, quiet_days, simulate
 
     if not events:
         raise InputError("a drill needs at least one --event", where="--event")
@@ -249,4 +251,5 @@ def drill_day(
         start=start,
         end=start + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),
         forecasts=sim.forecasts,
+        history=quiet_days(city, start, history_days, seed) if history_days else None,
     )

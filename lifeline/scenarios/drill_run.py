@@ -69,6 +69,7 @@ def run_drill(
     db: str | None = None,
     as_json: bool = False,
     console: Console | None = None,
+    history_days: int = 2,
 ) -> int:
     """Run one drill (see ``lifeline drill --help``); returns the exit code (0 done).
     Bad input raises :class:`lifeline.errors.LifelineError` (the CLI's exit 2)."""
@@ -97,7 +98,9 @@ def run_drill(
     with con.status(
         f"Simulating {day:%Y-%m-%d} (WNTR, pandapower, pandapipes; cached after the first run)…"
     ):
-        data = drill_day(city, events, seed=seed, day=day)
+        data = drill_day(
+            city, events, seed=seed, day=day, history_days=0 if pub is not None else history_days
+        )
     kinds = data.meter_events["kind"].value_counts().to_dict() if len(data.meter_events) else {}
     con.print(
         f"[green]✓[/] day simulated: {len(data.readings):,} readings, "

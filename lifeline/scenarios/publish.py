@@ -44,6 +44,9 @@ class DayData:
     end: pd.Timestamp | None = None
     #: rainfall nowcasts (``issued_at, ts, gauge_id, rain_mm_h``), published at their issue time
     forecasts: pd.DataFrame | None = None
+    #: readings of quiet days before the day (sensor_id, ts, value): stored and studied by the
+    #: detectors before the day is published (in process only; a live server uses `lifeline learn`)
+    history: pd.DataFrame | None = None
 
     def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """(first, last) event time of the day: ``start``/``end`` when set, else of everything
@@ -151,6 +154,20 @@ class EnginePublisher:
                 self.source,
                 now=df.issued_at.max(),
             )
+
+    def history(self, df: pd.DataFrame) -> None:
+        """Store quiet days before the day and let the detectors study them (no alarms)."""
+        from lifeline.ingest.service import ingest_frame
+
+        if len(df):
+            ingest_frame(
+                self.store,
+                df,
+                source=f"{self.source}:history",
+                sensors=self._sensors,
+                progress=False,
+            )
+            self.engine.learn(df)
 
     def step_done(self, t: pd.Timestamp) -> None:
         self.engine.advance()
@@ -479,6 +496,8 @@ def publish_day(
     """Publish ``data`` in event-time steps of ``step_s`` seconds; ``speed`` paces it (simulated
     seconds per wall second; None = as fast as possible). ``stop`` (a threading.Event) ends it
     early. ``on_step(t, k, n)`` is called after each step. Returns the steps published."""
+    if data.history is not None and len(data.history) and hasattr(publisher, "history"):
+        publisher.history(data.history)
     first, last = data.span()
     t0 = first.floor(f"{step_s}s")
     steps = pd.date_range(t0, last + pd.Timedelta(seconds=step_s), freq=f"{step_s}s")
