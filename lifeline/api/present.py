@@ -78,9 +78,12 @@ def reason_code(why: str) -> str | None:
 
 def op_label(op: dict[str, Any]) -> dict[str, str]:
     """``{"kind", "ref"}`` of an operated asset: from its bilingual name when it has one
-    (``联络开关/tie 5`` → tie, 5), else from its asset id (``power:switch:5`` → switch, 5)."""
+    (``联络开关/tie 5`` → tie, 5), a drainage road closure as ``road`` at its node, else from
+    its asset id (``power:switch:5`` → switch, 5)."""
     parts = str(op.get("asset_id") or "").split(":")
     kind, ref = (parts[1], parts[-1]) if len(parts) >= 3 else ("asset", parts[-1])
+    if op.get("kind") == "road_closure":  # drainage: the road at a flooding node
+        return {"kind": "road", "ref": ref}
     m = _BILINGUAL.match(str(op.get("name") or ""))
     if m and m.group("en").lower() in _NAME_KINDS:
         return {"kind": _NAME_KINDS[m.group("en").lower()], "ref": m.group("ref")}

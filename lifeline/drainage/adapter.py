@@ -99,13 +99,11 @@ class DrainageAdapter(AdapterBase):
         for f in self.flood_area(incident):
             if f.get("point_id") or f["peak_m"] >= LANE_M:
                 name = (
-                    f"{f.get('name_zh') or f['node']} / {f.get('name') or f['node']}"
+                    f"{f.get('name_zh') or f['node']}/{f.get('name') or f['node']}"
                     if f.get("point_id")
-                    else f"{f['node']}号检查井路段 / street at manhole {f['node']}"
+                    else f"{f['node']}号检查井路段/street at manhole {f['node']}"
                 )
-                op = self._op(
-                    f["asset_id"], "close", f"道路 {name}（预计积水 {f['peak_m']:.2f} 米）"
-                )
+                op = self._op(f["asset_id"], "close", f"{name} ({f['peak_m']:.2f} m)")
                 op["kind"] = "road_closure"
                 op["peak_m"] = f["peak_m"]
                 ops.append(op)
@@ -127,6 +125,7 @@ class DrainageAdapter(AdapterBase):
             f"drainage flood area (SWMM forecast; customers within {self.radius_m:.0f} m)",
         )
         out["households_out"] = 0  # warned, not cut off
+        out["supply_lost"] = False
         area = self.flood_area(incident)
         warned = [f for f in area if f.get("point_id")]
         out["grading_fields"] = {

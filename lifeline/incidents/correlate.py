@@ -9,6 +9,10 @@ Evidence joins an open incident when all three hold:
   evidence lies within ``max_distance_m`` of the incident's current location. ``same_area``
   between located items farther apart than ``area_max_distance_m`` does not count (a DMA or a
   gas district can span the town); explicit upstream/downstream links are not capped.
+  Drainage evidence also joins an incident whose predicted flood area (the SWMM forecast's
+  ``flood_nodes`` and warned point nodes in the alarm details) shares a node with its own
+  (``same_flood_area``): one storm's forecast is one waterlogging event, however far apart its
+  points lie.
 
 Evidence matching several incidents joins the closest and the others merge into it (duplicates).
 Every evidence item records the rule and the values that grouped it. The location is refined
@@ -223,6 +227,19 @@ class Correlator:
                 "distance_m": dist if dist is not None else 0.0,
                 "window_s": self.window_s,
             }
+        if ev.utility == "drainage":
+            nodes = _flood_nodes(ev)
+            shared_nodes = (
+                nodes & {n for e in inc.evidence for n in _flood_nodes(e)} if nodes else set()
+            )
+            if shared_nodes:
+                return {
+                    "rule": "same_flood_area",
+                    "nodes": sorted(shared_nodes),
+                    "time_gap_s": gap_s,
+                    "distance_m": dist if dist is not None else 0.0,
+                    "window_s": self.window_s,
+                }
         if dist is not None and dist <= self.max_distance_m:
             return {
                 "rule": "within_distance",
@@ -317,6 +334,16 @@ def water_zone_links(city: Any) -> set[tuple[str, str]]:
         if z1 and z2 and z1 != z2 and z1 not in ("nan", "<NA>") and z2 not in ("nan", "<NA>"):
             links |= {(z1, z2), (z2, z1)}
     return links
+
+
+def _flood_nodes(e: Evidence) -> set[str]:
+    """Drainage nodes an alarm predicts (or observes) to pond: its ``flood_nodes`` and the
+    node of its waterlogging point (empty for other evidence)."""
+    d = e.detail or {}
+    out = {str(f["node"]) for f in d.get("flood_nodes") or [] if f.get("node") is not None}
+    if d.get("node") and d.get("point_id"):
+        out.add(str(d["node"]))
+    return out
 
 
 def _xy(e: Evidence) -> tuple[float, float]:

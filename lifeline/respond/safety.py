@@ -1,7 +1,8 @@
 """Safety review: rules a filled plan must pass before a human may approve it.
 
 1. ``hospital_supply`` — no hospital is left without supply (by the plan's own operations or by
-   the incident and its cascade) unless the plan sends an alternative supply to it or restores it
+   the incident and its cascade; a plan whose impact says ``supply_lost: false``, such as a
+   drainage flood area whose customers are warned, cuts nobody off) unless the plan sends an alternative supply to it or restores it
    through ties.
 2. ``inoperable_valve`` — no action operates an asset marked inoperable (by the adapter's
    ``operable: false`` on the operation or the ``inoperable`` set, e.g. assets whose
@@ -30,7 +31,10 @@ SWITCHING = ("close", "open", "energise", "reenergise", "switch")
 def _hospitals_out(incident: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for p in incident.plan.get("plans", []):
-        for c in (p.get("impact") or {}).get("customers", []):
+        impact = p.get("impact") or {}
+        if impact.get("supply_lost") is False:  # customers warned (a flood area), not cut off
+            continue
+        for c in impact.get("customers", []):
             if c.get("category") == "hospital":
                 out[str(c["customer_id"])] = {**c, "via": p["plan_id"]}
     for link in incident.cascade:

@@ -19,6 +19,7 @@
     alarmRows: [],     // newest first, re-rendered on a language switch
     chart: null,
     chartSensor: null,
+    chartPoint: null,
     kpiCharts: [],
     refreshTimer: null,
     replay: null,
@@ -62,6 +63,8 @@
     loadKpis();
     if (M.lastState) M.drawState(M.lastState);
     if (S.chartSensor && !$("#chart-card").classList.contains("hidden")) showChart(S.chartSensor);
+    if (M.lastPonding) M.drawPonding(M.lastPonding);
+    if (S.chartPoint && !$("#chart-card").classList.contains("hidden")) showPointChart(S.chartPoint.id, S.chartPoint.name).catch(() => {});
   }
 
   // ---------- auth ----------
@@ -106,6 +109,10 @@
   async function refreshState() {
     const st = await api("/api/networks/state");
     const { nAlarm, latest } = M.drawState(st);
+    if (M.meta && M.meta.utilities && M.meta.utilities.drainage) {
+      M.drawPonding(await api("/api/drainage/points"));
+      if (S.chartPoint && !$("#chart-card").classList.contains("hidden")) showPointChart(S.chartPoint.id, S.chartPoint.name).catch(() => {});
+    }
     $("#stat-sensors").textContent = nAlarm;
     const r = S.replay;
     if (r && r.running && r.phase === "preparing") $("#stat-time").textContent = t("preparing_short");
@@ -209,6 +216,7 @@
   async function showChart(sensorId) {
     const r = await api(`/api/sensors/${encodeURIComponent(sensorId)}/readings?hours=24`);
     S.chartSensor = sensorId;
+    S.chartPoint = null;
     $("#chart-card").classList.remove("hidden");
     $("#chart-title").textContent = `${sensorId} · ${t("q." + (r.sensor.quantity || "unknown"))}${r.sensor.unit ? t("paren", { x: r.sensor.unit }) : ""}`;
     if (!S.chart) S.chart = echarts.init($("#chart"), "dark", { renderer: "canvas" });
@@ -234,6 +242,41 @@
       yAxis: { type: "value", scale: true, min: +(ymin - pad).toFixed(3), max: +(ymax + pad).toFixed(3), splitLine: { lineStyle: { color: "#1f3452" } } },
       series: [{ type: "line", name: sensorId, showSymbol: false, data: r.readings.map((p) => [p.ts, p.value]), lineStyle: { color: "#38bdf8", width: 1.5 },
         markLine: { symbol: "none", data: lines, silent: true } }],
+    }, true);
+  }
+
+  /** Rain (observed, gauge mean; bars), the latest nowcast (dashed) and the level and depth
+   * readings at a waterlogging point (right axis, with its closure depth) over the last 6 h. */
+  async function showPointChart(pointId, name) {
+    const r = await api(`/api/drainage/series?point_id=${encodeURIComponent(pointId)}&hours=6`);
+    const p = ((M.lastPonding && M.lastPonding.points) || []).find((x) => x.point_id === pointId);
+    if (p) name = I.lang === "zh-CN" ? p.name_zh || p.name || pointId : p.name || pointId;
+    S.chartPoint = { id: pointId, name };
+    S.chartSensor = null;
+    $("#chart-card").classList.remove("hidden");
+    $("#chart-title").textContent = `${name || pointId} · ${t("dr_chart")}`;
+    if (!S.chart) S.chart = echarts.init($("#chart"), "dark", { renderer: "canvas" });
+    const levelCols = ["#2dd4bf", "#a78bfa", "#f472b6"];
+    const levels = Object.entries(r.levels || {}).map(([sid, pts], i) => ({
+      type: "line", name: `${sid} · ${t("dr_level")}`, yAxisIndex: 1, showSymbol: false, data: pts,
+      lineStyle: { color: levelCols[i % levelCols.length], width: 1.6 }, itemStyle: { color: levelCols[i % levelCols.length] },
+      markLine: i === 0 ? { symbol: "none", silent: true, data: [{ yAxis: r.threshold_m, lineStyle: { color: "#ef4444", type: "dashed" }, label: { formatter: t("dr_threshold", { m: (+r.threshold_m).toFixed(2) }), color: "#fca5a5", position: "insideEndTop", fontSize: 11 } }] } : undefined,
+    }));
+    S.chart.setOption({
+      backgroundColor: "transparent", animation: false,
+      legend: { top: 0, textStyle: { color: "#cbd5e1", fontSize: 10 }, itemHeight: 8 },
+      grid: { left: 44, right: 44, top: 40, bottom: 28 },
+      tooltip: { trigger: "axis", valueFormatter: (v) => (v == null ? "—" : (+v).toFixed(2)) },
+      xAxis: { type: "time", axisLine: { lineStyle: { color: "#334155" } }, axisLabel: { formatter: (v) => LL.fmtTime(new Date(v).toISOString()).slice(6) } },
+      yAxis: [
+        { type: "value", name: "mm/h", min: 0, splitLine: { lineStyle: { color: "#1f3452" } } },
+        { type: "value", name: "m", min: 0, splitLine: { show: false } },
+      ],
+      series: [
+        { type: "bar", name: t("dr_rain"), data: r.rain || [], itemStyle: { color: "#38bdf8" }, barMaxWidth: 6 },
+        { type: "line", name: t("dr_forecast"), data: r.forecast || [], showSymbol: false, lineStyle: { color: "#facc15", type: "dashed", width: 1.5 }, itemStyle: { color: "#facc15" } },
+        ...levels,
+      ],
     }, true);
   }
 
@@ -352,6 +395,7 @@
     M.init();
     M.onIncident = showDetail;
     M.onSensor = showChart;
+    M.onPoint = (id, name) => showPointChart(id, name).catch((e) => toast(errText(e)));
     setTimeout(() => M.map.invalidateSize(), 50);
     try { await M.load(api); } catch (e) { if (e.message !== "401") toast(errText(e)); }
     renderTopbar();
@@ -393,7 +437,7 @@
     document.querySelectorAll("#actions button").forEach((b) => b.addEventListener("click", () => doAction(b.dataset.action)));
     $("#f-state").addEventListener("change", loadIncidents);
     $("#f-utility").addEventListener("change", loadIncidents);
-    $("#chart-close").addEventListener("click", () => { $("#chart-card").classList.add("hidden"); S.chartSensor = null; });
+    $("#chart-close").addEventListener("click", () => { $("#chart-card").classList.add("hidden"); S.chartSensor = null; S.chartPoint = null; });
     window.addEventListener("resize", () => { if (S.chart) S.chart.resize(); S.kpiCharts.forEach((c) => c.resize()); });
     M.wireSearch(api);
   }

@@ -4,7 +4,7 @@
   …]}`` — one rainfall nowcast (times ISO 8601 with an offset, or the city's local time without
   one). Stored and handed to the engine (:mod:`lifeline.ingest.forecasts`).
 * ``GET /api/drainage/points``: every waterlogging point with its threshold, the latest
-  warning (level blue/yellow/orange/red, expected start and peak ponding, observed depth) and
+  reading of its depth gauge (``observed``: the ponding now), the latest warning (level blue/yellow/orange/red, expected start and peak ponding, observed depth) and
   the predicted flood area (nodes predicted to pond, with depth), positions in WGS 84.
 * ``GET /api/drainage/series?point_id=…``: rain (observed, gauge mean), the latest nowcast
   and the level / depth readings at a point, for the chart.
@@ -83,6 +83,32 @@ def _points(ctx: Any) -> pd.DataFrame:
     return pts
 
 
+def _observed_depth(ctx: Any, pts: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Latest reading of the depth gauge (``depth_m``) at each point's node:
+    ``{node: {"sensor_id", "ts", "value"}}`` (points without a gauge are left out)."""
+    if not len(pts):
+        return {}
+    s = ctx.store.read_table("sensor")
+    if not len(s):
+        return {}
+    nodes = {f"drainage:node:{n}": str(n) for n in pts.node.astype(str)}
+    gauges = s[(s.quantity.astype(str) == "depth_m") & s.asset_id.astype(str).isin(list(nodes))]
+    if gauges.empty:
+        return {}
+    latest = ctx.store.latest_readings(gauges.sensor_id.astype(str).tolist())
+    node_of = dict(zip(gauges.sensor_id.astype(str), gauges.asset_id.astype(str), strict=True))
+    out: dict[str, dict[str, Any]] = {}
+    for r in latest.to_dict("records") if len(latest) else []:
+        if r["value"] is None or r["value"] != r["value"]:
+            continue
+        out[nodes[node_of[str(r["sensor_id"])]]] = {
+            "sensor_id": str(r["sensor_id"]),
+            "ts": pd.Timestamp(r["ts"]).isoformat(),
+            "value": round(float(r["value"]), 3),
+        }
+    return out
+
+
 @router.get("/drainage/points", summary="Waterlogging points, warnings and flood areas")
 def drainage_points(_: CurrentUser, ctx: Ctx) -> dict[str, Any]:
     """Points with their latest warning and observed depth; the predicted flood area."""
@@ -105,6 +131,7 @@ def drainage_points(_: CurrentUser, ctx: Ctx) -> dict[str, Any]:
         else {}
     )
     crs = ctx.crs
+    depth = _observed_depth(ctx, pts)
     out = []
     flood: dict[str, dict[str, Any]] = {}
     for p in pts.to_dict("records"):
@@ -118,6 +145,7 @@ def drainage_points(_: CurrentUser, ctx: Ctx) -> dict[str, Any]:
                 "name": p.get("name", ""),
                 "name_zh": p.get("name_zh", ""),
                 "threshold_m": float(p["threshold_m"]),
+                "observed": depth.get(str(p["node"])),
                 "lon": lon[0],
                 "lat": lat[0],
                 "warning": {

@@ -1,5 +1,6 @@
 /* lifeline dashboard: the map — an offline street base map, the networks, sensors, the active
- * incidents (marker in the grade's colour, isolation area, hazard zone, crews) and the search box.
+ * incidents (marker in the grade's colour, isolation area, hazard zone, crews), the waterlogging
+ * points (predicted and observed ponding) with the predicted flood area, and the search box.
  * Centre and extent come from GET /api/networks, the streets from GET /api/streets. */
 (function () {
   "use strict";
@@ -13,7 +14,11 @@
   LL.GCOL = GCOL;
   LL.UCOL = UCOL;
 
-  const M = (LL.mapview = { map: null, nets: {}, featureIndex: {}, sensorLayer: null, overlay: null, areaLayer: null, streets: null, meta: null, onIncident: null, onSensor: null, lastState: null });
+  // warning levels of the waterlogging warnings (blue < yellow < orange < red)
+  const WLCOL = { blue: "#3b82f6", yellow: "#eab308", orange: "#f97316", red: "#dc2626" };
+  LL.WLCOL = WLCOL;
+
+  const M = (LL.mapview = { map: null, nets: {}, featureIndex: {}, sensorLayer: null, overlay: null, areaLayer: null, pondLayer: null, streets: null, meta: null, onIncident: null, onSensor: null, onPoint: null, lastState: null, lastPonding: null });
 
   M.init = function () {
     if (M.map) return;
@@ -23,11 +28,12 @@
     L.control.zoom({ position: "topright" }).addTo(map);
     L.control.scale({ position: "bottomright", imperial: false }).addTo(map);
     M.areaLayer = L.layerGroup().addTo(map);
+    M.pondLayer = L.layerGroup().addTo(map);
     M.sensorLayer = L.layerGroup().addTo(map);
     M.overlay = L.layerGroup().addTo(map);
     document.querySelectorAll("#layers input").forEach((cb) => cb.addEventListener("change", () => {
       const name = cb.dataset.layer;
-      const layer = { sensors: M.sensorLayer, incidents: M.overlay, areas: M.areaLayer, streets: M.streets }[name] || M.nets[name];
+      const layer = { sensors: M.sensorLayer, incidents: M.overlay, areas: M.areaLayer, ponding: M.pondLayer, streets: M.streets }[name] || M.nets[name];
       if (!layer) return;
       if (cb.checked) layer.addTo(map); else map.removeLayer(layer);
     }));
@@ -179,6 +185,45 @@
       mk.addTo(M.overlay);
     }
     return { nAlarm, latest };
+  };
+
+  /** The waterlogging picture (GET /api/drainage/points): the predicted flood area (a disc per
+   * node predicted to pond, deeper = more opaque) and each point — a ring in the colour of its
+   * warning level for the predicted ponding, a filled dot for the ponding its depth gauge
+   * observes now (grey when dry). A click on a point opens its rain / nowcast / level chart. */
+  M.drawPonding = function (data) {
+    M.lastPonding = data;
+    if (!M.pondLayer) return;
+    M.pondLayer.clearLayers();
+    if (!data) return;
+    const m2 = (v) => (v == null ? "—" : (+v).toFixed(2));
+    for (const f of data.flood_area || []) {
+      if (f.lat == null) continue;
+      const a = Math.min(0.55, 0.15 + 0.4 * Math.min(1, f.peak_m / 0.5));
+      L.circle([f.lat, f.lon], { pane: "areas", radius: 30, color: "#0ea5e9", weight: 1, fillColor: "#0ea5e9", fillOpacity: a })
+        .bindTooltip(() => `${esc(t("dr_flood_area"))} · ${esc(LL.assetLabel("drainage:node:" + f.node))}<br>${esc(t("dr_predicted", { m: m2(f.peak_m) }))}`, { sticky: true })
+        .addTo(M.pondLayer);
+    }
+    for (const p of data.points || []) {
+      if (p.lat == null) continue;
+      const w = p.warning || null, obs = p.observed ? p.observed.value : null;
+      const level = w && w.state === "open" ? w.warning_level : null;
+      const name = LL.i18n.lang === "zh-CN" ? p.name_zh || p.name || p.point_id : p.name || p.point_id;
+      const tip = () => {
+        const rows = [`<b>${esc(name)}</b> · ${esc(t("dr_threshold", { m: m2(p.threshold_m) }))}`];
+        rows.push(level ? `${esc(t("wl." + level))} · ${esc(t("dr_predicted", { m: m2(w.expected_peak_m) }))}${w.expected_start ? " · " + esc(t("dr_expected_start", { t: LL.fmtTime(w.expected_start) })) : ""}` : esc(t("dr_no_warning")));
+        rows.push(esc(t("dr_observed", { m: m2(obs) })));
+        return rows.join("<br>");
+      };
+      const ring = L.circleMarker([p.lat, p.lon], { radius: 13, color: level ? WLCOL[level] || "#ef4444" : "#64748b", weight: level ? 3 : 1.5, dashArray: level ? null : "3 3", fillOpacity: 0, className: "wl-ring" + (level ? " wl-" + level : "") });
+      const wet = obs != null && obs >= p.threshold_m;
+      const dot = L.circleMarker([p.lat, p.lon], { radius: obs != null && obs > 0.01 ? 5 + Math.min(5, obs * 10) : 4, color: "#0b1628", weight: 1, fillColor: wet ? "#1d4ed8" : obs != null && obs > 0.01 ? "#60a5fa" : "#94a3b8", fillOpacity: 0.95, className: "wl-point" });
+      for (const mk of [ring, dot]) {
+        mk.bindTooltip(tip, { direction: "top", offset: [0, -10] });
+        mk.on("click", () => M.onPoint && M.onPoint(p.point_id, name));
+        mk.addTo(M.pondLayer);
+      }
+    }
   };
 
   /** Zoom to a point and mark it for a few seconds. */
