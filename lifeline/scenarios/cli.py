@@ -94,8 +94,9 @@ def register(app: typer.Typer) -> None:
             "--event",
             help="A scripted incident KIND:ELEMENT@TIME (repeatable): burst:PIPE@HH:MM (EPANET "
             "pipe id), feeder_fault:SWITCH@HH:MM (pandapower line switch index, or line:N), "
-            "gas_leak:JUNCTION@HH:MM (pandapipes junction index). TIME is the city's local "
-            "time on --date, or ISO 8601.",
+            "gas_leak:JUNCTION@HH:MM (pandapipes junction index), storm:30y@HH:MM (a 2-h "
+            "design storm on the SWMM network: return period in years, or 120mmh for its 5-min "
+            "peak). TIME is the city's local time on --date, or ISO 8601.",
         ),
         date: str = typer.Option(
             "",

@@ -1,7 +1,8 @@
 """Issue 18, "Drainage in the platform": a storm drilled on a city with a drainage network yields
 a waterlogging warning before the flooding, an incident with its plan, and a flooding cascade to
 power. The city (tests/drainage/city.py) and its SWMM model are built here; the drill runs
-SWMM for the truth and the live engine's detectors on the published readings and nowcasts."""
+SWMM for the truth and the live engine's detectors on the published readings and nowcasts. The
+dashboard's API then shows the ponding at the points and the rain, nowcast and level at one."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def drilled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data = drill_day(city, events, day=day)
     db = tmp_path_factory.mktemp("drain-db") / "drill.duckdb"
     summary = run_in_process(city, data, db=f"duckdb://{db}", quiet=True)
-    return {"city": city, "data": data, "summary": summary}
+    return {"city": city, "data": data, "summary": summary, "db": db}
 
 
 def _first_at_or_above(data: Any, sensor: str, level: float) -> pd.Timestamp:
@@ -90,3 +91,38 @@ def test_a_dry_day_raises_no_drainage_alarm(tmp_path: Path) -> None:
     for name, inst in insts.items():
         sc = inst.detector.score(rich[rich.sensor_id.isin(inst.sensor_ids)].reset_index(drop=True))
         assert len(sc) == 0 or float(sc.score.max()) < 1.0, name
+
+
+def test_the_dashboard_api_shows_ponding_and_the_point_chart(drilled: dict[str, Any]) -> None:
+    from fastapi.testclient import TestClient
+
+    from lifeline.api.app import create_app
+
+    app = create_app(f"duckdb://{drilled['db']}", secret="test-secret")
+    ctx = app.state.ctx
+    ctx.city = drilled["city"]
+    ctx.users.add("op", "test-password-1", "operator", None)
+    h = {"Authorization": f"Bearer {ctx.signer.issue('op')[0]}"}
+    data = drilled["data"]
+    with TestClient(app) as client:
+        pts = client.get("/api/drainage/points", headers=h).json()
+        by_id = {p["point_id"]: p for p in pts["points"]}
+        assert set(by_id) == {"WP-UP", "WP-J2"}
+        up = by_id["WP-UP"]
+        gauge = data.readings[data.readings.sensor_id == "DP-UP"].sort_values("ts")
+        assert up["observed"]["sensor_id"] == "DP-UP"
+        assert up["observed"]["value"] == round(float(gauge.value.iloc[-1]), 3)
+        assert up["warning"]["warning_level"] in ("blue", "yellow", "orange", "red")
+        assert up["warning"]["expected_peak_m"] >= up["threshold_m"]
+        assert up["lon"] is not None and 0 < abs(up["lat"]) < 90
+        series = client.get(
+            "/api/drainage/series", params={"point_id": "WP-UP", "hours": 24}, headers=h
+        ).json()
+        assert set(series["levels"]) == {"DP-UP"}
+        peak = max(v for _, v in series["levels"]["DP-UP"])
+        assert peak == round(float(gauge.value.max()), 3) and peak >= series["threshold_m"]
+        rain = data.readings[data.readings.sensor_id == "RG1"]
+        assert max(v for _, v in series["rain"]) == round(float(rain.value.max()), 3)
+        assert series["issued_at"] is not None and len(series["forecast"]) >= 12
+        miss = client.get("/api/drainage/series", params={"point_id": "nope"}, headers=h)
+        assert miss.status_code == 404
