@@ -92,6 +92,16 @@ class DrainageAdapter(AdapterBase):
         xy = np.array([[f["x_m"], f["y_m"]] for f in area], dtype=float).reshape(-1, 2)
         return xy, np.array([f["peak_m"] for f in area], dtype=float)
 
+    def isolation_area(self, incident: Any) -> dict[str, Any]:
+        """Nothing is taken out of service by a waterlogging plan (roads are closed, nobody's
+        supply is cut): no isolation area. The map draws the predicted flood area from the
+        warnings instead (``GET /api/drainage/points``)."""
+        return {
+            "utility": "drainage",
+            "assets": [],
+            "method": "none: the predicted flood area is the waterlogging map layer",
+        }
+
     # ---- isolate: close the roads ------------------------------------------------------------
     def isolate(self, incident: Any) -> list[dict[str, Any]]:
         """Close every warned point's road and every node predicted to pond over 15 cm."""
