@@ -215,6 +215,9 @@ def _enumerated() -> dict[str, set[str]]:
     }
     out["op."] = {"close", "open", "deenergise", "operate"}
     out["why."] = {"outside_zone", "before_flooding"}
+    from lifeline.drainage.levels import LEVELS
+
+    out["wl."] = set(LEVELS)  # waterlogging warning levels
     out[""] = {u for u in UTILITIES if u != "telecom"}
     out["act."] = {"close", "open", "operate"}  # the operations without a template of their own
     from lifeline.api.app import _STATUS
