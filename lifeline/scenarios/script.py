@@ -35,7 +35,8 @@ def _burst_pipe(town: Any) -> str:
     import networkx as nx
 
     deps = town.dependencies
-    pipes = deps.loc[deps["kind"] == "flooding", "depends_on_asset_id"].astype(str)
+    on = deps["depends_on_asset_id"].astype(str)
+    pipes = on[(deps["kind"] == "flooding") & on.str.startswith("water:pipe:")]  # not drainage
     g = nx.Graph(town.water.to_graph().to_undirected())
     sources = {*town.water.reservoir_name_list, *town.water.tank_name_list}
     hops = nx.multi_source_dijkstra_path_length(g, sources, weight=lambda u, v, d: 1)
