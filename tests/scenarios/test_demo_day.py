@@ -30,11 +30,16 @@ def test_every_reading_is_stored_or_rejected_with_a_reason(summary: dict[str, An
 SCRIPTED = {"water": "water_main_burst", "gas": "gas_leak_confined", "power": "power_feeder_fault"}
 
 
+def _checks(inc: dict[str, Any]) -> bool:
+    """An incident still to verify: only verification plans (evidence too weak to act on)."""
+    return all(p.startswith("verify_") for p in inc["plans"])
+
+
 def _scripted(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The incident of each scripted event: its kind, graded above IV (confirmed by evidence)."""
+    """The incident of each scripted event: its kind, confirmed (a plan beyond verifying)."""
     out: dict[str, dict[str, Any]] = {}
     for inc in summary["incidents"]:
-        if inc["kind"] == SCRIPTED.get(inc["utility"]) and inc["grade"] != "IV":
+        if inc["kind"] == SCRIPTED.get(inc["utility"]) and not _checks(inc):
             assert inc["utility"] not in out, ("one incident per scripted event", inc)
             out[inc["utility"]] = inc
     return out
@@ -48,7 +53,7 @@ def test_everything_else_is_a_proportionate_check(summary: dict[str, Any]) -> No
     scripted = {i["incident_id"] for i in _scripted(summary).values()}
     others = [i for i in summary["incidents"] if i["incident_id"] not in scripted]
     for inc in others:
-        assert inc["grade"] == "IV", inc
+        assert _checks(inc) and inc["grade"] == "IV", inc
         assert inc["evidence_counts"].get("complaint", 0) <= 1, inc
     assert len(others) <= 4, [(i["incident_id"], i["kind"]) for i in others]
 
