@@ -55,8 +55,8 @@ class ForecastConfig:
     clipped to these. Defaults: chosen on the tuning half of the dev days (docs/drainage.md).
     """
 
-    rain_factor: float = 1.25
-    bias_power: float = 1.0
+    rain_factor: float = 1.5
+    bias_power: float = 0.5
     level_power: float = 0.0
     factor_bounds: tuple[float, float] = (0.5, 2.0)
     horizon_min: int = 150

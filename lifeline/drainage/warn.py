@@ -12,6 +12,10 @@ docs/drainage.md):
 
 * **warn** a point when the forecast (the member at scale 1) predicts ponding of at least
   ``margin`` x its threshold within the horizon at ``persist`` consecutive issue times;
+* **lead-time-aware**: a forecast whose start is more than ``far_min`` minutes ahead is least
+  reliable (before the rain, a storm that never comes looks like one that will): it needs
+  ``margin_far`` x the threshold at ``persist_far`` issue times, and the storm must have begun
+  (at least ``far_rain_mm`` of rain observed over the nowcast verification window);
 * **a flood under way**: a point whose depth gauge reads at least threshold + ``trigger_m``
   gets a line at once (also between issue times) and at every issue time while it floods;
 * **stand down** once the gauge has seen the water above the threshold and back below
@@ -54,18 +58,38 @@ class PolicyConfig:
     observed depth / threshold below which a flood that was seen is over; ``rewarn``: after
     that, predicted peak / threshold needed for a new warning; ``trigger_m``: a depth gauge
     reading at least threshold + this (m) is a flood under way (a guard against gauge noise).
+
+    Lead-time-aware: when the forecast puts the start more than ``far_min`` minutes after the
+    issue time (before the rain has come, where the nowcast is least reliable), the call needs
+    ``margin_far`` instead of ``margin`` and ``persist_far`` consecutive issue times, and at
+    least ``far_rain_mm`` of rain (gauge mean) must have been observed in the nowcast
+    verification window (the storm has begun: a forecast storm that never comes is the main
+    source of false warnings).
     """
 
     margin: float = 2.0
-    persist: int = 1
+    persist: int = 2
     recede: float = 0.7
     rewarn: float = 3.0
     trigger_m: float = 0.01
+    far_min: float = 45.0
+    margin_far: float = 2.0
+    persist_far: int = 1
+    far_rain_mm: float = 1.0
 
     @classmethod
     def open_loop(cls) -> PolicyConfig:
         """The plain rule of the open-loop baseline: warn whenever the forecast ponds."""
-        return cls(margin=1.0, persist=1, recede=0.0, rewarn=1.0, trigger_m=float("inf"))
+        return cls(
+            margin=1.0,
+            persist=1,
+            recede=0.0,
+            rewarn=1.0,
+            trigger_m=float("inf"),
+            margin_far=1.0,
+            persist_far=1,
+            far_rain_mm=0.0,
+        )
 
 
 @dataclass(frozen=True)
@@ -136,12 +160,15 @@ class WarningPolicy:
             fc = member[p.point_id]
             obs = pred.observed_m.get(p.point_id, float("nan"))
             obs_m = obs if np.isfinite(obs) else 0.0
-            need = cfg.rewarn if st.over else cfg.margin
-            call = fc.peak_m >= need * p.threshold_m and (
-                not st.over or (fc.start is not None and fc.start > pred.t)
+            far = fc.start is not None and fc.start - pred.t > pd.Timedelta(minutes=cfg.far_min)
+            need = cfg.rewarn if st.over else (cfg.margin_far if far else cfg.margin)
+            call = (
+                fc.peak_m >= need * p.threshold_m
+                and (not st.over or (fc.start is not None and fc.start > pred.t))
+                and not (far and pred.bias.observed_mm < cfg.far_rain_mm)
             )
             st.calls = st.calls + 1 if call else 0
-            warn = st.calls >= cfg.persist or st.flooding
+            warn = st.calls >= (cfg.persist_far if far else cfg.persist) or st.flooding
             if not warn:
                 continue
             start = pred.t if st.flooding or fc.start is None else max(fc.start, pred.t)

@@ -17,7 +17,8 @@ from lifeline.errors import StateError
 
 from .conftest import storm_rain
 
-CUT = pd.Timestamp("2025-07-01 13:45")
+#: after the storm began at 14:00 (far warnings wait for the rain), before the sag floods
+CUT = pd.Timestamp("2025-07-01 14:15")
 
 
 def _lines(path: Path) -> list[dict[str, str]]:

@@ -34,7 +34,12 @@ def test_margin_and_persistence() -> None:
 
 
 def test_flood_under_way_then_stand_down_then_new_rise() -> None:
-    pol = WarningPolicy(P, PolicyConfig(margin=1.0, recede=0.7, rewarn=3.0, trigger_m=0.01))
+    pol = WarningPolicy(
+        P,
+        PolicyConfig(
+            margin=1.0, persist=1, far_rain_mm=0.0, recede=0.7, rewarn=3.0, trigger_m=0.01
+        ),
+    )
     assert pol.decide(pred(0, 0.3)) != []
     # gauge crosses threshold + 1 cm between issue times: a line at once, only once
     first = pol.observe(T0 + pd.Timedelta(minutes=5), {"P1": 0.20})
@@ -55,3 +60,32 @@ def test_gauge_noise_at_the_threshold_is_not_a_flood() -> None:
     pol = WarningPolicy(P, PolicyConfig(trigger_m=0.01))
     assert pol.observe(T0, {"P1": 0.155}) == []
     assert pol.observe(T0, {"P1": NAN}) == []
+
+
+def pred_rain(minutes: int, peak: float, start_in: int, rain_mm: float) -> Prediction:
+    """Like :func:`pred`, with ``rain_mm`` of rain observed in the verification window."""
+    p = pred(minutes, peak, start_in=start_in)
+    p.bias = Bias(1.0, rain_mm, rain_mm, 3)
+    return p
+
+
+def test_far_calls_wait_for_the_rain_near_calls_for_persistence() -> None:
+    cfg = PolicyConfig(margin=2.0, persist=2, far_min=45, margin_far=2.0, far_rain_mm=1.0)
+    pol = WarningPolicy(P, cfg)
+    # a storm forecast 100 min ahead before any rain fell: no warning (a bust looks like this)
+    assert pol.decide(pred_rain(0, 0.5, start_in=100, rain_mm=0.0)) == []
+    # once the rain has begun the far call is made at once (persist_far = 1)
+    far = pol.decide(pred_rain(15, 0.5, start_in=85, rain_mm=2.0))
+    assert [ln.expected_start for ln in far] == [T0 + pd.Timedelta(minutes=100)]
+    # a near call needs two consecutive issue times
+    pol2 = WarningPolicy(P, cfg)
+    assert pol2.decide(pred_rain(0, 0.5, start_in=20, rain_mm=5.0)) == []
+    assert pol2.decide(pred_rain(15, 0.5, start_in=20, rain_mm=5.0)) != []
+
+
+def test_far_margin_is_higher_than_near_margin() -> None:
+    pol = WarningPolicy(
+        P, PolicyConfig(margin=1.0, persist=1, far_min=60, margin_far=3.0, far_rain_mm=0.0)
+    )
+    assert pol.decide(pred(0, 0.30, start_in=90)) == []  # 2 x threshold, far: below 3 x
+    assert pol.decide(pred(15, 0.30, start_in=30)) != []  # near: above 1 x

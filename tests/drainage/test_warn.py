@@ -11,7 +11,7 @@ from lifeline.drainage.feed import RecordedFeed
 from lifeline.drainage.io import WARNING_COLUMNS, read_points
 from lifeline.drainage.model import load_network
 from lifeline.drainage.ponding import PondingForecaster, flood_area
-from lifeline.drainage.warn import run_warn
+from lifeline.drainage.warn import PolicyConfig, run_warn
 
 from .conftest import storm_rain, true_flood_start
 
@@ -48,8 +48,18 @@ def test_storm_that_floods_the_sag_is_warned_before_the_flood(make_day, tmp_path
     rain = storm_rain(100.0)
     paths = make_day(rain)
     start = true_flood_start(paths, rain)
+    keys = ("network", "observed", "forecasts", "points")
+    # default policy: a far call waits until the storm has begun (rain from 14:00), then warns
+    # before the flood
+    out0 = tmp_path / "w0.csv"
+    run_warn(**{k: paths[k] for k in keys}, out=out0)
+    sag0 = [r for r in _read(out0)[1] if r["point_id"] == "P1"]
+    assert sag0, "the flooding sag got no warning"
+    first0 = pd.Timestamp(sag0[0]["issued_at"])
+    assert pd.Timestamp("2025-07-01 14:00") <= first0 < start, (first0, start)
+    # allowed to warn before the rain (the nowcast is exact here): at least 45 min of lead
     out = tmp_path / "w.csv"
-    run_warn(**{k: paths[k] for k in ("network", "observed", "forecasts", "points")}, out=out)
+    run_warn(**{k: paths[k] for k in keys}, out=out, policy=PolicyConfig(far_rain_mm=0.0))
     header, rows = _read(out)
     assert header == list(WARNING_COLUMNS)
     sag = [r for r in rows if r["point_id"] == "P1"]
