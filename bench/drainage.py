@@ -204,6 +204,9 @@ def main() -> None:
         "data": str(data),
         "scenarios": names,
         "tuned_on_days": sorted(tune & set(names)),
+        "held_out_days": sorted(set(names) - tune),
+        "split": "tuned_on: the days the defaults were chosen on (bench/drainage_tune.py); "
+        "held_out: used for no choice, the honest figures; all: both",
     }
     with tempfile.TemporaryDirectory(prefix="drainage-bench-") as td:
         outs = Path(td) / "lifeline"

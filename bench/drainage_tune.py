@@ -258,6 +258,7 @@ def main() -> None:
             f"{real['far']:.3f} lead {real['lead_median_min']}",
             flush=True,
         )
+    # min() keeps the first of equals: a tie goes to the better-ranked setting in the replay
     chosen = min(
         confirmed, key=lambda r: (shortfall(r["tuned_on_real"]), r["tuned_on_real"]["far"])
     )

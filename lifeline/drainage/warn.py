@@ -67,7 +67,7 @@ class PolicyConfig:
     source of false warnings).
     """
 
-    margin: float = 2.0
+    margin: float = 2.5
     persist: int = 2
     recede: float = 0.7
     rewarn: float = 3.0
