@@ -54,24 +54,40 @@ def start_mqtt(
     app: FastAPI, url: str, topic: str, client_id: str = "lifeline-serve"
 ) -> threading.Event:
     """Subscribe to ``topic`` on ``url`` with :class:`lifeline.ingest.mqtt.MqttIngestor` in a
-    background thread; every flush counts metrics and publishes a ``readings`` event. Returns
-    the stop event (also set at shutdown)."""
+    background thread — and, when the server serves a city, to the events topic
+    (``LIFELINE_MQTT_EVENTS_TOPIC``) on the same session, so that events keep their place among
+    the readings; every flush counts metrics and publishes a ``readings`` event. Returns the
+    stop event (also set at shutdown)."""
     from lifeline.config import get_settings
     from lifeline.ingest.buffer import BufferedStore, DiskBuffer
+    from lifeline.ingest.events import EventIndex
     from lifeline.ingest.mqtt import MqttIngestor
     from lifeline.ingest.throttle import SensorThrottle
     from lifeline.store import Store
 
     ctx = app.state.ctx
+    settings = get_settings()
     # durable while the database is down: readings go to a bounded on-disk buffer and are
     # caught up on the next write; a sensor over 10x its nominal rate is throttled
-    store = cast(
-        Store, BufferedStore(ctx.store, DiskBuffer(get_settings().data_dir / "mqtt-buffer"))
-    )
+    store = cast(Store, BufferedStore(ctx.store, DiskBuffer(settings.data_dir / "mqtt-buffer")))
     sensors = ctx.store.read_table("sensor")
-    throttle = SensorThrottle.from_sensors(sensors) if len(sensors) else None
+    factor = settings.mqtt_throttle
+    throttle = (
+        SensorThrottle.from_sensors(sensors, factor=factor) if len(sensors) and factor > 0 else None
+    )
+    events = None
+    if ctx.city is not None:
+        city = ctx.city
+        events = EventIndex.of(city.customers, city.power.switch.index if city.has("power") else [])
     ing = MqttIngestor(
-        store, url, topic=topic, client_id=client_id, throttle=throttle, feed=ctx.engine
+        store,
+        url,
+        topic=topic,
+        client_id=client_id,
+        throttle=throttle,
+        feed=ctx.engine,
+        events_topic=settings.mqtt_events_topic,
+        events=events,
     )
     ing.connect()
     stop = threading.Event()
@@ -100,39 +116,6 @@ def start_mqtt(
         kwargs={"stop": stop, "on_flush": on_flush},
         name="lifeline-mqtt",
         daemon=True,
-    )
-    t.start()
-    app.state.on_shutdown.append(stop.set)
-    if ctx.city is not None:
-        start_mqtt_events(app, url, client_id=f"{client_id}-events", stop=stop)
-    return stop
-
-
-def start_mqtt_events(
-    app: FastAPI,
-    url: str,
-    client_id: str = "lifeline-serve-events",
-    stop: threading.Event | None = None,
-) -> threading.Event:
-    """Subscribe to ``lifeline/events/#`` (smart-meter and SCADA events) for the live engine."""
-    from lifeline.ingest.events import EVENT_TOPIC, EventIndex
-    from lifeline.ingest.mqtt_events import MqttEventIngestor
-
-    ctx = app.state.ctx
-    city = ctx.city
-    switches = city.power.switch.index if city.has("power") else []
-    ing = MqttEventIngestor(
-        ctx.store,
-        url,
-        EventIndex.of(city.customers, switches),
-        topic=EVENT_TOPIC,
-        client_id=client_id,
-        feed=ctx.engine,
-    )
-    ing.connect()
-    stop = stop or threading.Event()
-    t = threading.Thread(
-        target=ing.run, kwargs={"stop": stop}, name="lifeline-mqtt-events", daemon=True
     )
     t.start()
     app.state.on_shutdown.append(stop.set)
@@ -178,7 +161,7 @@ def serve(
 
         echo("  loading the demo town (the first run builds and caches it) …")
         city = _load()
-    attach_city(app, city)
+    attach_city(app, city, idle_flush_s=settings.engine_idle_flush_s)
     echo(
         f"  city: {city.name} ({city.crs}, {city.timezone}); live engine on {len(ctx.engine.engine.instances)} detectors"
     )
@@ -193,8 +176,11 @@ def serve(
     broker = settings.mqtt if mqtt is None else mqtt
     if broker:
         try:
-            start_mqtt(app, broker, settings.mqtt_topic)
-            echo(f"  MQTT ingestion from {broker} ({settings.mqtt_topic}, lifeline/events/#)")
+            start_mqtt(app, broker, settings.mqtt_topic, client_id=settings.mqtt_client_id)
+            echo(
+                f"  MQTT ingestion from {broker} ({settings.mqtt_topic}, "
+                f"{settings.mqtt_events_topic})"
+            )
         except ImportError as exc:
             raise ConfigError(
                 "MQTT ingestion is not available in this build", where="LIFELINE_MQTT"

@@ -200,6 +200,22 @@ class Engine:
             self._complaints.add(self._drop_late(c))
             self._seen(c)
 
+    def submit(
+        self,
+        readings: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+        complaints: pd.DataFrame | None = None,
+    ) -> None:
+        """Hand over what one ingestion step stored, in one go: the engine does not advance
+        between the parts (so none of them is late because of another)."""
+        with self._lock:
+            if events is not None:
+                self.submit_events(events)
+            if complaints is not None:
+                self.submit_complaints(complaints)
+            if readings is not None:
+                self.submit_readings(readings)
+
     def _drop_late(self, df: pd.DataFrame) -> pd.DataFrame:
         if self.processed_until is None:
             return df

@@ -48,6 +48,16 @@ class EngineRunner:
         """See :meth:`Engine.not_before`."""
         return self.engine.not_before()
 
+    def submit(
+        self,
+        readings: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+        complaints: pd.DataFrame | None = None,
+    ) -> None:
+        """See :meth:`Engine.submit`."""
+        self.engine.submit(readings, events, complaints)
+        self._note()
+
     def submit_readings(self, df: pd.DataFrame) -> None:
         """See :meth:`Engine.submit_readings`."""
         self.engine.submit_readings(df)
