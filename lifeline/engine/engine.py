@@ -50,6 +50,9 @@ class EngineConfig:
     checkpoint_wall_s: float = 30.0
     assess: bool = True
     name: str = "engine"
+    #: scale-out: the workers whose progress bounds the watermark (``w0`` … ``w{n-1}``); empty
+    #: for a single engine, whose watermark follows the latest event time it has seen
+    sources: tuple[str, ...] = ()
 
 
 @dataclass
@@ -124,6 +127,8 @@ class Engine:
         detectors: list[str] | None = None,
         resume: bool = True,
         incident_lock: Any = None,
+        partition: Any = None,
+        shared: Any = None,
     ) -> None:
         from lifeline.detect.registry import build_detectors
         from lifeline.engine.incidents import IncidentStage
@@ -139,9 +144,13 @@ class Engine:
             i.spec.name: EpisodeTracker(i.policy, i.spec.name, i.spec.utility or "")
             for i in self.instances
         }
+        #: scale-out: ``(Partitioner, k)`` — this engine sees partition k's items only
+        self.partition = partition
         self.incidents = IncidentStage(
-            city, store, self.publish, assess=self.cfg.assess, lock=incident_lock
+            city, store, self.publish, assess=self.cfg.assess, lock=incident_lock, shared=shared
         )
+        #: scale-out: the latest event time each source (worker) has received and forwarded
+        self.progress: dict[str, pd.Timestamp] = {}
         self._readings = _Buffer()
         self._events = _Buffer()
         self._complaints = _Buffer()
@@ -224,6 +233,15 @@ class Engine:
             log.debug("engine: %d late items dropped", int(late.sum()))
         return df[~late]
 
+    def set_progress(self, source: str, ts: pd.Timestamp) -> None:
+        """Scale-out: ``source`` (a worker) has received and forwarded everything up to event
+        time ``ts`` (see :mod:`lifeline.engine.partition`)."""
+        t = _utc(ts)
+        with self._lock:
+            old = self.progress.get(source)
+            if old is None or t > old:
+                self.progress[source] = t
+
     @property
     def pending(self) -> int:
         """Readings, events and complaints received but not yet processed."""
@@ -244,11 +262,17 @@ class Engine:
         with self._lock:
             if self.max_seen is None:
                 return StepReport()
-            limit = (
-                _utc(until)
-                if until is not None
-                else self.max_seen - pd.Timedelta(seconds=self.cfg.lateness_s)
-            )
+            if until is not None:
+                limit = _utc(until)
+            elif self.cfg.sources:
+                # every worker must have forwarded up to the window's end (plus lateness)
+                if any(s not in self.progress for s in self.cfg.sources):
+                    return StepReport()
+                limit = min(self.progress[s] for s in self.cfg.sources) - pd.Timedelta(
+                    seconds=self.cfg.lateness_s
+                )
+            else:
+                limit = self.max_seen - pd.Timedelta(seconds=self.cfg.lateness_s)
             return self._run_to(limit)
 
     def flush(self) -> StepReport:
@@ -387,6 +411,14 @@ class Engine:
                 "lateness_s": self.cfg.lateness_s,
                 "incidents_open": self.incidents.open_count(),
                 "detectors": dets,
+                **(
+                    {
+                        "partition": f"{self.partition[1]}/{self.partition[0].n}",
+                        "progress": {k: v.isoformat() for k, v in sorted(self.progress.items())},
+                    }
+                    if self.partition is not None
+                    else {}
+                ),
             }
 
     def get_state(self) -> dict[str, Any]:
@@ -441,18 +473,24 @@ class Engine:
             self._reload_after(self.processed_until)
 
     def _reload_after(self, t: pd.Timestamp) -> None:
-        """Re-buffer what the store holds from event time ``t`` on (stored before a crash)."""
-        r = self.store.read_readings(None, t, None)
+        """Re-buffer what the store holds from event time ``t`` on (stored before a crash) —
+        of this engine's partition only, when it has one."""
+        parts, k = self.partition if self.partition is not None else (None, 0)
+        r = self.store.read_readings(parts.sensors_of(k) if parts is not None else None, t, None)
         if len(r):
             self._readings.add(
                 r[["sensor_id", "ts", "value"]].assign(sensor_id=r["sensor_id"].astype(str))
             )
             self._seen(r)
         e = self.store.list_meter_events(since=t)
+        if len(e) and parts is not None:
+            e = e[parts.events(e) == k].reset_index(drop=True)
         if len(e):
             self._events.add(e)
             self._seen(e)
         c = self.store.list_complaints(since=t)
+        if len(c) and parts is not None:
+            c = c[parts.complaints(c) == k].reset_index(drop=True)
         if len(c):
             self._complaints.add(c)
             self._seen(c)

@@ -73,6 +73,11 @@ class EngineRunner:
         self.engine.submit_complaints(df)
         self._note()
 
+    def set_progress(self, source: str, ts: pd.Timestamp) -> None:
+        """See :meth:`Engine.set_progress` (wakes the thread: the watermark may move)."""
+        self.engine.set_progress(source, ts)
+        self._wake.set()
+
     def status(self) -> dict[str, Any]:
         """The engine's status (GET /api/engine)."""
         st = self.engine.status()

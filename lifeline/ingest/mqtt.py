@@ -59,6 +59,21 @@ def parse_mqtt_url(url: str) -> tuple[str, int, str | None, str | None]:
     return u.hostname, u.port or 1883, u.username, u.password
 
 
+def topic_prefix(topic_filter: str) -> str:
+    """What the topics matched by ``topic_filter`` start with: ``lifeline/readings/#`` →
+    ``lifeline/readings/``; a shared subscription ``$share/<group>/<filter>`` delivers the
+    topics of ``<filter>``."""
+    if topic_filter.startswith("$share/"):
+        topic_filter = topic_filter.split("/", 2)[2] if topic_filter.count("/") >= 2 else ""
+    return topic_filter[:-1] if topic_filter.endswith("#") else topic_filter.rstrip("/") + "/"
+
+
+def shared(topic_filter: str, group: str) -> str:
+    """``topic_filter`` as an MQTT shared subscription of ``group`` (Mosquitto ≥ 1.6, MQTT
+    3.1.1 and 5): the broker hands each message to one member of the group, in turn."""
+    return f"$share/{group}/{topic_filter}"
+
+
 def _client(client_id: str, clean: bool, manual_ack: bool = False) -> Any:
     import paho.mqtt.client as mqtt
 
@@ -115,11 +130,7 @@ class MqttIngestor:
         #: meter/switchgear events on the same session (``events``: the city's EventIndex)
         self.events_topic = events_topic if events is not None else None
         self.events = events
-        self.event_prefix = (
-            events_topic[:-1]
-            if events_topic and events_topic.endswith("#")
-            else (events_topic or "").rstrip("/") + "/"
-        )
+        self.event_prefix = topic_prefix(events_topic or "")
         self.events_stored = 0
         self.events_rejected = 0
         #: the live engine (:class:`lifeline.engine.Engine`): bounds late data, gets stored readings
@@ -130,7 +141,7 @@ class MqttIngestor:
         self.url = url
         self.host, self.port, self._user, self._password = parse_mqtt_url(url)
         self.topic = topic
-        self.prefix = topic[:-1] if topic.endswith("#") else topic.rstrip("/") + "/"
+        self.prefix = topic_prefix(topic)
         self.client_id = client_id
         self.index = sensor_index(store, sensors)
         self.qos = qos

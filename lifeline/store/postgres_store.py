@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -294,6 +295,31 @@ class PostgresStore(Store):
         """Create PostGIS (if allowed), the tables, geometry columns and indexes if missing."""
         with self._lock:
             self._init_schema_unlocked()
+
+    @contextmanager
+    def locked(self, key: int) -> Iterator[None]:
+        """One transaction holding ``pg_advisory_xact_lock(key)`` (released at its end), so
+        that engine processes serialise their read-modify-write of shared rows."""
+        import psycopg
+
+        with self._lock:
+            self._alive()
+            try:
+                with self._con.transaction():
+                    self._con.execute("SELECT pg_advisory_xact_lock(%s)", [int(key)])
+                    yield
+            except psycopg.Error as exc:
+                raise StoreError(f"locked transaction failed: {exc}", where=self._where) from exc
+
+    def notify(self, channel: str, payload: str) -> None:
+        """``NOTIFY channel, payload`` (delivered to listeners when the transaction commits;
+        payloads must stay under 8000 bytes)."""
+        self._execute("SELECT pg_notify(?, ?)", [channel, payload])
+
+    @property
+    def dsn(self) -> str:
+        """The libpq connection string (without lifeline's own URL parameters)."""
+        return self._dsn
 
     def drop_schema(self) -> None:
         """Drop this store's schema with every table in it (tests use a schema per test)."""

@@ -64,13 +64,13 @@ def _checkpoint(store: Store) -> pd.Timestamp | None:
 
 @pytest.mark.services
 def test_kill9_mid_stream_loses_nothing_and_repeats_nothing(
-    tmp_path: Path, mqtt_url: str, pg_schema: tuple[str, Store]
+    tmp_path: Path, mqtt_url: str, pg_schema: tuple[str, Store], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from lifeline.ingest.mqtt import clear_session
     from lifeline.model.city import load_city
 
     db, store = pg_schema
-    register_detector()
+    register_detector(monkeypatch)
     city = load_city(CITY)
     msgs, readings, events = scripted_day(city, hours=HOURS)
     expected: dict[str, Any] = {}
