@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: the lock serialising the city import when several workers start at once
-IMPORT_LOCK = 0x1F5E_11FE_0016
 #: NOTIFY payloads must stay under 8000 bytes; bigger ones are sent as a reference
 NOTIFY_MAX = 7800
 #: how often an idle worker re-sends its progress (seconds)
@@ -181,8 +179,9 @@ def ensure_city(store: Store, city: City) -> None:
     """Import ``city``'s tables unless the store already holds them (once, under a lock, when
     several processes start together)."""
     from lifeline.model.store_io import import_city
+    from lifeline.store.base import SCHEMA_LOCK
 
-    with store.locked(IMPORT_LOCK):
+    with store.locked(SCHEMA_LOCK):
         meta = store.get_meta()
         if meta.get("city.root") != str(city.root) or store.count("sensor") == 0:
             import_city(store, city)

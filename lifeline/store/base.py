@@ -39,6 +39,11 @@ PRIMARY_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "district": ("district_id",),
 }
 
+#: The store-wide lock (PostgreSQL advisory lock key) under which a process creates the schema
+#: or replaces the reference tables: several processes starting together (scale-out) must not
+#: interleave their DDL and TRUNCATEs (they would deadlock).
+SCHEMA_LOCK: Final = 0x1F5E_11FE_0001
+
 #: Secondary indexes: (table, columns).
 INDEXES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("alarm", ("ts",)),

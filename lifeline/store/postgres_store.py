@@ -21,7 +21,7 @@ import pandas as pd
 
 from lifeline.errors import ConfigError, StoreError
 from lifeline.model.schema import TABLES
-from lifeline.store.base import POINT_TABLES, PRIMARY_KEYS, Store, frame
+from lifeline.store.base import POINT_TABLES, PRIMARY_KEYS, SCHEMA_LOCK, Store, frame
 
 _TYPES: Final = {
     "string": "TEXT",
@@ -71,7 +71,10 @@ class PostgresStore(Store):
         try:
             con = psycopg.connect(self._dsn, autocommit=True)
             if self.schema:
-                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                try:
+                    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                except psycopg.errors.UniqueViolation:
+                    pass  # another process created it at the same moment
                 con.execute(f'SET search_path TO "{self.schema}", public')
             con.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:
@@ -133,6 +136,7 @@ class PostgresStore(Store):
                 where=self._where,
             ) from exc
         with self._con.transaction():
+            self._con.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
             for name in TABLES:
                 self._execute(self._create_table_sql(name))
             for sql in self._migrate_sql():
