@@ -24,15 +24,16 @@ log = logging.getLogger(__name__)
 OUTLINE_MARGIN_M = 25.0
 
 
-def _outline(xy: np.ndarray) -> list[list[float]] | None:
-    """Convex hull of points (town metres) widened by :data:`OUTLINE_MARGIN_M`, as a lon/lat ring."""
+def _outline(xy: np.ndarray, crs: str) -> list[list[float]] | None:
+    """Convex hull of points (city metres in ``crs``) widened by :data:`OUTLINE_MARGIN_M`, as a
+    lon/lat ring."""
     if len(xy) == 0:
         return None
     from shapely.geometry import MultiPoint
 
     hull = MultiPoint([tuple(p) for p in xy]).convex_hull.buffer(OUTLINE_MARGIN_M, quad_segs=4)
     ring = np.asarray(hull.exterior.coords)
-    lon, lat = to_lonlat(ring[:, 0], ring[:, 1])
+    lon, lat = to_lonlat(ring[:, 0], ring[:, 1], crs)
     return [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat, strict=True)]
 
 
@@ -56,12 +57,14 @@ def incident_areas(ctx: ApiContext, incidents: list[Any]) -> list[dict[str, Any]
                 assets = ctx.store.read_table("asset").set_index("asset_id", drop=False)
             ids = [a for a in inc.plan["isolation_area"]["assets"] if a in assets.index]
             sel = assets.loc[ids]
-            lines = [c for c in _line_coords(sel["geometry_wkt"].reset_index(drop=True)) if c]
+            lines = [
+                c for c in _line_coords(sel["geometry_wkt"].reset_index(drop=True), ctx.crs) if c
+            ]
             is_line = (
                 sel["geometry_wkt"].fillna("").astype(str).str.upper().str.startswith("LINESTRING")
             )
             pts = sel[~is_line.to_numpy()][["x_m", "y_m"]].dropna().to_numpy(float)
-            plon, plat = to_lonlat(pts[:, 0], pts[:, 1])
+            plon, plat = to_lonlat(pts[:, 0], pts[:, 1], ctx.crs)
             xy = sel[["x_m", "y_m"]].dropna().to_numpy(float)
             ctx.cache[key] = (
                 stamp,
@@ -76,7 +79,7 @@ def incident_areas(ctx: ApiContext, incidents: list[Any]) -> list[dict[str, Any]
                         [round(float(a), 6), round(float(b), 6)]
                         for a, b in zip(plon, plat, strict=True)
                     ],
-                    "outline": _outline(xy),
+                    "outline": _outline(xy, ctx.crs),
                 },
             )
         out.append(ctx.cache[key][1])

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-        port: int = typer.Option(8000, help="TCP port."),
+        port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
         db: str = typer.Option(
             "", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."
         ),
@@ -27,10 +27,10 @@ def register(app: typer.Typer) -> None:
             False, "--replay", help="Start a live accelerated replay of the simulated day."
         ),
         speed: float = typer.Option(
-            600.0, help="Replay speed: simulated seconds per wall-clock second."
+            600.0, min=0.01, help="Replay speed: simulated seconds per wall-clock second."
         ),
         date: str = typer.Option("2026-07-15", help="Day to replay (UTC date, YYYY-MM-DD)."),
-        seed: int = typer.Option(0, help="Random seed of the simulated day."),
+        seed: int = typer.Option(0, min=0, help="Random seed of the simulated day."),
         demo_users: bool = typer.Option(
             True, help="Create and print demo users when there are none."
         ),
@@ -60,6 +60,9 @@ def register(app: typer.Typer) -> None:
         city: readings and events from MQTT (LIFELINE_MQTT) and HTTP are scored, correlated into
         incidents and planned as they arrive."""
         from lifeline.api.server import serve as _serve
+        from lifeline.cliopts import parse_day
+
+        date = parse_day(date, "--date")
 
         _serve(
             host=host,
@@ -88,20 +91,37 @@ def add(
     district: str = typer.Option(
         "", "--district", help="Scope the user to one district id (empty: all)."
     ),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="Read the password from standard input (first line; for scripts and CI).",
+    ),
     password: str = typer.Option(
-        ...,
-        prompt=True,
-        hide_input=True,
-        confirmation_prompt=True,
+        None,
         envvar="LIFELINE_NEW_PASSWORD",
-        help="Password (at least 8 characters); prompted when omitted.",
+        show_default=False,
+        help="Password (at least 8 characters); prompted when neither it nor --password-stdin is given.",
     ),
     db: str = typer.Option("", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."),
 ) -> None:
     """Create (or replace) a user; the change is audited."""
+    import sys
+
     from lifeline.api.auth import UserBook
+    from lifeline.errors import InputError
     from lifeline.store import open_store
 
+    if password_stdin:
+        if password:
+            raise InputError(
+                "give the password either on stdin or as an option, not both", "--password-stdin"
+            )
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise InputError("no password on standard input", "--password-stdin")
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with open_store(db or None) as store:
         u = UserBook(store).add(name, password, role, district or None)
         store.append_audit(

@@ -82,7 +82,7 @@ def streets_geojson(ctx: ApiContext) -> dict[str, Any]:
             parts = list(merged.geoms) if hasattr(merged, "geoms") else [merged]
             for part in parts:
                 xy = np.asarray(part.coords)[:, :2]
-                lon, lat = to_lonlat(xy[:, 0], xy[:, 1])
+                lon, lat = to_lonlat(xy[:, 0], xy[:, 1], ctx.crs)
                 coords = [
                     [round(float(x), 6), round(float(y), 6)] for x, y in zip(lon, lat, strict=True)
                 ]
@@ -237,7 +237,7 @@ def search(
         m = m.assign(_rank=ranks, _order=order).sort_values(["_rank", "_order", "id"])
         m = m.head(limit)
         if len(m):
-            lon, lat = to_lonlat(m["x_m"].to_numpy(float), m["y_m"].to_numpy(float))
+            lon, lat = to_lonlat(m["x_m"].to_numpy(float), m["y_m"].to_numpy(float), ctx.crs)
             for r, lo, la in zip(m.to_dict("records"), lon, lat, strict=True):
                 out.append(
                     {

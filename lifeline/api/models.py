@@ -260,6 +260,14 @@ class ReplayIn(BaseModel):
 
 class ReplayOut(BaseModel):
     running: bool
+    phase: str = Field(
+        default="idle",
+        description="idle | preparing (loading the city, simulating the day) | replaying | finished | stopped | failed",
+    )
+    phase_detail: str = Field(
+        default="",
+        description="While preparing: the step under way, e.g. 'calibrating the detectors'.",
+    )
     date: str | None = None
     speed: float | None = None
     sim_time: datetime | None = None
@@ -269,7 +277,3 @@ class ReplayOut(BaseModel):
     alarms: int = 0
     incidents: int = 0
     error: str | None = None
-    phase: str = Field(
-        default="idle",
-        description="idle | preparing (simulating the day) | replaying | finished | stopped | failed",
-    )

@@ -57,6 +57,7 @@ class ReplayStatus:
 
     running: bool = False
     phase: str = "idle"  # preparing | replaying | finished | stopped | failed
+    phase_detail: str = ""  # what the preparing phase is doing
     date: str | None = None
     speed: float | None = None
     sim_time: pd.Timestamp | None = None
@@ -126,6 +127,11 @@ class ReplayRunner:
             self.status.running = False
             self.ctx.bus.publish("replay", self.status.as_dict())
 
+    def _phase(self, phase: str, detail: str) -> None:
+        """Set the phase and publish it as a ``replay`` event (the dashboard's banner)."""
+        self.status.phase, self.status.phase_detail = phase, detail
+        self.ctx.bus.publish("replay", self.status.as_dict())
+
     def run(self) -> ReplayStatus:
         """Replay the whole day in this thread; returns the final status."""
         from lifeline.scenarios.publish import EnginePublisher, publish_day
@@ -136,12 +142,12 @@ class ReplayRunner:
                 "the server runs no live engine (start it with a city)", where="replay"
             )
         self.status.running = True
-        self.status.phase = "preparing"
+        self._phase("preparing", "loading the city and simulating the day")
         data = self.source.prepare()
         engine = ctx.engine.engine
         first, _ = data.span()
         ctx.clock = lambda: engine.watermark if engine.watermark is not None else first
-        self.status.phase = "replaying"
+        self._phase("replaying", "")
         pub = EnginePublisher(ctx.store, engine, ctx.city, source=f"replay:{self.date}")
         alarms0 = ctx.store.count("alarm")
         incidents0 = ctx.store.count("incident")

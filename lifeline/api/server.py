@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import threading
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 from lifeline.errors import ConfigError
@@ -153,6 +156,87 @@ def start_mqtt(
     return stop
 
 
+def bind_port(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and listening, taken before the slow start-up so that a
+    busy port fails at once: ConfigError naming ``--port`` (in use, privileged) or ``--host``."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot resolve {host!r}: {exc.strerror}", where="--host") from None
+    family, _, _, _, addr = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind(addr)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use (another lifeline serve or demo?); "
+                "stop it or choose a free port with --port",
+                where="--port",
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(
+                f"no permission to listen on port {port} (ports below 1024 need root); use --port 8000",
+                where="--port",
+            ) from None
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror}", where="--host"
+        ) from None
+    sock.setblocking(False)
+    return sock
+
+
+def follow_replay(
+    runner: Any, echo: Any = print, tz: str = "UTC", poll_s: float = 0.5
+) -> threading.Thread:
+    """Show a replay's progress on the console from a background thread: one line per
+    preparation step (loading and simulating the day, calibrating the detectors; tens of
+    seconds on a first run), then a progress bar over the simulated day (local time of ``tz``)
+    on a terminal (:mod:`lifeline.progress`), and a closing line with what it found."""
+
+    def run() -> None:
+        from lifeline.progress import make_progress
+        from lifeline.timefmt import format_local
+
+        seen: tuple[str, str] = ("", "")
+        t0 = time.monotonic()
+        st = runner.status
+        while st.phase in ("idle", "preparing"):
+            if (st.phase, st.phase_detail) != seen and st.phase_detail:
+                seen = (st.phase, st.phase_detail)
+                echo(f"  preparing the replay: {st.phase_detail}…")
+            time.sleep(poll_s)
+            st = runner.status
+        if st.phase == "replaying":
+            echo(
+                f"  replay ready after {time.monotonic() - t0:.0f} s; incidents appear as detected"
+            )
+            with make_progress() as bar:
+                task = bar.add_task("replaying the day", total=st.steps_total or None)
+                while runner.status.phase == "replaying":
+                    s = runner.status
+                    when = format_local(s.sim_time, tz, "%H:%M", missing="")
+                    bar.update(
+                        task,
+                        completed=s.steps_done,
+                        description=f"replaying {when} · {s.incidents} incident(s)",
+                    )
+                    time.sleep(poll_s)
+        st = runner.status
+        tail = f": {st.error}" if st.error else ""
+        echo(
+            f"  replay {st.phase}{tail} — {st.readings:,} readings, {st.alarms} alarms, "
+            f"{st.incidents} incident(s)"
+        )
+
+    t = threading.Thread(target=run, name="lifeline-replay-console", daemon=True)
+    t.start()
+    return t
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -171,6 +255,7 @@ def serve(
 ) -> None:
     """Run the API and dashboard with the live engine until Ctrl-C (see ``lifeline serve --help``).
 
+    The port is taken first: a busy port fails at once, before minutes of start-up.
     ``city_dir``: a city package (default: the demo town); an invalid package refuses to start
     with the validate report."""
     import uvicorn
@@ -178,8 +263,9 @@ def serve(
     from lifeline.api.app import create_app, seed_demo_users
     from lifeline.config import get_settings
 
+    sock = bind_port(host, port)
+
     settings = get_settings()
-    check_port(host, port)
     url = settings.db if db is None else db
     app = create_app(url, tile_url=tile_url)
     ctx = app.state.ctx
@@ -233,6 +319,7 @@ def serve(
         ctx.replay = runner
         runner.start()
         echo(f"  replaying {date} at {speed:g}× (status: GET /api/scenarios/replay)")
+        follow_replay(runner, echo, tz=city.timezone)
     echo(
         f"lifeline serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs, store: {ctx.store.kind})"
     )
@@ -245,19 +332,4 @@ def serve(
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5
     )
-    _Server(config).run()
-
-
-def check_port(host: str, port: int) -> None:
-    """Raise ConfigError when ``host:port`` cannot be bound (in use, no permission)."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another server running? use --port)",
-                where="--port",
-            ) from exc
+    _Server(config).run(sockets=[sock])

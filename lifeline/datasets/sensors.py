@@ -171,8 +171,13 @@ def build_sensors(
     mh: pd.DataFrame,
     dma_of_node: pd.Series,
     feeder_heads: dict[str, int],
+    trunk_pipes: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The sensor inventory (schema SENSOR); see docs/town.md for the placement rules."""
+    """The sensor inventory (schema SENSOR); see docs/town.md for the placement rules.
+
+    Water flow meters sit on the DMA inlets: the ``trunk_pipes`` that cross a DMA boundary (every
+    boundary pipe when no trunk is given).
+    """
     a = assets.set_index("asset_id")
     parts = []
     # water pressure: station outlet + well-spread junctions
@@ -196,11 +201,21 @@ def build_sensors(
             "water:pressure",
         )
     )
-    # water flow: station outflow, pumps and every pipe crossing a DMA boundary
-    flow_links = ["PT1", *wn.pump_name_list]
-    for name in wn.pipe_name_list:
+    # water flow: transmission mains out of the station, the tower's main, the pumps and the
+    # DMA inlets (trunk pipes crossing a DMA boundary)
+    station = {"WW", *wn.tank_name_list}
+    flow_links = [
+        n
+        for n, lk in wn.pipes()
+        if not lk.check_valve and {lk.start_node_name, lk.end_node_name} & station
+    ]
+    flow_links += list(wn.pump_name_list)
+    for name in wn.pipe_name_list if trunk_pipes is None else trunk_pipes:
         lk = wn.get_link(name)
-        if dma_of_node[lk.start_node_name] != dma_of_node[lk.end_node_name]:
+        if (
+            name not in flow_links
+            and dma_of_node[lk.start_node_name] != dma_of_node[lk.end_node_name]
+        ):
             flow_links.append(name)
     ids = [f"water:{'pump' if n in wn.pump_name_list else 'pipe'}:{n}" for n in flow_links]
     parts.append(

@@ -22,7 +22,7 @@ from lifeline.model.city import City
 from lifeline.model.schema import conform
 
 #: bump whenever the build changes what it produces (it keys the cache)
-TOWN_VERSION = "schutterwald-v4"
+TOWN_VERSION = "schutterwald-v5"
 #: the demo town's timezone (reports and the UI show local time)
 TIMEZONE = "Europe/Berlin"
 NAME, NAME_ZH = "Schutterwald", "舒特瓦尔德"
@@ -46,15 +46,10 @@ def _households_and_sites() -> dict[str, Any]:
     hh["sink_junction"] = sink_j.loc[hh.sink].to_numpy()
     sites["sink_junction"] = [int(sink_j.loc[k]) if k >= 0 else -1 for k in sites.sink]
     hh["q"] = hh.persons * 0.125 / 86400.0
-    dem = hh.groupby("main_junction").q.sum()
-    cnt = hh.groupby("main_junction").size()
-    extra = [
-        (int(r.main_junction), float(r.water_m3s), str(r.category))
-        for r in sites.itertuples()
-        if r.water_m3s > 0
-    ]
     anchor = tuple(bus_xy(power).loc[station_bus].to_numpy())
-    wn, winfo = build_water(gas, dem, cnt, extra, anchor)
+    wn, winfo = build_water(power, gas, hh, sites, anchor)
+    hh["water_junction"] = winfo["household_junction"]
+    sites["water_junction"] = winfo["site_junction"]
     return {
         "power": power,
         "gas": gas,
@@ -78,7 +73,7 @@ def _customers(hh: pd.DataFrame, sites: pd.DataFrame, districts: Any) -> pd.Data
             "y_m": hh.y.to_numpy(),
             "power_asset_id": [f"power:load:{i}" for i in hh.load],
             "gas_asset_id": [f"gas:junction:{j}" for j in hh.sink_junction],
-            "water_asset_id": [f"water:junction:J{i}" for i in hh.main_junction],
+            "water_asset_id": [f"water:junction:{j}" for j in hh.water_junction],
             "address": [
                 f"Schutterwald, OSM building {str(n).removeprefix('HH_')}" for n in hh.name
             ],
@@ -98,8 +93,8 @@ def _customers(hh: pd.DataFrame, sites: pd.DataFrame, districts: Any) -> pd.Data
                 for s, j in zip(sites.sink, sites.sink_junction, strict=True)
             ],
             "water_asset_id": [
-                "water:junction:WW" if c == "pumping_station" else f"water:junction:J{j}"
-                for c, j in zip(sites.category, sites.main_junction, strict=True)
+                "water:junction:WW" if c == "pumping_station" else f"water:junction:{j}"
+                for c, j in zip(sites.category, sites.water_junction, strict=True)
             ],
             "address": "Schutterwald (fictional placement)",
         }
@@ -162,7 +157,7 @@ def _build(out_dir: Path) -> City:
         dma = water_dmas(wn)
         feeder_of_bus, heads = power_feeders(power)
         gdist = gas_districts(gas)
-        w_valves = water_valve_layer(wn)
+        w_valves = water_valve_layer(wn, b["winfo"]["trunk_pipes"])
         g_valves = gas_valve_layer(gas)
         hh_xy = b["hh"][["x", "y"]].to_numpy()
         raw = pd.concat(
@@ -198,7 +193,9 @@ def _build(out_dir: Path) -> City:
         assets = finish_assets(raw, districts.assign)
         progress.advance(task)
         customers = _customers(b["hh"], b["sites"], districts)
-        sensors = build_sensors(assets, wn, gas, power, mh, dma, heads)
+        sensors = build_sensors(
+            assets, wn, gas, power, mh, dma, heads, trunk_pipes=b["winfo"]["trunk_pipes"]
+        )
         deps = build_dependencies(assets, wn, gas, power, mh, b["station_bus"])
         zones = zones_table(list(dma.unique()), heads, list(gdist.unique()))
         progress.advance(task)
@@ -219,7 +216,11 @@ def _build(out_dir: Path) -> City:
                 "version": TOWN_VERSION,
                 "checks": checks,
                 "join": {str(k): v for k, v in b["pinfo"]["joined"].items()},
-                "water_loops_added": b["winfo"]["loops_added"],
+                "water_loops": b["winfo"]["loops"],
+                "water_entry_junctions": b["winfo"]["entry_junctions"],
+                "water_tank": b["winfo"]["tank"],
+                "water_tank_volume_m3": b["winfo"]["tank_volume_m3"],
+                "water_trunk_pipes": b["winfo"]["trunk_pipes"],
                 "household_gas_gap_m_max": float(b["hh"].gap_m.max()),
                 "household_gas_gap_m_median": float(b["hh"].gap_m.median()),
             },

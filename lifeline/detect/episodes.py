@@ -3,8 +3,10 @@ lasts — opened, updated as it grows, closed when it ends.
 
 An :class:`EpisodeTracker` keeps, per key, the run of scores over the policy's threshold and the
 open episode; :meth:`EpisodeTracker.update` consumes scores in time order and returns the alarm
-rows that changed. Alarm ids are deterministic — ``<detector>:<key>:<episode start>`` — so a
-replayed or re-processed stream yields the same alarms, never a second copy.
+rows that changed: opened, grown (severity up, or the peak score 25 % over the last published
+one), moved (the detail's ``location`` changed at an undiminished score) or closed. Alarm ids
+are deterministic — ``<detector>:<key>:<episode start>`` — so a replayed or re-processed stream
+yields the same alarms, never a second copy.
 """
 
 from __future__ import annotations
@@ -104,10 +106,18 @@ def _clean(v: Any) -> Any:
 class EpisodeTracker:
     """Episodes of one detector under one policy, fed scores in time order across batches."""
 
-    def __init__(self, policy: ThresholdPolicy, detector: str, utility: str) -> None:
+    def __init__(
+        self,
+        policy: ThresholdPolicy,
+        detector: str,
+        utility: str,
+        utility_of: Any = None,
+    ) -> None:
         self.policy = policy
         self.detector = detector
         self.utility = utility
+        #: for detectors that watch every utility: key -> the utility of its sensor
+        self.utility_of = utility_of
         self.open: dict[str, Episode] = {}
         self._run: dict[str, tuple[int, str]] = {}  # key -> (scores over, first ts ISO)
 
@@ -118,7 +128,9 @@ class EpisodeTracker:
             "_change": change,
             "alarm_id": alarm_id(self.detector, ep.key, ep.start),
             "ts": ep.raised,
-            "utility": self.utility,
+            "utility": self.utility
+            or (self.utility_of(ep.key) if self.utility_of is not None else "")
+            or str(det.get("utility") or ""),
             "detector": self.detector,
             "severity": ep.severity,
             "sensors": json.dumps([str(s) for s in sensors]),
@@ -162,11 +174,16 @@ class EpisodeTracker:
                     continue
                 ep.below = 0
                 ep.last = ts
-                if score > ep.peak:
-                    ep.peak = score
+                # the place narrowed or moved at an undiminished score (an outage's fault
+                # section once the indicators report, a leak's best junction): a new detail
+                moved = (
+                    bool(d) and score >= ep.peak and d.get("location") != ep.detail.get("location")
+                )
+                if score > ep.peak or moved:
+                    ep.peak = max(score, ep.peak)
                     ep.detail = d or ep.detail
                 sev = pol.severity(score)
-                if sev > ep.severity or ep.peak >= GROWTH_FACTOR * ep.published_peak:
+                if sev > ep.severity or ep.peak >= GROWTH_FACTOR * ep.published_peak or moved:
                     ep.severity = max(sev, ep.severity)
                     ep.published_peak = ep.peak
                     out.rows.append(self._row(ep, "updated"))

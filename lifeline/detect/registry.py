@@ -4,9 +4,10 @@ A :class:`DetectorSpec` says which sensors (utility, quantity, element kind) or 
 events a detector scores, how to build it for a city, its default :class:`ThresholdPolicy`
 (with the source of its threshold) and how long it needs to warm up. The live engine builds one
 instance per spec that has something to watch in the city; a city's ``policies.yaml`` may
-override any policy field per detector name::
+override any policy field per detector name, or switch a detector off::
 
     cusum: {threshold: 6.0, source: "tuned on our 2025 history"}
+    stuck_sensor: {enabled: false}
 """
 
 from __future__ import annotations
@@ -86,6 +87,12 @@ def policy_for(spec: DetectorSpec, overrides: dict[str, Any] | None) -> Threshol
     return replace(spec.policy, **kw) if kw else spec.policy
 
 
+def enabled(spec: DetectorSpec, overrides: dict[str, Any] | None) -> bool:
+    """False when a city's ``policies.yaml`` says ``<name>: {enabled: false}``."""
+    o = (overrides or {}).get(spec.name) or {}
+    return not (isinstance(o, dict) and o.get("enabled") is False)
+
+
 @dataclass
 class Instance:
     """A detector built for a city: the spec, the detector, its policy and the sensor ids it
@@ -103,6 +110,8 @@ def build_detectors(city: City, names: list[str] | None = None) -> list[Instance
     out = []
     for spec in specs():
         if names is not None and spec.name not in names:
+            continue
+        if not enabled(spec, city.policies):
             continue
         if spec.needs_network and not city.has(spec.needs_network):
             continue

@@ -88,15 +88,18 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
+        from lifeline.cliopts import parse_day
         from lifeline.engine.learn import learn_from_store
         from lifeline.model.city import resolve_city
         from lifeline.store import open_store
-        from lifeline.timefmt import parse_day
 
         c = resolve_city(city or None)
         with open_store(db or None) as store:
             out = learn_from_store(
-                c, store, parse_day(since, "--since"), parse_day(until, "--until")
+                c,
+                store,
+                parse_day(since, "--since") if since else None,
+                parse_day(until, "--until") if until else None,
             )
         con = Console()
         con.print(f"learnt from {out['readings']:,} stored readings")

@@ -141,7 +141,9 @@ class Engine:
         self.meta = SensorMeta(city)
         self.instances = build_detectors(city, detectors)
         self.trackers = {
-            i.spec.name: EpisodeTracker(i.policy, i.spec.name, i.spec.utility or "")
+            i.spec.name: EpisodeTracker(
+                i.policy, i.spec.name, i.spec.utility or "", utility_of=self.meta.utility_of
+            )
             for i in self.instances
         }
         #: scale-out: ``(Partitioner, k)`` — this engine sees partition k's items only

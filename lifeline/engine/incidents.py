@@ -107,22 +107,63 @@ class IncidentStage:
         if len(alarms):
             out += [Evidence.from_alarm(r, self.index) for r in alarms.to_dict("records")]
         if len(events):
-            for r in events.to_dict("records"):
-                util = str(r.get("utility") or "power")
-                asset = self._cust_asset.get(util, {}).get(str(r.get("customer_id") or ""), "")
-                if not asset and r.get("element"):
-                    asset = f"{util}:{r['element']}"
-                ev = Evidence.from_meter_event({**r, "event": r.get("kind"), "asset_id": asset})
-                ev.evidence_id = str(r.get("event_id") or ev.evidence_id)
-                hit = self.index.resolve(asset, util) if asset else {}
-                ev.x_m, ev.y_m = hit.get("x_m"), hit.get("y_m")
-                ev.district_id = hit.get("district_id") or ""
-                if hit.get("zone_id"):
-                    ev.zone_ids = [hit["zone_id"]]
-                out.append(ev)
+            out += self._event_evidence(events)
         if len(complaints):
             out += [Evidence.from_complaint(r) for r in complaints.to_dict("records")]
         return sorted(out, key=lambda e: (e.ts, e.kind, e.evidence_id))
+
+    def _event_evidence(self, events: pd.DataFrame) -> list[Evidence]:
+        """Meter and switchgear events of one window as evidence: one item per (utility, kind,
+        zone) — a feeder fault's thousand last gasps are one piece of evidence listing its
+        customers, not a thousand."""
+        from lifeline.incidents.evidence import Evidence, to_utc
+
+        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for r in events.to_dict("records"):
+            util = str(r.get("utility") or "power")
+            cid = str(r.get("customer_id") or "")
+            asset = self._cust_asset.get(util, {}).get(cid, "") if cid else ""
+            if not asset and r.get("element"):
+                asset = f"{util}:{r['element']}"
+            hit = self.index.resolve(asset, util) if asset else {}
+            zone = str(hit.get("zone_id") or "")
+            groups.setdefault((util, str(r.get("kind") or ""), zone), []).append(
+                {**r, "_asset": asset, "_hit": hit}
+            )
+        out = []
+        for (util, kind, zone), rows in sorted(groups.items()):
+            rows.sort(key=lambda r: (pd.Timestamp(r["ts"]), str(r.get("event_id"))))
+            pts = [
+                (r["_hit"]["x_m"], r["_hit"]["y_m"])
+                for r in rows
+                if r["_hit"].get("x_m") is not None and r["_hit"].get("y_m") is not None
+            ]
+            districts = [r["_hit"].get("district_id") for r in rows if r["_hit"].get("district_id")]
+            customers = sorted({str(r.get("customer_id")) for r in rows if r.get("customer_id")})
+            first = to_utc(rows[0]["ts"])
+            out.append(
+                Evidence(
+                    kind="meter_event",
+                    evidence_id=f"{kind}:{zone or util}@{first:%Y%m%dT%H%M%S}",
+                    ts=first,
+                    utility=util,
+                    source=kind,
+                    x_m=sum(p[0] for p in pts) / len(pts) if pts else None,
+                    y_m=sum(p[1] for p in pts) / len(pts) if pts else None,
+                    confidence=0.8,
+                    zone_ids=[zone] if zone else [],
+                    asset_ids=sorted({r["_asset"] for r in rows if r["_asset"]}),
+                    customer_id=customers[0] if len(customers) == 1 else "",
+                    district_id=max(set(districts), key=districts.count) if districts else "",
+                    detail={
+                        "count": len(rows),
+                        "customers": customers,
+                        "elements": sorted({str(r["element"]) for r in rows if r.get("element")}),
+                        "last": to_utc(rows[-1]["ts"]).isoformat(),
+                    },
+                )
+            )
+        return out
 
     # ---- the stage -------------------------------------------------------------------------
     def process(

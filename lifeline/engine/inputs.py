@@ -32,6 +32,11 @@ class SensorMeta:
             "y_m": s["y_m"].to_numpy(dtype=float),
         }
 
+    def utility_of(self, sensor_id: str) -> str:
+        """The utility of a sensor ("" if unknown)."""
+        i = self.ids.get_indexer([sensor_id])[0]
+        return str(self.cols["utility"][i]) if i >= 0 else ""
+
     def enrich(self, readings: pd.DataFrame) -> pd.DataFrame:
         """``readings`` (sensor_id, ts, value) with the META_COLUMNS; unknown sensors dropped."""
         codes = self.ids.get_indexer(readings["sensor_id"].astype(str))

@@ -38,7 +38,8 @@ def confirmation(inc: Any) -> dict[str, Any]:
     keys = {
         s for e in alarms for s in (e.detail.get("sensors") or [e.evidence_id.rsplit(":", 1)[0]])
     }
-    counts = {"alarms": len(alarms), "complaints": len(complaints), "meter_events": len(meters)}
+    n_meter = sum(e.count() for e in meters)
+    counts = {"alarms": len(alarms), "complaints": len(complaints), "meter_events": n_meter}
     rule = ""
     if inc.state in CONFIRMED_STATES:
         rule = "operator_confirmed"
@@ -50,6 +51,6 @@ def confirmation(inc: Any) -> dict[str, Any]:
         rule = "alarm_and_user_evidence"
     elif len(callers) >= 3:
         rule = "three_callers"
-    elif len(meters) >= 3:
+    elif n_meter >= 3:
         rule = "three_meter_events"
     return {"confirmed": bool(rule), "rule": rule or "single_weak_evidence", "evidence": counts}

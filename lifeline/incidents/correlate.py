@@ -103,9 +103,12 @@ class Correlator:
     area: AreaAdapter = field(default_factory=ZoneArea)
     window_s: float = 3 * 3600.0
     max_distance_m: float = 400.0
-    #: ``same_area`` (same DMA/feeder/gas district) only groups evidence that is also within this
+    #: ``same_area`` (same DMA/gas district) only groups evidence that is also within this
     #: distance when both are located (m); None = no cap. Upstream/downstream links are not capped.
     area_max_distance_m: float | None = 2000.0
+    #: utilities whose areas are never capped: a feeder is one protection zone however long it
+    #: is (its head breaker and the last gasps at its far end are one event)
+    uncapped_utilities: tuple[str, ...] = ("power",)
     candidate_min_confidence: float = 0.5
     incidents: list[Incident] = field(default_factory=list)
     unassigned: list[dict[str, Any]] = field(default_factory=list)
@@ -113,6 +116,14 @@ class Correlator:
 
     def add(self, ev: Evidence) -> Incident | None:
         """Attach ``ev`` to an incident (opening or merging as needed); None if it cannot be used."""
+        if ev.off_lifeline:  # a complaint classified "other" never opens or joins an incident
+            self.unassigned.append(
+                {
+                    "evidence_id": ev.evidence_id,
+                    "reason": "complaint classified 'other': not about a lifeline",
+                }
+            )
+            return None
         if ev.utility not in ("water", "power", "gas", "drainage"):
             self.unassigned.append(
                 {
@@ -198,6 +209,7 @@ class Correlator:
             rel == "same_area"
             and dist is not None
             and self.area_max_distance_m is not None
+            and ev.utility not in self.uncapped_utilities
             and dist > self.area_max_distance_m
         ):
             rel = None  # same (large) zone but too far apart: a coincidence, not one event
@@ -400,7 +412,7 @@ def infer_kind(inc: Incident) -> str:
             return "water_quality"
         return "water_main_burst"
     if inc.utility == "power":
-        customers = {e.customer_id for e in inc.evidence if e.customer_id}
+        customers = {c for e in inc.evidence for c in e.customers()}
         loads = {a for e in inc.evidence if e.kind == "alarm" for a in e.asset_ids if ":load:" in a}
         mv = any(
             e.detail.get("fault_section")

@@ -136,6 +136,25 @@ class Evidence:
         """True when the evidence has coordinates."""
         return self.x_m is not None and self.y_m is not None
 
+    def customers(self) -> list[str]:
+        """Customers this evidence speaks for: its own, or those a grouped meter-event item
+        lists (``detail["customers"]``)."""
+        listed = [str(c) for c in self.detail.get("customers", []) or []]
+        return sorted({*listed, self.customer_id} - {""})
+
+    def count(self) -> int:
+        """How many records it stands for (grouped meter events: their number; else 1)."""
+        n = self.detail.get("count")
+        return int(n) if isinstance(n, int | float) and n > 0 else 1
+
+    @property
+    def off_lifeline(self) -> bool:
+        """True for a complaint classified ``other`` (a street light, a bill, noise …) or with no
+        utility: it is not about a lifeline and never opens or joins an incident."""
+        return self.kind == "complaint" and (
+            self.category == "other" or self.utility in ("", "other")
+        )
+
     @property
     def weight(self) -> float:
         """Weight in the location centroid: kind weight × location confidence."""

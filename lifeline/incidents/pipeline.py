@@ -124,8 +124,9 @@ def correlate_and_assess(
 ) -> list[Incident]:
     """Correlate the evidence into incidents and assess each one with ``min_evidence`` or more items.
 
-    With ``town`` (a ``lifeline.datasets.town.Town``) the zone adapter, utility adapters, street
-    graph, crews, dependencies and districts come from it; any of them can be passed instead.
+    With ``town`` (a :class:`lifeline.model.city.City`, e.g. the demo town) the zone adapter,
+    utility adapters, street graph, crews, grading table, dependencies and districts come from
+    it; any of them can be passed instead.
     ``duration_h`` for grading is the actual outage (onset or detection → restored) when
     restored, else :data:`ESTIMATED_DURATION_H` of the incident type. ``with_narrative`` adds the
     summary (template, or the LLM when ``LIFELINE_LLM_URL`` is set). ``assets`` (default: the
@@ -136,14 +137,20 @@ def correlate_and_assess(
 
     deps = districts = None
     if town is not None:
+        from lifeline.incidents.grading import city_rules
+        from lifeline.respond.adapters import city_adapters
+        from lifeline.respond.crews import city_street_graph, default_crews
         from lifeline.respond.fill import CrewContext
-        from lifeline.respond.town import default_crews, street_graph_from_pipes, town_adapters
 
         correlator = correlator or Correlator(
             area=ZoneArea.from_tables(town.assets, town.customers)
         )
-        adapters = adapters or town_adapters(town)
-        crews = crews or CrewContext(street_graph_from_pipes(town.assets), default_crews(town))
+        adapters = adapters or city_adapters(town)
+        crews = crews or CrewContext(
+            city_street_graph(town),
+            town.crews if len(getattr(town, "crews", ())) else default_crews(town),
+        )
+        rules = rules or city_rules(town)
         deps, districts = town.dependencies, town.districts
     correlator = correlator or Correlator()
     assets = assets if assets is not None else (town.assets if town is not None else None)

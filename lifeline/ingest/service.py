@@ -40,6 +40,8 @@ class IngestReport:
     per_utility: dict[str, Counter[str]] = field(default_factory=dict)  # utility -> stored/rejected
     sources: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: files unusable as a whole: ``{"where": file[:line], "reason": …}`` (also one rejected record)
+    file_errors: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def total_rejected(self) -> int:
@@ -59,6 +61,7 @@ class IngestReport:
             self.per_utility.setdefault(u, Counter()).update(c)
         self.sources.extend(other.sources)
         self.seconds += other.seconds
+        self.file_errors.extend(other.file_errors)
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,6 +73,7 @@ class IngestReport:
             "per_utility": {u: dict(c) for u, c in sorted(self.per_utility.items())},
             "sources": list(self.sources),
             "seconds": round(self.seconds, 3),
+            "file_errors": [dict(e) for e in self.file_errors],
         }
 
     def rich_tables(self) -> list[Any]:
@@ -289,8 +293,9 @@ def ingest_files(
 
     Rows that cannot be split into fields become ``malformed_row`` records with their
     ``file:line``; the others go through the shared validator. A file that cannot be used at all
-    (empty, no header, required columns absent, not Parquet) becomes one ``malformed_row``
-    record naming it; a missing file raises InputError before anything is ingested.
+    (empty, binary, no header, required columns absent, not Parquet) becomes one
+    ``malformed_row`` record naming it and an entry of ``report.file_errors`` (the CLI prints
+    them as errors and exits 2); a missing file raises InputError before anything is ingested.
     """
     from lifeline.ingest.files import read_file, rejected_raw_lines
 
@@ -318,6 +323,7 @@ def ingest_files(
             report.rejected[Reason.MALFORMED_ROW.value] += 1
             report.per_utility.setdefault("", Counter())["rejected"] += 1
             report.sources.append(str(path))
+            report.file_errors.append({"where": exc.where or str(path), "reason": exc.message})
             continue
 
         def fix(res: Validated, path: Path = path) -> pd.DataFrame:

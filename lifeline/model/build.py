@@ -77,8 +77,25 @@ def _load_models(pkg: Package) -> dict[str, Any]:
             else:
                 models[util] = load_network(util, path)
         except LifelineError as exc:
-            pkg.report.error(pkg.rel(path), exc.message, field=f"networks.{util}")
+            _network_problem(pkg, util, path, exc.message)
     return models
+
+
+def _network_problem(pkg: Package, util: str, path: Any, message: str) -> None:
+    """Record a network that does not load; for an INP, EPANET's own parser names the lines."""
+    rel = pkg.rel(path)
+    if util == "water":
+        from lifeline.water.epanet import inp_problems
+
+        try:
+            found = inp_problems(path)
+        except (OSError, ImportError):
+            found = []
+        for line, section, msg in found:
+            pkg.report.error(rel, f"EPANET: {msg}", line, section or "networks.water")
+        if found:
+            return
+    pkg.report.error(rel, f"cannot load the {util} network: {message}", field=f"networks.{util}")
 
 
 def _network_assets(
@@ -148,9 +165,11 @@ def _network_assets(
     return parts, layers
 
 
-def build_city(pkg: Package, progress: bool = False) -> City:
+def build_city(pkg: Package, progress: bool = False, strict: bool = True) -> City:
     """Build the City of ``pkg`` (networks loaded, tables converted and checked, the rest
-    derived). Raises CityPackageError when the report has errors."""
+    derived). Raises CityPackageError when the report has errors; with ``strict=False`` returns
+    what could be built (networks that did not load left out) and leaves the errors in
+    ``pkg.report`` (``lifeline city validate`` does this to check everything at once)."""
     from lifeline.model.assets import finish_assets
     from lifeline.model.derive import DistrictIndex, derive_dependencies, whole_city_district
     from lifeline.model.tables import (
@@ -230,11 +249,17 @@ def build_city(pkg: Package, progress: bool = False) -> City:
         customers["district_id"] = index.assign(customers.x_m, customers.y_m)
         c_out = customers[customers.district_id == ""]
         if pkg.districts and len(c_out):
-            rep.warn(
-                "customers.csv",
-                f"{len(c_out)} customers lie outside every district, e.g. "
-                f"{', '.join(c_out.customer_id.astype(str).head(3))}",
-            )
+            raw_c = pkg.tables["customers"]
+            line_of = dict(zip(raw_c.customer_id, raw_c["_line"], strict=True))
+            dname = pkg.rel(pkg.files["districts"])
+            for cid in c_out.customer_id.astype(str):
+                rep.error(
+                    "customers.csv",
+                    f"customer {cid} lies outside every district of {dname} (its incidents "
+                    "could not be routed): extend a district or fix x, y",
+                    int(line_of.get(cid, 0)) or None,
+                    "x,y",
+                )
         bar.advance(task)
         known = set(assets.asset_id.astype(str))
         deps = convert_dependencies(pkg, known)
@@ -254,7 +279,7 @@ def build_city(pkg: Package, progress: bool = False) -> City:
             crs=pkg.crs,
             timezone=pkg.timezone,
             root=pkg.root,
-            networks=dict(pkg.networks),
+            networks={u: p for u, p in pkg.networks.items() if u in models},
             assets=assets,
             customers=conform("customer", customers),
             sensors=sensors,
@@ -288,6 +313,6 @@ def build_city(pkg: Package, progress: bool = False) -> City:
             crews = default_crews(city)
         city.crews = crews
         bar.advance(task)
-    if rep.errors:
+    if rep.errors and strict:
         raise CityPackageError(rep, str(pkg.root))
     return city

@@ -143,7 +143,7 @@ class City:
             float(a.y_m.max()) + 100,
         )
 
-    def local_time(self, ts: Any, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
+    def local_time(self, ts: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """``ts`` (UTC or aware) shown in the city's timezone, e.g. ``2026-07-15 11:10 CST``."""
         from lifeline.timefmt import format_local
 
@@ -259,10 +259,34 @@ def _read_cached(pkg: Any, cdir: Path) -> City:
     )
 
 
-def resolve_city(path: str | Path | None = None) -> City:
-    """The city of a ``--city DIR`` option: the package at ``path``, or the demo town."""
-    if path:
-        return load_city(path, progress=True)
-    from lifeline.datasets.town import load_town
+def resolve_city(root: str | Path | None = None, progress: bool = True) -> City:
+    """The city every command works on: the package at ``root`` (``--city DIR``), or the demo
+    town when ``root`` is None or empty. Raises CityPackageError for an invalid package."""
+    if root is None or str(root) == "":
+        from lifeline.datasets.town import load_town
 
-    return load_town()
+        return load_town()
+    return load_city(root, progress=progress)
+
+
+def city_timezone(root: str | Path | None = None, store: Any = None) -> str:
+    """The timezone times are shown in: the package's at ``root`` (only ``city.yaml`` is read),
+    else the imported city's (store metadata ``city.timezone``), else the demo town's."""
+    if root is not None and str(root) != "":
+        from lifeline.model.package import CityPackageError, read_settings
+
+        tz = read_settings(Path(root)).get("timezone", "")
+        if not tz:
+            from lifeline.model.package import Report
+
+            rep = Report(unusable=True)
+            rep.error("city.yaml", "required", field="timezone")
+            raise CityPackageError(rep, str(root))
+        return str(tz)
+    if store is not None:
+        tz = store.get_meta().get("city.timezone", "")
+        if tz:
+            return str(tz)
+    from lifeline.datasets.town import TIMEZONE
+
+    return TIMEZONE

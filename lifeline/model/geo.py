@@ -38,6 +38,14 @@ def check_crs(crs: str) -> str:
     return str(c.name)
 
 
+def epsg_code(crs: str) -> int | None:
+    """The EPSG code of ``crs`` (e.g. 32648 for ``EPSG:32648``); None when it has none."""
+    from pyproj import CRS
+
+    code = CRS.from_user_input(crs).to_epsg()
+    return int(code) if code is not None else None
+
+
 def transform(x: Any, y: Any, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
     """Transform coordinate arrays ``x``, ``y`` from CRS ``src`` to ``dst`` (x/east first)."""
     tx, ty = _transformer(src, dst).transform(

@@ -259,6 +259,24 @@ def read_package(root: str | Path) -> Package:
     return pkg
 
 
+def read_settings(root: Path) -> dict[str, Any]:
+    """``city.yaml`` of the package at ``root`` as a mapping (CityPackageError when it is
+    missing or not a YAML mapping); the tables are not read."""
+    import yaml
+
+    rep = Report(unusable=True)
+    path = Path(root) / "city.yaml"
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        rep.error("city.yaml", f"cannot read: {exc}")
+        raise CityPackageError(rep, str(root)) from exc
+    if not isinstance(cfg, dict):
+        rep.error("city.yaml", "must be a mapping of keys (name, crs, timezone, networks, …)")
+        raise CityPackageError(rep, str(root))
+    return cfg
+
+
 def _settings(pkg: Package, cfg: dict[str, Any]) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -328,7 +346,8 @@ def _read_csv(
         rep.error(rel, "empty file (expected a header line)")
         return None
     except pd.errors.ParserError as exc:
-        rep.error(rel, f"not a readable CSV: {exc}")
+        line, msg = _parser_problem(str(exc))
+        rep.error(rel, f"not a readable CSV: {msg}", line)
         return None
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
@@ -343,9 +362,26 @@ def _read_csv(
     for c in optional:
         if c not in df.columns:
             df[c] = ""
-    df = df.apply(lambda s: s.str.strip())
+    df = df.fillna("").astype(str).apply(lambda s: s.str.strip())  # short rows: empty fields
     df["_line"] = range(2, len(df) + 2)
     return df
+
+
+def _parser_problem(text: str) -> tuple[int | None, str]:
+    """(file line, message) of a pandas CSV parser error."""
+    import re
+
+    msg = text.strip().removeprefix("Error tokenizing data. C error: ")
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+    if m:
+        return (
+            int(m.group(2)),
+            f"{m.group(3)} fields where the header has {m.group(1)} (a stray comma or an unquoted text with a comma?)",
+        )
+    m = re.search(r"EOF inside string starting at row (\d+)", msg)
+    if m:
+        return int(m.group(1)) + 1, 'a quote (") opened on this line is never closed'
+    return None, msg
 
 
 def _read_districts(pkg: Package, path: Path) -> list[dict[str, Any]] | None:

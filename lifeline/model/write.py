@@ -91,7 +91,14 @@ def write_package(city: City, out: str | Path) -> list[Path]:
         elif util == "water":
             import wntr
 
-            wntr.network.write_inpfile(city.water, str(dst), version=2.2)
+            units = getattr(city.water.options.hydraulic, "inpfile_units", None)
+            # SI units (a model built in code defaults to US gallons per minute)
+            wntr.network.write_inpfile(
+                city.water,
+                str(dst),
+                version=2.2,
+                units=units if units not in (None, "GPM") else "LPS",
+            )
         elif util == "power":
             import pandapower as pp
 

@@ -23,6 +23,13 @@ ALT_SUPPLY = {
     "power": ("应急发电车", "mobile generator"),
     "gas": ("临时供气/替代能源", "temporary gas supply or alternative energy"),
 }
+#: customer categories that are a utility's own facilities: they need that utility's service back
+#: (or power), not a delivery of what they produce — no water tanker to a pumping station
+OWN_FACILITIES = {
+    "water": frozenset({"pumping_station", "water_works", "treatment_plant", "reservoir"}),
+    "power": frozenset({"substation"}),
+    "gas": frozenset({"gas_station", "regulator_station", "gas_works"}),
+}
 
 
 @dataclass
@@ -180,7 +187,12 @@ class _Filler:
         if self.ensure_impact().get("method", "").startswith("not computed"):
             self.manual(step, "no impact capability")
             return
-        crit = [c for c in self.out_customers() if c.get("critical")]
+        own = OWN_FACILITIES.get(self.utility, frozenset())
+        crit = [
+            c
+            for c in self.out_customers()
+            if c.get("critical") and c.get("category", "") not in own
+        ]
         zh, en = ALT_SUPPLY.get(self.utility, ("替代供应", "alternative supply"))
         if not crit:
             self.manual(step, "no critical site without supply")

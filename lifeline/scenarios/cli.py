@@ -24,15 +24,15 @@ def register(app: typer.Typer) -> None:
         ),
         date: str = typer.Option("2026-07-15", help="Day to replay (UTC date, YYYY-MM-DD)."),
         seed: int = typer.Option(
-            0, help="Random seed of the simulated day (noise, bad records, calls)."
+            0, min=0, help="Random seed of the simulated day (noise, bad records, calls)."
         ),
         db: str = typer.Option(
             "", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."
         ),
         host: str = typer.Option("127.0.0.1", help="Server address (live mode)."),
-        port: int = typer.Option(8000, help="Server port (live mode)."),
+        port: int = typer.Option(8000, min=1, max=65535, help="Server port (live mode)."),
         speed: float = typer.Option(
-            600.0, help="Live replay speed: simulated seconds per wall-clock second."
+            600.0, min=0.01, help="Live replay speed: simulated seconds per wall-clock second."
         ),
         json_out: Path | None = typer.Option(
             None, "--json-out", help="With --headless: also write the JSON here."
@@ -47,6 +47,9 @@ def register(app: typer.Typer) -> None:
         (readings stored and rejected per utility, alarms, incidents with grade, plan and safety
         checks) and exits.
         """
+        from lifeline.cliopts import parse_day
+
+        date = parse_day(date, "--date")
         if not headless:
             from lifeline.api.server import serve as _serve
 

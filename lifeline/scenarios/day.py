@@ -22,7 +22,7 @@ import pandas as pd
 from lifeline.scenarios.events import BurstMain, Event, FeederFault, GasLeak, utc
 
 #: bump when the simulation changes what it produces (it keys the cache)
-SIM_VERSION = "day-v3"
+SIM_VERSION = "day-v4"
 __all__ = [
     "BAD_RECORD_REASONS",
     "BurstMain",

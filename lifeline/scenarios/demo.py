@@ -23,7 +23,14 @@ def demo_day(town: Any, date: str = "2026-07-15", seed: int = 0) -> Any:
     raw = pd.concat(
         [sim.readings, pd.DataFrame(bad_records(town.sensors, start, seed))], ignore_index=True
     )
-    return DayData(raw, sim.meter_events, day_complaints(town, start, seed=seed), events)
+    return DayData(
+        raw,
+        sim.meter_events,
+        day_complaints(town, start, seed=seed),
+        events,
+        start=start,
+        end=start + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),
+    )
 
 
 def run_demo(
@@ -135,8 +142,9 @@ def _drop_previous_demo(db: str | None) -> None:
             p.unlink(missing_ok=True)
 
 
-def print_summary(summary: dict[str, Any]) -> None:
-    """Print the demo summary as rich tables on stdout."""
+def print_summary(summary: dict[str, Any], width: int | None = None) -> None:
+    """Print the demo summary as rich tables on stdout (``width`` characters; default: the
+    terminal's). Incident ids and kinds are never cut."""
     from rich.console import Console
     from rich.table import Table
 
@@ -176,31 +184,36 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
     incidents = summary.get("incidents", [])
     if incidents:
-        it = Table(title="Incidents")
-        for col in (
-            "id",
-            "utility",
-            "kind",
-            "grade",
-            "district",
-            "evidence",
-            "cascade",
-            "actions",
-            "safety",
-        ):
-            it.add_column(col)
+        from lifeline.datasets.town import TIMEZONE
+        from lifeline.tables import make_table, print_table
+        from lifeline.timefmt import format_local
+
+        rows = []
         for inc in incidents:
             safety = inc.get("safety", [])
             ok = all(r.get("passed") for r in safety) if safety else False
-            it.add_row(
-                str(inc["incident_id"]),
-                str(inc["utility"]),
-                str(inc.get("kind", "")),
-                str(inc.get("grade", "")),
-                str(inc["location"].get("district_id", "")),
-                ", ".join(f"{k} {v}" for k, v in inc.get("evidence_counts", {}).items()),
-                ", ".join(str(c.get("kind")) for c in inc.get("cascade", [])),
-                str(len(inc.get("actions", []))),
-                "[green]passed[/]" if ok else "[red]failed[/]",
+            rows.append(
+                [
+                    str(inc["incident_id"]),
+                    format_local(inc.get("opened_at"), TIMEZONE, "%H:%M"),
+                    str(inc["utility"]),
+                    str(inc.get("kind", "")),
+                    str(inc.get("grade", "")),
+                    str(inc["location"].get("district_id", "")),
+                    ", ".join(f"{k} {v}" for k, v in inc.get("evidence_counts", {}).items()),
+                    ", ".join(str(c.get("kind")) for c in inc.get("cascade", [])),
+                    str(len(inc.get("actions", []))),
+                    "[green]passed[/]" if ok else "[red]failed[/]",
+                ]
             )
-        console.print(it)
+        cols = ["id", "opened", "utility", "kind", "grade", "district", "evidence", "cascade"]
+        print_table(
+            make_table(
+                "Incidents",
+                [*cols, "actions", "safety"],
+                rows,
+                whole=["id", "opened", "utility", "kind", "grade", "actions", "safety"],
+                right=["actions"],
+            ),
+            width=width,
+        )

@@ -119,4 +119,11 @@ def drill_day(city: City, events: list[Any], seed: int = 0, with_bad: bool = Fal
             [readings, pd.DataFrame(bad_records(city.sensors, start, seed))], ignore_index=True
         )
     complaints = event_complaints(city, events, start, seed=seed)
-    return DayData(readings, sim.meter_events, complaints, list(events))
+    return DayData(
+        readings,
+        sim.meter_events,
+        complaints,
+        list(events),
+        start=start,
+        end=start + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),
+    )

@@ -38,9 +38,16 @@ class DayData:
     meter_events: pd.DataFrame
     complaints: pd.DataFrame
     events: list[Any] = field(default_factory=list)  # the scripted incidents
+    #: the day's extent (UTC); None: from the data. Records outside it (deliberately bad ones,
+    #: e.g. a timestamp a year ahead) are published with the first step.
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
 
     def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        """(first, last) event time of everything in the day (unparseable times ignored)."""
+        """(first, last) event time of the day: ``start``/``end`` when set, else of everything
+        in it (unparseable times ignored)."""
+        if self.start is not None and self.end is not None:
+            return pd.Timestamp(self.start), pd.Timestamp(self.end)
         ts = [
             event_times(df) for df in (self.readings, self.meter_events, self.complaints) if len(df)
         ]
@@ -303,9 +310,15 @@ def publish_day(
         "events": data.meter_events,
         "complaints": data.complaints,
     }
-    # when each row is published: its event time; a record without a valid one goes first
+
+    # when each row is published: its event time; a record without a valid one, or outside the
+    # day, goes first
+    def when_of(df: pd.DataFrame) -> pd.Series:
+        w = event_times(df)
+        return w.where((w >= steps[0]) & (w < steps[-1]), steps[0]).fillna(steps[0])
+
     when = {
-        k: event_times(df).fillna(steps[0]) if len(df) else pd.Series(dtype="datetime64[ns, UTC]")
+        k: when_of(df) if len(df) else pd.Series(dtype="datetime64[ns, UTC]")
         for k, df in frames.items()
     }
     wall0 = time.monotonic()

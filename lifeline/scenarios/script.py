@@ -27,7 +27,8 @@ FAULT_FOR = pd.Timedelta(hours=2)
 
 
 def _burst_pipe(town: Any) -> str:
-    """The water pipe next to a substation (flooding dependency) farthest from the water source.
+    """The water pipe next to a substation (flooding dependency) farthest from every water source
+    (reservoirs and tanks, counted in links).
 
     A burst there floods the substation, and isolating it cuts a street, not the whole town.
     """
@@ -35,9 +36,9 @@ def _burst_pipe(town: Any) -> str:
 
     deps = town.dependencies
     pipes = deps.loc[deps["kind"] == "flooding", "depends_on_asset_id"].astype(str)
-    g = town.water.to_graph().to_undirected()
-    entry = str((town.water.reservoir_name_list or town.water.tank_name_list)[0])
-    hops = nx.single_source_shortest_path_length(g, entry)
+    g = nx.Graph(town.water.to_graph().to_undirected())
+    sources = {*town.water.reservoir_name_list, *town.water.tank_name_list}
+    hops = nx.multi_source_dijkstra_path_length(g, sources, weight=lambda u, v, d: 1)
     best, best_hops = "", -1
     for asset_id in pipes:
         link = town.water.get_link(asset_id.split(":")[-1])

@@ -1,7 +1,7 @@
 """Read complaint files (CSV or JSON), classify and place each complaint.
 
 Input columns: ``ts`` and ``text`` (required); ``complaint_id``, ``channel``, ``address``,
-``x_m``/``y_m`` (town CRS) or ``lon``/``lat`` (WGS84) optional. Timestamps without a zone are
+``x_m``/``y_m`` (the city's CRS) or ``lon``/``lat`` (WGS84) optional. Timestamps without a zone are
 read as UTC.
 """
 
@@ -71,11 +71,13 @@ def read_complaints(path: Path) -> pd.DataFrame:
 
 
 def classify_and_place(
-    df: pd.DataFrame, customers: pd.DataFrame | None, crs: str = "EPSG:25832"
+    df: pd.DataFrame, customers: pd.DataFrame | None, crs: str | None = None
 ) -> pd.DataFrame:
     """Add utility, category (+ margins) and placement columns to a complaint table.
 
-    Without a customer table every row is unplaced with reason ``no customer table``.
+    ``crs``: the city's CRS of the customers' coordinates (needed to place lon/lat complaints;
+    without it they are placed by address only). Without a customer table every row is
+    unplaced with reason ``no customer table``.
     """
     from lifeline.incidents.complaints.classifier import classify
     from lifeline.incidents.complaints.place import Placer
