@@ -20,8 +20,9 @@ class EngineRunner:
 
     Ingestion calls :meth:`submit_readings` / :meth:`submit_events` / :meth:`submit_complaints`
     (the same interface as the engine, so either can be an ingestion ``feed``); the thread
-    advances the engine, and after ``idle_flush_s`` wall seconds without new data it processes
-    everything pending (a live stream that stopped must still raise its alarms).
+    advances the engine, and after ``idle_flush_s`` wall seconds without new data (counted
+    from the end of the engine's last busy spell: ingestion waits while the engine processes)
+    it processes everything pending (a live stream that stopped must still raise its alarms).
     """
 
     def __init__(self, engine: Engine, idle_flush_s: float | None = 30.0) -> None:
@@ -90,7 +91,10 @@ class EngineRunner:
             self._wake.wait(1.0)
             self._wake.clear()
             try:
-                self.engine.advance()
+                rep = self.engine.advance()
+                if rep.windows:
+                    # time the engine was busy is not a quiet stream: ingestion waited for it
+                    self._last_data = max(self._last_data, time.monotonic())
                 idle = time.monotonic() - self._last_data
                 if (
                     self._dirty

@@ -10,6 +10,7 @@ GiST index. Readings are written with ``COPY`` into a temporary table and then
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -77,10 +78,9 @@ class PostgresStore(Store):
         try:
             con = psycopg.connect(self._dsn, autocommit=True)
             if self.schema:
-                try:
+                # another process may create it at the same moment
+                with contextlib.suppress(psycopg.errors.UniqueViolation):
                     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-                except psycopg.errors.UniqueViolation:
-                    pass  # another process created it at the same moment
                 con.execute(f'SET search_path TO "{self.schema}", public')
             con.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:

@@ -39,7 +39,12 @@ def pg_schema(pg_url: str) -> Iterator[tuple[str, Store]]:
     try:
         yield url, pg
     finally:
-        pg.drop_schema()
+        import os
+
+        if not os.environ.get("KEEP_SCHEMA"):
+            pg.drop_schema()
+        else:
+            print("SCHEMA", schema)
         pg.close()
 
 
