@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from lifeline.detect.episodes import EpisodeTracker
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, dict[str, Any], str | None], None]
+#: a wall-clock checkpoint waits at least this many times the last checkpoint's duration
+CHECKPOINT_COST = 20.0
 
 
 @dataclass
@@ -162,6 +165,8 @@ class Engine:
         self.received = 0
         self._since_checkpoint = 0
         self._last_checkpoint = time.monotonic()
+        self._checkpoint_s = 0.0  # how long the last checkpoint took (wall seconds)
+        self._watch_masks: dict[str, np.ndarray] = {}
         self.totals = StepReport()
         if resume:
             self._resume()
@@ -181,14 +186,20 @@ class Engine:
         """Readings stored by ingestion (``sensor_id``, ``ts`` UTC, ``value``)."""
         if df is None or len(df) == 0:
             return
+        ts = df["ts"]
+        ts = (
+            ts.dt.tz_convert("UTC")
+            if isinstance(ts.dtype, pd.DatetimeTZDtype)
+            else pd.to_datetime(ts, utc=True)
+        )
         r = pd.DataFrame(
             {
                 "sensor_id": df["sensor_id"].astype(str).to_numpy(),
-                "ts": pd.to_datetime(df["ts"], utc=True).to_numpy(),
+                # a tz-aware index, never .to_numpy(): that makes one Timestamp object per row
+                "ts": pd.DatetimeIndex(ts).astype("datetime64[ns, UTC]"),
                 "value": pd.to_numeric(df["value"], errors="coerce").to_numpy(float),
             }
         )
-        r["ts"] = pd.to_datetime(r["ts"], utc=True)
         with self._lock:
             self._readings.add(self._drop_late(r))
             self._seen(r)
@@ -318,8 +329,12 @@ class Engine:
             self.processed_until = start + w
             start = start + w
             self._since_checkpoint += 1
+            # by event time (checkpoint_every windows) or by wall time — but never more often
+            # than CHECKPOINT_COST times its own duration: a big city's state takes seconds
+            # to save, and a stream drained faster than real time must not spend its time there
+            wall = max(self.cfg.checkpoint_wall_s, CHECKPOINT_COST * self._checkpoint_s)
             if self._since_checkpoint >= self.cfg.checkpoint_every or (
-                time.monotonic() - self._last_checkpoint > self.cfg.checkpoint_wall_s
+                time.monotonic() - self._last_checkpoint > wall
             ):
                 self.checkpoint()
         rep.seconds = time.perf_counter() - t0
@@ -360,7 +375,7 @@ class Engine:
         from lifeline.detect.episodes import Changes
 
         out = Changes()
-        rich = self.meta.enrich(readings) if len(readings) else readings
+        rich, codes = self.meta.enrich_codes(readings) if len(readings) else (readings, None)
         for inst in self.instances:
             if inst.spec.inputs == "events":
                 batch = (
@@ -368,8 +383,10 @@ class Engine:
                     if len(events) and inst.spec.event_kinds
                     else events
                 )
-            else:
-                batch = rich[rich["sensor_id"].isin(inst.sensor_ids)] if len(rich) else rich
+            elif codes is None:
+                batch = rich
+            else:  # which readings it watches: a lookup by sensor position, not a set test
+                batch = rich[self._watch(inst)[codes]]
             if len(batch) == 0:
                 continue
             try:
@@ -380,6 +397,14 @@ class Engine:
             ch = self.trackers[inst.spec.name].update(scores)
             out.rows.extend(ch.rows)
         return out.frame()
+
+    def _watch(self, inst: Any) -> np.ndarray:
+        """Boolean mask over the city's sensors (SensorMeta order) of those ``inst`` watches."""
+        m = self._watch_masks.get(inst.spec.name)
+        if m is None:
+            m = self.meta.ids.isin(list(inst.sensor_ids))
+            self._watch_masks[inst.spec.name] = m
+        return m
 
     # ---- state ------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -444,9 +469,11 @@ class Engine:
     def checkpoint(self) -> None:
         """Save the state and watermark in the store."""
         with self._lock:
+            t0 = time.monotonic()
             self.store.save_checkpoint(self.cfg.name, self.processed_until, self.get_state())
             self._since_checkpoint = 0
             self._last_checkpoint = time.monotonic()
+            self._checkpoint_s = self._last_checkpoint - t0
 
     def _resume(self) -> None:
         """Load the last checkpoint and re-read from the store what came after it."""

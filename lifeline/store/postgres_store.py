@@ -189,7 +189,8 @@ class PostgresStore(Store):
         for c in df.columns:
             s = df[c]
             if isinstance(s.dtype, pd.DatetimeTZDtype):
-                vals = [None if pd.isna(v) else v.to_pydatetime() for v in s]
+                # microseconds: what PostgreSQL keeps (wall-clock stamps carry nanoseconds)
+                vals = [None if pd.isna(v) else v.to_pydatetime(warn=False) for v in s]
             else:
                 vals = [
                     None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
