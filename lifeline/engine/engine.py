@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 Publish = Callable[[str, dict[str, Any], str | None], None]
 #: a wall-clock checkpoint waits at least this many times the last checkpoint's duration
 CHECKPOINT_COST = 20.0
+#: GET /api/engine waits at most this long (seconds) for a busy engine
+STATUS_WAIT_S = 1.0
 
 
 @dataclass
@@ -167,6 +169,7 @@ class Engine:
         self._last_checkpoint = time.monotonic()
         self._checkpoint_s = 0.0  # how long the last checkpoint took (wall seconds)
         self._watch_masks: dict[str, np.ndarray] = {}
+        self._last_status: dict[str, Any] = {"detectors": []}
         self.totals = StepReport()
         if resume:
             self._resume()
@@ -408,45 +411,67 @@ class Engine:
 
     # ---- state ------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        """``{"watermark", "pending", "received", "detectors": [...]}`` (GET /api/engine)."""
-        with self._lock:
-            dets = []
-            for inst in self.instances:
-                try:
-                    st = inst.detector.status().as_dict()
-                except Exception as exc:  # a status must never break the endpoint
-                    st = {"name": inst.spec.name, "ready": False, "error": str(exc)}
-                st.update(
-                    {
-                        "name": inst.spec.name,
-                        "utility": inst.spec.utility,
-                        "inputs": inst.spec.inputs,
-                        "threshold": inst.policy.threshold,
-                        "warmup": st.get("warmup") or inst.spec.warmup,
-                        "open_alarms": len(self.trackers[inst.spec.name].open),
-                    }
-                )
-                dets.append(st)
+        """``{"watermark", "pending", "received", "detectors": [...]}`` (GET /api/engine).
+
+        While the engine works through a long backlog (it holds its lock for every window the
+        watermark passed), waits at most :data:`STATUS_WAIT_S` and then answers with the
+        current watermark and counts beside the detectors of the last full status
+        (``"busy": true``)."""
+        if not self._lock.acquire(timeout=STATUS_WAIT_S):
+            pu, seen = self.processed_until, self.max_seen
             return {
-                "watermark": self.processed_until.isoformat()
-                if self.processed_until is not None
-                else None,
-                "latest_event": self.max_seen.isoformat() if self.max_seen is not None else None,
+                **self._last_status,
+                "watermark": pu.isoformat() if pu is not None else None,
+                "latest_event": seen.isoformat() if seen is not None else None,
                 "pending": self.pending,
                 "received": self.received,
-                "window_s": self.cfg.window_s,
-                "lateness_s": self.cfg.lateness_s,
-                "incidents_open": self.incidents.open_count(),
-                "detectors": dets,
-                **(
-                    {
-                        "partition": f"{self.partition[1]}/{self.partition[0].n}",
-                        "progress": {k: v.isoformat() for k, v in sorted(self.progress.items())},
-                    }
-                    if self.partition is not None
-                    else {}
-                ),
+                "busy": True,
             }
+        try:
+            self._last_status = self._full_status()
+            return self._last_status
+        finally:
+            self._lock.release()
+
+    def _full_status(self) -> dict[str, Any]:
+        """:meth:`status` under the lock."""
+        dets = []
+        for inst in self.instances:
+            try:
+                st = inst.detector.status().as_dict()
+            except Exception as exc:  # a status must never break the endpoint
+                st = {"name": inst.spec.name, "ready": False, "error": str(exc)}
+            st.update(
+                {
+                    "name": inst.spec.name,
+                    "utility": inst.spec.utility,
+                    "inputs": inst.spec.inputs,
+                    "threshold": inst.policy.threshold,
+                    "warmup": st.get("warmup") or inst.spec.warmup,
+                    "open_alarms": len(self.trackers[inst.spec.name].open),
+                }
+            )
+            dets.append(st)
+        return {
+            "watermark": self.processed_until.isoformat()
+            if self.processed_until is not None
+            else None,
+            "latest_event": self.max_seen.isoformat() if self.max_seen is not None else None,
+            "pending": self.pending,
+            "received": self.received,
+            "window_s": self.cfg.window_s,
+            "lateness_s": self.cfg.lateness_s,
+            "incidents_open": self.incidents.open_count(),
+            "detectors": dets,
+            **(
+                {
+                    "partition": f"{self.partition[1]}/{self.partition[0].n}",
+                    "progress": {k: v.isoformat() for k, v in sorted(self.progress.items())},
+                }
+                if self.partition is not None
+                else {}
+            ),
+        }
 
     def get_state(self) -> dict[str, Any]:
         """Everything needed to resume (JSON-able)."""
