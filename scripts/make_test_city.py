@@ -410,7 +410,8 @@ def main(out: Path = OUT) -> Path:
     add("WF-P20", "water", "flow_m3h", "m³/h", "link:20", 300, -3000, 3000)
     add("WL-T1", "water", "level_m", "m", "node:1", 300, 0, 15)
     for bb in (3, 8, 11, 14):
-        add(f"PV-B{bb}", "power", "voltage_pu", "pu", f"bus:{bb}", 60, 0.5, 1.5, *b.loc[bb].round(2).tolist())
+        # a de-energised bus reads 0 pu: a valid reading of an outage, not a sensor error
+        add(f"PV-B{bb}", "power", "voltage_pu", "pu", f"bus:{bb}", 60, 0.0, 1.5, *b.loc[bb].round(2).tolist())
     add("PI-L0", "power", "current_a", "A", "line:0", 60, 0, 1000)
     add("PI-L10", "power", "current_a", "A", "line:10", 60, 0, 1000)
     add("PI-T0", "power", "current_a", "A", "trafo:0", 60, 0, 1000)

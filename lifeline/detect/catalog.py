@@ -110,7 +110,7 @@ SPECS: list[dict[str, Any]] = [
             "closes after 12 readings without a signal (FIR restart at h/2, Lucas & Crosier "
             "1982)",
         ),
-        "warmup": "1 day + 2 h of readings per sensor (312 at 5-min intervals)",
+        "warmup": "2 days of readings per sensor (576 at 5-min intervals)",
     },
     {
         "name": "stuck_sensor",

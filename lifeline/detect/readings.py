@@ -30,6 +30,19 @@ NO_TS = np.iinfo(np.int64).min
 DAY_NS = 86_400 * 1_000_000_000
 #: interval assumed for a sensor whose table row has none (s)
 DEFAULT_INTERVAL_S = 300.0
+#: the smallest meaningful change per quantity (a sensor's resolution), in the sensor's unit:
+#: no noise scale is learnt under it (a methane sensor at 0 %LEL for hours has no noise, and its
+#: first 0.1 %LEL is not a 100-sigma event)
+RESOLUTION = {
+    "pressure_m": 0.05,
+    "pressure_bar": 0.0005,
+    "flow_m3h": 0.1,
+    "level_m": 0.005,
+    "voltage_pu": 0.001,
+    "current_a": 0.5,
+    "p_mw": 0.001,
+    "methane_pct_lel": 0.5,
+}
 
 
 def _col(df: pd.DataFrame, name: str, default: Any) -> pd.Series:
@@ -251,7 +264,9 @@ def pack_state(
     out: dict[str, Any] = {"sensors": [str(s) for s in sensors.ids]}
     for name, a in arrays.items():
         if name in times:
-            out[name] = times_out(a)
+            out[name] = times_out(a.ravel())
+            if a.ndim > 1:
+                out[f"{name}__shape"] = list(a.shape[1:])
         else:
             out[name] = floats_out(a)
             if a.ndim > 1:
@@ -276,7 +291,8 @@ def unpack_state(
         if name not in state:
             continue
         if name in times:
-            src = times_in(state[name])
+            tail = tuple(state.get(f"{name}__shape", a.shape[1:]))
+            src = times_in(state[name]).reshape((len(ids), *tail))
         else:
             tail = tuple(state.get(f"{name}__shape", a.shape[1:]))
             src = floats_in(state[name], (len(ids), *tail))

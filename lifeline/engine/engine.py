@@ -268,6 +268,29 @@ class Engine:
         """The latest event time fully processed."""
         return self.processed_until
 
+    def learn(self, readings: pd.DataFrame) -> int:
+        """Let every reading detector study ``readings`` (history: no scores, no alarms); returns
+        how many readings were used."""
+        if readings is None or len(readings) == 0:
+            return 0
+        r = pd.DataFrame(
+            {
+                "sensor_id": readings["sensor_id"].astype(str).to_numpy(),
+                "ts": pd.to_datetime(readings["ts"], utc=True).to_numpy(),
+                "value": pd.to_numeric(readings["value"], errors="coerce").to_numpy(float),
+            }
+        )
+        r["ts"] = pd.to_datetime(r["ts"], utc=True)
+        rich = self.meta.enrich(r.sort_values(["ts", "sensor_id"], kind="stable"))
+        with self._lock:
+            for inst in self.instances:
+                if inst.spec.inputs != "readings":
+                    continue
+                sub = rich[rich["sensor_id"].isin(inst.sensor_ids)]
+                if len(sub):
+                    inst.detector.learn(sub.reset_index(drop=True))
+        return len(rich)
+
     # ---- processing -------------------------------------------------------------------------
     def _window_start(self, t: pd.Timestamp) -> pd.Timestamp:
         return t.floor(f"{self.cfg.window_s}s")

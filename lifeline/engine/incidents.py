@@ -60,6 +60,9 @@ class IncidentStage:
             for u in ("water", "power", "gas")
         }
         self._signature: dict[str, tuple[Any, ...]] = {}
+        #: alarm episodes already placed in an incident → their start (ISO): an episode that
+        #: grows or closes after its incident left the correlator must not open a new one
+        self._placed: dict[str, str] = {}
         self._ctx: dict[str, Any] | None = None
         #: scale-out: :class:`lifeline.engine.shared.SharedIncidents` (incidents that span
         #: partitions are merged once in the store); None for a single engine
@@ -183,19 +186,92 @@ class IncidentStage:
         touched: dict[str, Incident] = {}
         for ev in evidence:
             inc = self._update_existing(ev)
-            if inc is None:
-                inc = self.correlator.add(ev)
+            if inc is None and ev.evidence_id in self._placed:
+                continue  # its incident is no longer correlated: the episode's end changes nothing
+            inc = inc or self._explained_by_cascade(ev) or self.correlator.add(ev)
             if inc is not None:
                 touched[inc.incident_id] = inc
+                if ev.kind == "alarm":
+                    self._placed[ev.evidence_id] = pd.Timestamp(ev.ts).isoformat()
+        for iid in sorted(touched):
+            if touched[iid] in self.correlator.incidents:
+                self.assess(touched[iid])
+        for host in self._absorb_explained(touched):
+            touched[host.incident_id] = host
         after = {i.incident_id for i in self.correlator.incidents}
         for gone in sorted(before - after):
             self._merged_away(gone, t_end)
         for iid in sorted(touched):
             inc = touched[iid]
             if inc in self.correlator.incidents:
-                self._assess_and_save(inc, t_end)
+                self._save(inc, t_end)
         self.correlator.prune(t_end)
+        self._forget_placed(t_end)
         return len(touched)
+
+    #: how long an alarm episode is remembered as placed (longer than any episode lasts)
+    PLACED_HOLD = pd.Timedelta(days=3)
+
+    def _forget_placed(self, t_end: pd.Timestamp) -> None:
+        """Drop placed episodes that started more than :attr:`PLACED_HOLD` before ``t_end``."""
+        cut = (pd.Timestamp(t_end) - self.PLACED_HOLD).isoformat()
+        old = [k for k, ts in self._placed.items() if ts < cut]
+        for k in old:
+            del self._placed[k]
+
+    def _absorb_explained(self, touched: dict[str, Incident]) -> list[Incident]:
+        """Incidents made only of alarms that another incident's cascade explains (they opened
+        in the same window as its cascade became known) join that incident; returns the hosts."""
+        hosts: list[Incident] = []
+        for iid in sorted(touched):
+            inc = touched[iid]
+            if inc not in self.correlator.incidents or any(e.kind != "alarm" for e in inc.evidence):
+                continue
+            host = None
+            for ev in inc.evidence:
+                host = self._explained_by_cascade(ev)
+                if host is None:
+                    break
+            if host is None or host is inc:
+                continue
+            for ev in inc.evidence:  # all of them now sit in the host as cascade evidence
+                self._explained_by_cascade(ev)
+            self.correlator.incidents.remove(inc)
+            self.correlator._areas.pop(inc.incident_id, None)
+            host.merged_from.append(inc.incident_id)
+            hosts.append(host)
+        return hosts
+
+    #: how long after an incident's latest evidence its cascade still explains alarms elsewhere
+    CASCADE_HOLD = pd.Timedelta(hours=2)
+
+    def _explained_by_cascade(self, ev: Evidence) -> Incident | None:
+        """An alarm that an open incident's cascade explains (pressure falling across the town
+        while the pumping station has no power) joins that incident as cascade evidence instead
+        of opening an incident of its own."""
+        if ev.kind != "alarm":
+            return None
+        t = pd.Timestamp(ev.ts)
+        for inc in self.correlator.incidents:
+            if inc.utility == ev.utility or inc.state in ("closed", "reviewed"):
+                continue
+            links = [c for c in inc.cascade if c.get("to_utility") == ev.utility]
+            if not links:
+                continue
+            last = max(pd.Timestamp(e.ts) for e in inc.evidence)
+            if pd.Timestamp(inc.opened_at) <= t <= last + self.CASCADE_HOLD:
+                if ev.evidence_id not in inc.evidence_ids():
+                    inc.evidence.append(ev)
+                    inc.grouping.append(
+                        {
+                            "evidence_id": ev.evidence_id,
+                            "kind": ev.kind,
+                            "rule": "explained_by_cascade",
+                            "cascade": sorted({str(c.get("kind")) for c in links}),
+                        }
+                    )
+                return inc
+        return None
 
     def _update_existing(self, ev: Evidence) -> Incident | None:
         """An alarm episode that grew or closed: refresh its evidence item in place."""
@@ -234,11 +310,12 @@ class IncidentStage:
             "incident", {"action": "merged", "incident_id": incident_id, "into": target}, None
         )
 
-    def _assess_and_save(self, inc: Incident, t_end: pd.Timestamp) -> None:
+    def _save(self, inc: Incident, t_end: pd.Timestamp) -> None:
+        """Store the assessed ``inc``; scaled out, as its partition's part of the incident it
+        belongs to (:meth:`SharedIncidents.save` assesses the combined incident)."""
         if self.shared is not None:
             self.shared.save(inc, t_end)
             return
-        self.assess(inc)
         self.store_incident(inc, t_end)
 
     def merge_operator_fields(self, inc: Incident) -> bool:
@@ -333,6 +410,7 @@ class IncidentStage:
         return {
             "correlator": self.correlator.get_state(),
             "signatures": {k: [v[0], list(v[1])] for k, v in self._signature.items()},
+            "placed": dict(self._placed),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -340,3 +418,4 @@ class IncidentStage:
         if "correlator" in state:
             self.correlator.set_state(state["correlator"])
         self._signature = {k: (v[0], tuple(v[1])) for k, v in state.get("signatures", {}).items()}
+        self._placed = dict(state.get("placed", {}))

@@ -42,18 +42,7 @@ def learn_from_store(
         task = bar.add_task("learning from stored readings", total=len(days) - 1)
         for a, b in zip(days[:-1], days[1:], strict=True):
             part = r0[(r0["ts"] >= a) & (r0["ts"] < b)]
-            if len(part):
-                rich = eng.meta.enrich(
-                    part[["sensor_id", "ts", "value"]].assign(
-                        sensor_id=part["sensor_id"].astype(str)
-                    )
-                )
-                for inst in eng.instances:
-                    if inst.spec.inputs == "readings":
-                        sub = rich[rich["sensor_id"].isin(inst.sensor_ids)]
-                        if len(sub):
-                            inst.detector.learn(sub.reset_index(drop=True))
-                n += len(part)
+            n += eng.learn(part)
             bar.advance(task)
     eng.checkpoint()
     return {

@@ -72,7 +72,7 @@ def list_cmd(
     cols = ("incident_id", "state", "utility", "grade", "district_id")
     print_table(
         make_table(
-            f"{len(rows)} incident(s)",
+            f"{len(rows)} incident(s) · times in {tz}",
             [*cols, "opened"],
             [
                 [*(str(r[c] or "") for c in cols), format_local(rec["opened_at"], tz)]

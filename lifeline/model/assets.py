@@ -84,6 +84,7 @@ def power_assets(net: Any, feeder_of_bus: pd.Series) -> pd.DataFrame:
             zone_id=zone.to_numpy(),
         )
     ]
+    line_zone = _line_zones(net, zone)
     coords = []
     has_geo = "geo" in net.line.columns
     for _lid, r in net.line.iterrows():
@@ -96,7 +97,7 @@ def power_assets(net: Any, feeder_of_bus: pd.Series) -> pd.DataFrame:
             net.line.index,
             coords,
             name=net.line.name.astype(str).to_numpy(),
-            zone_id=zone.loc[net.line.from_bus].to_numpy(),
+            zone_id=line_zone.to_numpy(),
             length_m=net.line.length_km.to_numpy() * 1000,
             material=net.line.std_type.astype(str).to_numpy(),
         )
@@ -111,10 +112,29 @@ def power_assets(net: Any, feeder_of_bus: pd.Series) -> pd.DataFrame:
                 bxy.loc[sw.bus].x,
                 bxy.loc[sw.bus].y,
                 name=sw.name.astype(str).to_numpy(),
-                zone_id=zone.loc[sw.bus].to_numpy(),
+                # a line switch (a feeder's head breaker too) belongs to its line's feeder
+                zone_id=[
+                    str(line_zone.get(e, zone.at[b])) if et == "l" else str(zone.at[b])
+                    for b, e, et in zip(sw.bus, sw.element, sw.et, strict=True)
+                ],
             )
         )
     return pd.concat(parts + _power_rest(net, bxy, zone), ignore_index=True)
+
+
+def _line_zones(net: Any, zone: pd.Series) -> pd.Series:
+    """Zone of each line: the feeder it heads (``power:feeder:F<line>``), else the zone of an
+    end outside the substation (its from-bus first)."""
+    feeders = set(zone.astype(str))
+    out = {}
+    for lid, a, b in zip(net.line.index, net.line.from_bus, net.line.to_bus, strict=True):
+        fid = f"power:feeder:F{lid}"
+        if fid in feeders:
+            out[lid] = fid
+            continue
+        za, zb = str(zone.at[a]), str(zone.at[b])
+        out[lid] = zb if za in ("", "power:substation") and zb not in ("", "<NA>") else za
+    return pd.Series(out, dtype=object).reindex(net.line.index)
 
 
 def _power_rest(net: Any, bxy: pd.DataFrame, zone: pd.Series) -> list[pd.DataFrame]:

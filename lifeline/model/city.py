@@ -44,7 +44,7 @@ TABLES = {
     "crews": None,  # crew_id, utility, name, x_m, y_m, available
 }
 #: bump when the derivation of a city's tables changes (it keys the cache)
-DERIVE_VERSION = "city-v1"
+DERIVE_VERSION = "city-v2"
 
 
 @dataclass

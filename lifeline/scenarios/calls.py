@@ -41,24 +41,46 @@ def _customers_near(
     return near.iloc[rng.choice(len(near), size=min(n, len(near)), replace=False)]
 
 
+#: calls per kind made at the incident's site (a passer-by at the flooded road, a smell at the
+#: manhole) rather than from the caller's home
+AT_SITE = {"burst": (0, 1), "gas": (0, 1)}
+
+
+def _cut_customers(city: Any, meter_events: pd.DataFrame | None, t0: pd.Timestamp) -> pd.DataFrame:
+    """Customers whose smart meter sent ``last_gasp`` within two minutes of ``t0``."""
+    if meter_events is None or not len(meter_events):
+        return city.customers.iloc[:0]
+    ev = meter_events[meter_events["kind"] == "last_gasp"]
+    ts = pd.to_datetime(ev["ts"], utc=True)
+    hit = ev[(ts - t0).abs() <= pd.Timedelta(minutes=2)]
+    c = city.customers
+    return c[c["customer_id"].isin(set(hit["customer_id"].astype(str))) & ~c["critical"]]
+
+
 def event_complaints(
     city: Any,
     events: list[Any],
     start: pd.Timestamp,
     seed: int = 0,
     unrelated: bool = False,
+    meter_events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The hotline tickets and app reports (zh-CN and en) that ``events`` bring, classified and
-    placed: each event brings calls from customers near it, minutes after it starts;
-    ``unrelated`` adds two calls far from every event, hours apart (a flicker, discoloured
-    water). Returns COMPLAINT rows with ``utility``/``category`` from the classifier and
-    ``customer_id`` from the placement."""
+    placed, minutes after each event starts: a burst brings two calls from the flooded road at
+    the burst and two from homes nearby without water; a gas leak two calls about the smell at
+    the manhole; a feeder fault calls from customers who lost supply (those whose meter sent
+    ``last_gasp`` in ``meter_events``, nearest the faulted line first; without meter events,
+    customers near the line). ``unrelated`` adds two calls far from every event, hours apart (a
+    flicker, discoloured water). Returns COMPLAINT rows with ``utility``/``category`` from the
+    classifier and ``customer_id`` from the placement."""
     from lifeline.incidents.complaints.ingest import classify_and_place
     from lifeline.model.schema import conform, empty_frame
     from lifeline.scenarios.events import BurstMain, FeederFault, GasLeak
 
     rng = np.random.default_rng(seed + 7)
     start = pd.Timestamp(start)
+    tz = getattr(city, "timezone", None)
+    day = start.tz_convert(tz) if tz and start.tzinfo is not None else start  # ids: local date
     a = city.assets.set_index("asset_id")
     rows: list[dict[str, Any]] = []
 
@@ -72,18 +94,20 @@ def event_complaints(
     ) -> None:
         calls = CALLS[kind]
         who = pool if pool is not None else _customers_near(city, x, y, len(calls), rng)
-        for (channel, text), (_, cust) in zip(calls, who.iterrows(), strict=False):
-            rows.append(
-                {
-                    "complaint_id": f"C-{start:%Y%m%d}-{len(rows) + 1:03d}",
-                    "ts": t0 + pd.Timedelta(minutes=float(rng.uniform(4, spread_min))),
-                    "channel": channel,
-                    "text": text.format(addr=cust["address"]),
-                    "address": cust["address"],
-                    "x_m": float(cust["x_m"]) + float(rng.normal(0, 5)),
-                    "y_m": float(cust["y_m"]) + float(rng.normal(0, 5)),
-                }
-            )
+        site = AT_SITE.get(kind, ())
+        for k, ((channel, text), (_, cust)) in enumerate(zip(calls, who.iterrows(), strict=False)):
+            here = k in site  # reported at the site: placed there, no home address
+            cx, cy = (x, y) if here else (float(cust["x_m"]), float(cust["y_m"]))
+            row = {
+                "complaint_id": f"C-{day:%Y%m%d}-{len(rows) + 1:03d}",
+                "ts": t0 + pd.Timedelta(minutes=float(rng.uniform(4, spread_min))),
+                "channel": channel,
+                "text": text.format(addr=cust["address"]),
+                "address": "" if here else cust["address"],
+                "x_m": cx + float(rng.normal(0, 5)),
+                "y_m": cy + float(rng.normal(0, 5)),
+            }
+            rows.append(row)
 
     places = []
     for ev in events:
@@ -101,7 +125,15 @@ def event_complaints(
             )
         elif isinstance(ev, FeederFault):
             line = a.loc[f"power:line:{ev.line}"]
-            add("power", float(line["x_m"]), float(line["y_m"]), pd.Timestamp(ev.start), 30)
+            x, y = float(line["x_m"]), float(line["y_m"])
+            cut = _cut_customers(city, meter_events, pd.Timestamp(ev.start))
+            pool = None
+            if len(cut):
+                n = len(CALLS["power"])
+                d = np.hypot(cut["x_m"].to_numpy(float) - x, cut["y_m"].to_numpy(float) - y)
+                near = cut.iloc[np.argsort(d, kind="stable")[: 3 * n]]
+                pool = near.iloc[rng.choice(len(near), size=min(n, len(near)), replace=False)]
+            add("power", x, y, pd.Timestamp(ev.start), 30, pool=pool)
         else:
             continue
         places.append((rows[-1]["x_m"], rows[-1]["y_m"]) if rows else (0.0, 0.0))

@@ -1,19 +1,28 @@
 """The main job: demo town → store → replayed day of readings → summary.
 
-Later stages of the loop (detectors, incidents, plans, the dashboard) hang off the same job.
+The demo day is a drill of the demo town: its scripted events
+(:func:`lifeline.scenarios.script.demo_events`) simulated and published into a fresh engine
+(:func:`lifeline.scenarios.inprocess.run_in_process`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pandas as pd
 
+#: quiet days simulated before the demo day for the detectors to learn from (CUSUM needs two)
+HISTORY_DAYS = 2
 
-def demo_day(town: Any, date: str = "2026-07-15", seed: int = 0) -> Any:
+
+def demo_day(
+    town: Any, date: str = "2026-07-15", seed: int = 0, history_days: int = HISTORY_DAYS
+) -> Any:
     """The demo day's data (readings with a few deliberately bad records, smart-meter events,
-    hotline calls): a drill of the demo town (:func:`lifeline.scenarios.script.demo_events`)."""
-    from lifeline.scenarios.day import bad_records, simulate
+    hotline calls) and ``history_days`` quiet days before it: a drill of the demo town
+    (:func:`lifeline.scenarios.script.demo_events`)."""
+    from lifeline.scenarios.day import bad_records, quiet_days, simulate
     from lifeline.scenarios.publish import DayData
     from lifeline.scenarios.script import day_complaints, demo_events
 
@@ -23,13 +32,15 @@ def demo_day(town: Any, date: str = "2026-07-15", seed: int = 0) -> Any:
     raw = pd.concat(
         [sim.readings, pd.DataFrame(bad_records(town.sensors, start, seed))], ignore_index=True
     )
+    calls = day_complaints(town, start, seed=seed, meter_events=sim.meter_events)
     return DayData(
         raw,
         sim.meter_events,
-        day_complaints(town, start, seed=seed),
+        calls,
         events,
         start=start,
         end=start + pd.Timedelta(days=1) - pd.Timedelta(seconds=1),
+        history=quiet_days(town, start, history_days, seed),
     )
 
 
@@ -40,31 +51,30 @@ def run_demo(
     fresh: bool = True,
     step_min: int = 15,
     quiet: bool = False,
+    town: Any = None,
 ) -> dict[str, Any]:
-    """Run the scripted demo day in-process and return its summary.
+    """Run the scripted demo day in-process on ``town`` (default: the demo town, from
+    :func:`lifeline.model.city.resolve_city`) and return its summary.
 
     The day (a burst main, a gas leak into a cable well, a feeder fault that stops the pumping
-    station) is simulated on the demo town and published, in steps of ``step_min`` minutes of
+    station) is simulated on the town and published, in steps of ``step_min`` minutes of
     event time, into the live engine — the same loop ``lifeline serve`` runs: readings (plus a
     few deliberately bad records) through the shared validator into the store, smart-meter
     events and hotline calls likewise; detectors, alarm episodes, correlation and assessment in
-    event time. Returns counts per utility and per rejection reason, the alarms per detector and
-    the incidents (``lifeline.incidents.summary.incident_json``).
+    event time. ``fresh`` starts the default embedded store afresh. Returns counts per utility
+    and per rejection reason, the alarms per detector and the incidents
+    (:func:`lifeline.scenarios.inprocess.run_in_process`).
     """
     from rich.console import Console
 
-    from lifeline.datasets.town import load_town
-    from lifeline.engine import Engine
-    from lifeline.incidents.lifecycle import Incident
-    from lifeline.incidents.summary import incident_json
-    from lifeline.model.store_io import import_city
-    from lifeline.progress import make_progress
-    from lifeline.scenarios.publish import EnginePublisher, publish_day
-    from lifeline.store import open_store
+    from lifeline.scenarios.inprocess import drop_embedded_store, run_in_process
 
     console = Console(stderr=True, quiet=quiet)
-    with console.status("Loading the demo town (first run builds and caches it)…"):
-        town = load_town()
+    if town is None:
+        from lifeline.model.city import resolve_city
+
+        with console.status("Loading the demo town (first run builds and caches it)…"):
+            town = resolve_city(None)
     console.print(
         f"[green]✓[/] town loaded: {len(town.assets)} assets, {len(town.customers)} customers, {len(town.sensors)} sensors"
     )
@@ -76,70 +86,11 @@ def run_demo(
         f"[green]✓[/] day simulated: {len(day.readings):,} readings, {len(day.meter_events):,} meter events, {len(day.complaints)} calls"
     )
     if fresh:
-        _drop_previous_demo(db)
-    with open_store(db) as store:
-        import_city(store, town)
-        engine = Engine(town, store, resume=False)
-        pub = EnginePublisher(store, engine, town, source=f"demo:{date}")
-        with make_progress(transient=True, disable=quiet) as bar:
-            task = bar.add_task("Running the day through the live engine", total=None)
-
-            def on_step(t: pd.Timestamp, k: int, n: int) -> None:
-                bar.update(task, completed=k, total=n)
-
-            publish_day(day, pub, step_s=step_min * 60, on_step=on_step)
-        alarms = store.list_alarms()
-        incidents = [
-            Incident.from_row({k: (None if _na(v) else v) for k, v in r.items()})
-            for r in store.list_incidents().to_dict("records")
-        ]
-        readings_in_store = store.count("reading")
-        kind = store.kind
-    return {
-        "date": date,
-        "store": kind,
-        "town": {
-            "assets": len(town.assets),
-            "customers": len(town.customers),
-            "sensors": len(town.sensors),
-        },
-        "events": [
-            {"kind": type(e).__name__, **{k: str(v) for k, v in vars(e).items()}}
-            for e in day.events
-        ],
-        "ingest": pub.report.as_dict(),
-        "readings_in_store": readings_in_store,
-        "alarms": {str(k): int(v) for k, v in alarms.groupby("detector").size().items()}
-        if len(alarms)
-        else {},
-        "complaints": len(day.complaints),
-        "meter_events": int(pub.event_counts["stored"]),
-        "engine": engine.status(),
-        "incidents": [incident_json(inc) for inc in sorted(incidents, key=lambda i: i.opened_at)],
-    }
-
-
-def _na(v: Any) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def _drop_previous_demo(db: str | None) -> None:
-    """Start the embedded store afresh: remove the DuckDB file of an earlier demo run.
-
-    A PostgreSQL store is never dropped here; readings are idempotent on (sensor_id, ts), so a
-    re-run there stores nothing twice.
-    """
-    from lifeline.config import get_settings
-
-    settings = get_settings()
-    url = settings.db if db is None else db
-    if url == "":
-        path = settings.duckdb_path()
-        for p in (path, path.with_name(path.name + ".wal")):
-            p.unlink(missing_ok=True)
+        db = drop_embedded_store(db)
+    summary = run_in_process(
+        town, day, db=db, source=f"demo:{date}", step_s=step_min * 60, quiet=quiet
+    )
+    return {"date": date, "title": f"Demo day {date}", **summary, "town": summary["city"]}
 
 
 def print_summary(summary: dict[str, Any], width: int | None = None) -> None:
@@ -150,7 +101,8 @@ def print_summary(summary: dict[str, Any], width: int | None = None) -> None:
 
     console = Console()
     ingest = summary["ingest"]
-    table = Table(title=f"Demo day {summary['date']} — readings per utility ({summary['store']})")
+    title = summary.get("title") or f"Day {summary.get('date', '')}"
+    table = Table(title=f"{title} — readings per utility ({summary['store']})")
     table.add_column("utility")
     table.add_column("stored", justify="right")
     table.add_column("rejected", justify="right")
@@ -188,6 +140,7 @@ def print_summary(summary: dict[str, Any], width: int | None = None) -> None:
         from lifeline.tables import make_table, print_table
         from lifeline.timefmt import format_local
 
+        tz = summary.get("city", {}).get("timezone") or TIMEZONE
         rows = []
         for inc in incidents:
             safety = inc.get("safety", [])
@@ -195,13 +148,18 @@ def print_summary(summary: dict[str, Any], width: int | None = None) -> None:
             rows.append(
                 [
                     str(inc["incident_id"]),
-                    format_local(inc.get("opened_at"), TIMEZONE, "%H:%M"),
+                    format_local(inc.get("opened_at"), tz, "%H:%M"),
                     str(inc["utility"]),
                     str(inc.get("kind", "")),
                     str(inc.get("grade", "")),
                     str(inc["location"].get("district_id", "")),
                     ", ".join(f"{k} {v}" for k, v in inc.get("evidence_counts", {}).items()),
-                    ", ".join(str(c.get("kind")) for c in inc.get("cascade", [])),
+                    ", ".join(
+                        f"{k} ×{n}" if n > 1 else str(k)
+                        for k, n in Counter(
+                            str(c.get("kind")) for c in inc.get("cascade", [])
+                        ).items()
+                    ),
                     str(len(inc.get("actions", []))),
                     "[green]passed[/]" if ok else "[red]failed[/]",
                 ]

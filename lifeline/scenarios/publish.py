@@ -42,6 +42,9 @@ class DayData:
     #: e.g. a timestamp a year ahead) are published with the first step.
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
+    #: readings of quiet days before the day (sensor_id, ts, value): stored and studied by the
+    #: detectors before the day is published (in process only; a live server uses `lifeline learn`)
+    history: pd.DataFrame | None = None
 
     def span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """(first, last) event time of the day: ``start``/``end`` when set, else of everything
@@ -137,6 +140,20 @@ class EnginePublisher:
         if len(df):
             submit_complaints(self.store, df, self.engine)
 
+    def history(self, df: pd.DataFrame) -> None:
+        """Store quiet days before the day and let the detectors study them (no alarms)."""
+        from lifeline.ingest.service import ingest_frame
+
+        if len(df):
+            ingest_frame(
+                self.store,
+                df,
+                source=f"{self.source}:history",
+                sensors=self._sensors,
+                progress=False,
+            )
+            self.engine.learn(df)
+
     def step_done(self, t: pd.Timestamp) -> None:
         self.engine.advance()
 
@@ -172,27 +189,63 @@ def _complaint_json(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def topic_prefix(topic_filter: str) -> str:
+    """The publish prefix of a subscription filter: ``lifeline/readings/#`` → ``lifeline/readings/``."""
+    t = topic_filter.strip()
+    return t[:-1] if t.endswith("#") else t.rstrip("/") + "/"
+
+
 @dataclass
 class MqttPublisher:
     """Readings and events to an MQTT broker (QoS 1, in order); complaints through ``api`` when
-    given (an :class:`ApiPublisher`), else dropped with a count."""
+    given (an :class:`ApiPublisher`), else counted in ``sent["complaints_skipped"]``.
+
+    At most ``window`` messages are unacknowledged at a time: beyond that, publishing waits for
+    the oldest PUBACK (paho's ``MQTTMessageInfo.wait_for_publish``), so memory stays bounded and
+    :meth:`finish` returns only when the broker holds every message. A broker that stops
+    acknowledging for ``ack_timeout_s`` raises :class:`lifeline.errors.IngestError`.
+
+    After a step's events and again after its readings every message is acknowledged and the
+    publisher lets the server catch up: with ``api``, until the engine has seen the latest event
+    time published (``GET /api/engine``), else for ``settle_s`` seconds. A day published in
+    compressed time would otherwise outrun the server's two subscriptions (readings, events),
+    and what reaches the engine after its lateness bound (in event time) is rejected as late.
+    """
 
     url: str
     readings_prefix: str = "lifeline/readings/"
     events_prefix: str = "lifeline/events/"
     api: ApiPublisher | None = None
     client_id: str = ""
+    window: int = 1000
+    ack_timeout_s: float = 60.0
+    settle_s: float = 0.5
+    catch_up_timeout_s: float = 60.0
     sent: dict[str, int] = field(
-        default_factory=lambda: {"readings": 0, "events": 0, "complaints": 0}
+        default_factory=lambda: {
+            "readings": 0,
+            "events": 0,
+            "complaints": 0,
+            "complaints_skipped": 0,
+        }
     )
     _client: Any = None
+    _inflight: Any = None
+    _latest: pd.Timestamp | None = None
+
+    def connect(self) -> None:
+        """Connect to the broker now (raises :class:`lifeline.errors.ConfigError` if it cannot
+        be reached); publishing connects on first use otherwise."""
+        self._connect()
 
     def _connect(self) -> Any:
         if self._client is None:
+            import collections
             import uuid
 
             import paho.mqtt.client as mqtt
 
+            from lifeline.errors import ConfigError
             from lifeline.ingest.mqtt import parse_mqtt_url
 
             host, port, user, pw = parse_mqtt_url(self.url)
@@ -202,43 +255,114 @@ class MqttPublisher:
             )
             if user:
                 c.username_pw_set(user, pw)
-            c.max_inflight_messages_set(1000)
+            c.max_inflight_messages_set(self.window)
             c.max_queued_messages_set(0)
-            c.connect(host, port, keepalive=30)
+            try:
+                c.connect(host, port, keepalive=30)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot connect to the MQTT broker {host}:{port}: {exc}", where="--publish"
+                ) from exc
             c.loop_start()
             self._client = c
+            self._inflight = collections.deque()
         return self._client
 
-    def readings(self, df: pd.DataFrame) -> None:
+    def _wait(self, info: Any) -> None:
+        from lifeline.errors import IngestError
+
+        try:
+            info.wait_for_publish(self.ack_timeout_s)
+        except (ValueError, RuntimeError) as exc:
+            raise IngestError(f"MQTT publish failed: {exc}", where=self.url) from exc
+        if not info.is_published():
+            raise IngestError(
+                f"the broker did not acknowledge a message within {self.ack_timeout_s:g} s",
+                where=self.url,
+            )
+
+    def _publish(self, topic: str, payload: str) -> None:
         c = self._connect()
+        self._inflight.append(c.publish(topic, payload, qos=1))
+        while len(self._inflight) > self.window:
+            self._wait(self._inflight.popleft())
+
+    def _seen(self, df: pd.DataFrame) -> None:
+        t = event_times(df).max()
+        if pd.notna(t) and (self._latest is None or t > self._latest):
+            self._latest = t
+
+    def readings(self, df: pd.DataFrame) -> None:
         for sid, ts, v in zip(df["sensor_id"], df["ts"], df["value"], strict=True):
-            payload = json.dumps({"ts": pd.Timestamp(ts).isoformat(), "value": float(v)})
-            c.publish(f"{self.readings_prefix}{sid}", payload, qos=1)
+            payload = json.dumps({"ts": _iso(ts), "value": _num(v)})
+            self._publish(f"{self.readings_prefix}{sid}", payload)
             self.sent["readings"] += 1
+        self._seen(df)
 
     def events(self, df: pd.DataFrame) -> None:
-        c = self._connect()
         for r in df.to_dict("records"):
-            c.publish(f"{self.events_prefix}{r['kind']}", json.dumps(_event_json(r)), qos=1)
+            self._publish(f"{self.events_prefix}{r['kind']}", json.dumps(_event_json(r)))
             self.sent["events"] += 1
+        if len(df):
+            self._seen(df)
+            # the server takes events and readings on two subscriptions: let the events reach
+            # the engine before this step's calls and readings move its watermark on
+            self._catch_up(event_times(df).max())
+
+    def _drain(self) -> None:
+        while self._inflight:  # every QoS-1 message acknowledged by the broker
+            self._wait(self._inflight.popleft())
+
+    def _catch_up(self, t: pd.Timestamp | None) -> None:
+        """Wait for the broker's acks, then for the server's engine to see ``t`` (with ``api``)
+        or ``settle_s`` seconds."""
+        if self._client is None:
+            return
+        self._drain()
+        if self.api is not None and t is not None and pd.notna(t):
+            self.api.wait_for_engine(t, self.catch_up_timeout_s)
+        elif self.settle_s > 0:
+            time.sleep(self.settle_s)
 
     def complaints(self, df: pd.DataFrame) -> None:
-        if self.api is not None and len(df):
+        if not len(df):
+            return
+        if self.api is not None:
             self.api.complaints(df)
             self.sent["complaints"] += len(df)
+        else:
+            self.sent["complaints_skipped"] += len(df)
 
     def step_done(self, t: pd.Timestamp) -> None:
-        pass
+        # a (deliberately bad) record far ahead of the step must not stall the catch-up
+        self._catch_up(min(self._latest, t) if self._latest is not None else None)
 
     def finish(self) -> None:
         c = self._client
-        if c is not None:
-            deadline = time.monotonic() + 60
-            while c._out_messages and time.monotonic() < deadline:  # wait for QoS-1 acks
-                time.sleep(0.05)
-            c.loop_stop()
+        if c is None:
+            return
+        try:
+            self._drain()
+        finally:
             c.disconnect()
+            c.loop_stop()
             self._client = None
+
+
+def _iso(ts: Any) -> Any:
+    """A reading's time as ISO text; a deliberately bad one (unparseable) as it is."""
+    try:
+        return pd.Timestamp(ts).isoformat()
+    except (ValueError, TypeError):
+        return str(ts)
+
+
+def _num(v: Any) -> Any:
+    """A reading's value as a JSON number; a deliberately bad one (text) as it is."""
+    try:
+        return float(v)
+    except (ValueError, TypeError):
+        return v
 
 
 @dataclass
@@ -252,21 +376,38 @@ class ApiPublisher:
         default_factory=lambda: {"readings": 0, "events": 0, "complaints": 0}
     )
 
+    @classmethod
+    def login(cls, base_url: str, user: str, password: str, **kw: Any) -> ApiPublisher:
+        """A publisher with a bearer token from ``POST /api/auth/login``."""
+        body = _http_post(base_url, "/api/auth/login", {"username": user, "password": password})
+        return cls(base_url, str(body["access_token"]), **kw)
+
     def _post(self, path: str, body: Any) -> Any:
+        return _http_post(self.base_url, path, body, self.token)
+
+    def wait_for_engine(self, t: pd.Timestamp, timeout_s: float = 60.0) -> bool:
+        """Wait until the server's engine has seen event time ``t`` (``latest_event`` of
+        ``GET /api/engine``); False when it has not within ``timeout_s`` (some data of the
+        step may have been rejected: the publication goes on)."""
         import httpx
 
-        r = httpx.post(
-            self.base_url.rstrip("/") + path,
-            json=body,
-            headers={"authorization": f"Bearer {self.token}"},
-            timeout=120,
-        )
-        r.raise_for_status()
-        return r.json()
+        url = self.base_url.rstrip("/") + "/api/engine"
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                r = httpx.get(url, headers={"authorization": f"Bearer {self.token}"}, timeout=30)
+                latest = r.json().get("latest_event") if r.status_code == 200 else None
+            except (httpx.HTTPError, ValueError):
+                latest = None
+            if latest and pd.Timestamp(latest) >= t:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
 
     def readings(self, df: pd.DataFrame) -> None:
         rows = [
-            {"sensor_id": str(s), "ts": pd.Timestamp(t).isoformat(), "value": float(v)}
+            {"sensor_id": str(s), "ts": _iso(t), "value": _num(v)}
             for s, t, v in zip(df["sensor_id"], df["ts"], df["value"], strict=True)
         ]
         for i in range(0, len(rows), self.batch):
@@ -291,6 +432,28 @@ class ApiPublisher:
         pass
 
 
+def _http_post(base_url: str, path: str, body: Any, token: str = "") -> Any:
+    """POST JSON to the lifeline API; errors (unreachable, refused, 4xx/5xx) as
+    :class:`lifeline.errors.IngestError` naming the URL and the server's reason."""
+    import httpx
+
+    from lifeline.errors import IngestError
+
+    url = base_url.rstrip("/") + path
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    try:
+        r = httpx.post(url, json=body, headers=headers, timeout=120)
+    except httpx.HTTPError as exc:
+        raise IngestError(f"cannot reach the API: {exc}", where=url) from exc
+    if r.status_code >= 400:
+        try:
+            detail = r.json().get("detail", r.text)
+        except ValueError:
+            detail = r.text
+        raise IngestError(f"HTTP {r.status_code}: {str(detail)[:300]}", where=url)
+    return r.json()
+
+
 def publish_day(
     data: DayData,
     publisher: Publisher,
@@ -302,13 +465,18 @@ def publish_day(
     """Publish ``data`` in event-time steps of ``step_s`` seconds; ``speed`` paces it (simulated
     seconds per wall second; None = as fast as possible). ``stop`` (a threading.Event) ends it
     early. ``on_step(t, k, n)`` is called after each step. Returns the steps published."""
+    if data.history is not None and len(data.history) and hasattr(publisher, "history"):
+        publisher.history(data.history)
     first, last = data.span()
     t0 = first.floor(f"{step_s}s")
     steps = pd.date_range(t0, last + pd.Timedelta(seconds=step_s), freq=f"{step_s}s")
+    # within a step the sparse streams go first (meter events, then calls), readings last: the
+    # engine's watermark follows the latest event time it has seen, so readings taken first by
+    # a live server could make the step's events and calls late
     frames = {
-        "readings": data.readings,
         "events": data.meter_events,
         "complaints": data.complaints,
+        "readings": data.readings,
     }
 
     # when each row is published: its event time; a record without a valid one, or outside the

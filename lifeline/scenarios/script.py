@@ -111,9 +111,19 @@ def demo_events(town: Any, start: pd.Timestamp) -> list[Event]:
     ]
 
 
-def day_complaints(town: Any, start: pd.Timestamp, seed: int = 0) -> pd.DataFrame:
+def day_complaints(
+    town: Any, start: pd.Timestamp, seed: int = 0, meter_events: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The hotline tickets and app reports of the demo day: the calls each scripted event
-    brings and two unrelated ones (see :func:`lifeline.scenarios.calls.event_complaints`)."""
+    brings and two unrelated ones (see :func:`lifeline.scenarios.calls.event_complaints`;
+    ``meter_events``: the day's, so that outage calls come from customers who lost supply)."""
     from lifeline.scenarios.calls import event_complaints
 
-    return event_complaints(town, demo_events(town, start), start, seed=seed, unrelated=True)
+    return event_complaints(
+        town,
+        demo_events(town, start),
+        start,
+        seed=seed,
+        unrelated=True,
+        meter_events=meter_events,
+    )

@@ -88,8 +88,10 @@ def frame(table: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _utc(t: datetime | str | pd.Timestamp) -> pd.Timestamp:
+    """``t`` as a UTC timestamp at microsecond resolution (what the databases store)."""
     ts = pd.Timestamp(t)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.floor("us")
 
 
 class Store(ABC):

@@ -72,7 +72,7 @@ def test_cusum_finds_the_burst_and_leaves_quiet_sensors(detect_city: Any, detect
     assert (p0["score"].iloc[:12] < 10).all()
 
 
-def test_cusum_warms_up_for_a_day_and_accepts_a_lasting_shift() -> None:
+def test_cusum_warms_up_for_two_days_and_accepts_a_lasting_shift() -> None:
     from lifeline.detect import cusum
 
     sensors = pd.DataFrame({"sensor_id": ["s"], "quantity": ["flow_m3h"], "interval_s": [300]})
@@ -81,12 +81,19 @@ def test_cusum_warms_up_for_a_day_and_accepts_a_lasting_shift() -> None:
     rng = np.random.default_rng(3)
     v = 50 + 10 * np.sin(2 * np.pi * np.arange(len(t)) / 288) + rng.normal(0, 1, len(t))
     v[288 * 2 :] += 8.0  # a lasting shift from day 3
-    sc = det.score(pd.DataFrame({"sensor_id": "s", "ts": t, "value": v}))["score"].to_numpy()
-    assert (sc[: 288 + 23] == 0).all()  # not ready during the first day + 2 h
+    scores = det.score(pd.DataFrame({"sensor_id": "s", "ts": t, "value": v}))
+    sc = scores["score"].to_numpy()
+    assert (sc[: 2 * 288 - 1] == 0).all()  # not ready during the first two days
     assert det.status().ready
     assert sc[288 * 2 : 288 * 2 + 3].max() >= 10  # the shift signals at once
-    assert sc[-288:-276].max() >= 10  # still signalling at the end of its first day
-    assert sc[-270:].max() < 10  # then it is the new normal
+    assert sc[-270:].max() < 10  # a day later it is the new normal
+    from lifeline.detect.episodes import EpisodeTracker
+
+    policy = next(s for s in specs() if s.name == "cusum").policy
+    frame = EpisodeTracker(policy, "cusum", "water").update(scores).frame()
+    assert len(frame) == 1  # one episode for the whole shift, closed when accepted
+    assert frame["ts"][0] <= t[288 * 2 + 2]
+    assert t[-288] <= frame["ended_at"][0] <= t[-270]
 
 
 def test_stuck_sensor_fires_on_the_stuck_meter_not_on_an_outage(
@@ -143,3 +150,23 @@ def test_sensor_arrays_keep_the_event_time_order() -> None:
     pos, ts, val = arr.take(batch)
     assert pos.tolist() == [0, 1] and val.tolist() == [2.0, 1.0]  # unknown and NaN dropped
     assert (np.diff(ts) > 0).all()
+
+
+def test_rate_of_change_learns_a_daily_schedule() -> None:
+    from lifeline.detect import rate
+
+    sensors = pd.DataFrame({"sensor_id": ["f"], "quantity": ["flow_m3h"], "interval_s": [300]})
+    det = rate.build(None, sensors)  # type: ignore[arg-type]
+    t = pd.date_range("2026-01-01", periods=288 * 3, freq="5min", tz="UTC")
+    rng = np.random.default_rng(5)
+    v = 30 + rng.normal(0, 0.3, len(t))
+    pump = np.asarray((t.hour == 7) & (t.minute >= 35) | (t.hour == 8) & (t.minute < 35))
+    v[pump] += 20.0  # a pump runs 07:35-08:35 every day
+    v[288 * 2 + 150 :] -= 15.0  # and on day 3 at 12:30 something else happens
+    sc = det.score(pd.DataFrame({"sensor_id": "f", "ts": t, "value": v}))
+    on = sc[sc["ts"].dt.strftime("%H:%M") == "07:35"]
+    assert on["score"].iloc[0] >= 1.0  # the first day: a step like any other
+    assert (on["score"].iloc[1:] <= 0.9).all()  # later days: the pump's schedule
+    assert all(d["scheduled"] for d in on["detail"].iloc[1:])
+    other = sc[sc["ts"] == t[288 * 2 + 150]]
+    assert other["score"].iloc[0] >= 1.0 and not other["detail"].iloc[0]["scheduled"]

@@ -126,6 +126,9 @@ def test_feeder_fault_sends_last_gasps_and_stops_pumps(town: Any) -> None:
     )
     assert (gasps.ts - t0).abs().max() <= pd.Timedelta("1min")
     assert (back.ts - t1).abs().max() <= pd.Timedelta("1min")
+    trips = ev[ev.kind.isin(["breaker_trip", "breaker_close"])]  # the head breaker, a switch
+    assert trips.kind.tolist() == ["breaker_trip", "breaker_close"]
+    assert trips.ts.tolist() == [t0, t1] and trips.element.nunique() == 1
     assert float(mid[mid.sensor_id == f"power:current:{head}"].value.iloc[0]) == 0.0
     # the pumps stop; the water tower carries the town with sagging pressure
     pumps = mid[mid.sensor_id.isin(["water:flow:PU1", "water:flow:PU2"])].value
@@ -158,17 +161,18 @@ def test_bad_records_cover_each_reason(town: Any, day: pd.DataFrame) -> None:
 
 
 def test_protection_that_clears_a_fault(town: Any) -> None:
-    from lifeline.datasets.zones import power_feeders
-    from lifeline.scenarios.day_power import _tripped_line
+    from lifeline.model.zones import power_feeders
+    from lifeline.scenarios.day_power import LV_KV, _tripped_line, protection
 
     net = town.power
     feeder_of_bus, heads = power_feeders(net)
-    mv_line = int(
-        net.line.index[(net.line.index < 100_000) & ~net.line.index.isin(list(heads.values()))][5]
-    )
+    lv = net.bus.vn_kv.loc[net.line.from_bus].to_numpy() < LV_KV
+    mv_line = int(net.line.index[~lv & ~net.line.index.isin(list(heads.values()))][5])
     assert _tripped_line(net, mv_line, heads, feeder_of_bus) in heads.values()
-    lv_line = int(sorted(net.line.index)[len(net.line) // 2])
+    p = protection(net, mv_line, heads, feeder_of_bus)
+    assert p.breaker is not None and int(net.switch.at[p.breaker, "element"]) == p.tripped
+    lv_line = int(net.line.index[lv][len(net.line.index[lv]) // 2])
     fuse = _tripped_line(net, lv_line, heads, feeder_of_bus)
-    assert fuse >= 100_000
+    assert net.bus.at[int(net.line.at[fuse, "from_bus"]), "vn_kv"] < LV_KV
     busbars = set(net.trafo.lv_bus)
     assert {int(net.line.at[fuse, "from_bus"]), int(net.line.at[fuse, "to_bus"])} & busbars

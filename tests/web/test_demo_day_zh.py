@@ -36,6 +36,8 @@ def demo_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     from lifeline.api import auth
     from lifeline.api.app import create_app
     from lifeline.api.replay import ReplayRunner, SimulatedDay
+    from lifeline.api.server import attach_city
+    from lifeline.datasets.town import load_town
 
     auth.HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
     try:
@@ -44,7 +46,11 @@ def demo_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         ctx.users.add("dispatcher", PASSWORD, "dispatcher", None)
     finally:
         auth.HASH_PARAMS = {}
-    runner = ReplayRunner(ctx, SimulatedDay(date="2026-07-15"), speed=1e6, date="2026-07-15")
+    town = load_town()
+    attach_city(app, town, resume=False, idle_flush_s=None)
+    runner = ReplayRunner(
+        ctx, SimulatedDay(date="2026-07-15", city=town), speed=1e6, date="2026-07-15"
+    )
     ctx.replay = runner
     status = runner.run()
     assert status.steps_done == status.steps_total > 0 and status.phase == "finished"

@@ -231,7 +231,7 @@ def test_every_code_the_platform_produces_has_a_text(cats: dict[str, dict[str, s
     ]
     assert {"ignition_risk", "pumping_station_power_loss", "substation_flooding"} <= fams["kind."]
     assert {"hospital_supply", "inoperable_valve", "ignition_sources"} == fams["rule."]
-    assert {"water-leaks", "methane", "supply-loss"} <= fams["det."]
+    assert {"water-leaks", "methane", "power_supply_loss", "cusum"} <= fams["det."]
     assert {"dispatch", "operate", "notify", "alternative_supply", "manual"} <= fams["k_"]
     for lang in LANGS:
         missing = sorted(

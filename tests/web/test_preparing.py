@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from lifeline.scenarios.publish import DayData
+from tests.engine.helpers import city_from_tables
 from tests.web.conftest import PASSWORD, Live, day_readings
 
 
@@ -19,22 +21,24 @@ class GatedDay:
         self.gate = threading.Event()
         self.live = live
 
-    def prepare(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    def prepare(self) -> DayData:
         assert self.gate.wait(60), "the test never opened the gate"
-        store = self.live.ctx.store
-        tables = {t: store.read_table(t) for t in ("asset", "sensor", "district", "customer")}
-        readings = day_readings(tables["sensor"], pd.Timestamp("2026-07-16T02:00:00Z"), hours=2)
-        return tables, readings, pd.DataFrame()
-
-    def detect(
-        self, readings: pd.DataFrame, history: pd.DataFrame, t_end: pd.Timestamp
-    ) -> pd.DataFrame:
-        return pd.DataFrame()
+        sensors = self.live.ctx.store.read_table("sensor")
+        readings = day_readings(sensors, pd.Timestamp("2026-07-16T02:00:00Z"), hours=2)
+        events = pd.DataFrame(
+            columns=["event_id", "ts", "kind", "utility", "customer_id", "element"]
+        )
+        return DayData(readings, events, pd.DataFrame())
 
 
 def test_preparing_banner_while_the_replay_prepares(live_server: Live, browser: Any) -> None:
     from lifeline.api.replay import ReplayRunner
+    from lifeline.api.server import attach_city
 
+    ctx = live_server.ctx
+    if ctx.engine is None:  # the generated town served by a live engine, no detector warmed up
+        tables = {t: ctx.store.read_table(t) for t in ("district", "asset", "customer", "sensor")}
+        attach_city(live_server.app, city_from_tables(tables), resume=False, idle_flush_s=None)
     source = GatedDay(live_server)
     runner = ReplayRunner(live_server.ctx, source, speed=1e6, date="2026-07-16")
     live_server.ctx.replay = runner
