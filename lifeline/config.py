@@ -58,8 +58,27 @@ class Settings(BaseSettings):
     )
     mqtt_client_id: str = Field(
         default="lifeline-serve",
-        description="MQTT client id of `lifeline serve` (its persistent session; the events "
-        "subscriber adds '-events'). Keep it fixed across restarts; unique per server.",
+        description="MQTT client id of `lifeline serve` (its persistent session, which carries "
+        "readings and events). Keep it fixed across restarts; unique per server.",
+    )
+    mqtt_route_topic: str = Field(
+        default="lifeline/route",
+        description="Scale-out: workers forward stored items to partition k on <this>/<k>.",
+    )
+    worker_group: str = Field(
+        default="lifeline",
+        description="Scale-out: the MQTT shared-subscription group of the workers "
+        "($share/<group>/…); the API with --workers forwards HTTP input to them.",
+    )
+    partition_seed: int = Field(
+        default=0,
+        description="Scale-out: changes which zones go to which worker (the same in every "
+        "worker and the API; change it only to rebalance, with the workers stopped).",
+    )
+    engine_idle_flush_s: float = Field(
+        default=30.0,
+        description="Wall seconds without new input after which the live engine processes "
+        "everything pending (a stream that stopped still raises its alarms).",
     )
     forecast_dir: str = Field(
         default="",

@@ -48,6 +48,13 @@ def register(app: typer.Typer) -> None:
             envvar="LIFELINE_TILE_URL",
             help="Optional XYZ base-map tile URL (the map works offline without).",
         ),
+        workers: int = typer.Option(
+            0,
+            "--workers",
+            help="Scale-out: the live engine runs in N `lifeline worker` processes (PostgreSQL "
+            "and MQTT required); this server relays their alarms and incidents and forwards "
+            "HTTP input to them.",
+        ),
     ) -> None:
         """Run the API, the operations dashboard (http://HOST:PORT/) and the live engine on a
         city: readings and events from MQTT (LIFELINE_MQTT) and HTTP are scored, correlated into
@@ -71,6 +78,7 @@ def register(app: typer.Typer) -> None:
             tile_url=tile_url,
             echo=typer.echo,
             city_dir=city or None,
+            workers=workers,
         )
 
     app.add_typer(users_app, name="users")

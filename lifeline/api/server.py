@@ -18,21 +18,31 @@ log = logging.getLogger(__name__)
 
 
 def attach_city(
-    app: FastAPI, city: Any, *, resume: bool = True, idle_flush_s: float | None = 30.0
+    app: FastAPI,
+    city: Any,
+    *,
+    resume: bool = True,
+    idle_flush_s: float | None = 30.0,
+    workers: int = 0,
+    mqtt: str = "",
 ) -> Any:
     """Serve ``city``: its tables into the store (when the store holds another city or none),
     its CRS and timezone, its response adapters and crews, and the live engine (started).
-    Returns the :class:`lifeline.engine.runner.EngineRunner`."""
+    Returns the :class:`lifeline.engine.runner.EngineRunner`.
+
+    ``workers`` > 0: the engine runs in that many ``lifeline worker`` processes instead; this
+    API forwards HTTP input to them over ``mqtt`` and relays their alarms and incidents to SSE
+    (:mod:`lifeline.api.relay`). Returns the :class:`lifeline.api.relay.WorkersFeed`."""
     from lifeline.engine import Engine
     from lifeline.engine.runner import EngineRunner
-    from lifeline.model.store_io import import_city
+    from lifeline.engine.worker import ensure_city
 
     ctx = app.state.ctx
-    meta = ctx.store.get_meta()
-    if meta.get("city.root") != str(city.root) or ctx.store.count("sensor") == 0:
-        import_city(ctx.store, city)
+    ensure_city(ctx.store, city)
     ctx.cache.clear()
     ctx.city = city
+    if workers:
+        return _attach_workers(app, city, workers, mqtt)
 
     def publish(topic: str, payload: dict[str, Any], district: str | None) -> None:
         if topic == "alarm":
@@ -61,31 +71,65 @@ def attach_city(
     return runner
 
 
+def _attach_workers(app: FastAPI, city: Any, n: int, mqtt: str) -> Any:
+    from lifeline.api.relay import WorkersFeed, start_relay
+    from lifeline.config import get_settings
+    from lifeline.engine.incidents import IncidentStage
+    from lifeline.engine.worker import events_channel
+
+    ctx = app.state.ctx
+    if ctx.store.kind != "postgresql":
+        raise ConfigError("--workers needs PostgreSQL (the workers share it)", where="--db")
+    if not mqtt:
+        raise ConfigError("--workers needs the MQTT broker the workers use", where="--mqtt")
+    s = get_settings()
+    assess_ctx = IncidentStage(city, ctx.store, lambda *a: None).context()
+    ctx.adapters, ctx.crews = assess_ctx["adapters"], assess_ctx["crews"]
+    feed = WorkersFeed(ctx.store, city, n, mqtt, s.mqtt_route_topic, s.partition_seed)
+    ctx.engine = feed
+    app.state.on_shutdown.append(feed.close)
+    start_relay(app, events_channel(ctx.store))
+    return feed
+
+
 def start_mqtt(
     app: FastAPI, url: str, topic: str, client_id: str = "lifeline-serve"
 ) -> threading.Event:
     """Subscribe to ``topic`` on ``url`` with :class:`lifeline.ingest.mqtt.MqttIngestor` in a
-    background thread; every flush counts metrics and publishes a ``readings`` event. Returns
-    the stop event (also set at shutdown)."""
+    background thread — and, when the server serves a city, to the events topic
+    (``LIFELINE_MQTT_EVENTS_TOPIC``) on the same session, so that events keep their place among
+    the readings; every flush counts metrics and publishes a ``readings`` event. Returns the
+    stop event (also set at shutdown)."""
     from lifeline.config import get_settings
     from lifeline.ingest.buffer import BufferedStore, DiskBuffer
+    from lifeline.ingest.events import EventIndex
     from lifeline.ingest.mqtt import MqttIngestor
     from lifeline.ingest.throttle import SensorThrottle
     from lifeline.store import Store
 
     ctx = app.state.ctx
+    settings = get_settings()
     # durable while the database is down: readings go to a bounded on-disk buffer and are
     # caught up on the next write; a sensor over 10x its nominal rate is throttled
-    store = cast(
-        Store, BufferedStore(ctx.store, DiskBuffer(get_settings().data_dir / "mqtt-buffer"))
-    )
+    store = cast(Store, BufferedStore(ctx.store, DiskBuffer(settings.data_dir / "mqtt-buffer")))
     sensors = ctx.store.read_table("sensor")
-    factor = get_settings().mqtt_throttle
+    factor = settings.mqtt_throttle
     throttle = (
         SensorThrottle.from_sensors(sensors, factor=factor) if len(sensors) and factor > 0 else None
     )
+    events = None
+    if ctx.city is not None:
+        city = ctx.city
+        events = EventIndex.of(city.customers, city.power.switch.index if city.has("power") else [])
     ing = MqttIngestor(
-        store, url, topic=topic, client_id=client_id, throttle=throttle, feed=ctx.engine
+        store,
+        url,
+        topic=topic,
+        client_id=client_id,
+        throttle=throttle,
+        feed=ctx.engine,
+        events_topic=settings.mqtt_events_topic,
+        events=events,
     )
     ing.connect()
     stop = threading.Event()
@@ -114,47 +158,6 @@ def start_mqtt(
         kwargs={"stop": stop, "on_flush": on_flush},
         name="lifeline-mqtt",
         daemon=True,
-    )
-    t.start()
-    app.state.on_shutdown.append(stop.set)
-    if ctx.city is not None:
-        start_mqtt_events(
-            app,
-            url,
-            client_id=f"{client_id}-events",
-            stop=stop,
-            topic=get_settings().mqtt_events_topic,
-        )
-    return stop
-
-
-def start_mqtt_events(
-    app: FastAPI,
-    url: str,
-    client_id: str = "lifeline-serve-events",
-    stop: threading.Event | None = None,
-    topic: str = "",
-) -> threading.Event:
-    """Subscribe to ``topic`` (default ``lifeline/events/#``: smart-meter and SCADA events) for
-    the live engine."""
-    from lifeline.ingest.events import EVENT_TOPIC, EventIndex
-    from lifeline.ingest.mqtt_events import MqttEventIngestor
-
-    ctx = app.state.ctx
-    city = ctx.city
-    switches = city.power.switch.index if city.has("power") else []
-    ing = MqttEventIngestor(
-        ctx.store,
-        url,
-        EventIndex.of(city.customers, switches),
-        topic=topic or EVENT_TOPIC,
-        client_id=client_id,
-        feed=ctx.engine,
-    )
-    ing.connect()
-    stop = stop or threading.Event()
-    t = threading.Thread(
-        target=ing.run, kwargs={"stop": stop}, name="lifeline-mqtt-events", daemon=True
     )
     t.start()
     app.state.on_shutdown.append(stop.set)
@@ -256,6 +259,7 @@ def serve(
     tile_url: str = "",
     echo: Any = print,
     city_dir: str | None = None,
+    workers: int = 0,
 ) -> None:
     """Run the API and dashboard with the live engine until Ctrl-C (see ``lifeline serve --help``).
 
@@ -283,10 +287,18 @@ def serve(
 
         echo("  loading the demo town (the first run builds and caches it) …")
         city = _load()
-    attach_city(app, city)
-    echo(
-        f"  city: {city.name} ({city.crs}, {city.timezone}); live engine on {len(ctx.engine.engine.instances)} detectors"
-    )
+    broker = settings.mqtt if mqtt is None else mqtt
+    attach_city(app, city, idle_flush_s=settings.engine_idle_flush_s, workers=workers, mqtt=broker)
+    if workers:
+        echo(
+            f"  city: {city.name} ({city.crs}, {city.timezone}); the live engine runs in "
+            f"{workers} workers (lifeline worker --partition K --of {workers})"
+        )
+    else:
+        echo(
+            f"  city: {city.name} ({city.crs}, {city.timezone}); live engine on "
+            f"{len(ctx.engine.engine.instances)} detectors"
+        )
     if demo_users and not ctx.users.list():
         # the district operator's district: the one with the most assets
         counts = ctx.store.read_table("asset")["district_id"].dropna().value_counts()
@@ -295,8 +307,7 @@ def serve(
             echo(
                 f"  demo user {name:<16} password {pw:<20} role {role}{f' (district {d})' if d else ''}"
             )
-    broker = settings.mqtt if mqtt is None else mqtt
-    if broker:
+    if broker and not workers:  # with workers, they take the stream
         try:
             start_mqtt(app, broker, settings.mqtt_topic, client_id=settings.mqtt_client_id)
             echo(

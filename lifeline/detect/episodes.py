@@ -149,9 +149,24 @@ class EpisodeTracker:
         if scores is None or len(scores) == 0:
             return out
         key_col = "key" if "key" in scores.columns else "sensor_id"
+        pol = self.policy
+        # only keys with an open episode, a run under way or a score over the threshold can
+        # change anything (a score under it on a quiet key is a no-op): skip the rest at once
+        keys = scores[key_col]
+        over = scores["score"].astype(float).to_numpy() >= pol.threshold
+        hot = set(self.open) | set(self._run)
+        hot.update(str(k) for k in pd.unique(keys[over]))
+        if not hot:
+            return out
+        cats = keys.cat.categories if isinstance(keys.dtype, pd.CategoricalDtype) else None
+        uniq = cats if cats is not None else pd.unique(keys)
+        if len(uniq) and pd.api.types.infer_dtype(uniq, skipna=False) != "string":
+            keys = keys.astype(str)  # non-text keys compare as their text, like the loop
+        scores = scores[keys.isin(list(hot)).to_numpy()]
+        if len(scores) == 0:
+            return out
         s = scores.assign(_k=scores[key_col].astype(str)).sort_values(["ts", "_k"], kind="stable")
         has_detail = "detail" in s.columns
-        pol = self.policy
         for k, ts, score, detail in zip(
             s["_k"],
             s["ts"],

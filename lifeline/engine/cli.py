@@ -1,12 +1,72 @@
-"""`lifeline learn`: seed the live engine's detectors from stored history."""
+"""`lifeline learn`: seed the live engine's detectors from stored history; `lifeline worker`:
+one partition of a scaled-out live loop."""
 
 from __future__ import annotations
 
 import typer
 
+from lifeline.errors import ConfigError
+
 
 def register(app: typer.Typer) -> None:
-    """Add ``learn`` to the main app."""
+    """Add ``learn`` and ``worker`` to the main app."""
+
+    @app.command("worker")
+    def worker(
+        partition: int = typer.Option(..., "--partition", help="This worker's partition, 0 … N-1."),
+        of: int = typer.Option(..., "--of", help="How many workers share the stream (N)."),
+        city: str = typer.Option(
+            "", "--city", help="City package folder (default: the demo town)."
+        ),
+        db: str = typer.Option("", help="PostgreSQL URL; default: LIFELINE_DB."),
+        mqtt: str = typer.Option("", help="MQTT broker URL; default: LIFELINE_MQTT."),
+    ) -> None:
+        """Run engine partition K of N: take a share of `lifeline/readings/#` and
+        `lifeline/events/#` (MQTT shared subscription), store it, score and correlate the
+        partition's zones, forward the rest to their workers. Run N of them against one
+        PostgreSQL and `lifeline serve --workers N` for the API and dashboard. Stops on Ctrl-C
+        or SIGTERM (checkpointing)."""
+        import signal
+        import threading
+
+        from lifeline.config import get_settings
+        from lifeline.engine.worker import Worker
+        from lifeline.model.city import resolve_city
+
+        s = get_settings()
+        if of < 1:
+            raise ConfigError("--of must be at least 1", where="--of")
+        c = resolve_city(city or None)
+        w = Worker(
+            c,
+            partition,
+            of,
+            db or s.db,
+            mqtt or s.mqtt,
+            group=s.worker_group,
+            route=s.mqtt_route_topic,
+            readings_topic=s.mqtt_topic,
+            events_topic=s.mqtt_events_topic,
+            client_id=f"{s.mqtt_client_id}-w{partition}of{of}",
+            seed=s.partition_seed,
+            idle_flush_s=s.engine_idle_flush_s,
+        ).start()
+        done = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: done.set())
+        typer.echo(
+            f"lifeline worker {partition}/{of} on {c.name}: "
+            f"{len(w.parts.sensors_of(partition))} sensors, "
+            f"{len(w.engine.instances)} detectors (group {s.worker_group})"
+        )
+        while not done.wait(1.0):
+            pass
+        w.stop()
+        st = w.status()
+        typer.echo(
+            f"stopped: watermark {st['watermark']}, ingested {st['ingested']}, "
+            f"forwarded {st['forwarded']}"
+        )
 
     @app.command("learn")
     def learn(

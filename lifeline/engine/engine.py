@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from lifeline.detect.episodes import EpisodeTracker
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, dict[str, Any], str | None], None]
+#: a wall-clock checkpoint waits at least this many times the last checkpoint's duration
+CHECKPOINT_COST = 20.0
+#: GET /api/engine waits at most this long (seconds) for a busy engine
+STATUS_WAIT_S = 1.0
 
 
 @dataclass
@@ -53,6 +58,9 @@ class EngineConfig:
     checkpoint_wall_s: float = 30.0
     assess: bool = True
     name: str = "engine"
+    #: scale-out: the workers whose progress bounds the watermark (``w0`` … ``w{n-1}``); empty
+    #: for a single engine, whose watermark follows the latest event time it has seen
+    sources: tuple[str, ...] = ()
 
 
 @dataclass
@@ -128,6 +136,8 @@ class Engine:
         detectors: list[str] | None = None,
         resume: bool = True,
         incident_lock: Any = None,
+        partition: Any = None,
+        shared: Any = None,
     ) -> None:
         from lifeline.detect.registry import build_detectors
         from lifeline.engine.incidents import IncidentStage
@@ -145,9 +155,13 @@ class Engine:
             )
             for i in self.instances
         }
+        #: scale-out: ``(Partitioner, k)`` — this engine sees partition k's items only
+        self.partition = partition
         self.incidents = IncidentStage(
-            city, store, self.publish, assess=self.cfg.assess, lock=incident_lock
+            city, store, self.publish, assess=self.cfg.assess, lock=incident_lock, shared=shared
         )
+        #: scale-out: the latest event time each source (worker) has received and forwarded
+        self.progress: dict[str, pd.Timestamp] = {}
         self._readings = _Buffer()
         self._events = _Buffer()
         self._complaints = _Buffer()
@@ -158,6 +172,9 @@ class Engine:
         self.received = 0
         self._since_checkpoint = 0
         self._last_checkpoint = time.monotonic()
+        self._checkpoint_s = 0.0  # how long the last checkpoint took (wall seconds)
+        self._watch_masks: dict[str, np.ndarray] = {}
+        self._last_status: dict[str, Any] = {"detectors": []}
         self.totals = StepReport()
         if resume:
             self._resume()
@@ -177,14 +194,20 @@ class Engine:
         """Readings stored by ingestion (``sensor_id``, ``ts`` UTC, ``value``)."""
         if df is None or len(df) == 0:
             return
+        ts = df["ts"]
+        ts = (
+            ts.dt.tz_convert("UTC")
+            if isinstance(ts.dtype, pd.DatetimeTZDtype)
+            else pd.to_datetime(ts, utc=True)
+        )
         r = pd.DataFrame(
             {
                 "sensor_id": df["sensor_id"].astype(str).to_numpy(),
-                "ts": pd.to_datetime(df["ts"], utc=True).to_numpy(),
+                # a tz-aware index, never .to_numpy(): that makes one Timestamp object per row
+                "ts": pd.DatetimeIndex(ts).astype("datetime64[ns, UTC]"),
                 "value": pd.to_numeric(df["value"], errors="coerce").to_numpy(float),
             }
         )
-        r["ts"] = pd.to_datetime(r["ts"], utc=True)
         with self._lock:
             self._readings.add(self._drop_late(r))
             self._seen(r)
@@ -226,6 +249,22 @@ class Engine:
             self._forecasts.add(self._drop_late(f))
             self._seen(f)
 
+    def submit(
+        self,
+        readings: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+        complaints: pd.DataFrame | None = None,
+    ) -> None:
+        """Hand over what one ingestion step stored, in one go: the engine does not advance
+        between the parts (so none of them is late because of another)."""
+        with self._lock:
+            if events is not None:
+                self.submit_events(events)
+            if complaints is not None:
+                self.submit_complaints(complaints)
+            if readings is not None:
+                self.submit_readings(readings)
+
     def _drop_late(self, df: pd.DataFrame) -> pd.DataFrame:
         if self.processed_until is None:
             return df
@@ -233,6 +272,15 @@ class Engine:
         if late.any():
             log.debug("engine: %d late items dropped", int(late.sum()))
         return df[~late]
+
+    def set_progress(self, source: str, ts: pd.Timestamp) -> None:
+        """Scale-out: ``source`` (a worker) has received and forwarded everything up to event
+        time ``ts`` (see :mod:`lifeline.engine.partition`)."""
+        t = _utc(ts)
+        with self._lock:
+            old = self.progress.get(source)
+            if old is None or t > old:
+                self.progress[source] = t
 
     @property
     def pending(self) -> int:
@@ -277,11 +325,17 @@ class Engine:
         with self._lock:
             if self.max_seen is None:
                 return StepReport()
-            limit = (
-                _utc(until)
-                if until is not None
-                else self.max_seen - pd.Timedelta(seconds=self.cfg.lateness_s)
-            )
+            if until is not None:
+                limit = _utc(until)
+            elif self.cfg.sources:
+                # every worker must have forwarded up to the window's end (plus lateness)
+                if any(s not in self.progress for s in self.cfg.sources):
+                    return StepReport()
+                limit = min(self.progress[s] for s in self.cfg.sources) - pd.Timedelta(
+                    seconds=self.cfg.lateness_s
+                )
+            else:
+                limit = self.max_seen - pd.Timedelta(seconds=self.cfg.lateness_s)
             return self._run_to(limit)
 
     def flush(self) -> StepReport:
@@ -326,8 +380,12 @@ class Engine:
             self.processed_until = start + w
             start = start + w
             self._since_checkpoint += 1
+            # by event time (checkpoint_every windows) or by wall time — but never more often
+            # than CHECKPOINT_COST times its own duration: a big city's state takes seconds
+            # to save, and a stream drained faster than real time must not spend its time there
+            wall = max(self.cfg.checkpoint_wall_s, CHECKPOINT_COST * self._checkpoint_s)
             if self._since_checkpoint >= self.cfg.checkpoint_every or (
-                time.monotonic() - self._last_checkpoint > self.cfg.checkpoint_wall_s
+                time.monotonic() - self._last_checkpoint > wall
             ):
                 self.checkpoint()
         rep.seconds = time.perf_counter() - t0
@@ -388,7 +446,7 @@ class Engine:
         from lifeline.detect.episodes import Changes
 
         out = Changes()
-        rich = self.meta.enrich(readings) if len(readings) else readings
+        rich, codes = self.meta.enrich_codes(readings) if len(readings) else (readings, None)
         for inst in self.instances:
             if inst.spec.inputs == "events":
                 batch = (
@@ -396,8 +454,10 @@ class Engine:
                     if len(events) and inst.spec.event_kinds
                     else events
                 )
-            else:
-                batch = rich[rich["sensor_id"].isin(inst.sensor_ids)] if len(rich) else rich
+            elif codes is None:
+                batch = rich
+            else:  # which readings it watches: a lookup by sensor position, not a set test
+                batch = rich[self._watch(inst)[codes]]
             if len(batch) == 0:
                 continue
             try:
@@ -409,39 +469,77 @@ class Engine:
             out.rows.extend(ch.rows)
         return out.frame()
 
+    def _watch(self, inst: Any) -> np.ndarray:
+        """Boolean mask over the city's sensors (SensorMeta order) of those ``inst`` watches."""
+        m = self._watch_masks.get(inst.spec.name)
+        if m is None:
+            m = self.meta.ids.isin(list(inst.sensor_ids))
+            self._watch_masks[inst.spec.name] = m
+        return m
+
     # ---- state ------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        """``{"watermark", "pending", "received", "detectors": [...]}`` (GET /api/engine)."""
-        with self._lock:
-            dets = []
-            for inst in self.instances:
-                try:
-                    st = inst.detector.status().as_dict()
-                except Exception as exc:  # a status must never break the endpoint
-                    st = {"name": inst.spec.name, "ready": False, "error": str(exc)}
-                st.update(
-                    {
-                        "name": inst.spec.name,
-                        "utility": inst.spec.utility,
-                        "inputs": inst.spec.inputs,
-                        "threshold": inst.policy.threshold,
-                        "warmup": st.get("warmup") or inst.spec.warmup,
-                        "open_alarms": len(self.trackers[inst.spec.name].open),
-                    }
-                )
-                dets.append(st)
+        """``{"watermark", "pending", "received", "detectors": [...]}`` (GET /api/engine).
+
+        While the engine works through a long backlog (it holds its lock for every window the
+        watermark passed), waits at most :data:`STATUS_WAIT_S` and then answers with the
+        current watermark and counts beside the detectors of the last full status
+        (``"busy": true``)."""
+        if not self._lock.acquire(timeout=STATUS_WAIT_S):
+            pu, seen = self.processed_until, self.max_seen
             return {
-                "watermark": self.processed_until.isoformat()
-                if self.processed_until is not None
-                else None,
-                "latest_event": self.max_seen.isoformat() if self.max_seen is not None else None,
+                **self._last_status,
+                "watermark": pu.isoformat() if pu is not None else None,
+                "latest_event": seen.isoformat() if seen is not None else None,
                 "pending": self.pending,
                 "received": self.received,
-                "window_s": self.cfg.window_s,
-                "lateness_s": self.cfg.lateness_s,
-                "incidents_open": self.incidents.open_count(),
-                "detectors": dets,
+                "busy": True,
             }
+        try:
+            self._last_status = self._full_status()
+            return self._last_status
+        finally:
+            self._lock.release()
+
+    def _full_status(self) -> dict[str, Any]:
+        """:meth:`status` under the lock."""
+        dets = []
+        for inst in self.instances:
+            try:
+                st = inst.detector.status().as_dict()
+            except Exception as exc:  # a status must never break the endpoint
+                st = {"name": inst.spec.name, "ready": False, "error": str(exc)}
+            st.update(
+                {
+                    "name": inst.spec.name,
+                    "utility": inst.spec.utility,
+                    "inputs": inst.spec.inputs,
+                    "threshold": inst.policy.threshold,
+                    "warmup": st.get("warmup") or inst.spec.warmup,
+                    "open_alarms": len(self.trackers[inst.spec.name].open),
+                }
+            )
+            dets.append(st)
+        return {
+            "watermark": self.processed_until.isoformat()
+            if self.processed_until is not None
+            else None,
+            "latest_event": self.max_seen.isoformat() if self.max_seen is not None else None,
+            "pending": self.pending,
+            "received": self.received,
+            "window_s": self.cfg.window_s,
+            "lateness_s": self.cfg.lateness_s,
+            "incidents_open": self.incidents.open_count(),
+            "detectors": dets,
+            **(
+                {
+                    "partition": f"{self.partition[1]}/{self.partition[0].n}",
+                    "progress": {k: v.isoformat() for k, v in sorted(self.progress.items())},
+                }
+                if self.partition is not None
+                else {}
+            ),
+        }
 
     def get_state(self) -> dict[str, Any]:
         """Everything needed to resume (JSON-able)."""
@@ -464,9 +562,11 @@ class Engine:
     def checkpoint(self) -> None:
         """Save the state and watermark in the store."""
         with self._lock:
+            t0 = time.monotonic()
             self.store.save_checkpoint(self.cfg.name, self.processed_until, self.get_state())
             self._since_checkpoint = 0
             self._last_checkpoint = time.monotonic()
+            self._checkpoint_s = self._last_checkpoint - t0
 
     def _resume(self) -> None:
         """Load the last checkpoint and re-read from the store what came after it."""
@@ -495,18 +595,24 @@ class Engine:
             self._reload_after(self.processed_until)
 
     def _reload_after(self, t: pd.Timestamp) -> None:
-        """Re-buffer what the store holds from event time ``t`` on (stored before a crash)."""
-        r = self.store.read_readings(None, t, None)
+        """Re-buffer what the store holds from event time ``t`` on (stored before a crash) —
+        of this engine's partition only, when it has one."""
+        parts, k = self.partition if self.partition is not None else (None, 0)
+        r = self.store.read_readings(parts.sensors_of(k) if parts is not None else None, t, None)
         if len(r):
             self._readings.add(
                 r[["sensor_id", "ts", "value"]].assign(sensor_id=r["sensor_id"].astype(str))
             )
             self._seen(r)
         e = self.store.list_meter_events(since=t)
+        if len(e) and parts is not None:
+            e = e[parts.events(e) == k].reset_index(drop=True)
         if len(e):
             self._events.add(e)
             self._seen(e)
         c = self.store.list_complaints(since=t)
+        if len(c) and parts is not None:
+            c = c[parts.complaints(c) == k].reset_index(drop=True)
         if len(c):
             self._complaints.add(c)
             self._seen(c)

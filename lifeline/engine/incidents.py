@@ -30,6 +30,7 @@ class IncidentStage:
         publish: Callable[[str, dict[str, Any], str | None], None],
         assess: bool = True,
         lock: Any = None,
+        shared: Any = None,
     ) -> None:
         import threading
 
@@ -63,6 +64,11 @@ class IncidentStage:
         #: grows or closes after its incident left the correlator must not open a new one
         self._placed: dict[str, str] = {}
         self._ctx: dict[str, Any] | None = None
+        #: scale-out: :class:`lifeline.engine.shared.SharedIncidents` (incidents that span
+        #: partitions are merged once in the store); None for a single engine
+        self.shared = shared
+        if shared is not None:
+            shared.bind(self)
 
     # ---- assessment context (built on first use: network models load lazily) ----------------
     def context(self) -> dict[str, Any]:
@@ -189,7 +195,7 @@ class IncidentStage:
                     self._placed[ev.evidence_id] = pd.Timestamp(ev.ts).isoformat()
         for iid in sorted(touched):
             if touched[iid] in self.correlator.incidents:
-                self._assess(touched[iid])
+                self.assess(touched[iid])
         for host in self._absorb_explained(touched):
             touched[host.incident_id] = host
         after = {i.incident_id for i in self.correlator.incidents}
@@ -283,8 +289,9 @@ class IncidentStage:
         if not self.correlator.incidents:
             return
         states = self.store.incident_states()
+        alias = self.shared.survivors() if self.shared is not None else {}
         for inc in self.correlator.incidents:
-            st = states.get(inc.incident_id)
+            st = states.get(alias.get(inc.incident_id, inc.incident_id))
             if st and st != inc.state:
                 inc.state = st
 
@@ -293,15 +300,27 @@ class IncidentStage:
         target = next(
             (i.incident_id for i in self.correlator.incidents if incident_id in i.merged_from), ""
         )
-        self.store.delete_incident(incident_id)
+        if self.shared is not None:
+            if not self.shared.local_merge(incident_id, target):
+                return  # it was part of another partition's incident: nothing stored to remove
+        else:
+            self.store.delete_incident(incident_id)
         self.store.append_audit("engine", "merge_incident", incident_id, {"into": target}, ts=t_end)
         self.publish(
             "incident", {"action": "merged", "incident_id": incident_id, "into": target}, None
         )
 
-    def _merge_operator_fields(self, inc: Incident) -> bool:
+    def _save(self, inc: Incident, t_end: pd.Timestamp) -> None:
+        """Store the assessed ``inc``; scaled out, as its partition's part of the incident it
+        belongs to (:meth:`SharedIncidents.save` assesses the combined incident)."""
+        if self.shared is not None:
+            self.shared.save(inc, t_end)
+            return
+        self.store_incident(inc, t_end)
+
+    def merge_operator_fields(self, inc: Incident) -> bool:
         """Take what people did (state, timeline, approval, audit) from the stored incident;
-        True when it is not stored yet."""
+        True if it is not stored yet."""
         from lifeline.errors import LifelineError
         from lifeline.incidents.lifecycle import Incident as _Incident
 
@@ -317,53 +336,55 @@ class IncidentStage:
         )
         return False
 
-    def _assess(self, inc: Incident) -> None:
-        """Type, confirmation, cascade, plan, grade and safety of ``inc`` (no store writes)."""
+    def assess(self, inc: Incident) -> None:
+        """Type, confirmation, impact, cascade, plan, grade, safety review and narrative of
+        ``inc`` (in place), on the operators' latest state of it."""
         from lifeline.incidents.correlate import infer_kind
         from lifeline.incidents.pipeline import ESTIMATED_DURATION_H, assess
 
-        self._merge_operator_fields(inc)
+        self.merge_operator_fields(inc)
         inc.kind = infer_kind(inc)
-        if self.do_assess:
-            ctx = self.context()
-            sig = (
-                inc.kind,
-                tuple(sorted(e.evidence_id for e in inc.evidence if e.kind == "alarm")),
+        if not self.do_assess:
+            return
+        ctx = self.context()
+        sig = (
+            inc.kind,
+            tuple(sorted(e.evidence_id for e in inc.evidence if e.kind == "alarm")),
+        )
+        if self._signature.get(inc.incident_id) != sig:
+            for ad in ctx["adapters"].values():
+                forget = getattr(ad, "forget", None)
+                if callable(forget):
+                    forget(inc.incident_id)
+            self._signature[inc.incident_id] = sig
+        restored = inc.state_time("restored")
+        start = inc.onset_at or inc.opened_at
+        dur = (
+            (restored - start).total_seconds() / 3600.0
+            if restored
+            else ESTIMATED_DURATION_H.get(inc.kind, 4.0)
+        )
+        try:
+            assess(
+                inc,
+                ctx["adapters"],
+                ctx["dependencies"],
+                ctx["districts"],
+                ctx["crews"],
+                ctx["rules"],
+                extra_impact={"duration_h": round(dur, 2)},
             )
-            if self._signature.get(inc.incident_id) != sig:
-                for ad in ctx["adapters"].values():
-                    forget = getattr(ad, "forget", None)
-                    if callable(forget):
-                        forget(inc.incident_id)
-                self._signature[inc.incident_id] = sig
-            restored = inc.state_time("restored")
-            start = inc.onset_at or inc.opened_at
-            dur = (
-                (restored - start).total_seconds() / 3600.0
-                if restored
-                else ESTIMATED_DURATION_H.get(inc.kind, 4.0)
-            )
-            try:
-                assess(
-                    inc,
-                    ctx["adapters"],
-                    ctx["dependencies"],
-                    ctx["districts"],
-                    ctx["crews"],
-                    ctx["rules"],
-                    extra_impact={"duration_h": round(dur, 2)},
-                )
-            except Exception as exc:  # an assessment failure must not lose the incident
-                log.exception("assessment of %s failed", inc.incident_id)
-                inc.plan = {**inc.plan, "error": f"assessment failed: {exc}"}
-            from lifeline.incidents.narrative import narrative
+        except Exception as exc:  # an assessment failure must not lose the incident
+            log.exception("assessment of %s failed", inc.incident_id)
+            inc.plan = {**inc.plan, "error": f"assessment failed: {exc}"}
+        from lifeline.incidents.narrative import narrative
 
-            inc.narrative = narrative(inc)["text"]
+        inc.narrative = narrative(inc)["text"]
 
-    def _save(self, inc: Incident, t_end: pd.Timestamp) -> None:
-        """Store ``inc`` (keeping what operators did meanwhile), audit it and push it."""
+    def store_incident(self, inc: Incident, t_end: pd.Timestamp) -> None:
+        """Save ``inc`` (keeping what operators did meanwhile), audit and push it."""
         with self.lock:
-            new = self._merge_operator_fields(inc)
+            new = self.merge_operator_fields(inc)
             self.store.upsert_incident(inc.to_row())
         self.store.append_audit(
             "engine",

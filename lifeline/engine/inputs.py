@@ -39,10 +39,14 @@ class SensorMeta:
 
     def enrich(self, readings: pd.DataFrame) -> pd.DataFrame:
         """``readings`` (sensor_id, ts, value) with the META_COLUMNS; unknown sensors dropped."""
+        return self.enrich_codes(readings)[0]
+
+    def enrich_codes(self, readings: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """:meth:`enrich`, and each kept reading's sensor position in :attr:`ids`."""
         codes = self.ids.get_indexer(readings["sensor_id"].astype(str))
         keep = codes >= 0
-        out = readings.loc[keep].reset_index(drop=True)
+        out = readings.loc[keep].reset_index(drop=True) if not keep.all() else readings.copy()
         c = codes[keep]
         for k, arr in self.cols.items():
             out[k] = arr[c] if len(c) else np.array([], dtype=arr.dtype)
-        return out
+        return out, c

@@ -20,8 +20,9 @@ class EngineRunner:
 
     Ingestion calls :meth:`submit_readings` / :meth:`submit_events` / :meth:`submit_complaints`
     (the same interface as the engine, so either can be an ingestion ``feed``); the thread
-    advances the engine, and after ``idle_flush_s`` wall seconds without new data it processes
-    everything pending (a live stream that stopped must still raise its alarms).
+    advances the engine, and after ``idle_flush_s`` wall seconds without new data (counted
+    from the end of the engine's last busy spell: ingestion waits while the engine processes)
+    it processes everything pending (a live stream that stopped must still raise its alarms).
     """
 
     def __init__(self, engine: Engine, idle_flush_s: float | None = 30.0) -> None:
@@ -49,6 +50,16 @@ class EngineRunner:
         """See :meth:`Engine.not_before`."""
         return self.engine.not_before()
 
+    def submit(
+        self,
+        readings: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+        complaints: pd.DataFrame | None = None,
+    ) -> None:
+        """See :meth:`Engine.submit`."""
+        self.engine.submit(readings, events, complaints)
+        self._note()
+
     def submit_readings(self, df: pd.DataFrame) -> None:
         """See :meth:`Engine.submit_readings`."""
         self.engine.submit_readings(df)
@@ -74,6 +85,11 @@ class EngineRunner:
         files on every turn of the thread and ingest them into ``store`` and the engine."""
         self._folder = (folder, store, gauges)
 
+    def set_progress(self, source: str, ts: pd.Timestamp) -> None:
+        """See :meth:`Engine.set_progress` (wakes the thread: the watermark may move)."""
+        self.engine.set_progress(source, ts)
+        self._wake.set()
+
     def status(self) -> dict[str, Any]:
         """The engine's status (GET /api/engine)."""
         st = self.engine.status()
@@ -89,7 +105,10 @@ class EngineRunner:
                 if self._folder is not None:
                     folder, store, gauges = self._folder
                     folder.ingest(store, gauges, feed=self)
-                self.engine.advance()
+                rep = self.engine.advance()
+                if rep.windows:
+                    # time the engine was busy is not a quiet stream: ingestion waited for it
+                    self._last_data = max(self._last_data, time.monotonic())
                 idle = time.monotonic() - self._last_data
                 if (
                     self._dirty

@@ -9,7 +9,14 @@ second row.
 
 Payloads are JSON: one reading object or a list of them (or ``{"readings": […]}``). The sensor
 id comes from the payload or, when absent, from the topic suffix
-(``lifeline/readings/<sensor_id>``). Messages are validated and written in batches, flushed by
+(``lifeline/readings/<sensor_id>``).
+
+With ``events_topic`` (``lifeline/events/#``) the same session also carries smart-meter and
+switchgear events (:mod:`lifeline.ingest.events`). One session for both keeps them in the order
+they were published: the live engine's watermark follows the latest event time it has seen, so
+events delivered on a second connection could fall behind the readings (a backlog drained after
+a restart) and arrive *late*. A flush stores both, hands both to the engine in one call
+(``feed.submit``) and only then acknowledges. Messages are validated and written in batches, flushed by
 size (``batch_readings``), by message count (``flush_messages``, default 20 = Mosquitto's
 default window of unacknowledged QoS-1 messages per client: the broker sends no more until we
 acknowledge), by age (``max_delay_s``) or when the stream pauses (``idle_s``).
@@ -50,6 +57,21 @@ def parse_mqtt_url(url: str) -> tuple[str, int, str | None, str | None]:
     if not u.hostname:
         raise ConfigError(f"MQTT URL {url!r} has no host", where="LIFELINE_MQTT")
     return u.hostname, u.port or 1883, u.username, u.password
+
+
+def topic_prefix(topic_filter: str) -> str:
+    """What the topics matched by ``topic_filter`` start with: ``lifeline/readings/#`` →
+    ``lifeline/readings/``; a shared subscription ``$share/<group>/<filter>`` delivers the
+    topics of ``<filter>``."""
+    if topic_filter.startswith("$share/"):
+        topic_filter = topic_filter.split("/", 2)[2] if topic_filter.count("/") >= 2 else ""
+    return topic_filter[:-1] if topic_filter.endswith("#") else topic_filter.rstrip("/") + "/"
+
+
+def shared(topic_filter: str, group: str) -> str:
+    """``topic_filter`` as an MQTT shared subscription of ``group`` (Mosquitto ≥ 1.6, MQTT
+    3.1.1 and 5): the broker hands each message to one member of the group, in turn."""
+    return f"$share/{group}/{topic_filter}"
 
 
 def _client(client_id: str, clean: bool, manual_ack: bool = False) -> Any:
@@ -101,8 +123,16 @@ class MqttIngestor:
         tz: str = "UTC",
         throttle: Any = None,
         feed: Any = None,
+        events_topic: str | None = None,
+        events: Any = None,
     ) -> None:
         self.store = store
+        #: meter/switchgear events on the same session (``events``: the city's EventIndex)
+        self.events_topic = events_topic if events is not None else None
+        self.events = events
+        self.event_prefix = topic_prefix(events_topic or "")
+        self.events_stored = 0
+        self.events_rejected = 0
         #: the live engine (:class:`lifeline.engine.Engine`): bounds late data, gets stored readings
         self.feed = feed
         #: optional :class:`lifeline.ingest.throttle.SensorThrottle`: readings of a sensor over
@@ -111,7 +141,7 @@ class MqttIngestor:
         self.url = url
         self.host, self.port, self._user, self._password = parse_mqtt_url(url)
         self.topic = topic
-        self.prefix = topic[:-1] if topic.endswith("#") else topic.rstrip("/") + "/"
+        self.prefix = topic_prefix(topic)
         self.client_id = client_id
         self.index = sensor_index(store, sensors)
         self.qos = qos
@@ -145,7 +175,10 @@ class MqttIngestor:
             self._connect_error = str(reason_code)
             self._connected.set()
             return
-        client.subscribe(self.topic, qos=self.qos)
+        if self.events_topic:
+            client.subscribe([(self.topic, self.qos), (self.events_topic, self.qos)])
+        else:
+            client.subscribe(self.topic, qos=self.qos)
         self._connected.set()
 
     def _on_subscribe(
@@ -236,6 +269,27 @@ class MqttIngestor:
             batch, self._pending, self._pending_bytes = self._pending, [], 0
         if not batch:
             return 0
+        events = None
+        readings = batch
+        if self.events_topic:
+            ev = [(t, p) for t, p, _, _ in batch if t.startswith(self.event_prefix)]
+            if ev:
+                events = self._store_events(ev)
+                readings = [m for m in batch if not m[0].startswith(self.event_prefix)]
+        good = self._store_readings(readings) if readings else None
+        if self.feed is not None:
+            submit_together(self.feed, good, events)
+        c = self._client
+        if c is not None:
+            for _, _, mid, qos in batch:
+                if qos > 0:
+                    c.ack(mid, qos)
+        self.messages += len(batch)
+        self.last_flush_at = time.monotonic()
+        return len(batch)
+
+    def _store_readings(self, batch: list[tuple[str, bytes, int, int]]) -> pd.DataFrame:
+        """Validate and store the reading messages of a flush; returns the stored readings."""
         msgs = [(payload, topic, self._sensor_from_topic(topic)) for topic, payload, _, _ in batch]
         res, _ = validate_json(
             msgs,
@@ -254,16 +308,7 @@ class MqttIngestor:
         if len(res.rejected):
             self.store.write_rejected(res.rejected)
         _account(self.report, res, self.index, stored)
-        if self.feed is not None and len(res.good):
-            self.feed.submit_readings(res.good)
-        c = self._client
-        if c is not None:
-            for _, _, mid, qos in batch:
-                if qos > 0:
-                    c.ack(mid, qos)
-        self.messages += len(batch)
-        self.last_flush_at = time.monotonic()
-        return len(batch)
+        return res.good
 
     def _throttle(self, res: Any) -> Any:
         """``res`` with the readings over their sensor's allowance moved to the rejected."""
@@ -290,6 +335,35 @@ class MqttIngestor:
             rejected_line=np.concatenate([np.asarray(res.rejected_line), np.full(n, -1)]),
             rejected_pos=np.concatenate([np.asarray(res.rejected_pos), np.full(n, -1)]),
         )
+
+    def _store_events(self, msgs: list[tuple[str, bytes]]) -> pd.DataFrame | None:
+        """Validate and store the event messages of a flush; returns the good events (for the
+        engine) or None."""
+        import json
+
+        from lifeline.ingest.events import ingest_events
+
+        items: list[tuple[Any, str]] = []
+        for topic, payload in msgs:
+            try:
+                obj = json.loads(payload)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                items.append((payload.decode("utf-8", "replace"), topic))
+                continue
+            if isinstance(obj, dict) and "kind" not in obj:
+                obj = {**obj, "kind": topic.rsplit("/", 1)[-1]}
+            items.append((obj, topic))
+        got = _Collect(self.feed)
+        out = ingest_events(
+            self.store,
+            items,
+            self.events,
+            now=None if self.now is None else pd.Timestamp(self.now),
+            feed=got,
+        )
+        self.events_stored += out["stored"]
+        self.events_rejected += out["rejected_total"]
+        return got.events
 
     def _sensor_from_topic(self, topic: str) -> str | None:
         if topic.startswith(self.prefix) and len(topic) > len(self.prefix):
@@ -329,6 +403,38 @@ class MqttIngestor:
             self.close()
             self.report.seconds = time.monotonic() - t0
         return self.report
+
+
+class _Collect:
+    """A stand-in feed for :func:`lifeline.ingest.events.ingest_events` that keeps the events
+    it would hand on (so that readings and events reach the engine in one call)."""
+
+    def __init__(self, feed: Any) -> None:
+        self.feed = feed
+        self.events: pd.DataFrame | None = None
+
+    def not_before(self) -> pd.Timestamp | None:
+        return self.feed.not_before() if self.feed is not None else None
+
+    def submit_events(self, df: pd.DataFrame) -> None:
+        self.events = df
+
+
+def submit_together(feed: Any, readings: pd.DataFrame | None, events: pd.DataFrame | None) -> None:
+    """Hand stored readings and events to ``feed`` in one call when it has ``submit`` (the
+    engine does not advance between them), else one after the other (events first)."""
+    r = readings if readings is not None and len(readings) else None
+    e = events if events is not None and len(events) else None
+    if r is None and e is None:
+        return
+    submit = getattr(feed, "submit", None)
+    if callable(submit):
+        submit(readings=r, events=e)
+        return
+    if e is not None:
+        feed.submit_events(e)
+    if r is not None:
+        feed.submit_readings(r)
 
 
 def new_client_id(prefix: str = "lifeline-ingest") -> str:

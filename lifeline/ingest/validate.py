@@ -201,8 +201,6 @@ def validate_batch(
         mark(ts == nat, Reason.BAD_TIMESTAMP)
         limit = (now_ts + pd.Timedelta(future_tolerance)).value
         mark(ts > limit, Reason.FUTURE_TIMESTAMP)
-        if not_before is not None:
-            mark((ts != nat) & (ts < pd.Timestamp(not_before).value), Reason.LATE)
         val, non_numeric, nan_word = _parse_values(cols["value"])
         mark(non_numeric, Reason.NON_NUMERIC)
         mark(nan_word | ~np.isfinite(val), Reason.NON_FINITE)
@@ -229,6 +227,14 @@ def validate_batch(
         if stored.any():
             mark(_scatter(n, ok, stored), Reason.DUPLICATE, 2)
             good = good.loc[~stored].reset_index(drop=True)
+            ok = ok[~stored]
+    if len(ok) and not_before is not None:
+        # after the stored-duplicate check: a redelivered reading that is already stored is a
+        # duplicate, not late (the broker resends what a killed subscriber had not acknowledged)
+        late = ts[ok] < pd.Timestamp(not_before).value
+        if late.any():
+            mark(_scatter(n, ok, late), Reason.LATE)
+            good = good.loc[~late].reset_index(drop=True)
     rej = _rejected(records, cols, index, reason, detail_kind, codes, ts, val, source, tz)
     rej["received_at"] = received
     lines = _column(records, "line")

@@ -148,6 +148,20 @@ INCIDENT: Final[dict[str, str]] = {
     "body": "string",  # JSON: location, alarms, complaints, cascade, plan, actions, timeline
 }
 
+INCIDENT_PART: Final[dict[str, str]] = {
+    # scale-out (`lifeline worker`): one engine partition's share of an incident. An incident
+    # whose evidence spans partitions is stored once, as the incident ``survivor_id``; every
+    # partition keeps its own part (its evidence) pointing there.
+    "part_id": "string",  # the partition's own incident id
+    "survivor_id": "string",  # the incident it belongs to (itself unless merged)
+    "partition_no": "int64",  # the engine partition (k of n) that owns the part
+    "utility": "string",
+    "opened_at": "datetime64[ns, UTC]",  # event time of the part's first evidence
+    "last_ts": "datetime64[ns, UTC]",  # event time of its latest evidence
+    "evidence": "string",  # JSON list of evidence items
+    "grouping": "string",  # JSON: why each item joined
+}
+
 AUDIT: Final[dict[str, str]] = {
     "ts": "datetime64[ns, UTC]",
     "actor": "string",
@@ -195,6 +209,7 @@ TABLES: Final[dict[str, dict[str, str]]] = {
     "complaint": COMPLAINT,
     "forecast": FORECAST,
     "incident": INCIDENT,
+    "incident_part": INCIDENT_PART,
     "audit": AUDIT,
     "dependency": DEPENDENCY,
     "zone": ZONE,

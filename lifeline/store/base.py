@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Final
@@ -31,12 +32,18 @@ PRIMARY_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "complaint": ("complaint_id",),
     "forecast": ("issued_at", "gauge_id", "ts"),
     "incident": ("incident_id",),
+    "incident_part": ("part_id",),
     "meter_event": ("event_id",),
     "checkpoint": ("name",),
     "meta": ("key",),
     "zone": ("zone_id",),
     "district": ("district_id",),
 }
+
+#: The store-wide lock (PostgreSQL advisory lock key) under which a process creates the schema
+#: or replaces the reference tables: several processes starting together (scale-out) must not
+#: interleave their DDL and TRUNCATEs (they would deadlock).
+SCHEMA_LOCK: Final = 0x1F5E_11FE_0001
 
 #: Secondary indexes: (table, columns).
 INDEXES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
@@ -45,6 +52,8 @@ INDEXES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("complaint", ("ts",)),
     ("forecast", ("issued_at",)),
     ("incident", ("state",)),
+    ("incident_part", ("survivor_id",)),
+    ("incident_part", ("utility", "opened_at")),
     ("audit", ("object_id",)),
     ("rejected", ("reason",)),
 )
@@ -475,6 +484,21 @@ class Store(ABC):
         return self._list(
             "incident", None, {"state": state, "district_id": district}, ts_col="opened_at"
         )
+
+    # ---- several processes on one store (scale-out) ---------------------------------------
+    @contextmanager
+    def locked(self, key: int) -> Iterator[None]:
+        """Hold the store-wide lock ``key`` (an integer) for the enclosed reads and writes,
+        which form one transaction where the back end has them. DuckDB serves one process: its
+        connection lock is enough. PostgreSQL takes ``pg_advisory_xact_lock(key)``, so engine
+        processes on other machines wait too."""
+        with self._lock:  # type: ignore[attr-defined]
+            yield
+
+    def notify(self, channel: str, payload: str) -> None:
+        """Tell other processes that something changed (PostgreSQL ``NOTIFY``); a no-op for
+        the embedded store, which serves one process."""
+        return None
 
     # ---- audit ---------------------------------------------------------------------------
     def append_audit(

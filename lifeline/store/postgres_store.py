@@ -10,9 +10,11 @@ GiST index. Readings are written with ``COPY`` into a temporary table and then
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -21,7 +23,7 @@ import pandas as pd
 
 from lifeline.errors import ConfigError, StoreError
 from lifeline.model.schema import TABLES
-from lifeline.store.base import POINT_TABLES, PRIMARY_KEYS, Store, frame
+from lifeline.store.base import POINT_TABLES, PRIMARY_KEYS, SCHEMA_LOCK, Store, frame
 
 _TYPES: Final = {
     "string": "TEXT",
@@ -76,7 +78,9 @@ class PostgresStore(Store):
         try:
             con = psycopg.connect(self._dsn, autocommit=True)
             if self.schema:
-                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                # another process may create it at the same moment
+                with contextlib.suppress(psycopg.errors.UniqueViolation):
+                    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
                 con.execute(f'SET search_path TO "{self.schema}", public')
             con.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:
@@ -138,6 +142,7 @@ class PostgresStore(Store):
                 where=self._where,
             ) from exc
         with self._con.transaction():
+            self._con.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
             for name in TABLES:
                 self._execute(self._create_table_sql(name))
             for sql in self._migrate_sql():
@@ -184,7 +189,8 @@ class PostgresStore(Store):
         for c in df.columns:
             s = df[c]
             if isinstance(s.dtype, pd.DatetimeTZDtype):
-                vals = [None if pd.isna(v) else v.to_pydatetime() for v in s]
+                # microseconds: what PostgreSQL keeps (wall-clock stamps carry nanoseconds)
+                vals = [None if pd.isna(v) else v.to_pydatetime(warn=False) for v in s]
             else:
                 vals = [
                     None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
@@ -324,6 +330,31 @@ class PostgresStore(Store):
         """Create PostGIS (if allowed), the tables, geometry columns and indexes if missing."""
         with self._lock:
             self._init_schema_unlocked()
+
+    @contextmanager
+    def locked(self, key: int) -> Iterator[None]:
+        """One transaction holding ``pg_advisory_xact_lock(key)`` (released at its end), so
+        that engine processes serialise their read-modify-write of shared rows."""
+        import psycopg
+
+        with self._lock:
+            self._alive()
+            try:
+                with self._con.transaction():
+                    self._con.execute("SELECT pg_advisory_xact_lock(%s)", [int(key)])
+                    yield
+            except psycopg.Error as exc:
+                raise StoreError(f"locked transaction failed: {exc}", where=self._where) from exc
+
+    def notify(self, channel: str, payload: str) -> None:
+        """``NOTIFY channel, payload`` (delivered to listeners when the transaction commits;
+        payloads must stay under 8000 bytes)."""
+        self._execute("SELECT pg_notify(?, ?)", [channel, payload])
+
+    @property
+    def dsn(self) -> str:
+        """The libpq connection string (without lifeline's own URL parameters)."""
+        return self._dsn
 
     def drop_schema(self) -> None:
         """Drop this store's schema with every table in it (tests use a schema per test)."""

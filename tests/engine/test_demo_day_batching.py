@@ -68,7 +68,6 @@ def test_one_batch_15_minute_batches_and_mqtt_give_the_same_incidents(
 ) -> None:
     from lifeline.ingest.events import EventIndex
     from lifeline.ingest.mqtt import MqttIngestor
-    from lifeline.ingest.mqtt_events import MqttEventIngestor
     from lifeline.store import open_store
 
     town, day = town_and_day
@@ -91,29 +90,19 @@ def test_one_batch_15_minute_batches_and_mqtt_give_the_same_incidents(
     with open_store(":memory:") as store:
         eng = _engine(town, store)
         events_prefix = mqtt_names.prefix.replace("/readings", "/events")
-        readings = MqttIngestor(
+        # readings and events on one persistent session, as `lifeline serve` takes them
+        ingestor = MqttIngestor(
             store,
             mqtt_url,
             topic=mqtt_names.topic,
             client_id=mqtt_names.client_id("readings", mqtt_url),
             feed=eng,
+            events_topic=f"{events_prefix}/#",
+            events=EventIndex.of(town.customers, town.power.switch.index),
         )
-        switches = town.power.switch.index
-        events = MqttEventIngestor(
-            store,
-            mqtt_url,
-            EventIndex.of(town.customers, switches),
-            topic=f"{events_prefix}/#",
-            client_id=mqtt_names.client_id("events", mqtt_url),
-            feed=eng,
-        )
-        readings.connect()
-        events.connect()
+        ingestor.connect()
         stop = threading.Event()
-        threads = [
-            threading.Thread(target=readings.run, kwargs={"stop": stop}, daemon=True),
-            threading.Thread(target=events.run, kwargs={"stop": stop}, daemon=True),
-        ]
+        threads = [threading.Thread(target=ingestor.run, kwargs={"stop": stop}, daemon=True)]
         for t in threads:
             t.start()
         from lifeline.incidents.complaints.ingest import submit_complaints

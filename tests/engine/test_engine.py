@@ -204,6 +204,38 @@ def test_late_readings_are_rejected_with_a_reason(detector: str) -> None:
         assert eng.status()["watermark"] == wm.isoformat()
 
 
+def test_status_answers_while_the_engine_is_busy(detector: str) -> None:
+    import threading
+    import time
+
+    readings, complaints = _day()
+    with open_store(":memory:") as store:
+        eng = _run([readings], complaints, store)
+        full = eng.status()
+        assert "busy" not in full and full["detectors"]
+        held, release = threading.Event(), threading.Event()
+
+        def work() -> None:  # a long backlog: the engine holds its lock
+            with eng._lock:
+                held.set()
+                release.wait(30)
+
+        t = threading.Thread(target=work)
+        t.start()
+        try:
+            held.wait(10)
+            t0 = time.monotonic()
+            busy = eng.status()
+            assert time.monotonic() - t0 < 5
+        finally:
+            release.set()
+            t.join()
+        assert busy["busy"] is True
+        assert busy["watermark"] == full["watermark"] and busy["pending"] == eng.pending
+        assert busy["detectors"] == full["detectors"]
+        assert "busy" not in eng.status()
+
+
 def test_restart_resumes_from_the_checkpoint_without_duplicates(detector: str) -> None:
     from lifeline.ingest.service import ingest_frame
     from lifeline.model.store_io import import_city
