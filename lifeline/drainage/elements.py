@@ -26,7 +26,7 @@ LINK_SECTIONS = {
 @dataclass
 class SwmmElements:
     """Nodes (name -> kind), links (name -> (kind, from, to)), rain gauges, node coordinates
-    (metres) and link vertices of a SWMM model."""
+    (metres), link vertices and rain gauge positions ([SYMBOLS], metres) of a SWMM model."""
 
     nodes: dict[str, str] = field(default_factory=dict)
     links: dict[str, tuple[str, str, str]] = field(default_factory=dict)
@@ -35,6 +35,7 @@ class SwmmElements:
     coords: dict[str, tuple[float, float]] = field(default_factory=dict)
     vertices: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     max_depth_m: dict[str, float] = field(default_factory=dict)
+    gauge_coords: dict[str, tuple[float, float]] = field(default_factory=dict)  # [SYMBOLS]
 
 
 def read_elements(path: str | Path) -> SwmmElements:
@@ -67,6 +68,8 @@ def read_elements(path: str | Path) -> SwmmElements:
                 el.subcatchments[f[0]] = f[2]
             elif section == "COORDINATES":
                 el.coords[f[0]] = (float(f[1]), float(f[2]))
+            elif section == "SYMBOLS":
+                el.gauge_coords[f[0]] = (float(f[1]), float(f[2]))
             elif section == "VERTICES":
                 el.vertices.setdefault(f[0], []).append((float(f[1]), float(f[2])))
         except (IndexError, ValueError) as exc:

@@ -36,6 +36,21 @@ def _drainage_assets(el: Any) -> pd.DataFrame:
                 "geometry_wkt": wkt_point(x, y),
             }
         )
+    for name in sorted(el.gauges):  # a rain gauge placed on the map ([SYMBOLS])
+        if name in el.gauge_coords:
+            x, y = el.gauge_coords[name]
+            rows.append(
+                {
+                    "asset_id": f"drainage:raingauge:{name}",
+                    "utility": "drainage",
+                    "kind": "raingauge",
+                    "ref": name,
+                    "name": name,
+                    "x_m": x,
+                    "y_m": y,
+                    "geometry_wkt": wkt_point(x, y),
+                }
+            )
     for name, (kind, a, b) in el.links.items():
         pts = [el.coords.get(a), *el.vertices.get(name, []), el.coords.get(b)]
         pts = [p for p in pts if p is not None]

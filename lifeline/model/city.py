@@ -45,7 +45,7 @@ TABLES = {
     "waterlogging_points": None,  # point_id, node, threshold_m, name, name_zh (drainage)
 }
 #: bump when the derivation of a city's tables changes (it keys the cache)
-DERIVE_VERSION = "city-v3"
+DERIVE_VERSION = "city-v4"
 
 
 @dataclass

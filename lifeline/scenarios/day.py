@@ -25,7 +25,7 @@ import pandas as pd
 from lifeline.scenarios.events import BurstMain, Event, FeederFault, GasLeak, Storm, utc
 
 #: bump when the simulation changes what it produces (it keys the cache)
-SIM_VERSION = "day-v7"
+SIM_VERSION = "day-v8"
 __all__ = [
     "BAD_RECORD_REASONS",
     "BurstMain",

@@ -86,6 +86,7 @@ def simulate_drainage(
     n = len(idx)
     parts = []
     ts_utc = idx.tz_localize(tz).tz_convert("UTC")
+    ts_all = ts_utc.insert(0, ts_utc[0] - pd.Timedelta(minutes=5))
     for r in s.itertuples():
         q = r.quantity
         if q == "rain_mm_h":
@@ -109,9 +110,11 @@ def simulate_drainage(
             v = np.round(f * (1 + rng.normal(0.0, 0.05, n)), 4)
         else:
             continue
+        # the state at midnight (the run's start) opens the day: no rain yet, the initial level
+        v = np.concatenate([[0.0 if q == "rain_mm_h" else float(v[0])], v])
         step = max(1, int(r.interval_s or 300) // 300)
         parts.append(
-            pd.DataFrame({"sensor_id": r.sensor_id, "ts": ts_utc[::step], "value": v[::step]})
+            pd.DataFrame({"sensor_id": r.sensor_id, "ts": ts_all[::step], "value": v[::step]})
         )
     readings = pd.concat(parts, ignore_index=True) if parts else _empty_readings()
     readings = readings[readings.ts < start + pd.Timedelta(days=1)].reset_index(drop=True)

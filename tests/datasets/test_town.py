@@ -97,7 +97,8 @@ def test_sensors_sit_on_existing_assets(town: Any) -> None:
     hosts = set(methane.asset_id.str.split(":").str[0])
     assert {"power", "drainage", "telecom"} <= hosts
     # every methane detector's manhole is near a gas main (proximity dependency, metres)
-    dep = town.dependencies.set_index("asset_id")
+    deps = town.dependencies
+    dep = deps[deps.kind == "proximity"].set_index("asset_id")
     assert (dep.loc[methane.asset_id, "distance_m"] <= 15.0).all()
 
 

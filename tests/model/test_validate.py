@@ -212,6 +212,24 @@ SWMM = """[TITLE]
 tiny drainage for the YKT test city
 [OPTIONS]
 FLOW_UNITS CMS
+INFILTRATION HORTON
+FLOW_ROUTING DYNWAVE
+START_DATE 07/15/2026
+START_TIME 00:00:00
+END_DATE 07/15/2026
+END_TIME 01:00:00
+REPORT_STEP 00:05:00
+WET_STEP 00:01:00
+DRY_STEP 00:05:00
+ROUTING_STEP 5
+[RAINGAGES]
+G1 INTENSITY 0:05 1.0 TIMESERIES R1
+[SUBCATCHMENTS]
+S1 G1 D1 2 50 100 0.5 0
+[SUBAREAS]
+S1 0.01 0.1 1 3 25 OUTLET
+[INFILTRATION]
+S1 3 0.5 4 7 0
 [JUNCTIONS]
 ;name elev maxdepth
 D1 250 3
@@ -220,21 +238,26 @@ D2 248 3
 OUT1 245 FREE
 [CONDUITS]
 ;name from to length roughness
-C1 D1 D2 200 0.013
-C2 D2 {to} 150 0.013
+C1 D1 D2 200 0.013 0 0
+C2 D2 {to} 150 0.013 0 0
 [XSECTIONS]
 C1 CIRCULAR 0.6 0 0 0
 C2 CIRCULAR 0.6 0 0 0
+[TIMESERIES]
+R1 0:00 10
+R1 1:00 0
 [COORDINATES]
 D1 649400 3273800
 D2 649600 3273800
 OUT1 649750 3273800
+[SYMBOLS]
+G1 649500 3273900
 """
 
 
 def test_drainage_network_structural_check(ykt_copy: Path) -> None:
-    """A SWMM model: checked structurally without pyswmm (said as a warning); a conduit to an
-    unknown node is named with its line."""
+    """A SWMM model: checked structurally and run by SWMM; a conduit to an unknown node is
+    named with its line."""
     cfg = ykt_copy / "city.yaml"
     cfg.write_text(
         cfg.read_text().replace("  gas: gas.json\n", "  gas: gas.json\n  drainage: drainage.inp\n"),
@@ -249,11 +272,12 @@ def test_drainage_network_structural_check(ykt_copy: Path) -> None:
     assert r["solved"] and r["nodes"] == 3 and r["links"] == 2 and not rep.errors
     v = validate_city(ykt_copy, solve=False)
     assert v.report.errors == [] and "drainage" in v.city.networks
-    assert (v.city.assets.utility == "drainage").sum() == 5
+    # three nodes, two conduits and the rain gauge placed by [SYMBOLS]
+    assert (v.city.assets.utility == "drainage").sum() == 6
     (ykt_copy / "drainage.inp").write_text(SWMM.format(to="OUT9"))
     rep = Report()
     check_drainage(ykt_copy / "drainage.inp", rep, ykt_copy)
     p = rep.errors[0]
-    line = _lines(ykt_copy / "drainage.inp").index("C2 D2 OUT9 150 0.013") + 1
+    line = _lines(ykt_copy / "drainage.inp").index("C2 D2 OUT9 150 0.013 0 0") + 1
     assert (p.file, p.line, p.field) == ("drainage.inp", line, "[CONDUITS]")
     assert "OUT9" in p.message

@@ -18,6 +18,7 @@ PUBLIC_WRITES = {("post", "/api/auth/login")}
 LEAST_ROLE = {
     ("post", "/api/readings"): "operator",
     ("post", "/api/meter-events"): "operator",
+    ("post", "/api/forecasts"): "operator",
     ("post", "/api/alarms"): "operator",
     ("post", "/api/complaints"): "operator",
     ("post", "/api/incidents"): "operator",
