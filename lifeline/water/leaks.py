@@ -22,7 +22,7 @@ Method (data-driven residuals + model-based localisation, see docs/water.md):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,6 @@ import pandas as pd
 from lifeline.errors import InputError
 from lifeline.water.network import PipeGraph, Sensitivity
 from lifeline.water.scada import Scada
-from lifeline.water.slow import WEEK, SlowChannel
 
 
 @dataclass
@@ -41,15 +40,14 @@ class LeakParams:
     k: float = 1.0  # CUSUM allowance (σ units per hour)
     h: float = 15.0  # CUSUM alarm threshold (σ·hours)
     h_burst: float = float("inf")  # single-hour alarm threshold (σ) for abrupt bursts
-    h_slow: float = float("inf")  # slow-channel threshold (whitened weekly-mean projection)
     q_veto: float = -1.0  # veto when inflow change < this (σ of hourly inflow noise)
     baseline_days: int = 7
     loc_hours: int = 48
     loc_ratio: float = 0.85
     merge_m: float = 600.0
     merge_days: float = 60.0
-    abrupt_h: int = 0  # alarms whose CUSUM rose within this many hours are never merged (0: off)
-    holdoff_h: int = 24
+    abrupt_h: int = 12  # an alarm whose CUSUM rose within this many hours is a new burst
+    holdoff_h: int = 6
     onset_margin_h: float = 1.0
     calib_days: int = 14  # used when no history is given
 
@@ -256,10 +254,11 @@ def _hour_scale(d: np.ndarray, s0: int, days: int, w: np.ndarray, n: int) -> np.
 
 def whitened(
     d: np.ndarray, model: Model, days: int = 14
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
     """Whiten residuals day by day with the covariance of the previous ``days`` days.
 
-    Returns (projections hours×pipes, whitened residuals hours×sensors, whitener per hour-block).
+    Returns (projections hours×pipes, whitened residuals hours×sensors, whitener per day,
+    hour-of-day noise scale per hour).
     The covariance adapts to seasons (noise grows with demand); until ``days`` days are
     available, the history covariance is used.
     """
@@ -267,6 +266,7 @@ def whitened(
     proj = np.zeros((n_t, len(model.pipes)))
     zw = np.zeros_like(d)
     ws: list[np.ndarray] = []
+    scales = np.ones(n_t)
     base_c = model.cov if model.cov is not None else np.diag(model.sigma**2)
     for s0 in range(0, n_t, 24):
         lo = max(0, s0 - days * 24)
@@ -279,11 +279,13 @@ def whitened(
         blk = d[s0 : s0 + 24]
         okr = np.isfinite(blk).all(axis=1)
         zb = np.where(okr[:, None], np.nan_to_num(blk) @ w.T, 0.0)
-        zb /= _hour_scale(d, s0, days, w, len(blk))[:, None]
+        sc = _hour_scale(d, s0, days, w, len(blk))
+        scales[s0 : s0 + 24] = sc
+        zb /= sc[:, None]
         zw[s0 : s0 + 24] = zb
         proj[s0 : s0 + 24] = zb @ u.T
         ws.append(w)
-    return proj, zw, ws
+    return proj, zw, ws, scales
 
 
 def _base_demand(wn: Any, name: str) -> float:
@@ -316,6 +318,7 @@ class Prepared:
     ws: list[np.ndarray]
     idx: pd.DatetimeIndex
     dq: np.ndarray  # inflow minus its same-hour baseline, in σ of that series (0 without flows)
+    scale: np.ndarray | None = None  # hour-of-day noise scale of each hour
 
 
 def prepare(h: pd.DataFrame, model: Model) -> Prepared:
@@ -323,14 +326,14 @@ def prepare(h: pd.DataFrame, model: Model) -> Prepared:
     r = model.residuals(h)
     idx = pd.DatetimeIndex(h.index)
     b = baseline(r, idx, model.params.baseline_days)
-    proj, _, ws = whitened(r - b, model)
+    proj, _, ws, scale = whitened(r - b, model)
     dq = np.zeros(len(h))
     if model.source_flows:
         q = h[[f"F:{c}" for c in model.source_flows]].sum(axis=1, min_count=1).to_numpy()[:, None]
         x = (q - baseline(q, idx, model.params.baseline_days))[:, 0]
         sd = 1.4826 * np.nanmedian(np.abs(x - np.nanmedian(x))) if np.isfinite(x).any() else 0.0
         dq = np.nan_to_num(x / sd) if sd > 0 else np.zeros(len(h))
-    return Prepared(r, b, proj, ws, idx, dq)
+    return Prepared(r, b, proj, ws, idx, dq, scale)
 
 
 def detect_prepared(
@@ -339,81 +342,103 @@ def detect_prepared(
     graph: PipeGraph,
     progress: bool = False,
     start: int = 0,
+    known: list[str] | None = None,
+    trace: list[tuple[str, Detection | None, pd.Timestamp]] | None = None,
 ) -> list[Detection]:
-    """The alarm loop of :func:`detect` on prepared data (uses ``model.params``)."""
+    """The alarm loop of :func:`detect` on prepared data (uses ``model.params``).
+
+    An alarm is *abrupt* when its CUSUM rose within ``abrupt_h`` hours: a new burst, reported
+    unless a leak was reported within ``merge_m`` in the two days before. A slower alarm is the
+    growth of a leak already known (``known``: pipes labelled in the history and active when the
+    data begin) or reported within ``merge_m`` and ``merge_days``, else a new leak. After a
+    report, the leak's step (the mean residual change since its change point, updated every
+    hour) is taken out of the residuals until the same-hour baseline has absorbed it, so that a
+    persisting leak does not alarm again and a second leak right after it still can.
+    ``trace`` (optional) receives every alarm with what became of it.
+    """
     prm = model.params
     r, b, proj, ws, idx = pre.r, pre.b, pre.proj, pre.ws, pre.idx
+    scale = pre.scale if pre.scale is not None else np.ones(len(idx))
     n_t, n_p = proj.shape
     c = np.zeros(n_p)
     zero_at = np.zeros(n_p, dtype=int)
     dets: list[Detection] = []
+    steps: list[tuple[int, int]] = []  # (change point, end of correction) of reported leaks
     hold_until = -1
     rng: Any = range(n_t)
     if progress:
         from lifeline.progress import track
 
         rng = track(rng, "leak detection (hours)")
-    slow = SlowChannel(r, np.asarray(idx.hour), ref_start=max(0, start - WEEK))
-    c_neg = np.zeros(n_p)
-    neg_hold = 0
+    u_day: dict[int, np.ndarray] = {}
+    absorb = 24 * (prm.baseline_days // 2 + 1)  # hours until the median baseline follows a step
     for t in rng:
-        c = np.maximum(0.0, c + proj[t] - prm.k)
-        c_neg = np.maximum(0.0, c_neg - proj[t] - prm.k)
+        x = proj[t]
+        active = [(t0, te) for t0, te in steps if t0 < t <= te]
+        if active:
+            x = x - _step_projection(r, b, active, t, ws, scale, model, u_day)
+        c = np.maximum(0.0, c + x - prm.k)
         zero_at = np.where(c == 0.0, t, zero_at)
-        if (
-            t >= neg_hold and c_neg.max() > 3 * prm.h
-        ):  # a strong rise of pressure (repair): new slow reference
-            c_neg[:] = 0.0
-            slow.reset(t + 24)
-            neg_hold = t + 24 * prm.baseline_days
         if t < hold_until or t < start:
             continue
         jb = int(np.argmax(c))
-        det: Detection | None = None
         if c[jb] > prm.h:
             t0 = int(zero_at[jb]) + 1
-        elif proj[t].max() > prm.h_burst:
-            t0 = t
-        elif np.isfinite(prm.h_slow) and t % 24 == 23:
-            det = _slow_alarm(slow, t, model, graph, idx, ws[t // 24])
-            if det is None:
-                continue
+        elif x.max() > prm.h_burst:
             t0 = t
         else:
             continue
         c[:] = 0.0
         zero_at[:] = t
-        hold_until = t + prm.holdoff_h
-        if det is None:
-            if float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto:
-                continue  # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak
-            det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
-        abrupt = prm.abrupt_h > 0 and t - t0 < prm.abrupt_h
-        if not abrupt and any(
-            graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m
-            and det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days)
-            for o in dets
-        ):
+        if float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto:
+            if trace is not None:
+                trace.append(("vetoed", None, idx[t]))
+            continue  # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak
+        det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
+        abrupt = t - t0 < prm.abrupt_h
+        near = [o for o in dets if graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m]
+        if abrupt:
+            same = any(det.alarm_time - o.alarm_time <= pd.Timedelta(days=2) for o in near)
+        else:
+            same = any(
+                det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days) for o in near
+            ) or any(graph.pipe_distance(det.pipe, p) <= prm.merge_m for p in known or [])
+        if same:
+            if trace is not None:
+                trace.append(("merged", det, idx[t]))
             continue
-        slow.reset(t + 24)
+        hold_until = t + prm.holdoff_h  # only a reported leak holds the channel off
+        steps.append((t0, t0 + absorb))
+        if trace is not None:
+            trace.append(("reported", det, idx[t]))
         dets.append(det)
     return dets
 
 
-def _slow_alarm(
-    slow: SlowChannel, t: int, model: Model, graph: PipeGraph, idx: pd.DatetimeIndex, w: np.ndarray
-) -> Detection | None:
-    """A slow-channel detection at hour ``t`` when the weekly difference exceeds ``h_slow``."""
-    diff = slow.difference(t)
-    if diff is None:
-        return None
-    u = model.unit_sig @ w.T
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    m = w @ diff
-    a = u @ m
-    if float(a.max()) <= model.params.h_slow:
-        return None
-    return _pick(a, m, model, graph, idx[t], idx[t])
+def _step_projection(
+    r: np.ndarray,
+    b: np.ndarray,
+    active: list[tuple[int, int]],
+    t: int,
+    ws: list[np.ndarray],
+    scale: np.ndarray,
+    model: Model,
+    u_day: dict[int, np.ndarray],
+) -> np.ndarray:
+    """Projection (per pipe) of the steps of reported leaks at hour ``t``: the mean residual
+    change of the hours since each change point (up to a day), whitened like hour ``t``."""
+    day = t // 24
+    if day not in u_day:
+        u = model.unit_sig @ ws[day].T
+        u_day.clear()
+        u_day[day] = u / np.linalg.norm(u, axis=1, keepdims=True)
+    total = np.zeros(r.shape[1])
+    for t0, _ in active:
+        seg = (r - b)[t0 : min(t, t0 + 24)]
+        seg = seg[np.isfinite(seg).all(axis=1)]
+        if len(seg):
+            total += seg.mean(axis=0)
+    return u_day[day] @ (ws[day] @ total) / scale[t]
 
 
 def _localise(
@@ -467,3 +492,100 @@ def _pick(
 def params_dict(p: LeakParams) -> dict[str, Any]:
     """Parameters as a plain dict (for reports)."""
     return asdict(p)
+
+
+def raw_frame(scada: Scada) -> pd.DataFrame:
+    """All sensors at their own time step, columns prefixed like :func:`hourly`."""
+    parts = [scada.pressures.add_prefix("P:")]
+    if scada.flows.shape[1]:
+        parts.append(scada.flows.add_prefix("F:"))
+    if scada.levels.shape[1]:
+        parts.append(scada.levels.add_prefix("L:"))
+    return pd.concat(parts, axis=1)
+
+
+@dataclass
+class Step:
+    """The raw-data step at a detection: size in noise σ of the pressure residual projected on
+    the located pipe's signature, and the change of the net supply (source inflow minus tank
+    filling; flow unit) over the hour after the step against the hour before it."""
+
+    z: float
+    supply: float
+
+
+def tank_areas(wn: Any, columns: list[str]) -> list[tuple[str, float]]:
+    """(tank id, cross-section m²) for the level sensors among ``columns`` (``L:`` prefixed)."""
+    return [
+        (c[2:], float(np.pi * wn.get_node(c[2:]).diameter ** 2 / 4))
+        for c in columns
+        if c.startswith("L:") and c[2:] in wn.tank_name_list
+    ]
+
+
+def refine_onset(
+    det: Detection,
+    raw: pd.DataFrame,
+    model: Model,
+    tanks: list[tuple[str, float]] | None = None,
+    window_h: float = 3.0,
+    margin_min: int = 5,
+) -> tuple[Detection, Step]:
+    """Sharpen the start of an abrupt leak to the time step of the raw data.
+
+    The raw (e.g. 5-minute) pressure residuals are whitened with the history covariance and
+    projected on the located pipe's signature; the most likely single step between
+    ``window_h`` before the hourly change point and the alarm is the start, reported
+    ``margin_min`` later. The hourly estimate is kept when the raw data cannot tell (gaps, no
+    step of 3 noise σ). Also returns the :class:`Step`: a burst is a step of pressure *and* of
+    supply; a growing leak makes no step, a repair makes the supply fall.
+    """
+    cp = det.time - pd.Timedelta(hours=model.params.onset_margin_h)
+    lo = cp - pd.Timedelta(hours=window_h)
+    hi = max(det.alarm_time, cp) + pd.Timedelta(hours=1)
+    seg = raw.loc[lo:hi]
+    none = Step(0.0, float("nan"))
+    if len(seg) < 8 or det.pipe not in model.pipes or model.cov is None:
+        return det, none
+    r = model.residuals(seg)
+    ok = np.isfinite(r).all(axis=1)
+    if ok.sum() < 8:
+        return det, none
+    w = _whitener(model.cov)
+    u = model.unit_sig[model.pipes.index(det.pipe)] @ w.T
+    s = (r[ok] @ w.T) @ (u / np.linalg.norm(u))
+    n = len(s)
+    noise = 1.4826 * float(np.median(np.abs(np.diff(s) - np.median(np.diff(s))))) / np.sqrt(2)
+    stat = np.array(
+        [np.sqrt(t * (n - t) / n) * (s[t:].mean() - s[:t].mean()) for t in range(2, n - 1)]
+    ) / max(noise, 1e-9)
+    if not len(stat):
+        return det, none
+    z = float(stat.max())
+    step = seg.index[ok][int(np.argmax(stat)) + 2]
+    supply = _supply_step(raw, model, tanks or [], step)
+    if z < 3.0:  # no step standing 3 noise σ out: keep the hourly estimate
+        return det, Step(z, supply)
+    return replace(det, time=step + pd.Timedelta(minutes=margin_min)), Step(z, supply)
+
+
+def _supply_step(
+    raw: pd.DataFrame, model: Model, tanks: list[tuple[str, float]], t: pd.Timestamp
+) -> float:
+    """Net supply (source inflow minus tank filling) in the hour after ``t`` minus the hour
+    before (flow unit; NaN without source flows)."""
+    if not model.source_flows:
+        return float("nan")
+    hour = pd.Timedelta(hours=1)
+    out = []
+    for a, b in ((t - hour, t), (t, t + hour)):
+        seg = raw.loc[a : b - pd.Timedelta(seconds=1)]
+        q = seg[[f"F:{c}" for c in model.source_flows]].sum(axis=1, min_count=1).mean()
+        fill = 0.0
+        for tank, area in tanks:
+            lv = seg[f"L:{tank}"].dropna()
+            if len(lv) >= 2:
+                span_h = (lv.index[-1] - lv.index[0]).total_seconds() / 3600
+                fill += (lv.iloc[-1] - lv.iloc[0]) * area / max(span_h, 1e-9)
+        out.append(float(q) - fill)
+    return out[1] - out[0]

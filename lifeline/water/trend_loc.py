@@ -43,6 +43,8 @@ class TrendParams:
     merge_m: float = 300.0
     min_days: int = 4  # valid days needed in a week
     nuisance_rank: int = 2  # directions per known leak (its neighbourhood's leading ones)
+    lag_weeks: int = 4  # the reference week is this many weeks before the week tested
+    span_days: float = 120.0  # a slow leak found may still grow (or be repaired) this long
 
 
 @dataclass
@@ -87,13 +89,21 @@ def _nuisance_dirs(
     return np.vstack(rows) if rows else np.zeros((0, loc.a.shape[1]))
 
 
+Span = tuple[str, pd.Timestamp, pd.Timestamp]  # pipe, from, until: a leak that may change
+
+
+def spans_of(dets: list[Detection], days: float) -> list[Span]:
+    """Nuisance spans of detections: from a week before each one's reported start to ``days``
+    after it (the time a leak found there may still grow or be repaired)."""
+    return [(d.pipe, d.time - 7 * DAY, d.time + days * DAY) for d in dets]
+
+
 def trend_detections(
     loc: NightLoc,
     ell: pd.Series | None,
     start: pd.Timestamp,
     end: pd.Timestamp,
-    existing: list[Detection],
-    known: list[str],
+    spans: list[Span],
     graph: PipeGraph,
     prm: TrendParams,
     sigma: float = 0.0,
@@ -101,42 +111,43 @@ def trend_detections(
 ) -> list[Detection]:
     """Slow leaks between ``start`` and ``end`` (days of ``loc.rn``); see the module doc.
 
-    ``existing``: detections of the other channels (nuisance from their alarm time on);
-    ``known``: pipes of leaks known to be active at ``start``; ``ell``: daily leakage estimate
-    from the water balance (None: no flow check); ``sigma``: its daily noise (flow unit).
-    ``trace`` (optional) receives the best candidate of every week.
+    Each week is compared with the week ``lag_weeks`` before it (a rolling reference: the
+    seasons move little in that time, and only the leaks that changed in between matter).
+    ``spans``: leaks that may change in a window (known leaks, detections of the other
+    channels, labelled leaks for the null run), projected out of the weeks their span meets;
+    the channel's own detections are added with :data:`TrendParams.span_days`. ``ell``: the
+    rises of daily leakage seen by the water balance, as a daily series of rise sizes (flow
+    unit; None: no flow check); ``sigma``: the balance's daily noise. ``trace`` (optional)
+    receives the best candidate of every week.
     """
     proj = loc.proj if loc.proj is not None else np.eye(loc.w.shape[0])
     y = pd.DataFrame(loc.rn.to_numpy() @ loc.w.T @ proj.T, index=loc.rn.index)
     y = y.loc[start:end]
-    ref_rows = y.loc[start : start + 6 * DAY].dropna()
-    if len(ref_rows) < prm.min_days:
-        return []
-    ref = ref_rows.mean().to_numpy()
-    l_ref = float(ell.loc[start : start + 6 * DAY].mean()) if ell is not None else np.nan
     out: list[Detection] = []
     streak: list[WeekFit] = []
-    t = start + 13 * DAY
+    lag = 7 * prm.lag_weeks * DAY
+    t = start + lag + 6 * DAY
     while t <= end:
         week = y.loc[t - 6 * DAY : t].dropna()
+        ref_rows = y.loc[t - lag - 6 * DAY : t - lag].dropna()
         t_now, t = t, t + 7 * DAY
-        if len(week) < prm.min_days:
+        if len(week) < prm.min_days or len(ref_rows) < prm.min_days:
             streak = []
             continue
-        d = week.mean().to_numpy() - ref
-        nuis_pipes = list(
-            dict.fromkeys(known + [x.pipe for x in existing + out if x.alarm_time <= t_now + DAY])
-        )
+        d = week.mean().to_numpy() - ref_rows.mean().to_numpy()
+        lo = t_now - lag - 6 * DAY
+        live = spans + spans_of(out, prm.span_days)
+        nuis_pipes = list(dict.fromkeys(p for p, a, b in live if a <= t_now and b >= lo))
         nz = _nuisance_dirs(loc, nuis_pipes, graph, prm)
         q = _orth(loc.a, nz)
         dp, ap = q @ d, loc.a @ q.T
         nn = (ap * ap).sum(axis=1) + 1e-12
         c = ap @ dp
         flow = np.clip(c / nn, 0.0, None)
-        gain = np.where(c > 0, c * c / nn, 0.0)
+        gain = np.where((c > 0) & (nn > 0.05 * np.median(nn)), c * c / nn, 0.0)
         rise = np.nan
-        if ell is not None and np.isfinite(l_ref):
-            rise = float(ell.loc[t_now - 6 * DAY : t_now].mean() - l_ref)
+        if ell is not None:  # new leakage that appeared between the two weeks (repairs aside)
+            rise = float(ell.loc[lo - DAY : t_now].sum())
         ok = gain >= prm.gain
         if np.isfinite(rise) and np.isfinite(prm.flow_ratio):
             ok &= flow <= prm.flow_ratio * max(rise, 3.0 * sigma)
@@ -159,7 +170,7 @@ def trend_detections(
             out.append(
                 Detection(
                     best.pipe,
-                    streak[0].end,
+                    streak[0].end - 6 * DAY,
                     t_now + DAY,
                     conf,
                     [f.pipe for f in streak],
@@ -168,3 +179,39 @@ def trend_detections(
             )
             streak = []
     return out
+
+
+def onset_at(
+    loc: NightLoc,
+    det: Detection,
+    spans: list[Span],
+    graph: PipeGraph,
+    prm: TrendParams,
+    ref_end: pd.Timestamp,
+) -> pd.Timestamp:
+    """The day a slow leak found at ``det.pipe`` began: the night residuals are fitted day by day
+    with that pipe's signature (the other changing leaks projected out) against the reference
+    week ending ``ref_end``; the start is the day after the last one, before the detection, on
+    which the fitted flow was within two noise σ of zero (noise: the spread of the fit over the
+    three reference weeks)."""
+    proj = loc.proj if loc.proj is not None else np.eye(loc.w.shape[0])
+    y = pd.DataFrame(loc.rn.to_numpy() @ loc.w.T @ proj.T, index=loc.rn.index)
+    ref_rows = y.loc[ref_end - 6 * DAY : ref_end].dropna()
+    if len(ref_rows) < prm.min_days or det.pipe not in loc.pipes:
+        return det.time
+    lo = ref_end - 20 * DAY
+    live = [p for p, a, b in spans if a <= det.alarm_time and b >= lo and p != det.pipe]
+    q = _orth(loc.a, _nuisance_dirs(loc, list(dict.fromkeys(live)), graph, prm))
+    a = q @ loc.a[loc.pipes.index(det.pipe)]
+    nn = float(a @ a)
+    if nn <= 0:
+        return det.time
+    seg = y.loc[lo : det.alarm_time].dropna()
+    flow = pd.Series((seg.to_numpy() - ref_rows.mean().to_numpy()) @ q.T @ a / nn, index=seg.index)
+    base = flow.loc[:ref_end]
+    noise = 1.4826 * float(np.median(np.abs(base - base.median()))) if len(base) >= 7 else np.nan
+    if not np.isfinite(noise) or noise <= 0:
+        return det.time
+    quiet = flow[(flow.index > ref_end) & (flow.index < det.time) & (flow <= 2 * noise)]
+    start = (quiet.index[-1] + DAY) if len(quiet) else ref_end + DAY
+    return min(start, det.time)
