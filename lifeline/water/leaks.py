@@ -22,6 +22,7 @@ Method (data-driven residuals + model-based localisation, see docs/water.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -42,10 +43,10 @@ class LeakParams:
     h_burst: float = float("inf")  # single-hour alarm threshold (σ) for abrupt bursts
     q_veto: float = -1.0  # veto when inflow change < this (σ of hourly inflow noise)
     baseline_days: int = 7
-    loc_hours: int = 48
+    loc_hours: int = 12
     loc_ratio: float = 0.85
     merge_m: float = 600.0
-    merge_days: float = 60.0
+    merge_days: float = 30.0
     abrupt_h: int = 12  # an alarm whose CUSUM rose within this many hours is a new burst
     holdoff_h: int = 6
     onset_margin_h: float = 1.0
@@ -336,6 +337,19 @@ def prepare(h: pd.DataFrame, model: Model) -> Prepared:
     return Prepared(r, b, proj, ws, idx, dq, scale)
 
 
+@dataclass
+class AlarmState:
+    """The hourly alarm loop between calls, kept in timestamps so that the data window may move
+    (the online detector feeds new hours to the same loop the batch run uses)."""
+
+    c: np.ndarray | None = None  # CUSUM per pipe (σ·h)
+    zero_at: np.ndarray | None = None  # last hour each CUSUM was zero (ns since epoch)
+    steps: list[tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=list)
+    hold_until: pd.Timestamp | None = None
+    dets: list[Detection] = field(default_factory=list)
+    last: pd.Timestamp | None = None  # last hour processed
+
+
 def detect_prepared(
     pre: Prepared,
     model: Model,
@@ -344,46 +358,57 @@ def detect_prepared(
     start: int = 0,
     known: list[str] | None = None,
     trace: list[tuple[str, Detection | None, pd.Timestamp]] | None = None,
+    burst: Callable[[Detection], tuple[Detection, bool]] | None = None,
+    state: AlarmState | None = None,
 ) -> list[Detection]:
-    """The alarm loop of :func:`detect` on prepared data (uses ``model.params``).
+    """The alarm loop of :func:`detect` on prepared data (uses ``model.params``); returns the
+    leaks reported in this call.
 
-    An alarm is *abrupt* when its CUSUM rose within ``abrupt_h`` hours: a new burst, reported
-    unless a leak was reported within ``merge_m`` in the two days before. A slower alarm is the
-    growth of a leak already known (``known``: pipes labelled in the history and active when the
-    data begin) or reported within ``merge_m`` and ``merge_days``, else a new leak. After a
-    report, the leak's step (the mean residual change since its change point, updated every
-    hour) is taken out of the residuals until the same-hour baseline has absorbed it, so that a
-    persisting leak does not alarm again and a second leak right after it still can.
-    ``trace`` (optional) receives every alarm with what became of it.
+    ``burst`` (optional): tells from the raw data whether an alarm is a burst (a step of
+    pressure and supply) and sharpens its start. A burst is a new leak unless one was reported
+    within ``merge_m`` in the ``merge_days`` before; any other alarm is left to the slow
+    channel. Without it, an alarm within ``merge_m`` of a leak reported in the last
+    ``merge_days`` is that leak again, and an alarm whose CUSUM rose slower than ``abrupt_h``
+    hours near a leak known from the history (``known``: pipes labelled there and active when
+    the data begin) is that leak growing. After a report (or a repeat), the leak's step (the
+    mean residual change since its change point, over up to a day) is taken out of the residuals
+    until the same-hour baseline has absorbed it, so that a persisting leak does not alarm again
+    and a second leak right after it still can. ``state`` (optional) carries the loop from one
+    call to the next: hours up to ``state.last`` are skipped. ``trace`` (optional) receives
+    every alarm with what became of it.
     """
     prm = model.params
     r, b, proj, ws, idx = pre.r, pre.b, pre.proj, pre.ws, pre.idx
     scale = pre.scale if pre.scale is not None else np.ones(len(idx))
     n_t, n_p = proj.shape
-    c = np.zeros(n_p)
-    zero_at = np.zeros(n_p, dtype=int)
-    dets: list[Detection] = []
-    steps: list[tuple[int, int]] = []  # (change point, end of correction) of reported leaks
-    hold_until = -1
-    rng: Any = range(n_t)
+    st = state if state is not None else AlarmState()
+    ns = idx.asi8
+    if st.c is None or len(st.c) != n_p:
+        st.c, st.zero_at = np.zeros(n_p), np.full(n_p, ns[0] if n_t else 0, dtype=np.int64)
+    c = st.c
+    zero_at = np.clip(np.searchsorted(ns, st.zero_at), 0, max(n_t - 1, 0))
+    first = int(np.searchsorted(ns, st.last.value, side="right")) if st.last is not None else 0
+    new: list[Detection] = []
+    rng: Any = range(first, n_t)
     if progress:
         from lifeline.progress import track
 
         rng = track(rng, "leak detection (hours)")
     u_day: dict[int, np.ndarray] = {}
-    absorb = 24 * (prm.baseline_days // 2 + 1)  # hours until the median baseline follows a step
+    absorb = pd.Timedelta(hours=24 * (prm.baseline_days // 2 + 1))  # the baseline follows a step
     for t in rng:
         x = proj[t]
-        active = [(t0, te) for t0, te in steps if t0 < t <= te]
+        now = idx[t]
+        active = [(int(np.searchsorted(ns, a.value)), 0) for a, e in st.steps if a < now <= e]
         if active:
             x = x - _step_projection(r, b, active, t, ws, scale, model, u_day)
         c = np.maximum(0.0, c + x - prm.k)
         zero_at = np.where(c == 0.0, t, zero_at)
-        if t < hold_until or t < start:
+        if t < start or (st.hold_until is not None and now < st.hold_until):
             continue
         jb = int(np.argmax(c))
         if c[jb] > prm.h:
-            t0 = int(zero_at[jb]) + 1
+            t0 = _split(proj[:, jb], int(zero_at[jb]) + 1, t)
         elif x.max() > prm.h_burst:
             t0 = t
         else:
@@ -392,27 +417,61 @@ def detect_prepared(
         zero_at[:] = t
         if float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto:
             if trace is not None:
-                trace.append(("vetoed", None, idx[t]))
+                trace.append(("vetoed", None, now))
             continue  # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak
         det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
-        abrupt = t - t0 < prm.abrupt_h
-        near = [o for o in dets if graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m]
-        if abrupt:
-            same = any(det.alarm_time - o.alarm_time <= pd.Timedelta(days=2) for o in near)
+        near = [o for o in st.dets if graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m]
+        recent = any(
+            det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days) for o in near
+        )
+        if burst is not None:
+            det, is_burst = burst(det)
+            if not is_burst:
+                if trace is not None:
+                    trace.append(("slow", det, now))
+                continue
+            same = recent
         else:
-            same = any(
-                det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days) for o in near
-            ) or any(graph.pipe_distance(det.pipe, p) <= prm.merge_m for p in known or [])
+            abrupt = t - t0 < prm.abrupt_h
+            same = recent or (
+                not abrupt
+                and any(graph.pipe_distance(det.pipe, p) <= prm.merge_m for p in known or [])
+            )
+        st.steps.append((idx[t0], idx[t0] + absorb))  # take the leak's step out of what follows
         if same:
             if trace is not None:
-                trace.append(("merged", det, idx[t]))
+                trace.append(("merged", det, now))
             continue
-        hold_until = t + prm.holdoff_h  # only a reported leak holds the channel off
-        steps.append((t0, t0 + absorb))
+        st.hold_until = now + pd.Timedelta(hours=prm.holdoff_h)  # a reported leak holds off
         if trace is not None:
-            trace.append(("reported", det, idx[t]))
-        dets.append(det)
-    return dets
+            trace.append(("reported", det, now))
+        st.dets.append(det)
+        new.append(det)
+    st.c = c
+    st.zero_at = ns[zero_at] if n_t else st.zero_at
+    if n_t:
+        st.last = max(st.last, idx[-1]) if st.last is not None else idx[-1]
+    horizon = idx[-1] - pd.Timedelta(days=max(prm.merge_days, 7)) if n_t else None
+    if horizon is not None:
+        st.steps = [(a, e) for a, e in st.steps if e >= horizon]
+    return new
+
+
+def _split(x: np.ndarray, t0: int, t: int, before: int = 24) -> int:
+    """The most likely single step of ``x`` between the CUSUM's last zero ``t0`` and the alarm
+    ``t`` (two-segment mean fit over ``before`` hours before ``t0`` to ``t``). A slow drift that
+    started the CUSUM early does not pull the start of a later burst back."""
+    lo = max(0, t0 - before)
+    seg = np.nan_to_num(x[lo : t + 1])
+    n = len(seg)
+    if n < 3:
+        return t0
+    best, arg = -np.inf, t0
+    for k in range(max(1, t0 - lo), n):
+        stat = np.sqrt(k * (n - k) / n) * (seg[k:].mean() - seg[:k].mean())
+        if stat > best:
+            best, arg = stat, lo + k
+    return arg
 
 
 def _step_projection(
@@ -434,7 +493,7 @@ def _step_projection(
         u_day[day] = u / np.linalg.norm(u, axis=1, keepdims=True)
     total = np.zeros(r.shape[1])
     for t0, _ in active:
-        seg = (r - b)[t0 : min(t, t0 + 24)]
+        seg = r[t0 : min(t, t0 + 24)] - b[t0 : min(t, t0 + 24)]
         seg = seg[np.isfinite(seg).all(axis=1)]
         if len(seg):
             total += seg.mean(axis=0)
@@ -512,6 +571,8 @@ class Step:
 
     z: float
     supply: float
+    supply_z: float = float("nan")  # the supply change against the same clock time of the
+    # previous 7 days, in robust σ of those days' changes
 
 
 def tank_areas(wn: Any, columns: list[str]) -> list[tuple[str, float]]:
@@ -563,10 +624,27 @@ def refine_onset(
         return det, none
     z = float(stat.max())
     step = seg.index[ok][int(np.argmax(stat)) + 2]
-    supply = _supply_step(raw, model, tanks or [], step)
+    supply, supply_z = _supply_excess(raw, model, tanks or [], step)
     if z < 3.0:  # no step standing 3 noise σ out: keep the hourly estimate
-        return det, Step(z, supply)
-    return replace(det, time=step + pd.Timedelta(minutes=margin_min)), Step(z, supply)
+        return det, Step(z, supply, supply_z)
+    return replace(det, time=step + pd.Timedelta(minutes=margin_min)), Step(z, supply, supply_z)
+
+
+def _supply_excess(
+    raw: pd.DataFrame, model: Model, tanks: list[tuple[str, float]], t: pd.Timestamp
+) -> tuple[float, float]:
+    """The net supply step at ``t`` (flow unit) minus the median step at the same clock time of
+    the previous 7 days, and that excess in robust σ of those days' steps (NaN when unknown)."""
+    now = _supply_step(raw, model, tanks, t)
+    prev = np.array(
+        [_supply_step(raw, model, tanks, t - pd.Timedelta(days=k)) for k in range(1, 8)]
+    )
+    prev = prev[np.isfinite(prev)]
+    if not np.isfinite(now) or len(prev) < 3:
+        return now, float("nan")
+    med = float(np.median(prev))
+    sd = max(1.4826 * float(np.median(np.abs(prev - med))), 1e-6)
+    return now - med, (now - med) / sd
 
 
 def _supply_step(

@@ -112,41 +112,35 @@ def _run_leaks(
     )
     pre = lk.prepare(h_hist, model)
     hist_known = [k.pipe for k in truth if k.start <= h_hist.index[0] <= k.end]
-    prm, rep["fast_thresholds"] = calib.learn_fast(pre, model, graph, truth, hist_known, outflow)
+    model.params = replace(prm, merge_days=calib.merge_days(truth, prm.merge_days))
+    tanks = lk.tank_areas(wn, list(h_data.columns))
+    raw_h = lk.raw_frame(hist)
+
+    def hist_test(z_thr: float | None) -> Any:
+        return _burst_test(raw_h, model, tanks, z_thr)
+
+    prm, z_thr, rep["fast_thresholds"] = calib.learn_fast(
+        pre, model, graph, truth, hist_known, hist_test
+    )
     model.params = prm
-    hist_dets = lk.detect_prepared(pre, model, graph, known=hist_known)
-    margin, lags = calib.onset_margin(hist_dets, truth, prm.onset_margin_h)
-    rep["onset_margin_h"] = {"value": margin, "history_lags_h": [round(x, 2) for x in lags]}
-    if margin != prm.onset_margin_h:
-        prm = replace(prm, onset_margin_h=margin)
-        model.params = prm
-        hist_dets = lk.detect_prepared(pre, model, graph, known=hist_known)
     if truth and not outflow.empty:
+        hist_dets = lk.detect_prepared(pre, model, graph, known=hist_known, burst=hist_test(z_thr))
         res = score([Submission(d.pipe, d.time) for d in hist_dets], truth, outflow, graph)
-        rep["history"] = res.as_dict()
+        rep["history_bursts"] = res.as_dict()
     rep["params"] = lk.params_dict(prm)
+    raw = lk.raw_frame(data)
+    supply: dict[tuple[str, pd.Timestamp], float] = {}
+    test = _burst_test(raw, model, tanks, z_thr, supply)
     # detect on history tail + data so the rolling baseline is warm from the first hour
     warm = h_hist.iloc[-24 * (prm.baseline_days + 14) :]
     if pd.Timedelta(0) < gap <= pd.Timedelta(hours=1):
         full = pd.concat([warm, h_data])
-        dets = lk.detect_prepared(lk.prepare(full, model), model, graph, progress, known=known)
-        dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
+        pre_d = lk.prepare(full, model)
     else:
-        dets = lk.detect_prepared(lk.prepare(h_data, model), model, graph, progress, known=known)
-    tanks = lk.tank_areas(wn, list(h_data.columns))
-    raw_h = lk.raw_frame(hist)
-    steps = [
-        (d2.time, st) for d2, st in (lk.refine_onset(d, raw_h, model, tanks) for d in hist_dets)
-    ]
-    z_thr, rep["step_gate"] = calib.step_gate(steps, truth)
-    raw = lk.raw_frame(data)
-    refined = [lk.refine_onset(d, raw, model, tanks) for d in dets]
-    rep["fast_not_bursts"] = [
-        {"pipe": d.pipe, "time": str(d.time), "z": round(st.z, 1), "supply": round(st.supply, 2)}
-        for d, st in refined
-        if not calib.is_burst(st, z_thr)
-    ]
-    dets = [d for d, st in refined if calib.is_burst(st, z_thr)]
+        pre_d = lk.prepare(h_data, model)
+    dets = lk.detect_prepared(pre_d, model, graph, progress, known=known, burst=test)
+    dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
+    flows = [supply.get((d.pipe, d.time), float("nan")) for d in dets]
     try:  # an auxiliary channel: a failure there must not cost the pressure detections
         extra, carried = slowchan.slow_channel(
             wn,
@@ -162,10 +156,11 @@ def _run_leaks(
             known,
             dets,
             rep,
+            flows,
         )
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["balance"] = f"off (failed: {exc})"
-        rep["trend"] = "off (the water balance failed)"
+        rep["slow"] = "off (the water balance failed)"
         extra, carried = [], []
     rep["known_reported"] = [d.pipe for d in carried] if report_known else []
     if report_known:
@@ -178,6 +173,32 @@ def amr_hourly(sc: Scada) -> pd.DataFrame | None:
     if sc.demands.shape[1] == 0:
         return None
     return sc.demands.resample("1h").mean() if sc.step_s < 3600 else sc.demands
+
+
+def _burst_test(
+    raw: pd.DataFrame,
+    model: lk.Model,
+    tanks: list[tuple[str, float]],
+    z_thr: float | None,
+    supply: dict[tuple[str, pd.Timestamp], float] | None = None,
+) -> Any:
+    """The burst test of the hourly channel on the raw data (:func:`lk.refine_onset`), with the
+    gate ``z_thr`` learnt on history; ``supply`` (optional) collects each burst's supply step.
+    With ``z_thr`` None the test only records every alarm's step (``test.steps``)."""
+    steps: list[tuple[pd.Timestamp, lk.Step]] = []
+
+    def test(det: lk.Detection) -> tuple[lk.Detection, bool]:
+        d2, st = lk.refine_onset(det, raw, model, tanks)
+        if z_thr is None:
+            steps.append((d2.time, st))
+            return d2, False
+        ok = calib.is_burst(st, z_thr)
+        if ok and supply is not None:
+            supply[(d2.pipe, d2.time)] = st.supply
+        return d2, ok
+
+    test.steps = steps  # type: ignore[attr-defined]
+    return test
 
 
 def _dead_sensors(data: Scada, hist: Scada | None, max_missing: float = 0.5) -> list[str]:

@@ -25,6 +25,7 @@ import pandas as pd
 from lifeline.water import balance as bl
 from lifeline.water import balance_loc as blc
 from lifeline.water import calib, carry
+from lifeline.water import episodes as ep
 from lifeline.water import trend_loc as tlc
 from lifeline.water.leaks import Detection, Model
 from lifeline.water.scada import Leak
@@ -83,27 +84,12 @@ def empirical_signatures(loc: blc.NightLoc, outflow: pd.DataFrame, hours: list[i
     return {c: beta[i + 1] for i, c in enumerate(keep)}
 
 
-def learn_trend(
-    loc: blc.NightLoc,
-    ell: pd.Series | None,
-    sigma: float,
-    h0: pd.Timestamp,
-    h1: pd.Timestamp,
-    truth: list[Leak],
-    outflow: pd.DataFrame,
-    hours: list[int],
-    graph: Any,
-    weeks: int = 2,
-) -> tuple[tlc.TrendParams, dict[str, Any]]:
-    """Trend-channel thresholds from the history ``[h0, h1]`` (see the module doc)."""
-    trace: list[tlc.WeekFit] = []
-    spans = [(k.pipe, k.start - 7 * DAY, k.end + 7 * DAY) for k in truth]
-    null = tlc.TrendParams(gain=0.0, weeks=10**6, flow_ratio=float("inf"))
-    tlc.trend_detections(loc, ell, h0, h1, spans, graph, null, sigma, trace)
-    gains = np.array([f.gain for f in trace])
-    p_week = (calib.FALSE_ALARMS_PER_YEAR / 52.0) ** (1.0 / weeks)
-    gain = float(np.quantile(gains, 1 - p_week)) if len(gains) >= 8 else float("inf")
-    ratio = 2.0
+def signature_ratio(
+    loc: blc.NightLoc, outflow: pd.DataFrame, hours: list[int]
+) -> tuple[float, list[float]]:
+    """How far a real leak's night-pressure pattern may be larger or smaller than the model's:
+    the 90 % quantile of max(s, 1/s) over the history's well-measured labelled leaks (s: size of
+    the empirical response over the model signature), with a quarter more room; 2 without."""
     emp = empirical_signatures(loc, outflow, hours) if not outflow.empty else {}
     pix = {p: i for i, p in enumerate(loc.pipes)}
     sizes = [
@@ -111,45 +97,49 @@ def learn_trend(
         for p, b in emp.items()
         if p in pix and np.linalg.norm(loc.a[pix[p]]) > 0
     ]
-    if len(sizes) >= 3:  # the flow a fit may claim per unit of balance rise (robust upper end)
-        ratio = float(np.quantile(sizes, 0.9)) * 1.25
-    prm = tlc.TrendParams(gain=gain, weeks=weeks, flow_ratio=ratio)
+    if len(sizes) < 3:
+        return 2.0, sizes
+    spread = [max(x, 1.0 / x) for x in sizes if x > 0]
+    return float(np.quantile(spread, 0.9)) * 1.25, sizes
+
+
+def learn_episodes(
+    loc: blc.NightLoc,
+    ell: pd.Series,
+    rises: list[bl.Event],
+    h0: pd.Timestamp,
+    h1: pd.Timestamp,
+    truth: list[Leak],
+    outflow: pd.DataFrame,
+    hours: list[int],
+    graph: Any,
+) -> tuple[ep.EpisodeParams, dict[str, Any]]:
+    """Episode-channel thresholds from the history ``[h0, h1]``: the gain threshold lets the
+    weekly fits that the history's rises produce when every labelled leak is known (the null)
+    exceed it :data:`calib.FALSE_ALARMS_PER_YEAR` times a year."""
+    ratio, sizes = signature_ratio(loc, outflow, hours)
+    spans = [(k.pipe, k.start - 7 * DAY, k.end + 7 * DAY) for k in truth]
+    trace: list[ep.Fit] = []
+    null = ep.EpisodeParams(gain=float("inf"), ratio=ratio)
+    ep.episode_leaks(loc, ell, rises, h0, h1, spans, [], graph, null, trace)
+    gains = np.array([f.gain for f in trace])
+    years = max((h1 - h0).days / 365.25, 1 / 12)
+    if len(gains) >= 5:
+        p = min(calib.FALSE_ALARMS_PER_YEAR * years / len(gains), 1.0)
+        gain = float(np.quantile(gains, 1 - p))
+    else:  # too few rises on the history: the largest null fit or a χ² Bonferroni bound
+        gain = max(float(gains.max()) if len(gains) else 0.0, 2 * np.log(len(loc.pipes) / 0.01))
+    prm = ep.EpisodeParams(gain=gain, ratio=ratio)
     info = {
         "gain": round(gain, 2),
-        "null_weeks": len(gains),
+        "null_fits": len(gains),
         "null_gain_quantiles": [round(float(q), 2) for q in np.quantile(gains, [0.5, 0.9, 1.0])]
         if len(gains)
         else [],
-        "weeks": weeks,
         "flow_ratio": round(ratio, 2),
         "real_to_model_signature_size": [round(x, 2) for x in sorted(sizes)],
     }
     return prm, info
-
-
-def backdate(
-    det: Detection,
-    rises: list[bl.Event],
-    others: list[Detection],
-    weeks: int,
-    lookback_days: int = 84,
-) -> Detection:
-    """Report a slow leak at the start of its rise of leakage: the earliest balance rise within
-    ``lookback_days`` before its first trend week that no other detection explains (a rise within
-    two days of another detection is that leak). Without such a rise, the start of the first
-    trend week."""
-    first_week_start = det.time - 6 * DAY
-    lo = first_week_start - lookback_days * DAY
-    for ev in sorted(rises, key=lambda e: e.z):
-        onset = ev.z + DAY
-        if not lo <= onset <= det.alarm_time:
-            continue
-        if any(abs(onset - o.time) <= 2 * DAY for o in others):
-            continue
-        if onset < first_week_start:
-            return replace(det, time=onset)
-        break
-    return replace(det, time=first_week_start)
 
 
 def slow_channel(
@@ -166,13 +156,14 @@ def slow_channel(
     known: list[str],
     dets: list[Detection],
     rep: dict[str, Any],
+    supply: list[float] | None = None,
 ) -> tuple[list[Detection], list[Detection]]:
     """Balance rises (recorded in ``rep``), slow-leak detections on the data, and the known
     leaks still running when the data begin (:mod:`lifeline.water.carry`)."""
     bal = bl.fit_balance(wn, h_hist, amr_hist, outflow if truth else None)
     if bal is None:
         rep["balance"] = "off (no source flows or too little history)"
-        rep["trend"] = "off (needs the water balance: source flows)"
+        rep["slow"] = "off (needs the water balance: source flows)"
         return [], []
     both = pd.concat([h_hist, h_data])
     both = both[~both.index.duplicated(keep="last")].sort_index()  # history may overlap the data
@@ -196,14 +187,13 @@ def slow_channel(
     ]
     loc = blc.prepare_night(model, both, h_data.index[0], sens, graph)
     if loc is None:
-        rep["trend"] = "off (too little history)"
+        rep["slow"] = "off (too little history)"
         return [], []
     hours = blc.night_hours(both, model.source_flows)
     h0, h1 = h_hist.index[0].floor("D"), h_hist.index[-1].floor("D") - DAY
-    soft = bl.events(ell, bal.sigma, h=h_bal, start=ell.index[7])
-    inc = rise_series(soft, pd.DatetimeIndex(ell.index))
-    prm, info = learn_trend(loc, inc, bal.sigma, h0, h1, truth, outflow, hours, graph)
-    rep["trend_history"] = info
+    hist_rises = bl.events(ell_h, bal.sigma, h=h_bal, start=ell_h.index[min(7, len(ell_h) - 1)])
+    prm, info = learn_episodes(loc, ell, hist_rises, h0, h1, truth, outflow, hours, graph)
+    rep["slow_history"] = info
     carried: list[Detection] = []
     gap = h_data.index[0] - h_hist.index[-1]
     if truth and not outflow.empty and pd.Timedelta(0) < gap <= DAY:
@@ -211,22 +201,13 @@ def slow_channel(
         emp = empirical_signatures(loc, outflow, hours)
         carried, shares = carry.still_running(loc, running, outflow, h_data.index[0], emp)
         rep["known_at_start"] = {"repair_share": shares, "running": [d.pipe for d in carried]}
-    if not np.isfinite(prm.gain):
-        rep["trend"] = "off (too little history)"
-        return [], carried
-    rep["trend"] = "on"
+    rep["slow"] = "on"
     d0, d1 = h_data.index[0].ceil("D"), h_data.index[-1].floor("D") - DAY
     spans = tlc.spans_of(dets, 35.0)
     for k in truth:
         if k.pipe in known:  # still growing when the data begin, or for the first weeks
             grow = k.peak + 7 * DAY if k.kind == "incipient" and k.peak is not None else d0
             spans.append((k.pipe, d0 - 365 * DAY, max(grow, d0 + 35 * DAY)))
-    found = tlc.trend_detections(loc, inc, d0 - 35 * DAY, d1, spans, graph, prm, bal.sigma)
-    found = [f for f in found if f.alarm_time >= d0]
-    out: list[Detection] = []
-    lag = 7 * prm.lag_weeks * DAY
-    for d in found:
-        ref_end = d.time - lag  # the reference week of the first week of the streak
-        t0 = tlc.onset_at(loc, d, spans + tlc.spans_of(out, prm.span_days), graph, prm, ref_end)
-        out.append(replace(d, time=max(t0, h_data.index[0])))
-    return out, carried
+    bursts = list(zip(dets, supply or [float("nan")] * len(dets), strict=True))
+    found = ep.episode_leaks(loc, ell, rises, d0, d1, spans, bursts, graph, prm)
+    return [replace(d, time=max(d.time, h_data.index[0])) for d in found], carried
