@@ -119,6 +119,7 @@ def _publisher(
     ready: Any,
     go: Any,
     done: Any,
+    topic_prefix: str = "lifeline/readings/",
 ) -> None:
     import paho.mqtt.client as mqtt
 
@@ -143,7 +144,7 @@ def _publisher(
     ready.set()
     go.wait(60)
     t = time.perf_counter()
-    infos = [c.publish("lifeline/readings/bench", p, qos=1) for p in payloads]
+    infos = [c.publish(f"{topic_prefix}bench", p, qos=1) for p in payloads]
     for i in infos:
         i.wait_for_publish(timeout=120)
     done.put(time.perf_counter() - t)
@@ -159,12 +160,16 @@ def bench_mqtt(
     n_messages = max(1, n_readings // batch)
     store = fresh_store(tmp / "mqtt.duckdb", ids, threads=1)
     cid = new_client_id("bench-ingest")
-    ing = MqttIngestor(store, url, client_id=cid, now=NOW)
+    # a topic of its own: subscribers of lifeline/readings/# (tests, a running serve) see nothing
+    topic_prefix = f"lifeline-bench/{cid}/readings/"
+    ing = MqttIngestor(store, url, topic=topic_prefix + "#", client_id=cid, now=NOW)
     ing.connect()
     ctx = mp.get_context("spawn")
     ready, go, done = ctx.Event(), ctx.Event(), ctx.Queue()
     pub = ctx.Process(
-        target=_publisher, args=(url, ids, n_messages, batch, ready, go, done), daemon=True
+        target=_publisher,
+        args=(url, ids, n_messages, batch, ready, go, done, topic_prefix),
+        daemon=True,
     )
     pub.start()
     if not ready.wait(120):

@@ -37,8 +37,10 @@ def wntr_low_service(inp: Path, closed: list[str], skip: set[str]) -> set[str] |
 
     import wntr
 
+    from lifeline.water.network import load_network
+
     def served(close: list[str]) -> Any:
-        wn = wntr.network.WaterNetworkModel(str(inp))
+        wn = load_network(inp)
         for name in close:
             wn.get_link(name).initial_status = wntr.network.LinkStatus.Closed
         wn.options.time.duration = 0

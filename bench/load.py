@@ -172,8 +172,8 @@ def stage(url: str, tmp: Path, rate: float, args: argparse.Namespace) -> dict[st
         return int(n)
 
     store.write_readings = write_and_detect  # type: ignore[method-assign]
-    topic = f"lifeline/readings/load{int(rate)}"
     cid = new_client_id("load-ingest")
+    topic = f"lifeline-bench/{cid}/readings/load{int(rate)}"  # not under lifeline/readings/#
     ing = MqttIngestor(store, url, topic=topic, client_id=cid, now=NOW)
     ing.connect()
     time.sleep(0.3)

@@ -180,7 +180,6 @@ def monitor_demo(stress: float = 8.0) -> dict[str, Any]:
     """Replay a demo-town day through the grid monitor: a feeder fault 13:00-14:00 (scenario
     event) and a heat-wave evening (18:00-20:00, the households of one LV substation draw
     ``stress`` times their metered power, e.g. air conditioning). Returns alarm counts."""
-    import pandapower.topology as top
     import pandas as pd
 
     from lifeline.datasets.town import load_town
@@ -203,14 +202,8 @@ def monitor_demo(stress: float = 8.0) -> dict[str, Any]:
     rd = day[day.sensor_id.isin(ps.sensor_id)].copy()
     lv = net.trafo[net.trafo.vn_hv_kv < 60]
     tr = int(lv.index[len(lv) // 3])
-    area = set(
-        top.connected_component(
-            top.create_nxgraph(net, respect_switches=True, include_trafos=False),
-            int(net.trafo.at[tr, "lv_bus"]),
-        )
-    )
-    loads = {f"power:load:{i}" for i, b in net.load.bus.items() if b in area}
-    meters = set(ps.sensor_id[ps.asset_id.isin(loads) & (ps.quantity == "meter_kwh")])
+    # the stressed substation's own measurements (smart meters send events, not readings)
+    meters = set(ps.sensor_id[(ps.asset_id == f"power:trafo:{tr}") & (ps.quantity == "p_mw")])
     hr = rd.ts.dt.hour
     rd.loc[rd.sensor_id.isin(meters) & (hr >= 18) & (hr < 20), "value"] *= stress
     t1 = time.perf_counter()

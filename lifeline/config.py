@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     mqtt_topic: str = Field(
         default="lifeline/readings/#", description="Topic filter for sensor readings."
     )
+    mqtt_events_topic: str = Field(
+        default="lifeline/events/#",
+        description="Topic filter for smart-meter and switchgear events (last level: the kind).",
+    )
+    mqtt_throttle: float = Field(
+        default=10.0,
+        description="Per-sensor rate limit on MQTT readings, as a multiple of the sensor's "
+        "nominal rate (readings beyond it are rejected as throttled); 0 turns it off, e.g. "
+        "for a drill published faster than real time.",
+    )
+    mqtt_client_id: str = Field(
+        default="lifeline-serve",
+        description="MQTT client id of `lifeline serve` (its persistent session; the events "
+        "subscriber adds '-events'). Keep it fixed across restarts; unique per server.",
+    )
     llm_url: str = Field(
         default="", description="Optional OpenAI-compatible endpoint for narrative summaries."
     )

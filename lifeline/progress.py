@@ -17,8 +17,9 @@ from rich.progress import (
 T = TypeVar("T")
 
 
-def make_progress(transient: bool = False) -> Progress:
-    """A rich Progress with description, bar, count, elapsed and remaining time (on stderr)."""
+def make_progress(transient: bool = False, disable: bool = False) -> Progress:
+    """A rich Progress with description, bar, count, elapsed and remaining time (on stderr);
+    ``disable`` hides it."""
     from rich.console import Console
 
     return Progress(
@@ -29,6 +30,7 @@ def make_progress(transient: bool = False) -> Progress:
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=transient,
+        disable=disable,
     )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -60,6 +63,44 @@ def pg_url() -> str:
 def mqtt_url() -> str:
     """URL of the real Mosquitto broker."""
     return _require("LIFELINE_TEST_MQTT", 1883)
+
+
+@dataclass
+class MqttNames:
+    """MQTT names owned by one test: a topic prefix no other test (nor a benchmark or a running
+    ``lifeline serve``, which use ``lifeline/readings/#``) publishes to or subscribes to, and
+    client ids whose persistent sessions are cleared when the test ends."""
+
+    prefix: str  # e.g. lifeline-test/3f2a…/readings
+    _sessions: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def topic(self) -> str:
+        """The subscription filter of the test's readings: ``<prefix>/#``."""
+        return f"{self.prefix}/#"
+
+    def at(self, suffix: str) -> str:
+        """A topic under the prefix, e.g. ``at("s1")`` → ``<prefix>/s1`` (sensor from topic)."""
+        return f"{self.prefix}/{suffix}"
+
+    def client_id(self, role: str, url: str | None = None) -> str:
+        """A unique client id; with ``url`` its persistent session there is cleared at the end."""
+        cid = f"test-{role}-{uuid.uuid4().hex[:10]}"
+        if url is not None:
+            self._sessions.append((url, cid))
+        return cid
+
+
+@pytest.fixture
+def mqtt_names() -> Iterator[MqttNames]:
+    """Per-test MQTT topic prefix and client ids (see :class:`MqttNames`)."""
+    names = MqttNames(f"lifeline-test/{uuid.uuid4().hex[:12]}/readings")
+    yield names
+    from lifeline.ingest.mqtt import clear_session
+
+    for url, cid in names._sessions:
+        with contextlib.suppress(OSError):  # the broker is gone: nothing left to clear
+            clear_session(url, cid)
 
 
 @pytest.fixture(autouse=True)

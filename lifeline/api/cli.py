@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-        port: int = typer.Option(8000, help="TCP port."),
+        port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
         db: str = typer.Option(
             "", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."
         ),
@@ -27,15 +27,21 @@ def register(app: typer.Typer) -> None:
             False, "--replay", help="Start a live accelerated replay of the simulated day."
         ),
         speed: float = typer.Option(
-            600.0, help="Replay speed: simulated seconds per wall-clock second."
+            600.0, min=0.01, help="Replay speed: simulated seconds per wall-clock second."
         ),
         date: str = typer.Option("2026-07-15", help="Day to replay (UTC date, YYYY-MM-DD)."),
-        seed: int = typer.Option(0, help="Random seed of the simulated day."),
+        seed: int = typer.Option(0, min=0, help="Random seed of the simulated day."),
         demo_users: bool = typer.Option(
             True, help="Create and print demo users when there are none."
         ),
         load_town: bool = typer.Option(
-            False, "--load-town", help="Load the demo town into an empty store first."
+            False, "--load-town", help="(kept for old scripts: the demo town is the default city)"
+        ),
+        city: str = typer.Option(
+            "",
+            "--city",
+            help="A city package folder (see docs/cities.md); default: the demo town. "
+            "An invalid package refuses to start with the validate report.",
         ),
         tile_url: str = typer.Option(
             "",
@@ -43,8 +49,13 @@ def register(app: typer.Typer) -> None:
             help="Optional XYZ base-map tile URL (the map works offline without).",
         ),
     ) -> None:
-        """Run the API and the operations dashboard (http://HOST:PORT/)."""
+        """Run the API, the operations dashboard (http://HOST:PORT/) and the live engine on a
+        city: readings and events from MQTT (LIFELINE_MQTT) and HTTP are scored, correlated into
+        incidents and planned as they arrive."""
         from lifeline.api.server import serve as _serve
+        from lifeline.cliopts import parse_day
+
+        date = parse_day(date, "--date")
 
         _serve(
             host=host,
@@ -59,6 +70,7 @@ def register(app: typer.Typer) -> None:
             load_town=load_town,
             tile_url=tile_url,
             echo=typer.echo,
+            city_dir=city or None,
         )
 
     app.add_typer(users_app, name="users")
@@ -71,20 +83,37 @@ def add(
     district: str = typer.Option(
         "", "--district", help="Scope the user to one district id (empty: all)."
     ),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="Read the password from standard input (first line; for scripts and CI).",
+    ),
     password: str = typer.Option(
-        ...,
-        prompt=True,
-        hide_input=True,
-        confirmation_prompt=True,
+        None,
         envvar="LIFELINE_NEW_PASSWORD",
-        help="Password (at least 8 characters); prompted when omitted.",
+        show_default=False,
+        help="Password (at least 8 characters); prompted when neither it nor --password-stdin is given.",
     ),
     db: str = typer.Option("", help="Store URL; default: LIFELINE_DB or the embedded DuckDB file."),
 ) -> None:
     """Create (or replace) a user; the change is audited."""
+    import sys
+
     from lifeline.api.auth import UserBook
+    from lifeline.errors import InputError
     from lifeline.store import open_store
 
+    if password_stdin:
+        if password:
+            raise InputError(
+                "give the password either on stdin or as an option, not both", "--password-stdin"
+            )
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise InputError("no password on standard input", "--password-stdin")
+    elif password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with open_store(db or None) as store:
         u = UserBook(store).add(name, password, role, district or None)
         store.append_audit(

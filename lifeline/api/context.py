@@ -15,6 +15,7 @@ import pandas as pd
 
 from lifeline.api.auth import LoginLimiter, TokenSigner, User, UserBook
 from lifeline.api.events import EventBus
+from lifeline.api.geo import CITY_TIMEZONE
 from lifeline.api.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -36,14 +37,54 @@ class ApiContext:
     replay_source: Any = None  # factory(date=, seed=) -> DaySource; default SimulatedDay
     adapters: dict[str, Any] = field(default_factory=dict)  # utility -> response adapter
     crews: Any = None  # lifeline.respond.fill.CrewContext when a town is attached
+    city: Any = None  # lifeline.model.city.City served (None: tables only, from the store)
+    engine: Any = None  # lifeline.engine.runner.EngineRunner: the live loop
+    #: event-time clock for operator actions (a replay's simulated time); None: the wall clock
+    clock: Any = None
+    #: held while an incident is read, changed and saved (API actions, the engine's updates)
+    incident_lock: threading.RLock = field(default_factory=threading.RLock)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ref: dict[str, Any] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict)
 
     def audit(self, user: User | str, action: str, object_id: str, detail: Any = None) -> None:
-        """Append one audit entry (every write goes through here)."""
+        """Append one audit entry (every write goes through here), stamped with :meth:`now`."""
         actor = user.username if isinstance(user, User) else user
-        self.store.append_audit(actor, action, object_id, detail)
+        self.store.append_audit(actor, action, object_id, detail, ts=self.now())
+
+    def now(self) -> pd.Timestamp:
+        """The time operator actions are stamped with: a replay's simulated time while one
+        runs, else the wall clock (UTC)."""
+        if self.clock is not None:
+            t = self.clock()
+            if t is not None:
+                return pd.Timestamp(t)
+        return pd.Timestamp.now("UTC")
+
+    @property
+    def crs(self) -> str:
+        """The served city's CRS (the demo town's without a city)."""
+        return str(
+            getattr(self.city, "crs", "") or self.store_meta().get("city.crs") or "EPSG:25832"
+        )
+
+    @property
+    def timezone(self) -> str:
+        """The served city's timezone."""
+        return str(
+            getattr(self.city, "timezone", "")
+            or self.store_meta().get("city.timezone")
+            or CITY_TIMEZONE
+        )
+
+    def store_meta(self) -> dict[str, str]:
+        """The store's metadata (city name, crs, timezone …), cached."""
+        if "meta" not in self.cache:
+            try:
+                self.cache["meta"] = self.store.get_meta()
+            except Exception:  # an old store without the meta table
+                self.cache["meta"] = {}
+        return self.cache["meta"]  # type: ignore[no-any-return]
 
     # ---- reference lookups ---------------------------------------------------------------
     def _refs(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -51,16 +51,16 @@ def save(
     ctx.metrics.actions.labels(action).inc()
     ctx.bus.publish(
         "incident",
-        {"action": action, "actor": actor, **summary(inc)},
+        {"action": action, "actor": actor, **summary(inc, ctx.crs)},
         district_id=inc.district_id or None,
     )
 
 
-def summary(inc: Incident) -> dict[str, Any]:
-    """The list-view fields of an incident (JSON-able)."""
+def summary(inc: Incident, crs: str) -> dict[str, Any]:
+    """The list-view fields of an incident (JSON-able); lon/lat from its position in ``crs``."""
     from lifeline.incidents.lifecycle import TRANSITIONS
 
-    lon, lat = lonlat(inc.x_m, inc.y_m)
+    lon, lat = lonlat(inc.x_m, inc.y_m, crs)
     return {
         "incident_id": inc.incident_id,
         "state": inc.state,
@@ -80,22 +80,24 @@ def summary(inc: Incident) -> dict[str, Any]:
     }
 
 
-def detail(inc: Incident) -> dict[str, Any]:
+def detail(inc: Incident, crs: str) -> dict[str, Any]:
     """Everything about an incident (summary plus body) as JSON-able dict."""
     row = inc.to_row()
     import json
 
+    from lifeline.api.present import present
+
     body = json.loads(row["body"])
-    return {**summary(inc), **body, "safety": inc.safety, "approval": inc.approval}
+    return present({**summary(inc, crs), **body, "safety": inc.safety, "approval": inc.approval})
 
 
-def lonlat(x_m: float | None, y_m: float | None) -> tuple[float | None, float | None]:
-    """WGS84 (lon, lat) of a town-CRS point (None for a missing point)."""
+def lonlat(x_m: float | None, y_m: float | None, crs: str) -> tuple[float | None, float | None]:
+    """WGS84 (lon, lat) of a point in metres in ``crs`` (None for a missing point)."""
     if x_m is None or y_m is None or not (math.isfinite(x_m) and math.isfinite(y_m)):
         return None, None
-    from lifeline.api.geo import to_lonlat
+    from lifeline.model.geo import to_lonlat
 
-    lon, lat = to_lonlat([x_m], [y_m])
+    lon, lat = to_lonlat([x_m], [y_m], crs)
     return round(float(lon[0]), 7), round(float(lat[0]), 7)
 
 
@@ -119,7 +121,15 @@ def _evidence(ctx: ApiContext, alarm_ids: list[str], complaint_ids: list[str]) -
         missing = sorted(set(complaint_ids) - set(co["complaint_id"].astype(str)))
         if missing:
             raise InputError(f"unknown complaint ids {missing}", where="complaint_ids")
-        out += [Evidence.from_complaint(r) for r in co.to_dict("records")]
+        complaints = [Evidence.from_complaint(r) for r in co.to_dict("records")]
+        off = sorted(e.evidence_id for e in complaints if e.off_lifeline)
+        if off:
+            raise InputError(
+                f"complaints {off} are classified 'other' (not about a lifeline) and cannot be "
+                "evidence of an incident",
+                where="complaint_ids",
+            )
+        out += complaints
     return sorted(out, key=lambda e: e.ts)
 
 
@@ -138,14 +148,14 @@ def create(ctx: ApiContext, user: User, req: dict[str, Any]) -> Incident:
     if (x is None or y is None) and req.get("lon") is not None and req.get("lat") is not None:
         from lifeline.api.geo import from_lonlat
 
-        xs, ys = from_lonlat([req["lon"]], [req["lat"]])
+        xs, ys = from_lonlat([req["lon"]], [req["lat"]], ctx.crs)
         x, y = float(xs[0]), float(ys[0])
     located = [e for e in ev if e.located]
     if (x is None or y is None) and located:
         w = sum(e.weight for e in located)
         x = sum(e.x_m * e.weight for e in located) / w  # type: ignore[operator]
         y = sum(e.y_m * e.weight for e in located) / w  # type: ignore[operator]
-    now = datetime.now(UTC)
+    now = ctx.now().to_pydatetime()
     opened = min([e.ts for e in ev], default=now)
     district = req.get("district_id") or next((e.district_id for e in ev if e.district_id), "")
     if not district:
@@ -209,27 +219,23 @@ def nearest_district(ctx: ApiContext, x_m: float, y_m: float, max_m: float = 500
 
 
 def attach_town(ctx: ApiContext, town: Any) -> None:
-    """Use ``town``'s network models for plans: response adapters (isolation, impact, hazard
-    zone via WNTR, pandapower, pandapipes/HyRAM) and crews on the street graph. Without a town
-    the API still plans, but network-specific steps become manual actions."""
+    """Use ``town``'s (any city's) network models for plans: response adapters (isolation,
+    impact, hazard zone via WNTR, pandapower, pandapipes/HyRAM) and crews on the street graph.
+    Without a city the API still plans, but network-specific steps become manual actions."""
+    from lifeline.respond.adapters import city_adapters
+    from lifeline.respond.crews import city_street_graph, default_crews
+    from lifeline.respond.fill import CrewContext
+
+    ctx.adapters = city_adapters(town)
     try:
-        from lifeline.respond.fill import CrewContext
-        from lifeline.respond.town import town_adapters
-    except ImportError as exc:  # respond package not complete in this build
-        log.warning("town adapters unavailable: %s", exc)
-        return
-    try:
-        from lifeline.respond.crews import default_crews, street_graph_from_pipes
-    except ImportError:  # older layout: helpers next to the adapters
-        from lifeline.respond.town import (  # type: ignore[attr-defined,no-redef]
-            default_crews,
-            street_graph_from_pipes,
-        )
-    ctx.adapters = town_adapters(town)
-    try:
-        ctx.crews = CrewContext(street_graph_from_pipes(town.assets), default_crews(town))
+        crews = town.crews if len(getattr(town, "crews", ())) else default_crews(town)
+        ctx.crews = CrewContext(city_street_graph(town), crews)
     except Exception as exc:  # crews are optional for planning
         log.warning("crew context unavailable: %s", exc)
+
+
+#: the same for any city
+attach_city = attach_town
 
 
 def assess(ctx: ApiContext, inc: Incident) -> None:
@@ -274,7 +280,7 @@ def act(
     if not user.at_least(need):
         raise PermissionError(f"role {user.role!r} may not {action}; needs {need} or above")
     why = note.strip() or f"{action} via dashboard"
-    ts = _not_before(inc)
+    ts = _not_before(ctx, inc)
     result: dict[str, Any]
     if action == "approve":
         if inc.approval:
@@ -301,12 +307,12 @@ def act(
     return result
 
 
-def _not_before(inc: Incident) -> datetime:
-    """Now, or the last transition time if that lies ahead (replayed incidents live in
-    simulated time, possibly later than the wall clock)."""
+def _not_before(ctx: ApiContext, inc: Incident) -> datetime:
+    """Now (the replay's simulated time while one runs), or the last transition time if that
+    lies ahead."""
     from lifeline.incidents.evidence import to_utc
 
-    now = datetime.now(UTC)
+    now = to_utc(ctx.now())
     last = max((to_utc(t) for t in inc.timeline.values()), default=inc.opened_at)
     return max(now, last)
 

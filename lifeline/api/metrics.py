@@ -58,6 +58,11 @@ class Metrics:
         for reason, n in report.get("rejected", {}).items():
             self.rejected.labels(reason, source).inc(n)
 
+    def count_alarm(self, alarm: dict[str, Any]) -> None:
+        """Count an alarm episode when it opens (its ``state`` open and never updated)."""
+        if alarm.get("state") == "open" and alarm.get("updated_at") in (None, alarm.get("ts")):
+            self.alarms.labels(str(alarm.get("utility") or "")).inc()
+
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

@@ -135,6 +135,9 @@ class AlarmOut(BaseModel):
     location: Any = None
     detail: Any = None
     district_id: str | None = None
+    state: str | None = None  # open while the condition lasts, closed after
+    updated_at: datetime | None = None
+    ended_at: datetime | None = None
 
 
 class ComplaintIn(BaseModel):
@@ -236,6 +239,9 @@ class KpiOut(BaseModel):
     by_grade: dict[str, int]
     by_utility: dict[str, int]
     mean_minutes: dict[str, float | None]
+    measured: dict[str, int] = Field(
+        default_factory=dict, description="per time-to KPI: how many incidents it is measured on"
+    )
     customer_minutes_lost: float
     per_period: list[dict[str, Any]]
     per_incident: list[dict[str, Any]]
@@ -254,6 +260,14 @@ class ReplayIn(BaseModel):
 
 class ReplayOut(BaseModel):
     running: bool
+    phase: str = Field(
+        default="idle",
+        description="idle | preparing (loading the city, simulating the day) | replaying | finished | stopped | failed",
+    )
+    phase_detail: str = Field(
+        default="",
+        description="While preparing: the step under way, e.g. 'calibrating the detectors'.",
+    )
     date: str | None = None
     speed: float | None = None
     sim_time: datetime | None = None

@@ -1,8 +1,9 @@
 """Customers: households matched across utilities, and the (fictional) critical sites.
 
 Households: each LV household load of ``lv_schutterwald`` is matched one-to-one to a gas house
-node of ``schutterwald_gas`` (optimal assignment on distance; nearly all lie ~0.9 m apart) and
-to the water junction its gas house connection taps.
+node of ``schutterwald_gas`` (optimal assignment on distance; nearly all lie ~0.9 m apart); the
+water build (``water_town.build_water``) puts it on the water junction its house-connection
+cable reaches.
 
 Critical sites are fictional placements on real elements of the models (docs/town.md).
 """

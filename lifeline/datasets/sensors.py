@@ -171,9 +171,13 @@ def build_sensors(
     mh: pd.DataFrame,
     dma_of_node: pd.Series,
     feeder_heads: dict[str, int],
-    household_loads: list[int],
+    trunk_pipes: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The sensor inventory (schema SENSOR); see docs/town.md for the placement rules."""
+    """The sensor inventory (schema SENSOR); see docs/town.md for the placement rules.
+
+    Water flow meters sit on the DMA inlets: the ``trunk_pipes`` that cross a DMA boundary (every
+    boundary pipe when no trunk is given).
+    """
     a = assets.set_index("asset_id")
     parts = []
     # water pressure: station outlet + well-spread junctions
@@ -197,11 +201,21 @@ def build_sensors(
             "water:pressure",
         )
     )
-    # water flow: station outflow, pumps and every pipe crossing a DMA boundary
-    flow_links = ["PT1", *wn.pump_name_list]
-    for name in wn.pipe_name_list:
+    # water flow: transmission mains out of the station, the tower's main, the pumps and the
+    # DMA inlets (trunk pipes crossing a DMA boundary)
+    station = {"WW", *wn.tank_name_list}
+    flow_links = [
+        n
+        for n, lk in wn.pipes()
+        if not lk.check_valve and {lk.start_node_name, lk.end_node_name} & station
+    ]
+    flow_links += list(wn.pump_name_list)
+    for name in wn.pipe_name_list if trunk_pipes is None else trunk_pipes:
         lk = wn.get_link(name)
-        if dma_of_node[lk.start_node_name] != dma_of_node[lk.end_node_name]:
+        if (
+            name not in flow_links
+            and dma_of_node[lk.start_node_name] != dma_of_node[lk.end_node_name]
+        ):
             flow_links.append(name)
     ids = [f"water:{'pump' if n in wn.pump_name_list else 'pipe'}:{n}" for n in flow_links]
     parts.append(
@@ -273,22 +287,6 @@ def build_sensors(
             0.0,
             100.0,
             "gas:methane",
-        )
-    )
-    # smart meters (interval energy in kWh per 15 min) on every household load
-    ids = [f"power:load:{i}" for i in household_loads]
-    parts.append(
-        _sensor_rows(
-            ids,
-            a.loc[ids].x_m,
-            a.loc[ids].y_m,
-            "power",
-            "meter_kwh",
-            "kWh",
-            900,
-            0.0,
-            15.0,
-            "power:meter",
         )
     )
     # MV feeder heads: current and active power

@@ -1,14 +1,16 @@
-"""The Schutterwald demo town: three lifeline networks, customers and sensors on one map.
+"""The Schutterwald demo town: a city package built from bundled networks (a loader, as
+pandapower's ``networks/lv_schutterwald.py`` is a loader over a data file).
 
-``load_town()`` builds the town once (about a minute) and caches the derived artefacts under
-``settings.cache_dir / 'town' / TOWN_VERSION``; later loads read the cache in seconds.
+``load_town()`` builds the town once (about a minute), writes it as a city package under
+``settings.cache_dir / 'town' / TOWN_VERSION / 'package'`` and reads it back with
+:func:`lifeline.model.city.load_city` — the same path as any city's own package. Later loads
+read the cache in seconds.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,84 +18,16 @@ import numpy as np
 import pandas as pd
 
 from lifeline.datasets.geo import TOWN_CRS
+from lifeline.model.city import City
 from lifeline.model.schema import conform
 
 #: bump whenever the build changes what it produces (it keys the cache)
-TOWN_VERSION = "schutterwald-v3"
-_TABLES = (
-    "assets",
-    "customers",
-    "sensors",
-    "zones",
-    "districts",
-    "dependencies",
-    "water_valves",
-    "gas_valves",
-)
-_FILES = ("water.inp", "power.json", "gas.json", *(f"{t}.parquet" for t in _TABLES))
-
-
-class _Lazy:
-    """Sentinel (a class, so copies keep its identity): the network is read from the cache on first use."""
-
-
-@dataclass
-class Town:
-    """The demo town. Tables follow lifeline.model.schema; coordinates are EPSG:25832 metres.
-
-    ``power`` is the joined pandapower net, ``gas`` the pandapipes net and ``water`` the (synthetic)
-    WNTR model; ``water_valves`` has columns valve,node,link and ``gas_valves`` valve_id,pipe,junction.
-    ``meta`` records build facts (pumping-station bus, join gaps, solve checks).
-    A town read from the cache loads its three network models lazily, on first access.
-    """
-
-    power: Any
-    gas: Any
-    water: Any
-    water_inp_path: Path
-    assets: pd.DataFrame
-    customers: pd.DataFrame
-    sensors: pd.DataFrame
-    zones: pd.DataFrame
-    districts: pd.DataFrame
-    dependencies: pd.DataFrame
-    water_valves: pd.DataFrame
-    gas_valves: pd.DataFrame
-    crs: str = TOWN_CRS
-    meta: dict[str, Any] = field(default_factory=dict)
-    cache_dir: Path | None = None
-
-    def __getattribute__(self, name: str) -> Any:
-        value = object.__getattribute__(self, name)
-        if value is _Lazy:
-            value = object.__getattribute__(self, "_read_network")(name)
-            object.__setattr__(self, name, value)
-        return value
-
-    def _read_network(self, name: str) -> Any:
-        d = object.__getattribute__(self, "cache_dir")
-        if name == "power":
-            import pandapower as pp
-
-            return pp.from_json(str(d / "power.json"))
-        if name == "gas":
-            import pandapipes as pps
-
-            return pps.from_json(str(d / "gas.json"))
-        import wntr
-
-        return wntr.network.WaterNetworkModel(str(d / "water.inp"))
-
-    @property
-    def bbox(self) -> tuple[float, float, float, float]:
-        """(xmin, ymin, xmax, ymax) in metres of every asset, with a 100 m margin."""
-        a = self.assets
-        return (
-            float(a.x_m.min()) - 100,
-            float(a.y_m.min()) - 100,
-            float(a.x_m.max()) + 100,
-            float(a.y_m.max()) + 100,
-        )
+TOWN_VERSION = "schutterwald-v5"
+#: the demo town's timezone (reports and the UI show local time)
+TIMEZONE = "Europe/Berlin"
+NAME, NAME_ZH = "Schutterwald", "舒特瓦尔德"
+#: the demo town is a City (the name stays for readability)
+Town = City
 
 
 def _households_and_sites() -> dict[str, Any]:
@@ -108,16 +42,14 @@ def _households_and_sites() -> dict[str, Any]:
     extra_t = next(t for t, j in pinfo["joined"].items() if j["mv_bus"] is None)
     station_bus = int(power.trafo.at[extra_t, "lv_bus"])
     sites = place_sites(power, gas, hh, station_bus)
+    sink_j = gas.sink["junction"]
+    hh["sink_junction"] = sink_j.loc[hh.sink].to_numpy()
+    sites["sink_junction"] = [int(sink_j.loc[k]) if k >= 0 else -1 for k in sites.sink]
     hh["q"] = hh.persons * 0.125 / 86400.0
-    dem = hh.groupby("main_junction").q.sum()
-    cnt = hh.groupby("main_junction").size()
-    extra = [
-        (int(r.main_junction), float(r.water_m3s), str(r.category))
-        for r in sites.itertuples()
-        if r.water_m3s > 0
-    ]
     anchor = tuple(bus_xy(power).loc[station_bus].to_numpy())
-    wn, winfo = build_water(gas, dem, cnt, extra, anchor)
+    wn, winfo = build_water(power, gas, hh, sites, anchor)
+    hh["water_junction"] = winfo["household_junction"]
+    sites["water_junction"] = winfo["site_junction"]
     return {
         "power": power,
         "gas": gas,
@@ -140,8 +72,8 @@ def _customers(hh: pd.DataFrame, sites: pd.DataFrame, districts: Any) -> pd.Data
             "x_m": hh.x.to_numpy(),
             "y_m": hh.y.to_numpy(),
             "power_asset_id": [f"power:load:{i}" for i in hh.load],
-            "gas_asset_id": [f"gas:sink:{i}" for i in hh.sink],
-            "water_asset_id": [f"water:junction:J{i}" for i in hh.main_junction],
+            "gas_asset_id": [f"gas:junction:{j}" for j in hh.sink_junction],
+            "water_asset_id": [f"water:junction:{j}" for j in hh.water_junction],
             "address": [
                 f"Schutterwald, OSM building {str(n).removeprefix('HH_')}" for n in hh.name
             ],
@@ -156,10 +88,13 @@ def _customers(hh: pd.DataFrame, sites: pd.DataFrame, districts: Any) -> pd.Data
             "x_m": sites.x.to_numpy(),
             "y_m": sites.y.to_numpy(),
             "power_asset_id": [f"power:load:{i}" for i in sites.load],
-            "gas_asset_id": [f"gas:sink:{s}" if s >= 0 else "" for s in sites.sink],
+            "gas_asset_id": [
+                f"gas:junction:{j}" if s >= 0 else ""
+                for s, j in zip(sites.sink, sites.sink_junction, strict=True)
+            ],
             "water_asset_id": [
-                "water:junction:WW" if c == "pumping_station" else f"water:junction:J{j}"
-                for c, j in zip(sites.category, sites.main_junction, strict=True)
+                "water:junction:WW" if c == "pumping_station" else f"water:junction:{j}"
+                for c, j in zip(sites.category, sites.water_junction, strict=True)
             ],
             "address": "Schutterwald (fictional placement)",
         }
@@ -169,11 +104,25 @@ def _customers(hh: pd.DataFrame, sites: pd.DataFrame, districts: Any) -> pd.Data
     return conform("customer", df)
 
 
-def build_town(out_dir: Path) -> Town:
-    """Build the town from the bundled pandapower/pandapipes networks and write it to ``out_dir``."""
-    import wntr
+def build_town(out_dir: Path) -> City:
+    """Build the town from the bundled pandapower/pandapipes networks, write it as a city
+    package to ``out_dir / 'package'`` and return it read back through ``load_city``."""
+    city = _build(out_dir)
+    from lifeline.model.city import load_city
+    from lifeline.model.write import write_package
 
-    from lifeline.datasets.assets import finish_assets, gas_assets, power_assets, water_assets
+    pkg = out_dir / "package"
+    tmp = out_dir.with_name(f"{out_dir.name}.tmp-package")
+    shutil.rmtree(tmp, ignore_errors=True)
+    write_package(city, tmp)
+    (tmp / "meta.json").write_text(json.dumps(city.meta, indent=1, default=str))
+    shutil.rmtree(pkg, ignore_errors=True)
+    pkg.parent.mkdir(parents=True, exist_ok=True)
+    tmp.rename(pkg)
+    return _with_meta(load_city(pkg, cache_dir=out_dir / "derived"), pkg)
+
+
+def _build(out_dir: Path) -> City:
     from lifeline.datasets.gas_town import gas_valve_layer, solve_gas
     from lifeline.datasets.power_town import solve_power
     from lifeline.datasets.sensors import build_dependencies, build_sensors, manholes
@@ -185,6 +134,7 @@ def build_town(out_dir: Path) -> Town:
         water_dmas,
         zones_table,
     )
+    from lifeline.model.assets import finish_assets, gas_assets, power_assets, water_assets
     from lifeline.progress import make_progress
 
     with make_progress(transient=True) as progress:
@@ -207,14 +157,19 @@ def build_town(out_dir: Path) -> Town:
         dma = water_dmas(wn)
         feeder_of_bus, heads = power_feeders(power)
         gdist = gas_districts(gas)
-        w_valves = water_valve_layer(wn)
+        w_valves = water_valve_layer(wn, b["winfo"]["trunk_pipes"])
         g_valves = gas_valve_layer(gas)
         hh_xy = b["hh"][["x", "y"]].to_numpy()
         raw = pd.concat(
             [
                 power_assets(power, feeder_of_bus),
                 gas_assets(gas, gdist, g_valves),
-                water_assets(wn, dma, b["winfo"]["pipe_meta"], w_valves),
+                water_assets(
+                    wn,
+                    dma,
+                    w_valves,
+                    {f"water:pipe:{k}": v for k, v in b["winfo"]["pipe_meta"].items()},
+                ),
             ],
             ignore_index=True,
         )
@@ -239,16 +194,16 @@ def build_town(out_dir: Path) -> Town:
         progress.advance(task)
         customers = _customers(b["hh"], b["sites"], districts)
         sensors = build_sensors(
-            assets, wn, gas, power, mh, dma, heads, [int(i) for i in b["hh"].load]
+            assets, wn, gas, power, mh, dma, heads, trunk_pipes=b["winfo"]["trunk_pipes"]
         )
         deps = build_dependencies(assets, wn, gas, power, mh, b["station_bus"])
         zones = zones_table(list(dma.unique()), heads, list(gdist.unique()))
         progress.advance(task)
-        town = Town(
-            power=power,
-            gas=gas,
-            water=wn,
-            water_inp_path=out_dir / "water.inp",
+        town = City(
+            name=NAME,
+            name_zh=NAME_ZH,
+            crs=TOWN_CRS,
+            timezone=TIMEZONE,
             assets=assets,
             customers=customers,
             sensors=sensors,
@@ -257,44 +212,33 @@ def build_town(out_dir: Path) -> Town:
             dependencies=deps,
             water_valves=w_valves,
             gas_valves=g_valves,
-            cache_dir=out_dir,
             meta={
                 "version": TOWN_VERSION,
-                "station_bus": b["station_bus"],
                 "checks": checks,
                 "join": {str(k): v for k, v in b["pinfo"]["joined"].items()},
-                "water_loops_added": b["winfo"]["loops_added"],
-                "water_entry_junction": b["winfo"]["entry_junction"],
+                "water_loops": b["winfo"]["loops"],
+                "water_entry_junctions": b["winfo"]["entry_junctions"],
+                "water_tank": b["winfo"]["tank"],
+                "water_tank_volume_m3": b["winfo"]["tank_volume_m3"],
+                "water_trunk_pipes": b["winfo"]["trunk_pipes"],
                 "household_gas_gap_m_max": float(b["hh"].gap_m.max()),
                 "household_gas_gap_m_median": float(b["hh"].gap_m.median()),
             },
         )
-        _save(town, out_dir, wntr)
+        town.water, town.power, town.gas = wn, power, gas
+        from lifeline.respond.crews import default_crews
+
+        town.crews = default_crews(town)
         progress.advance(task)
     return town
 
 
-def _save(town: Town, out_dir: Path, wntr: Any) -> None:
-    import os
-
-    import pandapipes as pps
-    import pandapower as pp
-
-    tmp = out_dir.with_name(f"{out_dir.name}.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    wntr.network.write_inpfile(town.water, tmp / "water.inp", version=2.2, units="LPS")
-    pp.to_json(town.power, str(tmp / "power.json"))
-    pps.to_json(town.gas, str(tmp / "gas.json"))
-    for t in _TABLES:
-        getattr(town, t).to_parquet(tmp / f"{t}.parquet", index=False)
-    (tmp / "meta.json").write_text(json.dumps(town.meta, indent=1, default=str))
-    shutil.rmtree(out_dir, ignore_errors=True)
-    try:
-        tmp.rename(out_dir)
-    except OSError:  # another process finished the same build first: keep theirs
-        shutil.rmtree(tmp, ignore_errors=True)
-    town.water_inp_path = out_dir / "water.inp"
+def _with_meta(city: City, pkg: Path) -> City:
+    """``city`` with the build facts the demo package keeps in ``meta.json``."""
+    meta = pkg / "meta.json"
+    if meta.exists():
+        city.meta = {**json.loads(meta.read_text()), **city.meta}
+    return city
 
 
 def town_cache_dir(cache_dir: Path | None = None) -> Path:
@@ -305,39 +249,26 @@ def town_cache_dir(cache_dir: Path | None = None) -> Path:
     return Path(base) / "town" / TOWN_VERSION
 
 
-def load_town(cache_dir: Path | None = None) -> Town:
+def load_town(cache_dir: Path | None = None) -> City:
     """Load the demo town, building and caching it on first use.
 
-    ``cache_dir`` defaults to ``settings.cache_dir``; the town lives in ``<cache_dir>/town/<version>``.
-    Tables are read at once (about a second); the power, gas and water models on first access.
+    ``cache_dir`` defaults to ``settings.cache_dir``; the town lives in ``<cache_dir>/town/<version>``
+    (its city package in ``package/``). Tables are read at once; network models on first access.
     """
+    from lifeline.model.city import load_city
+
     d = town_cache_dir(cache_dir)
-    if not (d / "meta.json").exists() or not all((d / f).exists() for f in _FILES):
+    pkg = d / "package"
+    if not (pkg / "meta.json").exists():
         return build_town(d)
     try:
-        return _read(d)
+        return _with_meta(load_city(pkg, cache_dir=d / "derived"), pkg)
     except Exception:  # an unreadable cache: rebuild it
+        shutil.rmtree(d, ignore_errors=True)
         return build_town(d)
 
 
-def _read(d: Path) -> Town:
-    tables = {t: pd.read_parquet(d / f"{t}.parquet") for t in _TABLES}
-    for t, schema in (
-        ("assets", "asset"),
-        ("customers", "customer"),
-        ("sensors", "sensor"),
-        ("zones", "zone"),
-        ("districts", "district"),
-        ("dependencies", "dependency"),
-    ):
-        tables[t] = conform(schema, tables[t])
-    return Town(
-        power=_Lazy,
-        gas=_Lazy,
-        water=_Lazy,
-        water_inp_path=d / "water.inp",
-        crs=TOWN_CRS,
-        meta=json.loads((d / "meta.json").read_text()),
-        cache_dir=d,
-        **tables,
-    )
+def town_package_dir(cache_dir: Path | None = None) -> Path:
+    """The demo town's city package folder (built on first use)."""
+    load_town(cache_dir)
+    return town_cache_dir(cache_dir) / "package"

@@ -7,9 +7,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lifeline.model import zones as _zones
 from lifeline.model.schema import conform
+from lifeline.model.zones import power_feeders
 
-SEED = 25832
+__all__ = ["Districts", "gas_districts", "power_feeders", "water_dmas", "zones_table"]
+
 N_DMA = 3
 N_GAS_DISTRICTS = 3
 #: (suffix, English name, Chinese name) of the four village districts, by quadrant
@@ -21,88 +24,19 @@ QUADRANTS = (
 )
 
 
-def _kmeans(xy: np.ndarray, k: int) -> np.ndarray:
-    from sklearn.cluster import KMeans
-
-    km = KMeans(n_clusters=k, n_init=4, random_state=SEED).fit(xy)
-    # order clusters west to east so ids are stable and readable
-    order = np.argsort(np.argsort(km.cluster_centers_[:, 0]))
-    return np.asarray(order[km.labels_])
-
-
 def water_dmas(wn: Any) -> pd.Series:
-    """DMA id per water node (``water:dma:DMA<n>``), by spatial clustering of junctions."""
-    names = wn.node_name_list
-    xy = np.array([wn.get_node(n).coordinates for n in names])
-    lab = _kmeans(xy, N_DMA)
-    return pd.Series([f"water:dma:DMA{i + 1}" for i in lab], index=names)
+    """The demo town's three DMAs (see :func:`lifeline.model.zones.water_dmas`)."""
+    return _zones.water_dmas(wn, N_DMA)
 
 
 def gas_districts(gas: Any) -> pd.Series:
-    """Gas district id per gas junction (``gas:district:G<n>``), by spatial clustering."""
-    xy = gas.junction_geodata[["x", "y"]].to_numpy()
-    lab = _kmeans(xy, N_GAS_DISTRICTS)
-    return pd.Series([f"gas:district:G{i + 1}" for i in lab], index=gas.junction_geodata.index)
-
-
-def power_feeders(power: Any) -> tuple[pd.Series, dict[str, int]]:
-    """MV feeder id per bus (``power:feeder:F<line>``) and the head line of each feeder.
-
-    A feeder is everything reachable (closed switches, through transformers) from one line
-    leaving an HV/MV substation's MV busbar.
-    """
-    import networkx as nx
-    import pandapower.topology as top
-
-    g = top.create_nxgraph(power, respect_switches=True, include_out_of_service=False)
-    hv_trafos = power.trafo[power.trafo.vn_hv_kv > 60]
-    busbars = set(hv_trafos.lv_bus) | set(hv_trafos.hv_bus)
-    g.remove_nodes_from(busbars)
-    out: dict[int, str] = {}
-    heads: dict[str, int] = {}
-    closed_line_sw = power.switch[(power.switch.et == "l") & ~power.switch.closed]
-    open_lines = set(closed_line_sw.element)
-    for lid, r in power.line.iterrows():
-        if not r.in_service or lid in open_lines:
-            continue
-        for a, b in ((r.from_bus, r.to_bus), (r.to_bus, r.from_bus)):
-            if a in busbars and b in g:
-                fid = f"power:feeder:F{lid}"
-                heads[fid] = int(lid)
-                for n in nx.node_connected_component(g, b):
-                    out.setdefault(int(n), fid)
-    for b in busbars:
-        out[int(b)] = "power:substation"
-    return pd.Series(out, dtype="string"), heads
+    """The demo town's three gas districts (see :func:`lifeline.model.zones.gas_districts`)."""
+    return _zones.gas_districts(gas, N_GAS_DISTRICTS)
 
 
 def zones_table(dma_ids: list[str], feeders: dict[str, int], gas_ids: list[str]) -> pd.DataFrame:
-    """The zone table (schema ZONE)."""
-    rows = [
-        {
-            "zone_id": z,
-            "utility": "water",
-            "kind": "dma",
-            "name": f"DMA {z.rsplit('DMA', 1)[-1]} (synthetic)",
-        }
-        for z in sorted(set(dma_ids))
-    ]
-    rows += [
-        {"zone_id": z, "utility": "power", "kind": "feeder", "name": f"MV feeder from line {h}"}
-        for z, h in sorted(feeders.items())
-    ]
-    rows += [
-        {
-            "zone_id": z,
-            "utility": "gas",
-            "kind": "gas_district",
-            "name": f"Gas district {z.rsplit('G', 1)[-1]}",
-        }
-        for z in sorted(set(gas_ids))
-    ]
-    df = pd.DataFrame(rows)
-    df["district_id"] = "schutterwald"
-    return conform("zone", df)
+    """The demo town's zone table (schema ZONE)."""
+    return _zones.zones_table(dma_ids, feeders, gas_ids, "schutterwald", synthetic=True)
 
 
 class Districts:

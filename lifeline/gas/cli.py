@@ -34,8 +34,12 @@ def locate(
     valves: Path | None = typer.Option(
         None, "--valves", help="Optional valve layer CSV: valve_id,pipe,junction."
     ),
-    level1: float = typer.Option(25.0, "--level1", help="Level-1 alarm set point, %LEL."),
-    level2: float = typer.Option(50.0, "--level2", help="Level-2 alarm set point, %LEL."),
+    level1: float = typer.Option(
+        25.0, "--level1", min=0.0, max=100.0, help="Level-1 alarm set point, %LEL."
+    ),
+    level2: float = typer.Option(
+        50.0, "--level2", min=0.0, max=100.0, help="Level-2 alarm set point, %LEL."
+    ),
 ) -> None:
     """Grade and classify methane alarms, locate a gas leak, plan the shut-off and size the hazard zone."""
     from lifeline.gas.methane import AlarmConfig

@@ -62,16 +62,11 @@ class SensorFeatures:
 
 def _runs(equal: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) index pairs (inclusive) of runs where ``equal[i]`` says v[i] == v[i-1]."""
-    runs, start = [], None
-    for i, e in enumerate(equal):
-        if e and start is None:
-            start = i - 1
-        elif not e and start is not None:
-            runs.append((start, i - 1))
-            start = None
-    if start is not None:
-        runs.append((start, len(equal) - 1))
-    return runs
+    e = np.asarray(equal, bool).astype(np.int8)
+    d = np.diff(np.r_[0, e, 0])
+    starts = np.flatnonzero(d == 1) - 1  # the run begins at the reading before the first equal
+    ends = np.flatnonzero(d == -1) - 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
 def _all_short_jumps(above: np.ndarray, v: np.ndarray, tmin: np.ndarray, cfg: AlarmConfig) -> bool:

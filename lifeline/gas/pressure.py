@@ -80,9 +80,17 @@ def scan_pressures(
     ``sensor_ids`` are the pressure sensors in the order of ``net.sensor_junction``;
     ``candidate`` is a boolean mask of junctions to consider. Pressures in bar.
     """
+    return scan_binned(net, _bin_pressures(readings, sensor_ids), sensor_ids, candidate)
+
+
+def scan_binned(
+    net: GasNetwork, wide: pd.DataFrame, sensor_ids: list[str], candidate: np.ndarray
+) -> PressureScan:
+    """:func:`scan_pressures` on pressures already binned: ``wide`` has one row per
+    ``BIN_MIN`` bin (a DatetimeIndex, naive or UTC), one column per sensor (bar), gaps filled."""
     J = len(net.junction)
-    wide = _bin_pressures(readings, sensor_ids)
-    have = [c for c in sensor_ids if c in wide.columns and wide[c].notna().any()]
+    seen = wide.notna().any()
+    have = [c for c in sensor_ids if c in wide.columns and bool(seen[c])]
     empty = PressureScan(
         stat=np.zeros(J), rate=np.zeros(J), t0=np.full(J, np.datetime64("NaT"), "datetime64[ns]"),
         ramp_min=np.zeros(J), sigma_bar=float("nan"), times=np.zeros(0, "datetime64[ns]"),
@@ -133,19 +141,15 @@ def scan_pressures(
     # profiles
     tmin = (times - times[0]) / np.timedelta64(1, "m")
     t0_idx = np.arange(2, T - 2)
-    profs, meta = [], []
+    profs: list[np.ndarray] = []
+    meta: list[tuple[int, float]] = []
+    rel = tmin[None, :] - tmin[t0_idx][:, None]  # (onsets, T) minutes since each onset
     for ramp in RAMPS_MIN:
-        for i0 in t0_idx:
-            s = (
-                np.clip((tmin - tmin[i0]) / ramp, 0.0, 1.0)
-                if ramp > 0
-                else (tmin >= tmin[i0]) * 1.0
-            )
-            if s[-1] <= 0:
-                continue
-            profs.append(s)
-            meta.append((i0, ramp))
-    S = np.array(profs)  # (N, T)
+        s = np.clip(rel / ramp, 0.0, 1.0) if ramp > 0 else (rel >= 0) * 1.0
+        live = s[:, -1] > 0
+        profs.append(s[live])
+        meta.extend((int(i0), ramp) for i0 in t0_idx[live])
+    S = np.vstack(profs)  # (N, T)
     U1 = S - S.mean(axis=1, keepdims=True)
     SL = S * lam[None, :]
     U2 = SL - SL.mean(axis=1, keepdims=True)

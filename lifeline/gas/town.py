@@ -8,12 +8,14 @@ Gas pressure sensors sit on assets ``gas:junction:<index>``; methane sensors hav
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lifeline.detect.readings import location
 from lifeline.gas.detector import MethaneAlarmDetector
 from lifeline.gas.methane import AlarmConfig
 
@@ -41,17 +43,40 @@ def methane_detector_for(
     """A :class:`MethaneAlarmDetector` for the methane sensors of a SENSOR table.
 
     Positions come from ``x_m, y_m``; the distance to the nearest gas main from the gas pipe
-    assets' geometry.
+    assets' geometry; the location candidate of each sensor is its manhole asset (``asset_id``)
+    with the asset's zone.
     """
+    from lifeline.detect.readings import SensorArrays
+
     m = sensors[sensors["quantity"] == "methane_pct_lel"]
     pts = m[["x_m", "y_m"]].to_numpy(float)
     dist = main_distances(pts, assets)
     ids = m["sensor_id"].astype(str).tolist()
-    return MethaneAlarmDetector(
+    zone = dict(zip(assets["asset_id"].astype(str), assets.get("zone_id", ""), strict=False))
+    arr = SensorArrays.from_table(m)
+    locations = {
+        s: [
+            location(
+                str(a or s),
+                x,
+                y,
+                0.9,
+                str(zone.get(str(a), "") or "") if str(zone.get(str(a), "")) != "nan" else "",
+            )
+        ]
+        for s, a, x, y in zip(arr.ids, arr.asset_id, arr.x_m, arr.y_m, strict=True)
+    }
+    det = MethaneAlarmDetector(
         positions={s: (float(x), float(y)) for s, (x, y) in zip(ids, pts, strict=True)},
         main_distance_m={s: float(d) for s, d in zip(ids, dist, strict=True)},
         config=config or AlarmConfig(),
+        locations=locations,
     )
+    if len(arr):  # the ring holds buffer_hours at the fastest sensor's interval
+        det.max_readings = int(
+            min(det.max_readings, det.buffer_hours * 3600 / arr.interval_s.min() + 2)
+        )
+    return det
 
 
 def locate_tables(
@@ -66,11 +91,6 @@ def locate_tables(
     ``readings``: ``sensor_id, ts (UTC), value``; ``valves``: ``valve_id,pipe,junction`` (e.g. the
     town's ``gas_valves``). Returns the same dict as ``lifeline gas locate`` (times in UTC).
     """
-    import hashlib
-    import tempfile
-
-    import pandapipes as pp
-
     from lifeline.gas.network import load_network
     from lifeline.gas.service import analyse
 
@@ -91,15 +111,30 @@ def locate_tables(
     ]
     sens = pd.DataFrame(rows, columns=["sensor_id", "kind", "junction", "x", "y"])
     sens["junction"] = sens["junction"].astype("Int64")
-    text = pp.to_json(gas_net)
-    key = hashlib.sha256(text.encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"lifeline_gas_{key}.json"
-    if not path.exists():
-        path.write_text(text)
     net = load_network(
-        path, sens.loc[sens["kind"] == "pressure_bar", "junction"].to_numpy(int), cache_dir
+        network_file(gas_net),
+        sens.loc[sens["kind"] == "pressure_bar", "junction"].to_numpy(int),
+        cache_dir,
     )
     r = readings[["ts", "sensor_id", "value"]].copy()
     r["ts"] = pd.to_datetime(r["ts"], utc=True).dt.tz_localize(None)
     r = r[r["sensor_id"].isin(set(sens["sensor_id"]))].sort_values(["ts", "sensor_id"])
     return analyse(net, sens, r.reset_index(drop=True), valves)
+
+
+def network_file(gas_net: Any) -> Path:
+    """A pandapipes JSON file holding ``gas_net`` (for the sensitivity cache, which is keyed by
+    the file's content): written once per content under the system temp directory."""
+    import hashlib
+    import tempfile
+
+    import pandapipes as pp
+
+    text = pp.to_json(gas_net)
+    key = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"lifeline_gas_{key}.json"
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+    return path

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from lifeline.incidents.evidence import Evidence
+from lifeline.incidents.evidence import Evidence, to_utc
 from lifeline.incidents.lifecycle import Incident
 
 
@@ -103,9 +103,12 @@ class Correlator:
     area: AreaAdapter = field(default_factory=ZoneArea)
     window_s: float = 3 * 3600.0
     max_distance_m: float = 400.0
-    #: ``same_area`` (same DMA/feeder/gas district) only groups evidence that is also within this
+    #: ``same_area`` (same DMA/gas district) only groups evidence that is also within this
     #: distance when both are located (m); None = no cap. Upstream/downstream links are not capped.
     area_max_distance_m: float | None = 2000.0
+    #: utilities whose areas are never capped: a feeder is one protection zone however long it
+    #: is (its head breaker and the last gasps at its far end are one event)
+    uncapped_utilities: tuple[str, ...] = ("power",)
     candidate_min_confidence: float = 0.5
     incidents: list[Incident] = field(default_factory=list)
     unassigned: list[dict[str, Any]] = field(default_factory=list)
@@ -113,7 +116,15 @@ class Correlator:
 
     def add(self, ev: Evidence) -> Incident | None:
         """Attach ``ev`` to an incident (opening or merging as needed); None if it cannot be used."""
-        if ev.utility not in ("water", "power", "gas"):
+        if ev.off_lifeline:  # a complaint classified "other" never opens or joins an incident
+            self.unassigned.append(
+                {
+                    "evidence_id": ev.evidence_id,
+                    "reason": "complaint classified 'other': not about a lifeline",
+                }
+            )
+            return None
+        if ev.utility not in ("water", "power", "gas", "drainage"):
             self.unassigned.append(
                 {
                     "evidence_id": ev.evidence_id,
@@ -138,6 +149,36 @@ class Correlator:
             self._merge(target, other, ev, owhy)
         self._attach(target, ev, ev_area, why)
         return target
+
+    def prune(self, now: Any) -> list[Incident]:
+        """Forget incidents whose latest evidence is older than ``window_s`` before ``now`` (no
+        new evidence can join them any more); returns them."""
+        t = to_utc(now).timestamp() - self.window_s
+        old = [i for i in self.incidents if max(e.ts for e in i.evidence).timestamp() < t]
+        for inc in old:
+            self.incidents.remove(inc)
+            self._areas.pop(inc.incident_id, None)
+        return old
+
+    def get_state(self) -> dict[str, Any]:
+        """The open incidents and their areas, JSON-able (for the engine's checkpoint)."""
+        rows = []
+        for inc in self.incidents:
+            r = inc.to_row()
+            r["opened_at"] = inc.opened_at.isoformat()
+            r["updated_at"] = (inc.updated_at or inc.opened_at).isoformat()
+            rows.append(r)
+        return {
+            "incidents": rows,
+            "areas": {k: sorted(v) for k, v in self._areas.items()},
+            "unassigned": self.unassigned[-200:],
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`get_state`."""
+        self.incidents = [Incident.from_row(r) for r in state.get("incidents", [])]
+        self._areas = {k: set(v) for k, v in state.get("areas", {}).items()}
+        self.unassigned = list(state.get("unassigned", []))
 
     def add_all(self, evidence: Iterable[Evidence]) -> list[Incident]:
         """Add evidence in time order; returns the incidents."""
@@ -168,6 +209,7 @@ class Correlator:
             rel == "same_area"
             and dist is not None
             and self.area_max_distance_m is not None
+            and ev.utility not in self.uncapped_utilities
             and dist > self.area_max_distance_m
         ):
             rel = None  # same (large) zone but too far apart: a coincidence, not one event
@@ -243,6 +285,38 @@ class Correlator:
         ) | self._areas.pop(other.incident_id, set())
         self.incidents.remove(other)
         refine_location(target, self.candidate_min_confidence)
+
+
+def water_zone_links(city: Any) -> set[tuple[str, str]]:
+    """Pairs of water zones (DMAs) joined by a pipe, both ways: evidence in neighbouring DMAs is
+    upstream or downstream of each other, so the correlator may group it (a burst's pressure
+    signature often points across a DMA boundary)."""
+    if not city.has("water"):
+        return set()
+    a = city.assets
+    zone = dict(zip(a["asset_id"].astype(str), a["zone_id"].astype(str), strict=True))
+    links: set[tuple[str, str]] = set()
+    for _name, link in city.water.links():
+        kinds = ("junction", "tank", "reservoir")
+        z1 = next(
+            (
+                zone.get(f"water:{k}:{link.start_node_name}")
+                for k in kinds
+                if f"water:{k}:{link.start_node_name}" in zone
+            ),
+            None,
+        )
+        z2 = next(
+            (
+                zone.get(f"water:{k}:{link.end_node_name}")
+                for k in kinds
+                if f"water:{k}:{link.end_node_name}" in zone
+            ),
+            None,
+        )
+        if z1 and z2 and z1 != z2 and z1 not in ("nan", "<NA>") and z2 not in ("nan", "<NA>"):
+            links |= {(z1, z2), (z2, z1)}
+    return links
 
 
 def _xy(e: Evidence) -> tuple[float, float]:
@@ -338,7 +412,7 @@ def infer_kind(inc: Incident) -> str:
             return "water_quality"
         return "water_main_burst"
     if inc.utility == "power":
-        customers = {e.customer_id for e in inc.evidence if e.customer_id}
+        customers = {c for e in inc.evidence for c in e.customers()}
         loads = {a for e in inc.evidence if e.kind == "alarm" for a in e.asset_ids if ":load:" in a}
         mv = any(
             e.detail.get("fault_section")

@@ -65,7 +65,7 @@ class AssetIndex:
         self.sensors: dict[str, dict[str, Any]] = {}
         cols = [
             c
-            for c in ("asset_id", "utility", "ref", "x_m", "y_m", "zone_id")
+            for c in ("asset_id", "utility", "ref", "x_m", "y_m", "zone_id", "district_id")
             if c in assets.columns
         ]
         for r in assets[cols].to_dict("records"):
@@ -74,6 +74,7 @@ class AssetIndex:
                 "x_m": _f(r.get("x_m")),
                 "y_m": _f(r.get("y_m")),
                 "zone_id": _s(r.get("zone_id")) or None,
+                "district_id": _s(r.get("district_id")) or None,
             }
             ref = _s(r.get("ref"))
             if ref:
@@ -88,6 +89,7 @@ class AssetIndex:
                     "x_m": x if x is not None else hit.get("x_m"),
                     "y_m": y if y is not None else hit.get("y_m"),
                     "zone_id": hit.get("zone_id"),
+                    "district_id": hit.get("district_id"),
                 }
 
     def sensor(self, sensor_id: str) -> dict[str, Any]:
@@ -100,7 +102,13 @@ class AssetIndex:
         if not aid:
             return {}
         hit = self._by_id[aid]
-        return {"asset_id": aid, "x_m": hit["x_m"], "y_m": hit["y_m"], "zone_id": hit["zone_id"]}
+        return {
+            "asset_id": aid,
+            "x_m": hit["x_m"],
+            "y_m": hit["y_m"],
+            "zone_id": hit["zone_id"],
+            "district_id": hit.get("district_id"),
+        }
 
 
 @dataclass
@@ -127,6 +135,25 @@ class Evidence:
     def located(self) -> bool:
         """True when the evidence has coordinates."""
         return self.x_m is not None and self.y_m is not None
+
+    def customers(self) -> list[str]:
+        """Customers this evidence speaks for: its own, or those a grouped meter-event item
+        lists (``detail["customers"]``)."""
+        listed = [str(c) for c in self.detail.get("customers", []) or []]
+        return sorted({*listed, self.customer_id} - {""})
+
+    def count(self) -> int:
+        """How many records it stands for (grouped meter events: their number; else 1)."""
+        n = self.detail.get("count")
+        return int(n) if isinstance(n, int | float) and n > 0 else 1
+
+    @property
+    def off_lifeline(self) -> bool:
+        """True for a complaint classified ``other`` (a street light, a bill, noise …) or with no
+        utility: it is not about a lifeline and never opens or joins an incident."""
+        return self.kind == "complaint" and (
+            self.category == "other" or self.utility in ("", "other")
+        )
 
     @property
     def weight(self) -> float:
@@ -198,6 +225,9 @@ class Evidence:
         x = sum(float(c["x_m"]) for c in best_set) / len(best_set) if best_set else None
         y = sum(float(c["y_m"]) for c in best_set) / len(best_set) if best_set else None
         zones = sorted({_s(c.get("zone_id")) for c in cands if _s(c.get("zone_id"))})
+        district = next(
+            (_s(c.get("district_id")) for c in best_set + cands if _s(c.get("district_id"))), ""
+        )
         detail = _json(row.get("detail"), {})
         detail = detail if isinstance(detail, dict) else {"detail": detail}
         if cands:
@@ -215,6 +245,7 @@ class Evidence:
             asset_ids=[_s(c.get("asset_id")) for c in cands if _s(c.get("asset_id"))],
             severity=int(_f(row.get("severity")) or 1),
             detail=detail,
+            district_id=district,
         )
 
     @classmethod

@@ -47,9 +47,27 @@ def load_rules(path: Path | str | None = None) -> GradingRules:
         raise ConfigError("grading table not found", where=str(p)) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", where=str(p)) from exc
+    return rules_from_mapping(raw, str(p))
+
+
+def city_rules(city: Any) -> GradingRules:
+    """The grading table of ``city``: its package's ``grading.yaml`` (``City.grading``) when it
+    has one, else the shipped default (:data:`DEFAULT_RULES`)."""
+    raw = getattr(city, "grading", None)
+    if not raw:
+        return load_rules()
+    root = getattr(city, "root", None)
+    return rules_from_mapping(raw, str(Path(root) / "grading.yaml") if root else "grading.yaml")
+
+
+def rules_from_mapping(raw: Any, origin: str) -> GradingRules:
+    """Validate a parsed grading table (``origin`` names it in errors): grades, thresholds that
+    do not increase with severity, and a ``source`` of every criterion listed under
+    ``sources``."""
+    p = origin
     if not isinstance(raw, dict):
         raise ConfigError("expected a mapping at top level", where=str(p))
-    grades = tuple(str(g) for g in raw.get("grades", GRADE_ORDER))
+    grades = tuple(str(g) for g in raw.get("grades") or GRADE_ORDER)
     default = str(raw.get("default", grades[-1]))
     if default not in grades:
         raise ConfigError(f"default grade {default!r} not among {grades}", where=f"{p}: default")
@@ -58,6 +76,8 @@ def load_rules(path: Path | str | None = None) -> GradingRules:
         where = f"{p}: criteria[{i}]"
         if not isinstance(c, dict) or "field" not in c or "thresholds" not in c:
             raise ConfigError("each criterion needs 'field' and 'thresholds'", where=where)
+        if not isinstance(c["thresholds"], dict):
+            raise ConfigError("thresholds must map grades to numbers", where=f"{where}.thresholds")
         for g, v in c["thresholds"].items():
             if str(g) not in grades:
                 raise ConfigError(f"unknown grade {g!r}", where=f"{where}.thresholds")
@@ -72,6 +92,17 @@ def load_rules(path: Path | str | None = None) -> GradingRules:
                 "thresholds must not increase from severe to mild grades",
                 where=f"{where}.thresholds",
             )
+        src = c.get("source")
+        if not src:
+            raise ConfigError(
+                "each criterion needs a 'source' (the plan its thresholds come from)",
+                where=f"{where}.source",
+            )
+        if raw.get("sources") and str(src) not in raw["sources"]:
+            raise ConfigError(
+                f"source {src!r} is not listed under 'sources' ({', '.join(map(str, raw['sources']))})",
+                where=f"{where}.source",
+            )
     return GradingRules(
         grades=grades,
         default=default,
@@ -79,8 +110,12 @@ def load_rules(path: Path | str | None = None) -> GradingRules:
         criteria=tuple(crit),
         sources={str(k): str(v) for k, v in (raw.get("sources") or {}).items()},
         routing={str(k): str(v) for k, v in (raw.get("routing") or {}).items()},
-        origin=str(p),
+        origin=p,
     )
+
+
+#: the same (the name the live engine uses)
+rules_for_city = city_rules
 
 
 def _value(impact: dict[str, Any], field_name: str) -> float:

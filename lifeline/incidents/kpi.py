@@ -100,3 +100,27 @@ def kpi_summary(
         customer_minutes_lost=("customer_minutes_lost", "sum"),
     )
     return agg.reset_index()
+
+
+def kpi_reasons(inc: Incident, now: Any = None) -> list[tuple[str, float | None, str]]:
+    """Each KPI of one incident as ``(name, value, why_missing)``: the reason is empty when a value
+    exists, else says why there is none yet (onset unknown, state not reached, not restored)."""
+    k = incident_kpis(inc, now)
+    out: list[tuple[str, float | None, str]] = []
+    v = k["time_to_detect_min"]
+    out.append(("time_to_detect_min", v, "" if v is not None else "onset not known"))
+    for name, state in STEPS:
+        v = k[f"time_to_{name}_min"]
+        out.append(
+            (
+                f"time_to_{name}_min",
+                v,
+                "" if v is not None else f"not {state} yet (state {inc.state})",
+            )
+        )
+    v = k["customer_minutes_lost"]
+    why = ""
+    if v is None:
+        why = "not restored yet"
+    out.append(("customer_minutes_lost", v, why))
+    return out

@@ -88,6 +88,7 @@ class Incident:
     approval: dict[str, Any] = field(default_factory=dict)
     merged_from: list[str] = field(default_factory=list)
     narrative: str = ""
+    confirmation: dict[str, Any] = field(default_factory=dict)  # see lifeline.incidents.confirm
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
@@ -125,6 +126,7 @@ class Incident:
             "approval": self.approval,
             "merged_from": self.merged_from,
             "narrative": self.narrative,
+            "confirmation": self.confirmation,
         }
         return {
             "incident_id": self.incident_id,
@@ -181,6 +183,7 @@ class Incident:
             routing=body.get("routing", {}),
             plan=body.get("plan", {}),
             actions=body.get("actions", []),
+            confirmation=body.get("confirmation", {}),
             safety=body.get("safety", []),
             approval=body.get("approval", {}),
             merged_from=body.get("merged_from", []),

@@ -30,7 +30,11 @@ def assess(
 
     ``adapters`` maps utility -> :class:`lifeline.respond.adapters.ResponseAdapter`;
     ``extra_impact`` adds impact fields the adapters cannot know (duration_h, deaths, evacuated…).
+    Proportionate response (:mod:`lifeline.incidents.confirm`): while the evidence does not
+    confirm the incident, it gets a verification plan and the lowest grade — no isolation, no
+    cascade, no notification.
     """
+    from lifeline.incidents.confirm import confirmation
     from lifeline.respond.adapters import has
     from lifeline.respond.cascade import cascade_chain
     from lifeline.respond.fill import recommend
@@ -38,6 +42,25 @@ def assess(
 
     if not incident.kind:
         incident.kind = infer_kind(incident)
+    conf = confirmation(incident)
+    incident.confirmation = conf
+    rules = rules or load_rules()
+    if not incident.district_id:
+        incident.district_id = district_at(districts, incident.x_m, incident.y_m)
+    if not conf["confirmed"]:
+        incident.cascade = []
+        incident.impact = {}
+        recommend(incident, adapters, crews, plan_kind=f"verify_{incident.utility}")
+        if extra_impact:
+            incident.impact.update(extra_impact)
+        lowest = rules.default
+        incident.grade = lowest
+        incident.grading = {"grade": lowest, "rule": "to_verify", "why": conf["rule"]}
+        incident.routing = route(
+            lowest, incident.district_id, districts, incident.x_m, incident.y_m, rules
+        )
+        review(incident, set(inoperable or set()))
+        return incident
     ad: Any = adapters.get(incident.utility)
     affected: list[str] = []
     hazard = (
@@ -57,9 +80,6 @@ def assess(
     recommend(incident, adapters, crews)
     if extra_impact:
         incident.impact.update(extra_impact)
-    if not incident.district_id:
-        incident.district_id = district_at(districts, incident.x_m, incident.y_m)
-    rules = rules or load_rules()
     g = grade(incident.impact, incident.utility, rules)
     incident.grade, incident.grading = g["grade"], g
     incident.routing = route(
@@ -69,6 +89,11 @@ def assess(
     if has(ad, "inoperable_assets"):
         inop |= set(ad.inoperable_assets())
     review(incident, inop)
+    from lifeline.respond.areas import isolation_area
+
+    area = isolation_area(adapters, incident)
+    if area is not None:
+        incident.plan = {**incident.plan, "isolation_area": area}
     return incident
 
 
@@ -99,8 +124,9 @@ def correlate_and_assess(
 ) -> list[Incident]:
     """Correlate the evidence into incidents and assess each one with ``min_evidence`` or more items.
 
-    With ``town`` (a ``lifeline.datasets.town.Town``) the zone adapter, utility adapters, street
-    graph, crews, dependencies and districts come from it; any of them can be passed instead.
+    With ``town`` (a :class:`lifeline.model.city.City`, e.g. the demo town) the zone adapter,
+    utility adapters, street graph, crews, grading table, dependencies and districts come from
+    it; any of them can be passed instead.
     ``duration_h`` for grading is the actual outage (onset or detection → restored) when
     restored, else :data:`ESTIMATED_DURATION_H` of the incident type. ``with_narrative`` adds the
     summary (template, or the LLM when ``LIFELINE_LLM_URL`` is set). ``assets`` (default: the
@@ -111,14 +137,20 @@ def correlate_and_assess(
 
     deps = districts = None
     if town is not None:
+        from lifeline.incidents.grading import city_rules
+        from lifeline.respond.adapters import city_adapters
+        from lifeline.respond.crews import city_street_graph, default_crews
         from lifeline.respond.fill import CrewContext
-        from lifeline.respond.town import default_crews, street_graph_from_pipes, town_adapters
 
         correlator = correlator or Correlator(
             area=ZoneArea.from_tables(town.assets, town.customers)
         )
-        adapters = adapters or town_adapters(town)
-        crews = crews or CrewContext(street_graph_from_pipes(town.assets), default_crews(town))
+        adapters = adapters or city_adapters(town)
+        crews = crews or CrewContext(
+            city_street_graph(town),
+            town.crews if len(getattr(town, "crews", ())) else default_crews(town),
+        )
+        rules = rules or city_rules(town)
         deps, districts = town.dependencies, town.districts
     correlator = correlator or Correlator()
     assets = assets if assets is not None else (town.assets if town is not None else None)

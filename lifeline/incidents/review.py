@@ -13,10 +13,17 @@ from typing import Any
 
 from lifeline.incidents.kpi import incident_kpis
 from lifeline.incidents.lifecycle import STATES, Incident
+from lifeline.incidents.summary import cascade_line
+from lifeline.timefmt import format_local, zone
 
 
-def findings(inc: Incident, expected_detectors: list[str] | None = None) -> dict[str, Any]:
-    """First sighting and misses: ``{"first", "first_alarm", "lead_over_alarm_min", "missed"}``."""
+def findings(
+    inc: Incident, expected_detectors: list[str] | None = None, tz: str = "UTC"
+) -> dict[str, Any]:
+    """First sighting and misses: ``{"first", "first_alarm", "lead_over_alarm_min", "missed"}``.
+
+    Times inside the ``missed`` texts are local to ``tz`` (IANA zone); the ISO times stay UTC.
+    """
     ev = sorted(inc.evidence, key=lambda e: e.ts)
     first = ev[0] if ev else None
     alarms = [e for e in ev if e.kind == "alarm"]
@@ -25,7 +32,7 @@ def findings(inc: Incident, expected_detectors: list[str] | None = None) -> dict
     if first is not None and first.kind != "alarm":
         if first_alarm is None:
             missed.append(
-                f"no detector alarmed; the incident was reported first by {first.kind} ({first.source}) at {first.ts:%H:%M}"
+                f"no detector alarmed; the incident was reported first by {first.kind} ({first.source}) at {format_local(first.ts, tz, '%H:%M')}"
             )
         else:
             lag = (first_alarm.ts - first.ts).total_seconds() / 60.0
@@ -63,8 +70,9 @@ def findings(inc: Incident, expected_detectors: list[str] | None = None) -> dict
     }
 
 
-def timeline_plot(inc: Incident, path: Path) -> Path:
-    """Plot evidence (one row per source) and lifecycle transitions over time; writes a PNG."""
+def timeline_plot(inc: Incident, path: Path, tz: str = "UTC") -> Path:
+    """Plot evidence (one row per source) and lifecycle transitions over time, the time axis in
+    local time of ``tz`` (IANA zone); writes a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -105,8 +113,8 @@ def timeline_plot(inc: Incident, path: Path) -> Path:
         )
     ax.set_yticks(range(len(rows)), rows)
     ax.set_ylim(-1, len(rows) + 0.5)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz="UTC"))
-    ax.set_xlabel("time (UTC)")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone(tz)))
+    ax.set_xlabel(f"local time ({tz})")
     ax.set_title(f"{inc.incident_id} — {inc.utility} {inc.kind} grade {inc.grade or '?'}", pad=42)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,10 +132,14 @@ def _fmt(v: Any) -> str:
 
 
 def review_markdown(
-    inc: Incident, plot_name: str, expected_detectors: list[str] | None = None
+    inc: Incident, plot_name: str, expected_detectors: list[str] | None = None, tz: str = "UTC"
 ) -> str:
-    """The review report as Markdown (the plot referenced by file name)."""
-    f = findings(inc, expected_detectors)
+    """The review report as Markdown (the plot referenced by file name); times local to ``tz``."""
+
+    def loc(ts: Any) -> str:
+        return format_local(ts, tz, "%Y-%m-%d %H:%M:%S")
+
+    f = findings(inc, expected_detectors, tz)
     k = incident_kpis(inc)
     lines = [f"# Post-incident review {inc.incident_id}", ""]
     lines += [
@@ -139,11 +151,11 @@ def review_markdown(
     lines += ["## What saw it first", ""]
     if f["first"]:
         lines.append(
-            f"First evidence: **{f['first']['kind']} / {f['first']['source']}** ({f['first']['evidence_id']}) at {f['first']['ts']}."
+            f"First evidence: **{f['first']['kind']} / {f['first']['source']}** ({f['first']['evidence_id']}) at {loc(f['first']['ts'])}."
         )
     if f["first_alarm"]:
         lines.append(
-            f"First detector alarm: **{f['first_alarm']['source']}** at {f['first_alarm']['ts']}."
+            f"First detector alarm: **{f['first_alarm']['source']}** at {loc(f['first_alarm']['ts'])}."
         )
     lines += ["", "## What was missed", ""]
     lines += [f"- {m}" for m in f["missed"]] or ["- nothing flagged"]
@@ -159,7 +171,7 @@ def review_markdown(
         "",
         f"![timeline]({plot_name})",
         "",
-        "| time (UTC) | event | detail |",
+        f"| time ({tz}) | event | detail |",
         "|---|---|---|",
     ]
     events = [
@@ -167,7 +179,7 @@ def review_markdown(
         for e in inc.evidence
     ]
     events += [(ts, f"state → {s}", "") for s, ts in inc.timeline.items()]
-    lines += [f"| {t} | {ev} | {d} |" for t, ev, d in sorted(events)]
+    lines += [f"| {loc(t)} | {ev} | {d} |" for t, ev, d in sorted(events)]
     lines += [
         "",
         "## Evidence and why it was grouped",
@@ -181,7 +193,7 @@ def review_markdown(
     if inc.cascade:
         lines += ["", "## Cascade", ""]
         lines += [
-            f"- {c['kind']}: {c['from_utility']}:{c['from_asset']} → {c['to_utility']}:{c['to_asset']} (customers affected: {_fmt(c.get('customers_affected'))})"
+            f"- {cascade_line(c).replace(' -> ', ' → ')} (customers affected: {_fmt(c.get('customers_affected'))})"
             for c in inc.cascade
         ]
     if inc.actions:
@@ -196,10 +208,10 @@ def review_markdown(
             f"- {'PASS' if r['passed'] else 'FAIL'} {r['rule']}: {r['detail']}" for r in inc.safety
         ]
     if inc.approval:
-        lines += ["", f"Approved by {inc.approval.get('by')} at {inc.approval.get('at')}."]
+        lines += ["", f"Approved by {inc.approval.get('by')} at {loc(inc.approval.get('at'))}."]
     lines += ["", "## Audit trail", "", "| time | who | action | detail |", "|---|---|---|---|"]
     lines += [
-        f"| {a['ts']} | {a['actor']} | {a['action']} | {a['detail'].get('why', '') if isinstance(a['detail'], dict) else ''} |"
+        f"| {loc(a['ts'])} | {a['actor']} | {a['action']} | {a['detail'].get('why', '') if isinstance(a['detail'], dict) else ''} |"
         for a in inc.audit
     ]
     if inc.narrative:
@@ -240,12 +252,15 @@ def _md_to_html(md: str, title: str) -> str:
 
 
 def write_review(
-    inc: Incident, out_dir: Path, expected_detectors: list[str] | None = None
+    inc: Incident, out_dir: Path, expected_detectors: list[str] | None = None, tz: str = "UTC"
 ) -> dict[str, Path]:
-    """Write ``<id>.md``, ``<id>.html`` and ``<id>-timeline.png`` into ``out_dir``; returns the paths."""
+    """Write ``<id>.md``, ``<id>.html`` and ``<id>-timeline.png`` into ``out_dir``; returns the paths.
+
+    Times are shown in local time of ``tz`` (IANA zone) with its abbreviation.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    png = timeline_plot(inc, out_dir / f"{inc.incident_id}-timeline.png")
-    md = review_markdown(inc, png.name, expected_detectors)
+    png = timeline_plot(inc, out_dir / f"{inc.incident_id}-timeline.png", tz)
+    md = review_markdown(inc, png.name, expected_detectors, tz)
     md_path = out_dir / f"{inc.incident_id}.md"
     md_path.write_text(md, encoding="utf-8")
     html_path = out_dir / f"{inc.incident_id}.html"

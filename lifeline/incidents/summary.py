@@ -1,4 +1,5 @@
-"""Compact JSON view of an incident (what ``lifeline demo --headless --json`` prints)."""
+"""Compact views of an incident: JSON (what ``lifeline demo --headless --json`` prints), an
+evidence summary (counts by kind, first and last time, places) and asset labels."""
 
 from __future__ import annotations
 
@@ -6,6 +7,67 @@ from collections import Counter
 from typing import Any
 
 from lifeline.incidents.lifecycle import Incident
+
+
+def asset_label(utility: str, asset_id: str) -> str:
+    """``utility:asset`` for display, without doubling a utility prefix the id already carries.
+
+    Town asset ids are already qualified (``power:bus:103016``); a bare local name (``PU1``)
+    gets its utility in front (``water:PU1``).
+    """
+    aid = str(asset_id or "")
+    if not utility or aid.startswith(f"{utility}:"):
+        return aid
+    return f"{utility}:{aid}" if aid else utility
+
+
+def cascade_line(link: dict[str, Any]) -> str:
+    """One cascade link as ``kind from -> to[, to2…]`` (ids not doubled, all dependants named)."""
+    to_assets = link.get("to_assets") or [link.get("to_asset", "")]
+    targets = ", ".join(asset_label(str(link.get("to_utility", "")), a) for a in to_assets)
+    src = asset_label(str(link.get("from_utility", "")), str(link.get("from_asset", "")))
+    return f"{link.get('kind')} {src} -> {targets}"
+
+
+def evidence_summary(inc: Incident, top_places: int = 5) -> dict[str, Any]:
+    """Evidence in a few numbers: ``{"total", "first", "last", "by_kind", "places"}``.
+
+    ``by_kind`` maps each kind (alarm, complaint, meter_event) to ``{"count", "first", "last",
+    "sources", "rules"}`` (times UTC datetimes; sources and grouping rules with their counts);
+    ``places`` lists the ``top_places`` most frequent areas (zone, feeder, DMA from the grouping;
+    the evidence's zones otherwise) as ``(place, count)``, then ``("…", rest)`` if more.
+    """
+    rule_of = {g.get("evidence_id"): g for g in inc.grouping}
+    by_kind: dict[str, dict[str, Any]] = {}
+    places: Counter[str] = Counter()
+    for e in sorted(inc.evidence, key=lambda e: e.ts):
+        k = by_kind.setdefault(
+            e.kind,
+            {"count": 0, "first": e.ts, "last": e.ts, "sources": Counter(), "rules": Counter()},
+        )
+        k["count"] += 1
+        k["last"] = e.ts
+        k["sources"][e.source or "-"] += 1
+        g = rule_of.get(e.evidence_id, {})
+        k["rules"][str(g.get("rule") or "-")] += 1
+        areas = g.get("areas") or e.zone_ids or ([e.district_id] if e.district_id else [])
+        for a in areas or ["(no place)"]:
+            places[str(a)] += 1
+    ranked = places.most_common()
+    shown: list[tuple[str, int]] = ranked[:top_places]
+    if len(ranked) > top_places:
+        shown.append(("…", sum(n for _, n in ranked[top_places:])))
+    ev = sorted(inc.evidence, key=lambda e: e.ts)
+    return {
+        "total": len(ev),
+        "first": ev[0].ts if ev else None,
+        "last": ev[-1].ts if ev else None,
+        "by_kind": {
+            kind: {**v, "sources": dict(v["sources"]), "rules": dict(v["rules"])}
+            for kind, v in by_kind.items()
+        },
+        "places": shown,
+    }
 
 
 def incident_json(inc: Incident, lang: str = "en") -> dict[str, Any]:

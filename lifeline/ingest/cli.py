@@ -55,11 +55,12 @@ def ingest(
         help="MQTT client id naming the persistent session (keep it fixed so queued QoS-1 messages survive restarts).",
     ),
     max_messages: int | None = typer.Option(
-        None, "--max-messages", help="Stop MQTT ingestion after this many messages."
+        None, "--max-messages", min=1, help="Stop MQTT ingestion after this many messages."
     ),
     seconds: float | None = typer.Option(
         None,
         "--seconds",
+        min=0.0,
         help="Stop MQTT ingestion after this many seconds (default: until Ctrl-C).",
     ),
     register_unknown: bool = typer.Option(
@@ -105,10 +106,9 @@ def ingest(
         raise InputError(f"unknown time zone {tz!r}", where="--tz") from exc
     ref = None
     if now is not None:
-        try:
-            ref = pd.Timestamp(now)
-        except ValueError as exc:
-            raise InputError(f"cannot parse {now!r} as a timestamp", where="--now") from exc
+        from lifeline.cliopts import parse_time
+
+        ref = pd.Timestamp(parse_time(now, "--now"))
     sensor_table = None
     if sensors is not None:
         if not sensors.is_file():
@@ -159,11 +159,19 @@ def ingest(
             report = sub.run(max_messages=max_messages, seconds=seconds)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
-        return
-    for t in report.rich_tables():
-        console.print(t)
-    rate = report.received / report.seconds if report.seconds > 0 else 0.0
-    console.print(f"{report.received:,} records in {report.seconds:.2f} s ({rate:,.0f}/s)")
+    else:
+        for t in report.rich_tables():
+            console.print(t)
+        rate = report.received / report.seconds if report.seconds > 0 else 0.0
+        console.print(f"{report.received:,} records in {report.seconds:.2f} s ({rate:,.0f}/s)")
+    if report.file_errors:  # whole files unusable: say why, and fail (they are also in `rejected`)
+        for e in report.file_errors:
+            typer.secho(f"error: {e['where']}: {e['reason']}", fg=typer.colors.RED, err=True)
+        typer.secho(
+            f"{len(report.file_errors)} file(s) could not be ingested at all (kept in the `rejected` table)",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:

@@ -125,12 +125,40 @@ def read_file(path: str | Path, fmt: Format = "auto") -> FileRecords:
         raise InputError("no such file", where=str(p))
     if p.is_dir():
         raise InputError("is a directory, not a file", where=str(p))
+    if p.suffix != ".parquet":
+        _refuse_binary(p)
     layout = detect_layout(p) if fmt == "auto" else fmt
     if layout not in ("long", "battledim"):
         raise InputError(f"unknown format {fmt!r} (auto, long, battledim)", where=str(p))
     if p.suffix == ".parquet":
         return _read_parquet(p, layout)
     return _read_csv(p, layout)
+
+
+#: leading bytes of file types people save by mistake under a .csv name
+_MAGIC: Final = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a ZIP archive (an Excel .xlsx workbook? save it as CSV)",
+    b"\xd0\xcf\x11\xe0": "an old Excel/Office file (save it as CSV)",
+    b"PAR1": "a Parquet file (name it .parquet)",
+}
+
+
+def _refuse_binary(path: Path) -> None:
+    """InputError if the (decompressed) start of a CSV file is binary, naming the file type."""
+    try:
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rb") as f:
+            head = f.read(4096)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read file: {exc}", where=str(path)) from exc
+    kind = next((v for k, v in _MAGIC.items() if head.startswith(k)), None)
+    if kind is None and b"\x00" in head:
+        kind = "binary data (NUL bytes)"
+    if kind is not None:
+        raise InputError(f"not a CSV text file: it is {kind}", where=str(path))
 
 
 def _header(path: Path, sep: str) -> list[str]:

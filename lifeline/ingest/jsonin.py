@@ -182,6 +182,7 @@ def parse_http_batch(
     *,
     batch_id: str | None = None,
     tz: str = "UTC",
+    not_before: pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse and validate an HTTP JSON batch (``{"readings": […]}`` or a bare list).
 
@@ -190,7 +191,13 @@ def parse_http_batch(
     JSON at all is one ``malformed_json`` record. Never raises on bad input.
     """
     res, jr = validate_json(
-        body, sensors, now, known_keys, source=f"http:{batch_id or uuid.uuid4().hex[:12]}", tz=tz
+        body,
+        sensors,
+        now,
+        known_keys,
+        source=f"http:{batch_id or uuid.uuid4().hex[:12]}",
+        tz=tz,
+        not_before=not_before,
     )
     good = res.good.astype({"sensor_id": "string"})
     return good, res.rejected
@@ -204,6 +211,7 @@ def validate_json(
     *,
     source: str = "",
     tz: str = "UTC",
+    not_before: pd.Timestamp | None = None,
 ) -> tuple[Validated, JsonRecords]:
     """Validate one payload (HTTP: per-item sources) or many ``(payload, topic, sensor)``
     messages (MQTT: source = topic). The Validated result includes the parser's rejects."""
@@ -222,6 +230,7 @@ def validate_json(
         source=source,
         tz=tz,
         future_tolerance=FUTURE_TOLERANCE,
+        not_before=not_before,
     )
     if len(res.rejected):
         res.rejected = jr.fix_raw(res)

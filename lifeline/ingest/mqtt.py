@@ -100,8 +100,11 @@ class MqttIngestor:
         now: datetime | pd.Timestamp | None = None,
         tz: str = "UTC",
         throttle: Any = None,
+        feed: Any = None,
     ) -> None:
         self.store = store
+        #: the live engine (:class:`lifeline.engine.Engine`): bounds late data, gets stored readings
+        self.feed = feed
         #: optional :class:`lifeline.ingest.throttle.SensorThrottle`: readings of a sensor over
         #: its allowance are rejected with reason ``throttled`` (kept, like every reject)
         self.throttle = throttle
@@ -130,6 +133,7 @@ class MqttIngestor:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._connected = threading.Event()
+        self._subscribed = threading.Event()
         self._connect_error: str | None = None
         self._client = None
 
@@ -143,6 +147,14 @@ class MqttIngestor:
             return
         client.subscribe(self.topic, qos=self.qos)
         self._connected.set()
+
+    def _on_subscribe(
+        self, client: Any, userdata: Any, mid: Any, reason_codes: Any, properties: Any
+    ) -> None:
+        failed = [str(rc) for rc in reason_codes if getattr(rc, "is_failure", False)]
+        if failed:
+            self._connect_error = f"subscription to {self.topic!r} refused: {', '.join(failed)}"
+        self._subscribed.set()
 
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
         now = time.monotonic()
@@ -162,12 +174,15 @@ class MqttIngestor:
 
     # ---- lifecycle -----------------------------------------------------------------------
     def connect(self, timeout_s: float = 10.0) -> None:
-        """Connect, subscribe and start the network thread; raises IngestError if the broker is
-        unreachable or refuses the connection."""
+        """Connect, subscribe and start the network thread; returns once the broker has
+        confirmed the subscription (SUBACK), so that nothing published afterwards is missed.
+        Raises IngestError if the broker is unreachable or refuses the connection or the
+        subscription."""
         c = _client(self.client_id, clean=False, manual_ack=True)
         if self._user:
             c.username_pw_set(self._user, self._password)
         c.on_connect = self._on_connect
+        c.on_subscribe = self._on_subscribe
         c.on_message = self._on_message
         c.reconnect_delay_set(min_delay=1, max_delay=10)
         try:
@@ -176,10 +191,18 @@ class MqttIngestor:
             raise IngestError(f"cannot connect to the MQTT broker: {exc}", where=self.url) from exc
         c.loop_start()
         self._client = c
+        t0 = time.monotonic()
         if not self._connected.wait(timeout_s) or self._connect_error:
             self.close()
             raise IngestError(
                 f"MQTT broker refused or did not answer: {self._connect_error or 'timeout'}",
+                where=self.url,
+            )
+        left = max(0.1, timeout_s - (time.monotonic() - t0))
+        if not self._subscribed.wait(left) or self._connect_error:
+            self.close()
+            raise IngestError(
+                f"MQTT broker did not confirm the subscription: {self._connect_error or 'timeout'}",
                 where=self.url,
             )
 
@@ -221,6 +244,7 @@ class MqttIngestor:
             self.store.existing_readings_mask,
             source=self.topic,
             tz=self.tz,
+            not_before=self.feed.not_before() if self.feed is not None else None,
         )
         if self.throttle is not None and len(res.good):
             res = self._throttle(res)
@@ -230,6 +254,8 @@ class MqttIngestor:
         if len(res.rejected):
             self.store.write_rejected(res.rejected)
         _account(self.report, res, self.index, stored)
+        if self.feed is not None and len(res.good):
+            self.feed.submit_readings(res.good)
         c = self._client
         if c is not None:
             for _, _, mid, qos in batch:

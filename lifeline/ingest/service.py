@@ -40,6 +40,8 @@ class IngestReport:
     per_utility: dict[str, Counter[str]] = field(default_factory=dict)  # utility -> stored/rejected
     sources: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: files unusable as a whole: ``{"where": file[:line], "reason": …}`` (also one rejected record)
+    file_errors: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def total_rejected(self) -> int:
@@ -59,6 +61,7 @@ class IngestReport:
             self.per_utility.setdefault(u, Counter()).update(c)
         self.sources.extend(other.sources)
         self.seconds += other.seconds
+        self.file_errors.extend(other.file_errors)
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,6 +73,7 @@ class IngestReport:
             "per_utility": {u: dict(c) for u, c in sorted(self.per_utility.items())},
             "sources": list(self.sources),
             "seconds": round(self.seconds, 3),
+            "file_errors": [dict(e) for e in self.file_errors],
         }
 
     def rich_tables(self) -> list[Any]:
@@ -143,11 +147,21 @@ def ingest_validated_batch(
     fix_rejected: Callable[[Validated], pd.DataFrame] | None = None,
     extra_rejected: pd.DataFrame | None = None,
     report: IngestReport | None = None,
+    feed: Any = None,
 ) -> IngestReport:
     """Validate one batch against ``index``, write good readings and rejected records to
-    ``store`` and add the counts to ``report`` (a new one if None)."""
+    ``store`` and add the counts to ``report`` (a new one if None). ``feed`` (the live engine,
+    :class:`lifeline.engine.Engine`) bounds late data and receives the stored readings."""
     rep = report if report is not None else IngestReport()
-    res = validate_batch(records, index, now, store.existing_readings_mask, source=source, tz=tz)
+    res = validate_batch(
+        records,
+        index,
+        now,
+        store.existing_readings_mask,
+        source=source,
+        tz=tz,
+        not_before=feed.not_before() if feed is not None else None,
+    )
     if fix_rejected is not None and len(res.rejected):
         res.rejected = fix_rejected(res)
     stored = store.write_readings(res.good, assume_new=True) if len(res.good) else 0
@@ -161,6 +175,8 @@ def ingest_validated_batch(
         rep.rejected.update(extra_rejected["reason"].astype(str).tolist())
         rep.per_utility.setdefault("", Counter())["rejected"] += len(extra_rejected)
     _account(rep, res, index, stored)
+    if feed is not None and len(res.good):
+        feed.submit_readings(res.good)
     return rep
 
 
@@ -198,6 +214,7 @@ def ingest_frame(
     chunk_rows: int = CHUNK_ROWS,
     fix_rejected: Callable[[Validated], pd.DataFrame] | None = None,
     extra_rejected: pd.DataFrame | None = None,
+    feed: Any = None,
 ) -> IngestReport:
     """Validate and store readings given in-process (a DataFrame / Arrow table with sensor_id,
     ts, value[, quality] or a list of such dicts), labelled ``source`` for rejected records.
@@ -205,7 +222,8 @@ def ingest_frame(
     ``sensors`` defaults to the store's sensor table; ``now`` (default: the wall clock) bounds
     future timestamps (tolerance :data:`~lifeline.ingest.validate.FUTURE_TOLERANCE`); ``tz``
     is the time zone of naive timestamps. Long inputs show a progress bar (``progress`` None:
-    when more than one chunk). Returns an :class:`IngestReport`.
+    when more than one chunk). ``feed``: the live engine that scores what is stored (see
+    :func:`ingest_validated_batch`). Returns an :class:`IngestReport`.
     """
     t0 = time.perf_counter()
     index = sensor_index(store, sensors)
@@ -231,6 +249,7 @@ def ingest_frame(
                     fix_rejected=fix_rejected,
                     extra_rejected=extra_rejected if i == 0 else None,
                     report=report,
+                    feed=feed,
                 )
                 bar.advance(task, min(chunk_rows, n - s))
     else:
@@ -246,6 +265,7 @@ def ingest_frame(
                 fix_rejected=fix_rejected,
                 extra_rejected=extra_rejected if i == 0 else None,
                 report=report,
+                feed=feed,
             )
     report.seconds = time.perf_counter() - t0
     return report
@@ -273,8 +293,9 @@ def ingest_files(
 
     Rows that cannot be split into fields become ``malformed_row`` records with their
     ``file:line``; the others go through the shared validator. A file that cannot be used at all
-    (empty, no header, required columns absent, not Parquet) becomes one ``malformed_row``
-    record naming it; a missing file raises InputError before anything is ingested.
+    (empty, binary, no header, required columns absent, not Parquet) becomes one
+    ``malformed_row`` record naming it and an entry of ``report.file_errors`` (the CLI prints
+    them as errors and exits 2); a missing file raises InputError before anything is ingested.
     """
     from lifeline.ingest.files import read_file, rejected_raw_lines
 
@@ -302,6 +323,7 @@ def ingest_files(
             report.rejected[Reason.MALFORMED_ROW.value] += 1
             report.per_utility.setdefault("", Counter())["rejected"] += 1
             report.sources.append(str(path))
+            report.file_errors.append({"where": exc.where or str(path), "reason": exc.message})
             continue
 
         def fix(res: Validated, path: Path = path) -> pd.DataFrame:

@@ -60,6 +60,10 @@ class Reason(StrEnum):
     MALFORMED_JSON = "malformed_json"
     MALFORMED_ROW = "malformed_row"
     MISSING_FIELD = "missing_field"
+    LATE = "late"
+    UNKNOWN_KIND = "unknown_kind"
+    UNKNOWN_CUSTOMER = "unknown_customer"
+    UNKNOWN_ELEMENT = "unknown_element"
 
 
 _REASONS: Final = list(Reason)
@@ -150,6 +154,7 @@ def validate_batch(
     tz: str = "UTC",
     future_tolerance: timedelta = FUTURE_TOLERANCE,
     received_at: pd.Timestamp | None = None,
+    not_before: pd.Timestamp | None = None,
 ) -> Validated:
     """Validate ``records`` (a DataFrame or Arrow table with ``sensor_id``, ``ts``, ``value`` and
     optionally ``quality``, ``line``, ``source``, ``raw``) against ``sensors``.
@@ -157,7 +162,9 @@ def validate_batch(
     ``known_keys`` says which (sensor_id, ts) are already stored: None, a DataFrame with those
     columns, or a callable taking the candidate readings and returning a boolean mask (see
     :meth:`lifeline.store.Store.existing_readings_mask`). ``source`` labels rejected records
-    (``file`` becomes ``file:line`` when a ``line`` column is given). Returns a :class:`Validated`.
+    (``file`` becomes ``file:line`` when a ``line`` column is given). ``not_before`` (UTC): a
+    reading older than this arrived too late for the live engine, which has processed that
+    time already (reason ``late``). Returns a :class:`Validated`.
     """
     index = sensors if isinstance(sensors, SensorIndex) else SensorIndex(sensors)
     now_ts = pd.Timestamp(now if now is not None else pd.Timestamp.now("UTC"))
@@ -194,6 +201,8 @@ def validate_batch(
         mark(ts == nat, Reason.BAD_TIMESTAMP)
         limit = (now_ts + pd.Timedelta(future_tolerance)).value
         mark(ts > limit, Reason.FUTURE_TIMESTAMP)
+        if not_before is not None:
+            mark((ts != nat) & (ts < pd.Timestamp(not_before).value), Reason.LATE)
         val, non_numeric, nan_word = _parse_values(cols["value"])
         mark(non_numeric, Reason.NON_NUMERIC)
         mark(nan_word | ~np.isfinite(val), Reason.NON_FINITE)
@@ -353,6 +362,8 @@ def _detail(
     if r is Reason.OUT_OF_RANGE:
         lo, hi, unit = index.valid_min[code], index.valid_max[code], index.unit[code]
         return f"{sid}: value {v} outside the valid range [{lo:g}, {hi:g}] {unit}".rstrip()
+    if r is Reason.LATE:
+        return f"{sid}: reading at {t} arrived after the live engine processed that time (late beyond the allowed bound)"
     if r is Reason.DUPLICATE:
         where = "in this batch" if kind == 1 else "already stored"
         return f"{sid}: reading at {t} repeats one {where}"

@@ -2,8 +2,8 @@
 
 These are the contracts between the town builder, the store, ingestion, detectors and incidents.
 Every table is a pandas DataFrame with exactly these columns (extra columns are allowed where
-noted). Timestamps are timezone-aware UTC. Geometry is stored in the town's CRS
-(EPSG:25832 metres for the demo town) as ``x_m``/``y_m`` for points and WKT for lines.
+noted). Timestamps are timezone-aware UTC. Geometry is stored in the city's CRS (metres, from
+the city package's ``crs``) as ``x_m``/``y_m`` for points and WKT for lines.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ SENSOR: Final[dict[str, str]] = {
     "valid_max": "float64",
     "x_m": "float64",
     "y_m": "float64",
+    "element": "string",  # the network element it measures: node:<id>, link:<id>, bus:<idx>, … ("" for a manhole)
+    "host": "string",  # methane detectors: the utility owning the manhole (power|telecom|drainage|water)
 }
 
 READING: Final[dict[str, str]] = {
@@ -85,6 +87,31 @@ ALARM: Final[dict[str, str]] = {
     "score": "float64",
     "location": "string",  # JSON: candidate assets with confidence, x_m/y_m
     "detail": "string",  # JSON
+    "state": "string",  # open while the condition lasts, closed when it has ended
+    "updated_at": "datetime64[ns, UTC]",  # event time of the last update of the episode
+    "ended_at": "datetime64[ns, UTC]",  # event time the episode closed (null while open)
+}
+
+METER_EVENT: Final[dict[str, str]] = {
+    "event_id": "string",  # deterministic: kind, subject and time
+    "ts": "datetime64[ns, UTC]",
+    "kind": "string",  # last_gasp|restore|breaker_trip|breaker_close|fpi|zero_consumption|reverse_flow
+    "utility": "string",  # power for meters and switchgear, water or gas for their meters
+    "customer_id": "string",  # meter events: the customer whose meter sent it
+    "element": "string",  # switchgear events: switch:<idx>
+    "source": "string",  # mqtt topic, http batch, file, drill
+}
+
+CHECKPOINT: Final[dict[str, str]] = {
+    "name": "string",  # the engine partition ("engine" when there is one)
+    "watermark": "datetime64[ns, UTC]",  # event time fully processed
+    "saved_at": "datetime64[ns, UTC]",
+    "state": "string",  # JSON: detector, episode and correlator state
+}
+
+META: Final[dict[str, str]] = {
+    "key": "string",  # city.name, city.crs, city.timezone, city.root, …
+    "value": "string",
 }
 
 COMPLAINT: Final[dict[str, str]] = {
@@ -154,6 +181,9 @@ TABLES: Final[dict[str, dict[str, str]]] = {
     "reading": READING,
     "rejected": REJECTED,
     "alarm": ALARM,
+    "meter_event": METER_EVENT,
+    "checkpoint": CHECKPOINT,
+    "meta": META,
     "complaint": COMPLAINT,
     "incident": INCIDENT,
     "audit": AUDIT,
@@ -181,7 +211,8 @@ def conform(table: str, df):  # type: ignore[no-untyped-def]
     cols = TABLES[table]
     out = pd.DataFrame(index=df.index)
     for c, t in cols.items():
-        s = df[c] if c in df.columns else pd.Series(pd.NA, index=df.index)
+        missing = float("nan") if t == "float64" else pd.NA
+        s = df[c] if c in df.columns else pd.Series(missing, index=df.index)
         if t.startswith("datetime64"):
             out[c] = pd.to_datetime(s, utc=True)
         elif t == "bool":

@@ -75,7 +75,11 @@ def monitor_cmd(
         None, "--forecast-from", help="UTC start of the 24 h overload forecast (needs --history)."
     ),
     v_band: float = typer.Option(
-        0.07, "--v-band", help="Allowed voltage deviation from 1 pu (0.07 = ±7 %)."
+        0.07,
+        "--v-band",
+        min=0.001,
+        max=0.5,
+        help="Allowed voltage deviation from 1 pu (0.07 = ±7 %).",
     ),
     out: Path = typer.Option(..., "--out", help="Alarm rows CSV (schema alarm)."),
 ) -> None:
@@ -83,11 +87,15 @@ def monitor_cmd(
     voltage outside the band, customers without supply, forecast overloads)."""
     import pandas as pd
 
+    from lifeline.cliopts import parse_time
     from lifeline.errors import InputError
     from lifeline.power.locate import load_network
     from lifeline.power.monitor import GridMonitor, MonitorConfig
     from lifeline.progress import track
 
+    if forecast_from and history is None:
+        raise InputError("the forecast needs --history to learn from", where="--forecast-from")
+    start = pd.Timestamp(parse_time(forecast_from, "--forecast-from")) if forecast_from else None
     net = load_network(network)
     sens = _read_table(sensors, "sensors", {"sensor_id", "asset_id", "quantity"})
     rd = _read_table(readings, "readings", {"sensor_id", "ts", "value"})
@@ -97,11 +105,7 @@ def monitor_cmd(
     parts = [mon.alarms(g) for g in track(days, "monitoring (days)")]
     if history is not None:
         mon.learn(_read_table(history, "history", {"sensor_id", "ts", "value"}))
-        if forecast_from:
-            try:
-                start = pd.Timestamp(forecast_from)
-            except ValueError as exc:
-                raise InputError(f"not a timestamp: {forecast_from!r}", "--forecast-from") from exc
+        if start is not None:
             parts.append(mon.forecast_alarms(start))
     parts = [p for p in parts if not p.empty]
     alarms = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

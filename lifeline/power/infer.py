@@ -85,15 +85,17 @@ def infer_devices(
     tree: SupplyTree,
     ev: Evidence,
     params: InferenceParams | None = None,
+    groups: dict[frozenset[int], list[int]] | None = None,
 ) -> list[Device]:
     """The operated devices: protection trips, plus devices inferred from meter/call reports.
 
     With trips, the reports they do not explain may add one inferred device (an overlapping
     outage elsewhere) when that beats calling them noise. Without trips, one or two devices
-    are inferred; an empty list means the reports look like noise only.
+    are inferred; an empty list means the reports look like noise only. ``groups`` is
+    :func:`candidate_devices` of ``(g, tree)`` when the caller keeps it across calls.
     """
     params = params or InferenceParams()
-    groups = candidate_devices(g, tree)
+    groups = candidate_devices(g, tree) if groups is None else groups
     by_switch = {s: loads for loads, sws in groups.items() for s in sws}
     fixed: list[Device] = []
     for sw in ev.trips:

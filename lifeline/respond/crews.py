@@ -152,6 +152,27 @@ def street_graph_from_pipes(
     return StreetGraph(edges, node_df)
 
 
+def city_street_graph(city: Any) -> StreetGraph:
+    """The street graph of a city: its gas pipes when their extent holds at least half of the
+    customers (mains follow streets), else its water pipes, else its power lines."""
+    a = city.assets
+    c = city.customers
+    for util, kind in (("gas", "pipe"), ("water", "pipe"), ("power", "line")):
+        sel = a[(a["utility"] == util) & (a["kind"] == kind)]
+        if sel.empty:
+            continue
+        inside = c.x_m.between(sel.x_m.min(), sel.x_m.max()) & c.y_m.between(
+            sel.y_m.min(), sel.y_m.max()
+        )
+        if util == "gas" and len(c) and inside.mean() < 0.5:
+            continue
+        if util == "power":
+            sel = sel.assign(kind="pipe")
+            return street_graph_from_pipes(sel, "power")
+        return street_graph_from_pipes(a, util)
+    raise NotFoundError("the city has no pipes or lines to use as streets", where=city.name)
+
+
 def default_crews(town: Any) -> pd.DataFrame:
     """Two crews per utility at its depots: water at the pumps, power at the first substation
     transformers inside the town, gas at the regulator; a second crew at the town centre."""

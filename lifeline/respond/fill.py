@@ -23,6 +23,13 @@ ALT_SUPPLY = {
     "power": ("应急发电车", "mobile generator"),
     "gas": ("临时供气/替代能源", "temporary gas supply or alternative energy"),
 }
+#: customer categories that are a utility's own facilities: they need that utility's service back
+#: (or power), not a delivery of what they produce — no water tanker to a pumping station
+OWN_FACILITIES = {
+    "water": frozenset({"pumping_station", "water_works", "treatment_plant", "reservoir"}),
+    "power": frozenset({"substation"}),
+    "gas": frozenset({"gas_station", "regulator_station", "gas_works"}),
+}
 
 
 @dataclass
@@ -180,7 +187,12 @@ class _Filler:
         if self.ensure_impact().get("method", "").startswith("not computed"):
             self.manual(step, "no impact capability")
             return
-        crit = [c for c in self.out_customers() if c.get("critical")]
+        own = OWN_FACILITIES.get(self.utility, frozenset())
+        crit = [
+            c
+            for c in self.out_customers()
+            if c.get("critical") and c.get("category", "") not in own
+        ]
         zh, en = ALT_SUPPLY.get(self.utility, ("替代供应", "alternative supply"))
         if not crit:
             self.manual(step, "no critical site without supply")
@@ -382,16 +394,19 @@ def recommend(
     adapters: dict[str, Any],
     crews: CrewContext | None = None,
     plans: list[dict[str, Any]] | None = None,
+    plan_kind: str | None = None,
 ) -> dict[str, Any]:
     """Retrieve and fill plans for the incident and its cascade; sets ``incident.plan/actions/impact``.
 
-    The primary plan answers ``incident.kind``; one extra plan is filled per cascade link kind
-    with a plan (e.g. pumping station power loss), using the cascade's customers as its impact.
+    The primary plan answers ``plan_kind`` (default ``incident.kind``; ``verify_<utility>`` for
+    an incident still to verify); one extra plan is filled per cascade link kind with a plan
+    (e.g. pumping station power loss), using the cascade's customers as its impact.
     """
-    kinds = [incident.kind, *[c["kind"] for c in incident.cascade]]
+    first = plan_kind or incident.kind
+    kinds = [first, *[c["kind"] for c in incident.cascade]]
     matched = retrieve(incident.utility, kinds, plans)
     filled: list[dict[str, Any]] = []
-    primary = next((p for p in matched if incident.kind in p["kinds"]), None)
+    primary = next((p for p in matched if first in p["kinds"]), None)
     if primary is not None:
         filled.append(fill_plan(incident, primary, adapters.get(incident.utility), crews))
     done = {primary["id"]} if primary else set()

@@ -1,7 +1,7 @@
 """``lifeline risk rank|criticality`` and ``lifeline sensors place``.
 
-Without ``--network`` the commands run on the demo town (water, gas and power); with
-``--network L-TOWN.inp`` on any EPANET model (water). Heavy libraries are imported inside the
+Without ``--network`` the commands run on a city (``--city DIR``, a city package; default the
+demo town: water, gas and power); with ``--network L-TOWN.inp`` on any EPANET model (water). Heavy libraries are imported inside the
 commands. ``register(app)`` adds both groups to the main ``lifeline`` app.
 """
 
@@ -23,7 +23,12 @@ sensors_app = typer.Typer(
     help="Placement of new pressure (water) or methane (gas) sensors.", no_args_is_help=True
 )
 
-NETWORK = typer.Option(None, "--network", help="EPANET INP file (water); default: the demo town.")
+NETWORK = typer.Option(
+    None, "--network", help="EPANET INP file (water only); default: the city (--city)."
+)
+CITY = typer.Option(
+    None, "--city", help="City package folder (docs/cities.md); default: the demo town."
+)
 VALVES = typer.Option(
     None,
     "--valves",
@@ -39,13 +44,17 @@ CLUSTER = typer.Option(
     None, "--cluster", help="Dask scheduler address tcp://HOST:PORT (implies --executor dask)."
 )
 WORKERS = typer.Option(
-    None, "--workers", help="Worker processes (process pool or local Dask cluster)."
+    None, "--workers", min=1, help="Worker processes (process pool or local Dask cluster)."
 )
 HOUR = typer.Option(
-    None, "--hour", help="Hour of the model day for the PDD runs; default: the peak-demand hour."
+    None,
+    "--hour",
+    min=0.0,
+    max=24.0,
+    help="Hour of the model day for the PDD runs; default: the peak-demand hour.",
 )
 CRS = typer.Option(
-    None, "--crs", help="CRS of the network coordinates, e.g. EPSG:25832 (the town's is known)."
+    None, "--crs", help="CRS of an INP's coordinates, e.g. EPSG:32648 (a city's is known)."
 )
 
 
@@ -63,9 +72,9 @@ def _console() -> Any:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
-def _utilities(value: str | None, town: bool) -> list[str]:
+def _utilities(value: str | None, city: Any) -> list[str]:
     if not value:
-        return ["water", "gas", "power"] if town else ["water"]
+        return [u for u in ("water", "gas", "power") if city.has(u)] if city else ["water"]
     out = [u.strip() for u in value.split(",") if u.strip()]
     for u in out:
         if u not in ("water", "gas", "power"):
@@ -91,10 +100,11 @@ def _suffix(path: Path, allowed: tuple[str, ...], option: str) -> str:
 @risk_app.command("criticality")
 def criticality_cmd(
     network: Path | None = NETWORK,
+    city: Path | None = CITY,
     utility: str | None = typer.Option(
         None,
         "--utility",
-        help="Comma list of water,gas,power (default: all for the town, water for an INP).",
+        help="Comma list of water,gas,power (default: all of the city's, water for an INP).",
     ),
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
@@ -103,7 +113,10 @@ def criticality_cmd(
     workers: int | None = WORKERS,
     hour: float | None = HOUR,
     required_m: float = typer.Option(
-        20.0, "--required-m", help="PDD required pressure (m) for demand-driven models."
+        20.0,
+        "--required-m",
+        min=0.1,
+        help="PDD required pressure (m) for demand-driven models.",
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Write all segments to a .csv or .json file."
@@ -111,7 +124,7 @@ def criticality_cmd(
     plot: Path | None = typer.Option(
         None, "--plot", help="PNG: the most critical segments per utility."
     ),
-    top: int = typer.Option(10, "--top", help="Rows per utility in the printed table."),
+    top: int = typer.Option(10, "--top", min=0, help="Rows per utility in the printed table."),
 ) -> None:
     """Consequence of losing every water segment, gas segment and power section."""
     import time
@@ -124,8 +137,8 @@ def criticality_cmd(
     if out is not None:
         _suffix(out, (".csv", ".json"), "--out")
     t0 = time.perf_counter()
-    inp = service.load_inputs(network, valves, customers)
-    us = _utilities(utility, inp.town is not None)
+    inp = service.load_inputs(network, valves, customers, city=city)
+    us = _utilities(utility, inp.town)
     t1 = time.perf_counter()
     with _executor(executor, cluster, workers) as ex:
         crits = service.criticality(
@@ -197,6 +210,7 @@ def _plot_criticality(crits: dict[str, Any], path: Path, name: str) -> None:
 @risk_app.command("rank")
 def rank_cmd(
     network: Path | None = NETWORK,
+    city: Path | None = CITY,
     assets: Path | None = typer.Option(
         None,
         "--assets",
@@ -205,15 +219,22 @@ def rank_cmd(
     utility: str | None = typer.Option(
         None,
         "--utility",
-        help="Comma list of water,gas (default: both for the town, water for an INP).",
+        help="Comma list of water,gas (default: both of the city's, water for an INP).",
     ),
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
     year: int = typer.Option(
-        dt.date.today().year, "--year", help="Evaluation year (ages are counted to it)."
+        dt.date.today().year,
+        "--year",
+        min=1800,
+        max=2200,
+        help="Evaluation year (ages are counted to it).",
     ),
     critical_weight: float = typer.Option(
-        100.0, "--critical-weight", help="Consequence weight of a critical site, in customers."
+        100.0,
+        "--critical-weight",
+        min=0.0,
+        help="Consequence weight of a critical site, in customers.",
     ),
     executor: str = EXECUTOR,
     cluster: str | None = CLUSTER,
@@ -225,7 +246,7 @@ def rank_cmd(
         None, "--geojson", help="Risk layer GeoJSON (lon/lat when the CRS is known)."
     ),
     plot: Path | None = typer.Option(None, "--plot", help="PNG map of pipe risk."),
-    top: int = typer.Option(20, "--top", help="Rows in the printed table."),
+    top: int = typer.Option(20, "--top", min=0, help="Rows in the printed table."),
 ) -> None:
     """Rank pipes for renewal: annual failure probability (Weibull PH) x segment consequence."""
     from rich.table import Table
@@ -235,8 +256,8 @@ def rank_cmd(
 
     if out is not None:
         _suffix(out, (".csv",), "--out")
-    inp = service.load_inputs(network, valves, customers, assets, crs)
-    us = [u for u in _utilities(utility, inp.town is not None) if u != "power"] or ["water"]
+    inp = service.load_inputs(network, valves, customers, assets, crs, city=city)
+    us = [u for u in _utilities(utility, inp.town) if u != "power"] or ["water"]
     with _executor(executor, cluster, workers) as ex:
         crits = service.criticality(inp, us, ex, None if hour is None else int(hour * 3600))
     ranked = service.rank(inp, crits, year, critical_weight)
@@ -296,18 +317,29 @@ def rank_cmd(
 @sensors_app.command("place")
 def place_cmd(
     network: Path | None = NETWORK,
+    city: Path | None = CITY,
     kind: str = typer.Option(
-        "pressure", "--kind", help="pressure (water) or methane (gas, demo town only)."
+        "pressure", "--kind", help="pressure (water) or methane (gas; a city with manholes)."
     ),
     n: int = typer.Option(10, "--n", min=1, help="Number of new sensors to place."),
     threshold_m: float = typer.Option(
-        0.1, "--threshold-m", help="Pressure drop (m) a sensor must see to detect a leak."
+        0.1,
+        "--threshold-m",
+        min=0.001,
+        help="Pressure drop (m) a sensor must see to detect a leak.",
     ),
     leak_fraction: float = typer.Option(
-        0.05, "--leak-fraction", help="Leak size as a share of the total demand."
+        0.05,
+        "--leak-fraction",
+        min=0.0001,
+        max=1.0,
+        help="Leak size as a share of the total demand.",
     ),
     radius_m: float = typer.Option(
-        30.0, "--radius-m", help="Methane: migration radius (m) from a main to a manhole."
+        30.0,
+        "--radius-m",
+        min=0.0,
+        help="Methane: migration radius (m) from a main to a manhole.",
     ),
     assets: Path | None = typer.Option(
         None, "--assets", help="Pipe records CSV for the risk weights (see risk rank)."
@@ -315,13 +347,17 @@ def place_cmd(
     valves: Path | None = VALVES,
     customers: Path | None = CUSTOMERS,
     year: int = typer.Option(
-        dt.date.today().year, "--year", help="Evaluation year for the risk weights."
+        dt.date.today().year,
+        "--year",
+        min=1800,
+        max=2200,
+        help="Evaluation year for the risk weights.",
     ),
     executor: str = EXECUTOR,
     cluster: str | None = CLUSTER,
     workers: int | None = WORKERS,
     no_existing: bool = typer.Option(
-        False, "--no-existing", help="Ignore the town's existing sensors."
+        False, "--no-existing", help="Ignore the city's existing sensors."
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Chosen locations, .csv or .json (with the coverage curve)."
@@ -338,10 +374,12 @@ def place_cmd(
         raise InputError(f"unknown sensor kind {kind!r} (pressure, methane)", "--kind")
     if out is not None:
         _suffix(out, (".csv", ".json"), "--out")
-    inp = service.load_inputs(network, valves, customers, assets)
-    if kind == "methane" and inp.town is None:
+    inp = service.load_inputs(network, valves, customers, assets, city=city)
+    if kind == "methane" and (
+        inp.town is None or not inp.town.has("gas") or not (inp.town.assets.kind == "manhole").any()
+    ):
         raise InputError(
-            "methane placement needs the demo town's gas network and manholes (no --network)",
+            "methane placement needs a city with a gas network and manholes (--city, no --network)",
             "--kind",
         )
     u = "water" if kind == "pressure" else "gas"
@@ -385,6 +423,18 @@ def place_cmd(
         f"{kind}: {len(locs)} candidate locations, {pl.n_targets} target pipes; existing sensors cover "
         f"{pl.baseline:.1%} of the risk; with {len(pl.picks)} new: {pl.curve[-1] if pl.curve else pl.baseline:.1%}"
     )
+    if "short_reason" in pl.meta:
+        hint = (
+            f" (a leak of --leak-fraction {leak_fraction:g} of the demand lowers the pressure by less "
+            f"than --threshold-m {threshold_m:g} m there: lower the threshold or raise the leak size)"
+            if kind == "pressure"
+            else f" (no other manhole lies within --radius-m {radius_m:g} m of an uncovered main)"
+        )
+        typer.secho(
+            f"warning: asked for {n} locations, placed {len(pl.picks)}: {pl.meta['short_reason']}{hint}",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     if out is not None:
         if out.suffix.lower() == ".csv":
             pl.picks.to_csv(out, index=False)

@@ -178,7 +178,8 @@ def from_pandapipes(
 
     Links are in-service pipes and pandapipes ``valve`` elements (open ones; a closed valve
     element is left out). Sources: ext_grid and source junctions. Demand: sink mass flow, kg/s.
-    Customers are sinks (``gas:sink:<index>`` in the customer table, else one per sink).
+    Customers are linked to junctions (``gas:junction:<index>``, or the older ``gas:sink:<index>``,
+    in the customer table), else one per sink.
     """
     j = net.junction
     nodes = [str(i) for i in j.index]
@@ -259,12 +260,16 @@ def from_pandapipes(
         demand_unit="kg/s",
     )
     if customers is not None and "gas_asset_id" in customers.columns:
-        sink_j = {
-            f"gas:sink:{i}": str(int(jn))
-            for i, jn in zip(net.sink.index, net.sink.junction, strict=True)
-        }
+        # customers are linked to their gas junction (gas:junction:<j>; older: gas:sink:<i>)
+        node_of = {f"gas:junction:{int(j)}": str(int(j)) for j in j.index}
+        node_of.update(
+            {
+                f"gas:sink:{i}": str(int(jn))
+                for i, jn in zip(net.sink.index, net.sink.junction, strict=True)
+            }
+        )
         c = customers.copy()
-        c["_node"] = c["gas_asset_id"].fillna("").astype(str).map(sink_j).fillna("")
+        c["_node"] = c["gas_asset_id"].fillna("").astype(str).map(node_of).fillna("")
         attach_customers(out, c, "_node", "")
     else:
         cnt = np.zeros(len(nodes))

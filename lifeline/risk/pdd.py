@@ -1,7 +1,8 @@
 """Batched pressure-driven (PDD) EPANET runs: close a set of links, solve one period, read demand.
 
-One EPANET project per chunk of scenarios: the INP (passed as text, so a remote Dask worker needs
-no shared file system) is opened once, then for every scenario the links are closed, one
+One EPANET project (:class:`lifeline.water.epanet.Toolkit`, lifeline's one toolkit wrapper) per
+chunk of scenarios: the INP (passed as text, so a remote Dask worker needs no shared file system)
+is opened once, then for every scenario the links are closed, one
 hydraulic period is solved and the delivered demand read, and the links are reopened. The
 demand model is EPANET 2.2's pressure-driven analysis (Wagner et al. 1988 pressure–outflow
 relation); networks saved as demand-driven are switched to PDD with ``required_m``. The solve is
@@ -10,7 +11,6 @@ at the peak-demand hour of the first week unless an hour is given.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import tempfile
 from dataclasses import dataclass
@@ -19,22 +19,23 @@ from typing import Any
 import numpy as np
 
 from lifeline.errors import NetworkModelError
+from lifeline.water.epanet import (
+    EN_DEMAND,
+    EN_DIAMETER,
+    EN_DURATION,
+    EN_INITSTATUS,
+    EN_JUNCTION,
+    EN_NODECOUNT,
+    EN_PATTERNSTART,
+    EN_PDA,
+    EN_PRESSURE,
+    UNITS,
+    Toolkit,
+    ToolkitError,
+    describe,
+)
 
-#: EPANET flow-unit code -> (m³/h per flow unit, metres per pressure unit)
-UNITS: dict[int, tuple[float, float]] = {
-    0: (101.9406, 0.70307),
-    1: (0.2271247, 0.70307),
-    2: (157.7255, 0.70307),
-    3: (189.4204, 0.70307),
-    4: (51.39, 0.70307),
-    5: (3.6, 1.0),
-    6: (0.06, 1.0),
-    7: (41.66667, 1.0),
-    8: (1.0, 1.0),
-    9: (1 / 24, 1.0),
-}
-EN_DEMAND, EN_PRESSURE, EN_INITSTATUS, EN_STATUS, EN_DIAMETER = 9, 11, 4, 11, 0
-EN_DURATION, EN_PATTERNSTART = 0, 4
+__all__ = ["UNITS", "PddSettings", "peak_hour_s", "run_chunk"]
 
 
 @dataclass
@@ -70,61 +71,41 @@ def peak_hour_s(wn: Any, days: int = 7) -> int:
 
 
 class _Project:
-    """An open EPANET project ready for single-period solves."""
+    """An open EPANET project (:class:`lifeline.water.epanet.Toolkit`) ready for single-period
+    solves."""
 
     def __init__(self, inp_text: str, tmp: str, settings: PddSettings) -> None:
-        from wntr.epanet.toolkit import ENepanet
-
         inp = os.path.join(tmp, "net.inp")
         with open(inp, "w") as fh:
             fh.write(inp_text)
-        self.en = ENepanet(version=2.2)
         try:
-            self.en.ENopen(inp, os.path.join(tmp, "r.rpt"), os.path.join(tmp, "r.bin"))
-        except Exception as exc:
-            raise NetworkModelError(f"EPANET cannot open the model: {exc}") from exc
+            self.en = Toolkit(inp)
+        except ToolkitError as exc:
+            raise NetworkModelError(f"EPANET cannot open the model: {describe(exc.code)}") from exc
         en = self.en
-        qf, pf = UNITS.get(int(en.ENgetflowunits()), (1.0, 1.0))
+        qf, pf = UNITS.get(en.flow_units(), (1.0, 1.0))
         self.qf, self.pf = qf, pf
-        dtype, pmin, preq, pexp = (
-            ctypes.c_int(),
-            ctypes.c_double(),
-            ctypes.c_double(),
-            ctypes.c_double(),
-        )
-        en.ENlib.EN_getdemandmodel(
-            en._project,
-            ctypes.byref(dtype),
-            ctypes.byref(pmin),
-            ctypes.byref(preq),
-            ctypes.byref(pexp),
-        )
-        if dtype.value != 1:  # demand-driven model: switch to PDD
-            en.ENlib.EN_setdemandmodel(
-                en._project,
-                1,
-                ctypes.c_double(settings.minimum_m / pf),
-                ctypes.c_double(settings.required_m / pf),
-                ctypes.c_double(settings.exponent),
+        if en.demand_model()[0] != EN_PDA:  # demand-driven model: switch to PDD
+            en.set_demand_model(
+                EN_PDA, settings.minimum_m / pf, settings.required_m / pf, settings.exponent
             )
-        en.ENsettimeparam(EN_DURATION, 0)
-        en.ENsettimeparam(EN_PATTERNSTART, int(settings.hour_s))
-        n_nodes = en.ENgetcount(0)
-        self.junc = [i for i in range(1, n_nodes + 1) if en.ENgetnodetype(i) == 0]
-        self.node_ids = [en.ENgetnodeid(i) for i in range(1, n_nodes + 1)]
+        en.set_time(EN_DURATION, 0)
+        en.set_time(EN_PATTERNSTART, int(settings.hour_s))
+        n_nodes = en.count(EN_NODECOUNT)
+        self.junc = [i for i in range(1, n_nodes + 1) if en.node_type(i) == EN_JUNCTION]
+        self.node_ids = [en.node_id(i) for i in range(1, n_nodes + 1)]
         self.status0: dict[int, float] = {}
         self._lidx: dict[str, int] = {}
-        en.ENopenH()
+        en.open_hydraulics()
 
     def link(self, name: str) -> int | None:
         """1-based EPANET index of link ``name`` (None if absent); remembers its initial status."""
         if name not in self._lidx:
-            try:
-                i = int(self.en.ENgetlinkindex(name))
-            except Exception:
+            i = self.en.link_index(name, missing_ok=True)
+            if i == 0:
                 return None
             self._lidx[name] = i
-            self.status0[i] = self.en.ENgetlinkvalue(i, EN_INITSTATUS)
+            self.status0[i] = self.en.link_value(i, EN_INITSTATUS)
         return self._lidx[name]
 
     def _shut(self, i: int) -> float | None:
@@ -133,11 +114,11 @@ class _Project:
         Returns the diameter to restore, or None if the status was set.
         """
         try:
-            self.en.ENsetlinkvalue(i, EN_INITSTATUS, 0)
+            self.en.set_link_value(i, EN_INITSTATUS, 0)
             return None
-        except Exception:
-            d0 = float(self.en.ENgetlinkvalue(i, EN_DIAMETER))
-            self.en.ENsetlinkvalue(i, EN_DIAMETER, d0 * 1e-4)
+        except ToolkitError:
+            d0 = self.en.link_value(i, EN_DIAMETER)
+            self.en.set_link_value(i, EN_DIAMETER, d0 * 1e-4)
             return d0
 
     def solve(self, closed: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -145,26 +126,28 @@ class _Project:
         en = self.en
         undo = {i: self._shut(i) for i in closed}
         try:
-            en.ENinitH(10)  # re-initialise flows: results do not depend on the run order
-            en.ENrunH()
-            d = np.array([en.ENgetnodevalue(i, EN_DEMAND) for i in self.junc]) * self.qf
-            p = np.array([en.ENgetnodevalue(i, EN_PRESSURE) for i in self.junc]) * self.pf
+            en.init_hydraulics(10)  # re-initialise flows: results do not depend on the run order
+            en.run_hydraulics()
+            d = en.node_values(self.junc, EN_DEMAND) * self.qf
+            p = en.node_values(self.junc, EN_PRESSURE) * self.pf
             out: tuple[np.ndarray, np.ndarray] | None = (d, p)
-        except Exception:
+        except ToolkitError:
             out = None  # this closure does not solve
         finally:
             for i, k0 in undo.items():
                 if k0 is None:
-                    en.ENsetlinkvalue(i, EN_INITSTATUS, self.status0[i])
+                    en.set_link_value(i, EN_INITSTATUS, self.status0[i])
                 else:
-                    en.ENsetlinkvalue(i, EN_DIAMETER, k0)
+                    en.set_link_value(i, EN_DIAMETER, k0)
         return out
 
     def close(self) -> None:
         try:
-            self.en.ENcloseH()
+            self.en.close_hydraulics()
+        except ToolkitError:
+            pass
         finally:
-            self.en.ENclose()
+            self.en.close()
 
 
 def run_chunk(task: tuple[str, list[list[str]], PddSettings]) -> dict[str, Any]:

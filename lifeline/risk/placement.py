@@ -144,11 +144,19 @@ def place(
     n: int,
     existing: list[str] | None = None,
 ) -> Placement:
-    """Run :func:`greedy` and label the picks with ``locations`` (columns location, x_m, y_m)."""
+    """Run :func:`greedy` and label the picks with ``locations`` (columns location, x_m, y_m).
+
+    When fewer than ``n`` locations are returned, ``meta["short_reason"]`` says why: every free
+    candidate is used, or no further location detects a target not yet covered (with the share
+    of the risk that no candidate can detect at all).
+    """
     loc = locations.reset_index(drop=True)
     pos = {v: i for i, v in enumerate(loc["location"])}
     ex = np.array([pos[e] for e in (existing or []) if e in pos], dtype=np.int64)
     picks, gains, curve, base = greedy(cover, weights, n, ex)
+    meta: dict[str, Any] = {"existing_used": len(ex)}
+    if len(picks) < n:
+        meta["short_reason"] = _short_reason(cover, weights, ex, len(picks), curve or [base])
     df = pd.DataFrame(
         {
             "order": np.arange(1, len(picks) + 1),
@@ -159,7 +167,24 @@ def place(
             "coverage": np.round(curve, 6),
         }
     )
-    return Placement(df, base, curve, cover.shape[1], {"existing_used": len(ex)})
+    return Placement(df, base, curve, cover.shape[1], meta)
+
+
+def _short_reason(
+    cover: np.ndarray, weights: np.ndarray, existing: np.ndarray, picked: int, curve: list[float]
+) -> str:
+    """Why greedy stopped before N: no free candidate left, or nothing more to detect."""
+    free = int(cover.shape[0]) - len(set(existing.tolist()))
+    if picked >= free:
+        return f"only {free} candidate location(s) have no sensor yet"
+    w = np.clip(np.asarray(weights, float), 0, None)
+    total = float(w.sum()) or 1.0
+    never = float(w[~np.asarray(cover, dtype=bool).any(axis=0)].sum()) / total
+    return (
+        f"after {picked} new location(s) no other location detects a target not yet covered; "
+        f"coverage stays at {curve[-1]:.1%}, and {never:.1%} of the risk lies on pipes that no "
+        "candidate location can detect"
+    )
 
 
 def plot_coverage(pl: Placement, path: str | Path, title: str) -> None:
@@ -175,6 +200,9 @@ def plot_coverage(pl: Placement, path: str | Path, title: str) -> None:
     ax.axhline(
         pl.baseline, color="grey", ls=":", label=f"existing sensors only ({pl.baseline:.0%})"
     )
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # sensors come whole
     ax.set_xlabel("new sensors N")
     ax.set_ylabel("share of risk covered")
     ax.set_ylim(0, 1.02)

@@ -1,7 +1,7 @@
 """What the ``lifeline risk`` and ``lifeline sensors`` commands do, as plain functions.
 
-Inputs are either the demo town (:func:`lifeline.datasets.town.load_town`: water, gas and power
-with customers, valve layers and asset records) or an EPANET INP (water only; valves from a CSV
+Inputs are either a city (``--city DIR``, a city package; default the demo town: water, gas and
+power with customers, valve layers and asset records) or an EPANET INP (water only; valves from a CSV
 or a generated WNTR strategic N-1 layer; customers from a CSV or one per demand node; pipe ages
 from an --assets CSV or a documented synthetic assignment).
 """
@@ -54,19 +54,23 @@ def load_inputs(
     customers: Path | None = None,
     assets: Path | None = None,
     crs: str | None = None,
+    city: Path | None = None,
 ) -> Inputs:
-    """Load the demo town (``network`` None) or an EPANET INP with optional CSVs."""
+    """Load a city (``network`` None: the package at ``city``, default the demo town) or an
+    EPANET INP with optional CSVs."""
     from lifeline.risk.ageing import read_assets_csv
 
     if network is None:
-        from lifeline.datasets.town import load_town
+        from lifeline.model.city import resolve_city
 
-        town = load_town()
-        recs = {u: _town_records(town.assets, u) for u in ("water", "gas")}
+        town = resolve_city(city)
+        if not town.has("water"):
+            raise InputError(f"the city {town.name!r} has no water network", "--city")
+        recs = {u: _town_records(town.assets, u) for u in ("water", "gas") if town.has(u)}
         if assets is not None:
             recs["water"] = read_assets_csv(str(assets))
         return Inputs(
-            "demo town",
+            town.name if city is not None else "demo town",
             town.water,
             Path(town.water_inp_path),
             town.water_valves,
@@ -122,9 +126,11 @@ def criticality(
     for u in utilities:
         if u in ("gas", "power") and inp.town is None:
             raise InputError(
-                f"{u} criticality needs the demo town (no --network) — an INP file is water only",
+                f"{u} criticality needs a city (--city, or the demo town) — an INP file is water only",
                 "--utility",
             )
+        if u in ("gas", "power") and not inp.town.has(u):
+            raise InputError(f"the city has no {u} network", "--utility")
         if u == "water":
             net = from_wntr(inp.wn, inp.water_valves, inp.customers)
             st = PddSettings(

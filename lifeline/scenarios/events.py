@@ -25,7 +25,7 @@ class BurstMain:
 
 @dataclass(frozen=True)
 class GasLeak:
-    """Gas escaping from the main next to manhole ``manhole`` (an asset id, e.g. "power:manhole:CW3").
+    """Gas escaping from the main next to manhole ``manhole`` (an asset id, e.g. "power:manhole:MH1").
 
     The leak (``leak_kg_s`` of gas) is an extra sink at the nearest gas junction in pandapipes
     (pressure drop, more regulator flow); methane in the manhole rises towards ``peak_pct_lel``
@@ -40,6 +40,7 @@ class GasLeak:
     tau_min: float = 30.0
     radius_m: float = 80.0
     end: pd.Timestamp | None = None
+    junction: int | None = None  # the leaking gas junction (default: the main nearest the manhole)
 
 
 @dataclass(frozen=True)

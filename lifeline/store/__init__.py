@@ -12,7 +12,7 @@ from lifeline.store.base import PRIMARY_KEYS, REFERENCE_TABLES, Store
 __all__ = ["PRIMARY_KEYS", "REFERENCE_TABLES", "Store", "open_store"]
 
 
-def open_store(url: str | None = None, init: bool = True) -> Store:
+def open_store(url: str | None = None, init: bool = True, srid: int | None = None) -> Store:
     """Open the store named by ``url`` (default: ``LIFELINE_DB`` from the settings).
 
     * empty / None: DuckDB file ``settings.duckdb_path()`` (under the data directory);
@@ -20,7 +20,9 @@ def open_store(url: str | None = None, init: bool = True) -> Store:
       ``.duckdb``/``.db``: DuckDB;
     * ``postgresql://user@host:port/db[?schema=s&srid=25832]``: PostgreSQL with PostGIS.
 
-    With ``init`` (default) the tables are created if missing.
+    With ``init`` (default) the tables are created if missing. ``srid`` (PostgreSQL): the EPSG
+    code of the city's CRS for the PostGIS geometry columns (existing columns are converted);
+    DuckDB keeps plain x_m/y_m and ignores it.
     """
     from lifeline.config import get_settings
     from lifeline.errors import ConfigError
@@ -31,7 +33,7 @@ def open_store(url: str | None = None, init: bool = True) -> Store:
     if u.startswith(("postgresql://", "postgres://")):
         from lifeline.store.postgres_store import PostgresStore
 
-        store = PostgresStore(u)
+        store = PostgresStore(u, srid=srid)
     elif (
         u in ("", ":memory:", "duckdb://:memory:")
         or u.startswith("duckdb://")

@@ -30,6 +30,9 @@ PRIMARY_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "alarm": ("alarm_id",),
     "complaint": ("complaint_id",),
     "incident": ("incident_id",),
+    "meter_event": ("event_id",),
+    "checkpoint": ("name",),
+    "meta": ("key",),
     "zone": ("zone_id",),
     "district": ("district_id",),
 }
@@ -37,6 +40,7 @@ PRIMARY_KEYS: Final[dict[str, tuple[str, ...]]] = {
 #: Secondary indexes: (table, columns).
 INDEXES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("alarm", ("ts",)),
+    ("meter_event", ("ts",)),
     ("complaint", ("ts",)),
     ("incident", ("state",)),
     ("audit", ("object_id",)),
@@ -75,8 +79,10 @@ def frame(table: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _utc(t: datetime | str | pd.Timestamp) -> pd.Timestamp:
+    """``t`` as a UTC timestamp at microsecond resolution (what the databases store)."""
     ts = pd.Timestamp(t)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.floor("us")
 
 
 class Store(ABC):
@@ -126,6 +132,14 @@ class Store(ABC):
         if pk:
             cols.append(f"PRIMARY KEY ({', '.join(pk)})")
         return f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(cols)})"
+
+    def _migrate_sql(self) -> list[str]:
+        """ALTER statements adding the schema's columns that an older database lacks."""
+        return [
+            f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {c} {self._ddl_type(t)}"
+            for name, cols in TABLES.items()
+            for c, t in cols.items()
+        ]
 
     def _index_sql(self) -> list[str]:
         return [
@@ -318,6 +332,59 @@ class Store(ABC):
         Returns how many were new."""
         return self._insert("alarm", frame("alarm", df), on_conflict="ignore") if len(df) else 0
 
+    def upsert_alarms(self, df: pd.DataFrame) -> int:
+        """Insert or replace alarms by alarm_id (an episode that grew or closed); returns rows."""
+        return self._insert("alarm", frame("alarm", df), on_conflict="replace") if len(df) else 0
+
+    def add_meter_events(self, df: pd.DataFrame) -> int:
+        """Add smart-meter and switchgear events (``METER_EVENT`` columns), idempotent on
+        event_id; returns how many were new."""
+        if len(df) == 0:
+            return 0
+        return self._insert("meter_event", frame("meter_event", df), on_conflict="ignore")
+
+    def list_meter_events(
+        self,
+        since: datetime | str | pd.Timestamp | None = None,
+        until: datetime | str | pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Meter events with ``since <= ts < until`` (UTC; open when None), oldest first."""
+        df = self._list("meter_event", since, {})
+        if until is not None and len(df):
+            df = df[df["ts"] < _utc(until)].reset_index(drop=True)
+        return df
+
+    # ---- engine checkpoints and city metadata -----------------------------------------------
+    def save_checkpoint(self, name: str, watermark: Any, state: dict[str, Any]) -> None:
+        """Store the engine partition ``name``'s state (JSON) and its watermark (UTC)."""
+        row = {
+            "name": name,
+            "watermark": _utc(watermark) if watermark is not None else None,
+            "saved_at": pd.Timestamp.now("UTC"),
+            "state": json.dumps(state, ensure_ascii=False, default=str),
+        }
+        self._insert("checkpoint", frame("checkpoint", pd.DataFrame([row])), on_conflict="replace")
+
+    def load_checkpoint(self, name: str) -> tuple[pd.Timestamp | None, dict[str, Any]] | None:
+        """(watermark, state) of partition ``name``, or None when it never checkpointed."""
+        df = self._query("SELECT watermark, state FROM checkpoint WHERE name = ?", [name])
+        if df.empty:
+            return None
+        wm = df["watermark"].iloc[0]
+        wm_ts = None if wm is None or pd.isna(wm) else _utc(wm)
+        return wm_ts, json.loads(df["state"].iloc[0] or "{}")
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        """Set metadata keys (the city's name, crs, timezone, package folder, …)."""
+        if values:
+            df = pd.DataFrame({"key": list(values), "value": [str(v) for v in values.values()]})
+            self._insert("meta", frame("meta", df), on_conflict="replace")
+
+    def get_meta(self) -> dict[str, str]:
+        """Every metadata key and value."""
+        df = self._query("SELECT key, value FROM meta")
+        return {str(k): str(v) for k, v in zip(df["key"], df["value"], strict=True)}
+
     def list_alarms(
         self, since: datetime | str | pd.Timestamp | None = None, utility: str | None = None
     ) -> pd.DataFrame:
@@ -368,6 +435,15 @@ class Store(ABC):
             ]
         if len(df):
             self._insert("incident", frame("incident", df), on_conflict="replace")
+
+    def delete_incident(self, incident_id: str) -> None:
+        """Remove an incident (one merged into another; the audit keeps the trace)."""
+        self._execute("DELETE FROM incident WHERE incident_id = ?", [incident_id])
+
+    def incident_states(self) -> dict[str, str]:
+        """incident_id -> state of every stored incident."""
+        df = self._query("SELECT incident_id, state FROM incident")
+        return {str(i): str(s) for i, s in zip(df["incident_id"], df["state"], strict=True)}
 
     def get_incident(self, incident_id: str) -> dict[str, Any]:
         """One incident as a dict (``INCIDENT`` columns); raises NotFoundError if absent."""

@@ -77,6 +77,8 @@ class DuckDBStore(Store):
         with self._lock:
             for name in TABLES:
                 self._execute(self._create_table_sql(name))
+            for sql in self._migrate_sql():
+                self._execute(sql)
             for sql in self._index_sql():
                 self._execute(sql)
 

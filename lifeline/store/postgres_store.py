@@ -1,7 +1,8 @@
 """The PostgreSQL/PostGIS store (``LIFELINE_DB=postgresql://…``), with psycopg 3.
 
 Assets, customers and sensors get a PostGIS point column ``geom`` generated from ``x_m``/``y_m``
-in the town CRS (SRID 25832 by default; ``?srid=`` in the URL or the ``srid`` argument) with a
+in the city's CRS (``?srid=`` in the URL or the ``srid`` argument, e.g. from ``lifeline city
+import``; a store opened without one keeps the SRID its columns have, 25832 when new) with a
 GiST index. Readings are written with ``COPY`` into a temporary table and then
 ``INSERT … ON CONFLICT DO NOTHING`` into ``reading``. ``?schema=name`` in the URL (or the
 ``schema`` argument) puts every table into that schema (created if missing).
@@ -29,6 +30,8 @@ _TYPES: Final = {
     "bool": "BOOLEAN",
     "datetime64[ns, UTC]": "TIMESTAMPTZ",
 }
+#: SRID of a new store's geometry columns without ``?srid=`` (the demo town's ETRS89 / UTM 32N)
+DEFAULT_SRID: Final = 25832
 _IDENT: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -49,8 +52,11 @@ class PostgresStore(Store):
 
         dsn, own = _split_url(url)
         self.schema = schema or own.get("schema")
+        #: an SRID asked for (argument or ``?srid=``) is applied to existing geometry columns;
+        #: without one the store keeps the SRID its columns have (25832 for a new store)
+        self.srid_explicit = srid is not None or "srid" in own
         try:
-            self.srid = int(srid if srid is not None else own.get("srid", 25832))
+            self.srid = int(srid if srid is not None else own.get("srid", DEFAULT_SRID))
         except ValueError as exc:
             raise ConfigError(
                 f"srid must be an integer, got {own.get('srid')!r}", where="LIFELINE_DB"
@@ -134,6 +140,9 @@ class PostgresStore(Store):
         with self._con.transaction():
             for name in TABLES:
                 self._execute(self._create_table_sql(name))
+            for sql in self._migrate_sql():
+                self._execute(sql)
+            self._align_srid()
             for name in POINT_TABLES:
                 self._execute(
                     f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS geom geometry(Point, {self.srid}) "
@@ -145,6 +154,29 @@ class PostgresStore(Store):
                 )
             for sql in self._index_sql():
                 self._execute(sql)
+
+    def geometry_srid(self, table: str = "asset") -> int | None:
+        """SRID of ``table``'s PostGIS ``geom`` column (None when it has none yet)."""
+        df = self._query_unlocked(
+            "SELECT srid FROM geometry_columns WHERE f_table_schema = current_schema() "
+            "AND f_table_name = ? AND f_geometry_column = 'geom'",
+            [table],
+        )
+        return int(df.iloc[0, 0]) if len(df) else None
+
+    def _align_srid(self) -> None:
+        """Make the geometry columns follow :attr:`srid` when it was asked for (a city with
+        another EPSG code: the generated column is dropped and re-created); otherwise adopt the
+        SRID the columns already have."""
+        for name in POINT_TABLES:
+            have = self.geometry_srid(name)
+            if have is None or have == self.srid:
+                continue
+            if not self.srid_explicit:
+                self.srid = have
+                continue
+            self._execute(f"DROP INDEX IF EXISTS {name}_geom_idx")
+            self._execute(f"ALTER TABLE {name} DROP COLUMN geom")
 
     @staticmethod
     def _rows(df: pd.DataFrame) -> list[tuple[Any, ...]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +38,38 @@ def cache_dir() -> Path:
     return d
 
 
+#: (path, size, mtime) of files whose warnings were already logged in this process
+_WARNED: set[tuple[str, int, float]] = set()
+
+
 def load_network(inp: str | Path) -> Any:
-    """Load an EPANET INP file with WNTR; a missing or invalid file raises NetworkModelError."""
+    """Load an EPANET INP file with WNTR — the one way lifeline reads an INP.
+
+    The text is checked first (:mod:`lifeline.water.inpcheck`): a missing, empty, binary,
+    truncated or inconsistent file raises NetworkModelError naming the line and section;
+    warnings (nodes without coordinates, no ``[END]``) are logged once per file on the
+    ``lifeline`` logger (the CLI prints them as ``warning: …``).
+    """
+    import logging
+
     import wntr
+
+    from lifeline.water.inpcheck import check_inp
 
     path = Path(inp)
     if not path.is_file():
         raise NetworkModelError("network file not found", str(path))
+    check = check_inp(path)
+    if check.errors:
+        first = check.errors[0]
+        where = f"{path}:{first.line}" if first.line else str(path)
+        raise NetworkModelError(f"invalid EPANET model: {check.summary()}", where)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime)
+    if check.warnings and key not in _WARNED:
+        _WARNED.add(key)
+        for w in check.warnings:
+            logging.getLogger("lifeline.water").warning("%s: %s", path, w)
     try:
         return wntr.network.WaterNetworkModel(str(path))
     except Exception as exc:  # WNTR raises many exception types for bad INP files
@@ -156,51 +180,55 @@ def sensitivity(inp: str | Path, sensors: list[str], leak_fraction: float = 0.05
 
 
 def _compute_sensitivity(inp: str | Path, sensors: list[str], leak_fraction: float) -> Sensitivity:
-    from wntr.epanet.toolkit import ENepanet
-
     from lifeline.progress import track
+    from lifeline.water.epanet import (
+        EN_DEMAND,
+        EN_DURATION,
+        EN_EMITTER,
+        EN_JUNCTION,
+        EN_NODECOUNT,
+        EN_PRESSURE,
+        Toolkit,
+        ToolkitError,
+        describe,
+    )
 
-    with tempfile.TemporaryDirectory() as tmp:
-        en = ENepanet()
-        try:
-            en.ENopen(str(inp), os.path.join(tmp, "r.rpt"), os.path.join(tmp, "r.bin"))
-        except Exception as exc:
-            raise NetworkModelError(f"EPANET cannot open the model: {exc}", str(inp)) from exc
-        try:
-            en.ENsettimeparam(0, 0)  # EN_DURATION: single period
-            n_nodes = en.ENgetcount(0)
-            types = [en.ENgetnodetype(i) for i in range(1, n_nodes + 1)]
-            junc_idx = [i for i, t in zip(range(1, n_nodes + 1), types, strict=True) if t == 0]
-            junctions = [en.ENgetnodeid(i) for i in junc_idx]
+    try:
+        en = Toolkit(inp)
+    except ToolkitError as exc:
+        raise NetworkModelError(
+            f"EPANET cannot open the model: {describe(exc.code)}", str(inp)
+        ) from exc
+    with en:
+        en.set_time(EN_DURATION, 0)  # single period
+        n_nodes = en.count(EN_NODECOUNT)
+        junc_idx = [i for i in range(1, n_nodes + 1) if en.node_type(i) == EN_JUNCTION]
+        junctions = [en.node_id(i) for i in junc_idx]
+        s_idx = []
+        for s in sensors:
             try:
-                s_idx = [en.ENgetnodeindex(s) for s in sensors]
-            except Exception as exc:
-                raise NotFoundError(
-                    f"a sensor node is not in the network: {exc}", str(inp)
-                ) from exc
-            en.ENopenH()
+                s_idx.append(en.node_index(s))
+            except ToolkitError as exc:
+                raise NotFoundError(f"sensor node {s!r} is not in the network", str(inp)) from exc
+        en.open_hydraulics()
 
-            def solve() -> tuple[np.ndarray, np.ndarray]:
-                en.ENinitH(0)
-                en.ENrunH()
-                p = np.array([en.ENgetnodevalue(i, 11) for i in s_idx])
-                d = np.array([en.ENgetnodevalue(i, 9) for i in junc_idx])
-                return p, d
+        def solve() -> tuple[np.ndarray, np.ndarray]:
+            en.init_hydraulics(0)
+            en.run_hydraulics()
+            return en.node_values(s_idx, EN_PRESSURE), en.node_values(junc_idx, EN_DEMAND)
 
-            p0, d0 = solve()
-            total = float(np.sum(np.clip(d0, 0, None))) or 1.0
-            q_target = leak_fraction * total
-            p_nodes = np.array([en.ENgetnodevalue(i, 11) for i in junc_idx])
-            mat = np.zeros((len(sensors), len(junc_idx)))
-            for k in track(range(len(junc_idx)), "leak sensitivities"):
-                i = junc_idx[k]
-                c = q_target / np.sqrt(max(p_nodes[k], 1.0))
-                en.ENsetnodevalue(i, 3, c)
-                p1, d1 = solve()
-                en.ENsetnodevalue(i, 3, 0.0)
-                dq = float(d1[k] - d0[k])
-                mat[:, k] = (p1 - p0) / dq if dq > 1e-9 else 0.0
-            en.ENcloseH()
-        finally:
-            en.ENclose()
+        p0, d0 = solve()
+        total = float(np.sum(np.clip(d0, 0, None))) or 1.0
+        q_target = leak_fraction * total
+        p_nodes = en.node_values(junc_idx, EN_PRESSURE)
+        mat = np.zeros((len(sensors), len(junc_idx)))
+        for k in track(range(len(junc_idx)), "leak sensitivities"):
+            i = junc_idx[k]
+            c = q_target / np.sqrt(max(p_nodes[k], 1.0))
+            en.set_node_value(i, EN_EMITTER, c)
+            p1, d1 = solve()
+            en.set_node_value(i, EN_EMITTER, 0.0)
+            dq = float(d1[k] - d0[k])
+            mat[:, k] = (p1 - p0) / dq if dq > 1e-9 else 0.0
+        en.close_hydraulics()
     return Sensitivity(list(sensors), junctions, mat)

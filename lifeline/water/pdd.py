@@ -10,14 +10,14 @@ acting on them (a valve shut for a repair stays shut), solves one hydraulic peri
 node demand, which in EPANET 2.2 PDA is the delivered demand. The toolkit is the EPANET library
 shipped with WNTR, called through a thin ctypes binding (:class:`Toolkit`) so that the request path
 neither imports the ``wntr`` package (~1.5 s of imports) nor builds a ``WaterNetworkModel``: on
-L-Town a request takes about 20 ms.
+L-Town a request takes about 20 ms. The binding is lifeline's one EPANET wrapper,
+:mod:`lifeline.water.epanet`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,34 +25,24 @@ from typing import Any
 import numpy as np
 
 from lifeline.errors import NetworkModelError
+from lifeline.water.epanet import (
+    EN_CONTROLCOUNT,
+    EN_DEMAND,
+    EN_INITSTATUS,
+    EN_JUNCTION,
+    EN_NODECOUNT,
+    EN_PRESSURE,
+    UNBALANCED,
+    Toolkit,
+    ToolkitError,
+    describe,
+)
 from lifeline.water.network import cache_dir, file_hash, load_network
 
+__all__ = ["PddBase", "Toolkit", "ToolkitError", "low_service", "pdd_base", "solve_served"]
+
 DEFAULT_REQUIRED_PRESSURE_M = 10.0  # documented default service pressure when the INP has none
-_EN_NODECOUNT, _EN_JUNCTION = 0, 0  # ENgetcount code, node type code
-_EN_DEMAND = 9  # node value: (delivered) demand, flow units of the INP
-_EN_PRESSURE = 11  # node value: pressure (m in SI units)
-_EN_INITSTATUS = 4  # link value: initial status, 0 = closed
-_EN_CONTROLCOUNT = 5  # ENgetcount code
-_EN_DURATION = 0  # time parameter
 _CACHE_VERSION = "pdd5"  # bump when the per-segment result changes meaning
-_UNBALANCED = 1  # warning: the hydraulic solution did not converge (not reported as solved)
-_MESSAGES = {
-    1: "warning 1: system hydraulically unbalanced (no convergence)",
-    2: "warning 2: system may be hydraulically unstable",
-    3: "warning 3: system disconnected (some nodes have no supply)",
-    4: "warning 4: pumps cannot deliver enough flow or head",
-    5: "warning 5: valves cannot deliver enough flow",
-    6: "warning 6: system has negative pressures",
-    110: "error 110: cannot solve network hydraulic equations",
-    200: "error 200: one or more errors in the input file",
-    204: "error 204: undefined link",
-    207: "error 207: attempt to control a check valve pipe or general purpose valve",
-}
-
-
-def _describe(code: int) -> str:
-    """EPANET error / warning text for ``code``."""
-    return _MESSAGES.get(code, f"EPANET code {code}")
 
 
 @dataclass
@@ -110,13 +100,13 @@ def pdd_base(network: str | Path) -> PddBase:
 
     try:
         with Toolkit(inp) as en:
-            n_nodes = en.count(_EN_NODECOUNT)
-            jidx = [i for i in range(1, n_nodes + 1) if en.node_type(i) == _EN_JUNCTION]
+            n_nodes = en.count(EN_NODECOUNT)
+            jidx = [i for i in range(1, n_nodes + 1) if en.node_type(i) == EN_JUNCTION]
             names = [en.node_id(i) for i in jidx]
             factor = float(FlowUnits(en.flow_units()).factor)
     except ToolkitError as exc:
         raise NetworkModelError(
-            f"EPANET cannot open the PDD model written from it ({_describe(exc.code)})",
+            f"EPANET cannot open the PDD model written from it ({describe(exc.code)})",
             str(network),
         ) from exc
     base = PddBase(inp, names, jidx, factor, expected_wntr, None, [])
@@ -134,186 +124,6 @@ def pdd_base(network: str | Path) -> PddBase:
     tmp.write_text(json.dumps(d))
     os.replace(tmp, meta)
     return base
-
-
-class ToolkitError(RuntimeError):
-    """An EPANET toolkit error (code ≥ 100)."""
-
-    def __init__(self, code: int, where: str) -> None:
-        super().__init__(f"EPANET error {code} in {where}")
-        self.code = code
-
-
-def _libepanet_path() -> Path:
-    """Path of the EPANET 2.2 shared library bundled with WNTR, found without importing wntr."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.find_spec("wntr")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("wntr is not installed")
-    root = Path(next(iter(spec.submodule_search_locations))) / "epanet" / "libepanet"
-    if os.name == "nt":
-        return root / "windows-x64" / "epanet22.dll"
-    if sys.platform == "darwin":
-        import platform
-
-        arm = "arm" in platform.platform().lower()
-        return root / ("darwin-arm/libepanet2.dylib" if arm else "darwin-x64/libepanet22.dylib")
-    return root / "linux-x64" / "libepanet22.so"
-
-
-_LIB: Any = None
-
-
-class Toolkit:
-    """Minimal EPANET 2.2 project (thread-safe ``EN_*`` API) on one INP; use as a context manager.
-
-    Errors (code ≥ 100) raise :class:`ToolkitError`; warnings (code < 100) are kept in
-    :attr:`warnings`. Values are in the INP's units.
-    """
-
-    def __init__(self, inp: str | Path) -> None:
-        import ctypes
-
-        global _LIB
-        if _LIB is None:
-            _LIB = ctypes.CDLL(str(_libepanet_path()))
-        self._c = ctypes
-        self._lib = _LIB
-        self._ph = ctypes.c_void_p()
-        self.warnings: list[int] = []
-        self._tmp = tempfile.TemporaryDirectory()
-        self._call("EN_createproject", ctypes.byref(self._ph))
-        rpt, out = os.path.join(self._tmp.name, "r.rpt"), os.path.join(self._tmp.name, "r.out")
-        try:
-            self._call("EN_open", self._ph, str(inp).encode(), rpt.encode(), out.encode())
-        except ToolkitError:
-            self.close()
-            raise
-
-    def _call(self, fn: str, *args: Any) -> None:
-        code = int(getattr(self._lib, fn)(*args))
-        if code >= 100:
-            raise ToolkitError(code, fn)
-        if code:
-            self.warnings.append(code)
-
-    def _int(self, fn: str, *args: Any) -> int:
-        v = self._c.c_int()
-        self._call(fn, self._ph, *args, self._c.byref(v))
-        return int(v.value)
-
-    def count(self, what: int) -> int:
-        """EN_getcount (0 nodes, 2 links, 5 simple controls)."""
-        return self._int("EN_getcount", what)
-
-    def node_type(self, i: int) -> int:
-        """EN_getnodetype of node ``i`` (1-based): 0 junction, 1 reservoir, 2 tank."""
-        return self._int("EN_getnodetype", i)
-
-    def node_id(self, i: int) -> str:
-        """EN_getnodeid of node ``i`` (1-based)."""
-        buf = self._c.create_string_buffer(64)
-        self._call("EN_getnodeid", self._ph, i, buf)
-        return buf.value.decode()
-
-    def flow_units(self) -> int:
-        """EN_getflowunits code (0 CFS … 5 LPS … 8 CMH, 9 CMD)."""
-        return self._int("EN_getflowunits")
-
-    def link_index(self, name: str, missing_ok: bool = False) -> int:
-        """EN_getlinkindex of link ``name`` (0 if absent and ``missing_ok``)."""
-        try:
-            return self._int("EN_getlinkindex", name.encode())
-        except ToolkitError:
-            if missing_ok:
-                return 0
-            raise
-
-    def node_index(self, name: str) -> int:
-        """EN_getnodeindex of node ``name``."""
-        return self._int("EN_getnodeindex", name.encode())
-
-    def delete_node(self, i: int) -> None:
-        """EN_deletenode ``i`` unconditionally (its links and controls go with it)."""
-        self._call("EN_deletenode", self._ph, i, 0)
-
-    def required_pressure(self) -> float:
-        """Required pressure of the PDA demand model (EN_getdemandmodel, INP units)."""
-        c = self._c
-        t, pmin, preq, pexp = c.c_int(), c.c_double(), c.c_double(), c.c_double()
-        ref = c.byref
-        self._call("EN_getdemandmodel", self._ph, ref(t), ref(pmin), ref(preq), ref(pexp))
-        return float(preq.value)
-
-    def set_demand_driven(self) -> None:
-        """Switch to demand-driven analysis (EN_setdemandmodel EN_DDA)."""
-        c = self._c
-        self._call(
-            "EN_setdemandmodel", self._ph, 0, c.c_double(0), c.c_double(0.1), c.c_double(0.5)
-        )
-
-    def set_link_value(self, i: int, prop: int, value: float) -> None:
-        """EN_setlinkvalue (4 = initial status, 0 closed)."""
-        self._call("EN_setlinkvalue", self._ph, i, prop, self._c.c_double(value))
-
-    def control_link(self, k: int) -> int:
-        """Link index of simple control ``k`` (1-based)."""
-        c, d = self._c, self._c.c_double()
-        t, li, ni = c.c_int(), c.c_int(), c.c_int()
-        lv = c.c_double()
-        self._call(
-            "EN_getcontrol",
-            self._ph,
-            k,
-            c.byref(t),
-            c.byref(li),
-            c.byref(d),
-            c.byref(ni),
-            c.byref(lv),
-        )
-        return int(li.value)
-
-    def delete_control(self, k: int) -> None:
-        """EN_deletecontrol ``k`` (1-based)."""
-        self._call("EN_deletecontrol", self._ph, k)
-
-    def set_duration(self, seconds: int) -> None:
-        """EN_settimeparam EN_DURATION."""
-        self._call("EN_settimeparam", self._ph, _EN_DURATION, self._c.c_long(seconds))
-
-    def solve_period(self) -> None:
-        """EN_openH, EN_initH(0), EN_runH: hydraulics of the first period."""
-        t = self._c.c_long()
-        self._call("EN_openH", self._ph)
-        self._call("EN_initH", self._ph, 0)
-        self._call("EN_runH", self._ph, self._c.byref(t))
-
-    def node_values(self, idx: list[int], prop: int) -> np.ndarray:
-        """EN_getnodevalue ``prop`` (9 demand, 11 pressure) for the 1-based nodes ``idx``."""
-        v, get, ph, ref = self._c.c_double(), self._lib.EN_getnodevalue, self._ph, self._c.byref
-        out = np.empty(len(idx))
-        for k, i in enumerate(idx):
-            code = get(ph, i, prop, ref(v))
-            if code >= 100:
-                raise ToolkitError(code, "EN_getnodevalue")
-            out[k] = v.value
-        return out
-
-    def close(self) -> None:
-        """Free the project (EN_close, EN_deleteproject) and its temporary files."""
-        if self._ph.value:
-            self._lib.EN_close(self._ph)
-            self._lib.EN_deleteproject(self._ph)
-            self._ph = self._c.c_void_p()
-        self._tmp.cleanup()
-
-    def __enter__(self) -> Toolkit:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def solve_served(
@@ -354,14 +164,14 @@ def _solve(
                 if li == 0:
                     continue  # deleted with a dry node
                 try:
-                    en.set_link_value(li, _EN_INITSTATUS, 0.0)
+                    en.set_link_value(li, EN_INITSTATUS, 0.0)
                     closed_idx.add(li)
                 except ToolkitError as exc:  # e.g. a check-valve pipe: status cannot be set
                     msgs.append(
-                        f"link {name} cannot be closed in EPANET ({_describe(exc.code)}); left open"
+                        f"link {name} cannot be closed in EPANET ({describe(exc.code)}); left open"
                     )
             if closed_idx:
-                for k in range(en.count(_EN_CONTROLCOUNT), 0, -1):
+                for k in range(en.count(EN_CONTROLCOUNT), 0, -1):
                     if en.control_link(k) in closed_idx:
                         en.delete_control(k)
             preq = en.required_pressure()
@@ -370,12 +180,12 @@ def _solve(
             en.solve_period()
             live = [k for k, n in enumerate(base.junctions) if n not in dry]
             idx = [en.node_index(base.junctions[k]) for k in live]
-            served[live] = en.node_values(idx, _EN_DEMAND) * base.flow_factor
-            msgs += [_describe(w) for w in sorted(set(en.warnings))]
-            if _UNBALANCED in en.warnings:
+            served[live] = en.node_values(idx, EN_DEMAND) * base.flow_factor
+            msgs += [describe(w) for w in sorted(set(en.warnings))]
+            if UNBALANCED in en.warnings:
                 return None, msgs
             if demand_driven:
-                p = en.node_values(idx, _EN_PRESSURE)
+                p = en.node_values(idx, EN_PRESSURE)
                 need = base.expected_m3s[live] > 0
                 if np.any(p[need] < preq - 1e-3):
                     return None, msgs
@@ -384,7 +194,7 @@ def _solve(
                     f" the required pressure ({preq:g} m), so it is the PDD solution"
                 )
     except ToolkitError as exc:
-        return None, [*msgs, f"EPANET failed: {_describe(exc.code)}"]
+        return None, [*msgs, f"EPANET failed: {describe(exc.code)}"]
     return served, msgs
 
 

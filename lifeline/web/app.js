@@ -1,34 +1,35 @@
-/* lifeline operations dashboard: map (Leaflet), incidents, KPIs and charts (ECharts), live SSE. */
+/* lifeline operations dashboard: login, incidents, KPIs and charts (ECharts), live SSE.
+ * The map is in js/mapview.js, the incident detail's texts in js/present.js, the catalogues and
+ * local times in js/i18n.js. */
 (function () {
   "use strict";
+  const LL = window.LL;
+  const M = LL.mapview;
+  const I = LL.i18n;
+  const { esc } = LL;
+  const t = (k, p) => LL.t(k, p);
 
   const S = {
     token: sessionStorage.getItem("lifeline.token") || "",
     user: JSON.parse(sessionStorage.getItem("lifeline.user") || "null"),
-    lang: localStorage.getItem("lifeline.lang") || "zh-CN",
-    dict: {},
-    config: {},
-    map: null,
-    nets: {},          // utility -> L.GeoJSON
-    featureIndex: {},  // asset_id -> leaflet layer
-    sensorLayer: null,
-    overlay: null,     // hazards, crews, incidents markers
     incidents: [],
     selected: null,
     es: null,
     alarms: 0,
+    alarmRows: [],     // newest first, re-rendered on a language switch
     chart: null,
+    chartSensor: null,
     kpiCharts: [],
     refreshTimer: null,
+    replay: null,
+    replayPoll: null,
+    shownTime: null,   // the time in the top bar (data or replay time), for the zone's offset
+    evidenceAll: false,
+    started: false,
   };
   const ROLE_RANK = { viewer: 0, operator: 1, dispatcher: 2, admin: 3 };
   const STATES = ["detected", "confirmed", "dispatched", "on_site", "isolated", "repaired", "restored", "closed", "reviewed"];
-  const UCOL = { water: "#38bdf8", power: "#facc15", gas: "#fb923c", drainage: "#a3a3a3" };
   const $ = (sel) => document.querySelector(sel);
-  const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-  const t = (k) => S.dict[k] || k;
-  const txt = (o) => (o && typeof o === "object" ? o[S.lang] || o.en || o["zh-CN"] || "" : o || "");
-  const fmtTime = (iso) => { if (!iso) return ""; const d = new Date(iso); return d.toISOString().slice(5, 16).replace("T", " "); };
 
   // ---------- API ----------
   async function api(path, opts = {}) {
@@ -37,20 +38,30 @@
     const r = await fetch(path, Object.assign({}, opts, { headers }));
     if (r.status === 401 && path !== "/api/auth/login") { logout(); throw new Error("401"); }
     const body = r.headers.get("content-type") && r.headers.get("content-type").includes("json") ? await r.json() : await r.text();
-    if (!r.ok) throw new Error((body && body.detail) || r.statusText);
+    if (!r.ok) {
+      const e = new Error((body && body.detail) || r.statusText);
+      e.status = r.status;
+      throw e;
+    }
     return body;
   }
+  /** A failed request in the user's language (the server's own words in brackets). */
+  const errText = (e) => (e.status ? t("err." + e.status) : t("error")) + (e.message ? t("paren", { x: e.message }) : "");
 
-  // ---------- i18n ----------
+  // ---------- language ----------
   async function setLang(lang) {
-    S.lang = lang;
-    localStorage.setItem("lifeline.lang", lang);
-    S.dict = await (await fetch("/static/i18n/" + lang + ".json")).json();
-    document.documentElement.lang = lang;
-    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    await LL.loadCatalogue(lang);
     $("#lang-btn").textContent = lang === "zh-CN" ? "EN" : "中文";
     document.title = t("app_title");
-    if (S.token) { renderIncidents(); if (S.selected) showDetail(S.selected.incident_id); loadKpis(); }
+    if (!S.started) return;
+    renderTopbar();
+    renderIncidents();
+    renderTicker();
+    renderReplay();
+    if (S.selected && !$("#detail").classList.contains("hidden")) showDetail(S.selected.incident_id);
+    loadKpis();
+    if (M.lastState) M.drawState(M.lastState);
+    if (S.chartSensor && !$("#chart-card").classList.contains("hidden")) showChart(S.chartSensor);
   }
 
   // ---------- auth ----------
@@ -63,7 +74,7 @@
       sessionStorage.setItem("lifeline.token", S.token);
       sessionStorage.setItem("lifeline.user", JSON.stringify(S.user));
       await start();
-    } catch (e) { $("#login-error").textContent = t("login_failed") + ": " + e.message; }
+    } catch (e) { $("#login-error").textContent = t("login_failed") + (e.status === 401 || e.status === 429 ? t("paren", { x: t("err." + e.status) }) : t("paren", { x: e.message })); }
   }
   function logout() {
     S.token = ""; S.user = null;
@@ -73,127 +84,32 @@
   }
   const can = (role) => S.user && ROLE_RANK[S.user.role] >= ROLE_RANK[role];
 
-  // ---------- map ----------
-  function initMap() {
-    if (S.map) return;
-    S.map = L.map("map", { preferCanvas: true, zoomControl: false, attributionControl: !!S.config.tile_url, zoomSnap: 0.25 });
-    if (S.config.tile_url) L.tileLayer(S.config.tile_url, { maxZoom: 19, opacity: 0.35 }).addTo(S.map);
-    L.control.zoom({ position: "topright" }).addTo(S.map);
-    L.control.scale({ position: "bottomright", imperial: false }).addTo(S.map);
-    S.map.setView([48.45, 7.88], 14);
-    S.sensorLayer = L.layerGroup().addTo(S.map);
-    S.overlay = L.layerGroup().addTo(S.map);
-    document.querySelectorAll("#layers input").forEach((cb) => cb.addEventListener("change", () => {
-      const name = cb.dataset.layer;
-      const layer = name === "sensors" ? S.sensorLayer : name === "incidents" ? S.overlay : S.nets[name];
-      if (!layer) return;
-      if (cb.checked) layer.addTo(S.map); else S.map.removeLayer(layer);
-    }));
+  function renderTopbar() {
+    if (!S.user) return;
+    const d = S.user.district_id ? " · " + LL.districtName(S.user.district_id) : "";
+    $("#who").textContent = `${S.user.username} · ${t("role." + S.user.role)}${d}`;
+    const city = M.meta && M.meta.city;
+    $("#city-name").textContent = city ? (I.lang === "zh-CN" ? city.name_zh || city.name : city.name || city.name_zh) || "" : "";
+    renderZone();
+  }
+  /** The zone's offset at the time shown (the data's, not the wall clock's: summer or winter time). */
+  function renderZone() {
+    $("#stat-tz").textContent = `${LL.zoneOffset(S.shownTime)} · ${I.tz}`;
+  }
+  function showTime(iso, suffix) {
+    S.shownTime = iso || S.shownTime;
+    $("#stat-time").textContent = iso ? LL.fmtTime(iso) + (suffix || "") : "--";
+    renderZone();
   }
 
-  function assetStyle(f) {
-    const u = f.properties.utility, kind = f.properties.kind;
-    const w = f.properties.diameter_m ? Math.max(1.2, Math.min(5, f.properties.diameter_m * 12)) : (u === "power" ? 1.6 : 2);
-    const thin = f.properties.diameter_m != null && f.properties.diameter_m < 0.06;
-    return { color: UCOL[u] || "#888", weight: thin ? 0.7 : w, opacity: thin || kind === "service" ? 0.35 : 0.85 };
-  }
-  const POINT_KINDS = { valve: 2.5, switch: 2, trafo: 5, pump: 6, tank: 7, reservoir: 8, regulator: 5, source: 7, ext_grid: 8, station: 6, manhole: 2.5 };
-
-  async function loadNetworks() {
-    const meta = await api("/api/networks");
-    const utils = Object.keys(meta.utilities);
-    for (const u of utils) {
-      if (!UCOL[u]) UCOL[u] = "#a3a3a3";
-      let gj;
-      try { gj = await api("/api/networks/" + u + "?exclude_kinds=junction,bus,load,sink,sgen,source,storage"); } catch (e) { continue; }
-      if (S.nets[u]) S.map.removeLayer(S.nets[u]);
-      S.nets[u] = L.geoJSON(gj, {
-        style: assetStyle,
-        pointToLayer: (f, ll) => {
-          const r = POINT_KINDS[f.properties.kind];
-          if (!r) return L.circleMarker(ll, { radius: 1, stroke: false, fillOpacity: 0.0 });
-          return L.circleMarker(ll, { radius: r, color: "#0b1628", weight: 1, fillColor: UCOL[u], fillOpacity: 0.95 });
-        },
-        onEachFeature: (f, layer) => {
-          S.featureIndex[f.id] = layer;
-          layer.bindTooltip(`${esc(f.properties.name || f.id)} · ${esc(f.properties.kind)}`, { sticky: true });
-        },
-      });
-      const cb = document.querySelector(`#layers input[data-layer="${u}"]`);
-      if (!cb || cb.checked) S.nets[u].addTo(S.map);
-    }
-    S.map.invalidateSize();
-    const bb = meta.focus_bbox || meta.bbox;
-    if (bb) S.map.fitBounds([[bb[1], bb[0]], [bb[3], bb[2]]], { padding: [30, 30] });
-  }
-
-  function rampColor(f) {
-    if (f == null) return "#64748b";
-    const stops = [[0, [59, 130, 246]], [0.35, [34, 197, 94]], [0.7, [234, 179, 8]], [1, [239, 68, 68]]];
-    for (let i = 1; i < stops.length; i++) {
-      if (f <= stops[i][0]) {
-        const [a, ca] = stops[i - 1], [b, cb] = stops[i], k = (f - a) / (b - a);
-        return `rgb(${ca.map((c, j) => Math.round(c + (cb[j] - c) * k)).join(",")})`;
-      }
-    }
-    return "rgb(239,68,68)";
-  }
-
+  // ---------- live state ----------
   async function refreshState() {
     const st = await api("/api/networks/state");
-    // reset restyled assets
-    Object.entries(S.nets).forEach(([, g]) => g.resetStyle && g.eachLayer((l) => l.feature && l.feature.geometry.type !== "Point" && g.resetStyle(l)));
-    S.sensorLayer.clearLayers();
-    let nAlarm = 0, latest = null;
-    for (const f of st.sensors.features) {
-      const p = f.properties, [lon, lat] = f.geometry.coordinates;
-      if (p.in_alarm) nAlarm++;
-      if (p.ts && (!latest || p.ts > latest)) latest = p.ts;
-      const meter = p.quantity === "meter_kwh";  // smart meters: many, small, not a level
-      const m = L.circleMarker([lat, lon], {
-        radius: p.in_alarm ? 7 : meter ? 1.8 : 5, color: p.in_alarm ? "#fff" : "#0b1628", weight: p.in_alarm ? 2 : meter ? 0 : 1,
-        fillColor: p.in_alarm ? "#ef4444" : meter ? "#64748b" : rampColor(p.range_frac), fillOpacity: meter ? 0.6 : 0.95,
-      });
-      m.bindTooltip(`${esc(p.sensor_id)}<br>${p.value == null ? "—" : p.value.toFixed(3)} ${esc(p.unit || "")}`);
-      m.on("click", () => showChart(p.sensor_id));
-      m.addTo(S.sensorLayer);
-    }
+    const { nAlarm, latest } = M.drawState(st);
     $("#stat-sensors").textContent = nAlarm;
-    $("#stat-time").textContent = latest ? fmtTime(latest) : "--";
-    S.overlay.clearLayers();
-    for (const iso of st.isolated) {
-      const l = S.featureIndex[iso.asset_id];
-      const col = iso.operation === "deenergise" ? "#94a3b8" : "#ef4444";
-      if (l && l.setStyle && l.feature.geometry.type !== "Point") l.setStyle({ color: col, dashArray: "6 4", weight: 4, opacity: 1 });
-      else if (iso.position) {
-        L.circleMarker([iso.position[1], iso.position[0]], { radius: 5, color: col, weight: 2, fillColor: "#0b1628", fillOpacity: 1 })
-          .bindTooltip(`${esc(iso.operation)} ${esc(iso.asset_id)}`).addTo(S.overlay);
-      }
-    }
-    for (const h of st.hazards) {
-      L.circle([h.center[1], h.center[0]], { radius: h.radius_m, color: "#ef4444", weight: 2, fillColor: "#ef4444", fillOpacity: 0.18, dashArray: "4 4" })
-        .bindTooltip(`${t("hazard_zone")} ${Math.round(h.radius_m)} m`).addTo(S.overlay);
-    }
-    const crewAt = {};  // crews at the same place share one marker
-    for (const c of st.crews) {
-      if (!c.position) continue;
-      const k = c.position.join(",");
-      (crewAt[k] = crewAt[k] || []).push(c);
-    }
-    for (const cs of Object.values(crewAt)) {
-      const p = cs[0].position, moving = cs.some((c) => c.dispatched);
-      const names = [...new Set(cs.map((c) => c.crew_id || t("crew")))];
-      L.marker([p[1], p[0]], { icon: L.divIcon({ className: "", iconSize: null, html: `<div class="crew-marker${moving ? " moving" : ""}">⛑ ${esc(names.join(" · "))}</div>` }) })
-        .bindTooltip(cs.map((c) => `${t("crew")} ${esc(c.crew_id)} → ${esc(c.incident_id)} · ETA ${c.eta_min == null ? "?" : Math.round(c.eta_min)} ${t("minutes")}`).join("<br>")).addTo(S.overlay);
-    }
-    for (const i of st.incidents) {
-      if (i.lat == null) continue;
-      const g = i.grade || "?";
-      const mk = L.marker([i.lat, i.lon], { icon: L.divIcon({ className: "", iconSize: [22, 22], html: `<div class="inc-marker" style="background:${UCOL[i.utility] ? "" : ""}">${esc(g)}</div>` }) });
-      mk.bindTooltip(`${esc(i.incident_id)} · ${t("st_" + i.state)}`);
-      mk.on("click", () => showDetail(i.incident_id));
-      mk.addTo(S.overlay);
-    }
+    const r = S.replay;
+    if (r && r.running && r.phase === "preparing") $("#stat-time").textContent = t("preparing_short");
+    else if (!r || !r.sim_time) showTime(latest);
   }
 
   // ---------- incidents ----------
@@ -212,10 +128,10 @@
       const li = document.createElement("li");
       li.className = `incident-item u-${i.utility}` + (i.incident_id === freshId ? " fresh" : "");
       li.dataset.id = i.incident_id;
-      li.innerHTML = `<span class="grade g${esc(i.grade)}">${esc(i.grade || "–")}</span>
-        <div><div class="t">${esc(t(i.utility))} · ${esc(i.kind || i.incident_id)}</div>
-        <div class="s">${esc(i.incident_id)} · ${fmtTime(i.opened_at)}${i.district_id ? " · " + esc(i.district_id) : ""}</div></div>
-        <span class="state s-${i.state}">${esc(t("st_" + i.state))}</span>`;
+      li.innerHTML = `<span class="grade g${esc(i.grade)}" title="${esc(LL.gradeName(i.grade))}">${esc(i.grade || "–")}</span>
+        <div><div class="t">${esc(LL.utilLabel(i.utility))} · ${esc(LL.kindLabel(i.kind))}</div>
+        <div class="s">${esc(LL.fmtTime(i.opened_at))}${i.district_id ? " · " + esc(LL.districtName(i.district_id)) : ""} · <span class="mono">${esc(i.incident_id)}</span></div></div>
+        <span class="state s-${i.state}">${esc(LL.stateLabel(i.state))}</span>`;
       li.addEventListener("click", () => showDetail(i.incident_id));
       ul.appendChild(li);
     }
@@ -223,34 +139,37 @@
 
   async function showDetail(id) {
     const d = await api("/api/incidents/" + encodeURIComponent(id));
+    if (!S.selected || S.selected.incident_id !== id) S.evidenceAll = false;
     S.selected = d;
     document.querySelectorAll(".tab-body").forEach((e) => e.classList.add("hidden"));
     $("#detail").classList.remove("hidden");
     $("#detail").dataset.id = d.incident_id;
     $("#detail-grade").className = "grade g" + d.grade;
-    $("#detail-grade").textContent = (d.grade || "–") + " " + t("grade");
-    $("#detail-title").textContent = `${t(d.utility)} · ${d.kind || ""} · ${d.incident_id}`;
+    $("#detail-grade").textContent = d.grade ? `${LL.gradeLabel(d.grade)} · ${LL.gradeName(d.grade)}` : "–";
+    $("#detail-title").textContent = `${LL.utilLabel(d.utility)} · ${LL.kindLabel(d.kind)}`;
     $("#incident-state").className = "state s-" + d.state;
-    $("#incident-state").textContent = t("st_" + d.state);
+    $("#incident-state").textContent = LL.stateLabel(d.state);
     $("#incident-state").dataset.state = d.state;
     const imp = d.impact || {};
-    $("#detail-meta").textContent = `${fmtTime(d.opened_at)} · ${d.district_id || ""} · ${t("customers_out")} ${(imp.customers_out || []).length} · ${t("critical_sites_out")} ${imp.critical_sites_out || 0}`;
+    $("#detail-meta").textContent = [d.incident_id, LL.fmtTimeZ(d.opened_at), LL.districtName(d.district_id),
+      `${t("customers_out")} ${(imp.customers_out || []).length}`, `${t("critical_sites_out")} ${imp.critical_sites_out || 0}`].filter(Boolean).join(" · ");
     renderActions(d);
     $("#timeline").innerHTML = STATES.map((s) => {
       const ts = d.timeline[s], cur = s === d.state;
-      return `<li class="${cur ? "cur" : ts ? "done" : ""}">${esc(t("st_" + s))}${ts ? `<small>${fmtTime(ts)}</small>` : ""}</li>`;
+      return `<li class="${cur ? "cur" : ts ? "done" : ""}">${esc(LL.stateLabel(s))}${ts ? `<small>${esc(LL.fmtTime(ts))}</small>` : ""}</li>`;
     }).join("");
-    const plans = (d.plan && d.plan.plans) || [];
-    const byPlan = {};
-    (d.actions || []).forEach((a) => (byPlan[a.plan_id] = byPlan[a.plan_id] || []).push(a));
-    $("#plan").innerHTML = (plans.length ? plans.map((p) => `<div class="plan-title">${esc(txt(p.title))}</div><div class="plan-basis">${esc(txt(p.basis))}</div>` +
-      (byPlan[p.plan_id] || []).map((a) => `<div class="act"><span class="k">${esc(S.dict["k_" + a.kind] || a.kind)}</span><span>${esc(txt(a.text))}</span></div>`).join("")).join("") : `<div class="empty">${t("none")}</div>`) +
-      (d.approval && d.approval.by ? `<div class="approval ok">✔ ${t("approved_by")}${esc(d.approval.by)} · ${fmtTime(d.approval.at)}</div>` : `<div class="approval">${t("not_approved")}</div>`);
-    $("#safety").innerHTML = (d.safety || []).map((r) => `<li><b class="${r.passed ? "ok" : "bad"}">${r.passed ? "✔" : "✘"} ${esc(r.rule)}</b> — ${esc(r.detail)}</li>`).join("") || `<li>${t("none")}</li>`;
-    $("#cascade").innerHTML = (d.cascade || []).map((c) => `<li>${esc(c.from_utility || d.utility)} → ${esc(c.to_utility || "")}: <b>${esc(c.kind)}</b> ${esc(c.to_asset || "")}${c.customers ? ` · ${c.customers.length} ${t("customers_out")}` : ""}</li>`).join("") || `<li>${t("none")}</li>`;
-    $("#evidence").innerHTML = (d.evidence || []).map((e) => `<li>${fmtTime(e.ts)} · <b>${esc(t(e.kind))}</b> ${esc(e.source)} ${esc(e.evidence_id)}${e.detail && e.detail.text ? " — " + esc(e.detail.text) : ""}</li>`).join("") || `<li>${t("none")}</li>`;
-    $("#audit").innerHTML = (d.audit || []).slice().reverse().map((a) => `<li>${fmtTime(a.ts)} · ${esc(a.actor)} · ${esc(a.action)} ${a.detail && a.detail.to ? "→ " + esc(t("st_" + a.detail.to)) : ""}</li>`).join("");
-    if (d.lat != null && S.map) S.map.setView([d.lat, d.lon], Math.max(S.map.getZoom(), 16.5));
+    $("#grading").innerHTML = LL.renderGrading(d);
+    $("#plan").innerHTML = LL.renderPlan(d);
+    $("#safety").innerHTML = LL.renderSafety(d);
+    $("#cascade").innerHTML = LL.renderCascade(d);
+    renderEvidence();
+    $("#audit").innerHTML = LL.renderAudit(d);
+    if (d.lat != null && M.map) M.map.setView([d.lat, d.lon], Math.max(M.map.getZoom(), 16.5));
+  }
+  function renderEvidence() {
+    $("#evidence").innerHTML = LL.renderEvidence(S.selected, S.evidenceAll);
+    const more = $("#evidence-more");
+    if (more) more.addEventListener("click", () => { S.evidenceAll = true; renderEvidence(); });
   }
 
   function renderActions(d) {
@@ -268,7 +187,7 @@
       b.disabled = false;
     });
     const adv = nxt.find((s) => !["closed", "confirmed", "dispatched"].includes(s));
-    if (adv) $("#btn-advance").textContent = `${t("advance")} → ${t("st_" + adv)}`;
+    $("#btn-advance").textContent = adv ? `${t("advance")} → ${LL.stateLabel(adv)}` : t("advance");
     $("#action-error").textContent = "";
   }
 
@@ -279,9 +198,9 @@
     try {
       await api(`/api/incidents/${encodeURIComponent(S.selected.incident_id)}/${action}`, { method: "POST", body: JSON.stringify({ note: "" }) });
       await showDetail(S.selected.incident_id);
-      loadIncidents(); scheduleRefresh();
+      loadIncidents(); scheduleRefresh(); loadKpis();
     } catch (e) {
-      $("#action-error").textContent = t("error") + ": " + e.message;
+      $("#action-error").textContent = errText(e);
       btns.forEach((b) => (b.disabled = false));
     }
   }
@@ -289,18 +208,30 @@
   // ---------- charts ----------
   async function showChart(sensorId) {
     const r = await api(`/api/sensors/${encodeURIComponent(sensorId)}/readings?hours=24`);
+    S.chartSensor = sensorId;
     $("#chart-card").classList.remove("hidden");
-    $("#chart-title").textContent = `${sensorId} (${r.sensor.quantity || ""}, ${r.sensor.unit || ""})`;
+    $("#chart-title").textContent = `${sensorId} · ${t("q." + (r.sensor.quantity || "unknown"))}${r.sensor.unit ? t("paren", { x: r.sensor.unit }) : ""}`;
     if (!S.chart) S.chart = echarts.init($("#chart"), "dark", { renderer: "canvas" });
-    const lines = r.thresholds.map((th) => ({ yAxis: th.value, name: th.name, lineStyle: { color: th.kind === "alarm" ? "#ef4444" : "#64748b", type: "dashed" }, label: { formatter: th.name, color: "#94a3b8" } }));
-    const alarmTh = r.thresholds.filter((x) => x.kind === "alarm").map((x) => x.value);
-    const vals = r.readings.map((p) => p.value).concat(alarmTh);
+    const vals = r.readings.map((p) => p.value);
+    const lo0 = vals.length ? Math.min(...vals) : 0, hi0 = vals.length ? Math.max(...vals) : 1;
+    const alarm = r.thresholds.filter((x) => x.kind === "alarm");
+    const ymin = Math.min(lo0, ...alarm.map((x) => x.value)), ymax = Math.max(hi0, ...alarm.map((x) => x.value));
+    const pad = (ymax - ymin) * 0.08 || 1;
+    // valid-range lines only when they fall in view; their labels on the left, alarm labels on
+    // the right, each on the outer side of its line, so that no two labels overlap
+    const shown = r.thresholds.filter((th) => th.kind === "alarm" || (th.value >= ymin - pad && th.value <= ymax + pad));
+    const pos = { valid_min: "insideStartTop", valid_max: "insideStartBottom", low: "insideEndBottom", high: "insideEndTop" };
+    const lines = shown.map((th) => ({
+      yAxis: th.value, name: th.name,
+      lineStyle: { color: th.kind === "alarm" ? "#ef4444" : "#64748b", type: "dashed" },
+      label: { formatter: `${t("th." + th.name)} ${+th.value.toFixed(2)}`, color: th.kind === "alarm" ? "#fca5a5" : "#94a3b8", position: pos[th.name] || (th.kind === "alarm" ? "insideEndTop" : "insideStartTop"), fontSize: 11 },
+    }));
     S.chart.setOption({
       backgroundColor: "transparent", animation: false,
-      grid: { left: 48, right: 64, top: 16, bottom: 28 },
-      tooltip: { trigger: "axis" },
-      xAxis: { type: "time", axisLine: { lineStyle: { color: "#334155" } } },
-      yAxis: { type: "value", scale: true, min: vals.length ? Math.min(...vals) : null, max: vals.length ? Math.max(...vals) : null, splitLine: { lineStyle: { color: "#1f3452" } } },
+      grid: { left: 48, right: 16, top: 16, bottom: 28 },
+      tooltip: { trigger: "axis", valueFormatter: (v) => (v == null ? "—" : (+v).toFixed(3)) },
+      xAxis: { type: "time", axisLine: { lineStyle: { color: "#334155" } }, axisLabel: { formatter: (v) => LL.fmtTime(new Date(v).toISOString()).slice(6) } },
+      yAxis: { type: "value", scale: true, min: +(ymin - pad).toFixed(3), max: +(ymax + pad).toFixed(3), splitLine: { lineStyle: { color: "#1f3452" } } },
       series: [{ type: "line", name: sensorId, showSymbol: false, data: r.readings.map((p) => [p.ts, p.value]), lineStyle: { color: "#38bdf8", width: 1.5 },
         markLine: { symbol: "none", data: lines, silent: true } }],
     }, true);
@@ -309,28 +240,54 @@
   async function loadKpis() {
     if (!S.token) return;
     const k = await api("/api/kpis");
-    const mm = k.mean_minutes || {};
-    const tile = (key, v) => `<div class="tile"><div class="k">${t(key)}</div><div class="v">${v == null ? "—" : v}</div></div>`;
+    const mm = k.mean_minutes || {}, n = k.measured || {};
+    const tile = (key, v) => `<div class="tile"><div class="k">${esc(t(key))}</div><div class="v">${v == null ? "—" : esc(v)}</div></div>`;
     $("#kpi-tiles").innerHTML = tile("kpi_incidents", k.incidents) + tile("kpi_open", k.open) + tile("kpi_cml", Math.round(k.customer_minutes_lost)) +
       tile("time_to_confirm", mm.time_to_confirm == null ? null : mm.time_to_confirm.toFixed(1) + " " + t("minutes"));
     if (!S.kpiCharts.length) S.kpiCharts = ["#kpi-chart", "#kpi-grade", "#kpi-state"].map((s) => echarts.init($(s), "dark"));
     const names = Object.keys(mm);
+    const any = names.some((x) => mm[x] != null);
+    const title = (text) => ({ text, left: 8, top: 4, textStyle: { fontSize: 12, color: "#7f93ad", fontWeight: "normal" } });
+    // a time not measured yet (no incident reached that step) is a labelled empty row, not a gap
     S.kpiCharts[0].setOption({
-      backgroundColor: "transparent", title: { text: t("mean_minutes"), textStyle: { fontSize: 12, color: "#7f93ad" } }, grid: { left: 90, right: 20, top: 30, bottom: 20 },
-      xAxis: { type: "value", splitLine: { lineStyle: { color: "#1f3452" } } }, yAxis: { type: "category", data: names.map((n) => t(n)) },
-      series: [{ type: "bar", data: names.map((n) => mm[n]), itemStyle: { color: "#2dd4bf" } }],
+      backgroundColor: "transparent", title: title(t("mean_minutes")), grid: { left: 96, right: 90, top: 34, bottom: 24 },
+      xAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#1f3452" } }, max: any ? null : 10, axisLabel: { show: any } },
+      yAxis: { type: "category", inverse: true, data: names.map((x) => t(x)) },
+      series: [{ type: "bar", barMaxWidth: 16, itemStyle: { color: "#2dd4bf" },
+        data: names.map((x) => ({ value: mm[x] == null ? 0 : mm[x], label: { show: true, position: "right", color: mm[x] == null ? "#7f93ad" : "#d7e3f4",
+          formatter: mm[x] == null ? t("kpi_not_measured") : `${mm[x].toFixed(1)} · ${t("n_incidents", { n: n[x] || 0 })}` } })) }],
+      graphic: any ? [] : [{ type: "text", left: 96, bottom: 4, style: { text: t("kpi_no_data"), fill: "#7f93ad", fontSize: 11 } }],
     }, true);
     const states = STATES.filter((s) => k.by_state[s]);
     S.kpiCharts[2].setOption({
-      backgroundColor: "transparent", title: { text: t("state"), textStyle: { fontSize: 12, color: "#7f93ad" } }, grid: { left: 40, right: 20, top: 30, bottom: 40 },
-      xAxis: { type: "category", data: states.map((s) => t("st_" + s)), axisLabel: { rotate: 30 } }, yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#1f3452" } } },
-      series: [{ type: "bar", data: states.map((s) => k.by_state[s]), itemStyle: { color: "#38bdf8" } }],
+      backgroundColor: "transparent", title: title(t("state")), grid: { left: 40, right: 20, top: 34, bottom: 48 },
+      xAxis: { type: "category", data: states.map((s) => LL.stateLabel(s)), axisLabel: { rotate: 30 } }, yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#1f3452" } } },
+      series: [{ type: "bar", barMaxWidth: 36, data: states.map((s) => k.by_state[s]), itemStyle: { color: "#38bdf8" } }],
     }, true);
-    const grades = ["I", "II", "III", "IV"];
+    const grades = ["I", "II", "III", "IV"].filter((g) => k.by_grade[g]);
     S.kpiCharts[1].setOption({
-      backgroundColor: "transparent", title: { text: t("by_grade"), textStyle: { fontSize: 12, color: "#7f93ad" } },
-      series: [{ type: "pie", radius: ["40%", "68%"], data: grades.map((g, i) => ({ name: g, value: k.by_grade[g] || 0, itemStyle: { color: ["#dc2626", "#f97316", "#eab308", "#3b82f6"][i] } })), label: { color: "#d7e3f4" } }],
+      backgroundColor: "transparent", title: title(t("by_grade")),
+      series: [{ type: "pie", center: ["50%", "58%"], radius: ["32%", "56%"], avoidLabelOverlap: true,
+        data: grades.map((g) => ({ name: `${LL.gradeLabel(g)} ${LL.gradeName(g)}`, value: k.by_grade[g], itemStyle: { color: LL.GCOL[g] } })),
+        label: { color: "#d7e3f4", formatter: "{b}: {c}" } }],
     }, true);
+  }
+
+  // ---------- replay / preparing ----------
+  function renderReplay() {
+    const r = S.replay, banner = $("#preparing");
+    const preparing = !!(r && r.running && r.phase === "preparing");
+    banner.classList.toggle("hidden", !preparing);
+    document.body.dataset.phase = (r && r.phase) || "idle";
+    if (preparing) banner.querySelector(".msg").textContent = t("preparing") + (r.steps_total ? " " + t("preparing_steps", { n: r.steps_total }) : "");
+    if (r && r.sim_time) showTime(r.sim_time, r.running && r.phase === "replaying" ? ` ▶${Math.round(r.speed || 0)}×` : "");
+    else if (preparing) $("#stat-time").textContent = t("preparing_short");
+  }
+  async function pollReplay() {
+    clearTimeout(S.replayPoll);
+    try { S.replay = await api("/api/scenarios/replay"); } catch (e) { return; }
+    renderReplay();
+    if (S.replay.running && S.replay.phase === "preparing") S.replayPoll = setTimeout(pollReplay, 3000);
   }
 
   // ---------- live ----------
@@ -344,15 +301,27 @@
     clearTimeout(S.refreshTimer);
     S.refreshTimer = setTimeout(() => { refreshState().catch(() => {}); }, 400);
   }
+  function alarmRow(a, fresh) {
+    const li = document.createElement("li");
+    if (fresh) li.className = "fresh";
+    const loc = Array.isArray(a.location) ? a.location : (a.location && a.location.candidates) || [];
+    const place = loc.length && loc[0].asset_id ? LL.assetLabel(loc[0].asset_id) : (a.sensors || []).join(", ");
+    li.innerHTML = `<span class="sev sev${a.severity || 1}">${a.severity || 1}</span><span class="mono">${esc(LL.fmtTime(a.ts))}</span><span>${esc(LL.utilLabel(a.utility))} · ${esc(LL.detLabel(a.detector))} · ${esc(place)}</span>`;
+    if (a.sensors && a.sensors.length) li.addEventListener("click", () => showChart(a.sensors[0]));
+    return li;
+  }
+  function renderTicker() {
+    const ul = $("#alarm-list");
+    ul.innerHTML = "";
+    S.alarmRows.forEach((a) => ul.appendChild(alarmRow(a, false)));
+  }
   function addAlarm(a) {
     S.alarms++;
     $("#stat-alarms").textContent = S.alarms;
-    const li = document.createElement("li");
-    li.className = "fresh";
-    li.innerHTML = `<span class="sev sev${a.severity || 1}">${a.severity || 1}</span><span class="mono">${fmtTime(a.ts)}</span><span>${esc(t(a.utility))} · ${esc(a.detector || "")} · ${esc((a.sensors || []).join(", "))}</span>`;
-    if (a.sensors && a.sensors.length) li.addEventListener("click", () => showChart(a.sensors[0]));
+    S.alarmRows.unshift(a);
+    S.alarmRows.length = Math.min(S.alarmRows.length, 40);
     const ul = $("#alarm-list");
-    ul.insertBefore(li, ul.firstChild);
+    ul.insertBefore(alarmRow(a, true), ul.firstChild);
     while (ul.children.length > 40) ul.removeChild(ul.lastChild);
   }
   function connect() {
@@ -363,7 +332,7 @@
     S.es.addEventListener("alarm", (m) => { addAlarm(JSON.parse(m.data).data); scheduleRefresh(); });
     S.es.addEventListener("incident", async (m) => {
       const d = JSON.parse(m.data).data;
-      if (d.action === "open_incident") toast(`${t("new_incident")}: ${t(d.utility)} · ${d.kind || ""} (${d.grade || "?"})`);
+      if (d.action === "open_incident") toast(`${t("new_incident")}${t("colon")}${LL.utilLabel(d.utility)} · ${LL.kindLabel(d.kind)}${t("paren", { x: LL.gradeLabel(d.grade) })}`);
       await loadIncidents();
       renderIncidents(d.action === "open_incident" ? d.incident_id : null);
       if (S.selected && S.selected.incident_id === d.incident_id && !$("#detail").classList.contains("hidden")) showDetail(d.incident_id);
@@ -371,28 +340,30 @@
     });
     S.es.addEventListener("readings", () => scheduleRefresh());
     S.es.addEventListener("replay", (m) => {
-      const d = JSON.parse(m.data).data;
-      if (d.sim_time) $("#stat-time").textContent = fmtTime(d.sim_time) + (d.running ? ` ▶${Math.round(d.speed || 0)}×` : "");
+      S.replay = Object.assign({}, S.replay || {}, JSON.parse(m.data).data);
+      renderReplay();
       scheduleRefresh();
     });
   }
 
   async function start() {
     $("#login").classList.add("hidden");
-    $("#who").textContent = `${S.user.username} · ${S.user.role}${S.user.district_id ? " · " + S.user.district_id : ""}`;
-    S.config = await (await fetch("/api/config")).json();
-    initMap();
-    setTimeout(() => S.map.invalidateSize(), 50);
+    S.started = true;
+    M.init();
+    M.onIncident = showDetail;
+    M.onSensor = showChart;
+    setTimeout(() => M.map.invalidateSize(), 50);
+    try { await M.load(api); } catch (e) { if (e.message !== "401") toast(errText(e)); }
+    renderTopbar();
     try {
       const al = await api("/api/alarms?limit=40");
-      S.alarms = al.length;
-      $("#alarm-list").innerHTML = "";
-      al.slice().reverse().forEach(addAlarm);
+      S.alarmRows = al.slice();
+      renderTicker();
       S.alarms = al.length; $("#stat-alarms").textContent = S.alarms;
-    } catch (e) { if (e.message !== "401") toast(t("error") + ": " + e.message); }
-    const steps = [loadNetworks().then(refreshState), loadIncidents(), loadKpis()];
+    } catch (e) { if (e.message !== "401") toast(errText(e)); }
+    const steps = [refreshState(), loadIncidents(), loadKpis(), pollReplay()];
     for (const r of await Promise.allSettled(steps)) {
-      if (r.status === "rejected" && r.reason.message !== "401") toast(t("error") + ": " + r.reason.message);
+      if (r.status === "rejected" && r.reason.message !== "401") toast(errText(r.reason));
     }
     connect();
     document.body.dataset.ready = "1";
@@ -402,7 +373,11 @@
   function wire() {
     $("#login-form").addEventListener("submit", login);
     $("#logout-btn").addEventListener("click", logout);
-    $("#lang-btn").addEventListener("click", () => setLang(S.lang === "zh-CN" ? "en" : "zh-CN"));
+    $("#lang-btn").addEventListener("click", () => setLang(I.lang === "zh-CN" ? "en" : "zh-CN"));
+    $("#bigscreen-btn").addEventListener("click", () => {
+      document.body.classList.toggle("bigscreen");
+      setTimeout(() => { M.map.invalidateSize(); S.kpiCharts.forEach((c) => c.resize()); }, 60);
+    });
     document.querySelectorAll("[data-lang]").forEach((b) => b.addEventListener("click", () => setLang(b.dataset.lang)));
     document.querySelectorAll(".tab").forEach((b) => b.addEventListener("click", () => {
       document.querySelectorAll(".tab").forEach((x) => x.classList.toggle("active", x === b));
@@ -418,11 +393,16 @@
     document.querySelectorAll("#actions button").forEach((b) => b.addEventListener("click", () => doAction(b.dataset.action)));
     $("#f-state").addEventListener("change", loadIncidents);
     $("#f-utility").addEventListener("change", loadIncidents);
-    $("#chart-close").addEventListener("click", () => $("#chart-card").classList.add("hidden"));
+    $("#chart-close").addEventListener("click", () => { $("#chart-card").classList.add("hidden"); S.chartSensor = null; });
     window.addEventListener("resize", () => { if (S.chart) S.chart.resize(); S.kpiCharts.forEach((c) => c.resize()); });
+    M.wireSearch(api);
   }
 
   window.__lifeline = S; // for debugging and the browser tests
+  S.map = M;
+  S.i18n = I;
+  Object.defineProperty(S, "featureIndex", { get: () => M.featureIndex });
+  Object.defineProperty(S, "lang", { get: () => I.lang });
   wire();
-  setLang(S.lang).then(() => { if (S.token && S.user) start(); });
+  setLang(I.lang).then(() => { if (S.token && S.user) start(); });
 })();

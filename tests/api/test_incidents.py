@@ -110,7 +110,7 @@ def test_district_scope_on_incident_actions(api: Api) -> None:
 def test_manual_report_at_lonlat(api: Api) -> None:
     from lifeline.api.geo import to_lonlat
 
-    lon, lat = to_lonlat([X0 + 1100], [Y0 + 200])
+    lon, lat = to_lonlat([X0 + 1100], [Y0 + 200], api.ctx.crs)
     r = api.client.post(
         "/api/incidents",
         json={
@@ -142,3 +142,23 @@ def test_kpis_follow_the_lifecycle(api: Api) -> None:
     )
     assert k["mean_minutes"]["time_to_restore"] is None
     assert api.client.get("/api/kpis", headers=api.h("disp_d2")).json()["incidents"] == 0
+
+
+def test_a_complaint_classified_other_cannot_be_evidence(api: Api) -> None:
+    body = {
+        "ts": T.isoformat(),
+        "text": "路灯坏了，晚上很黑",
+        "utility": "other",
+        "category": "other",
+        "complaint_id": "C-LAMP",
+        "x_m": X0 + 100,
+        "y_m": Y0,
+    }
+    r = api.client.post("/api/complaints", json=body, headers=api.h("operator"))
+    assert r.status_code == 201, r.text
+    r = api.client.post(
+        "/api/incidents",
+        json={"complaint_ids": ["C-LAMP"], "utility": "water", "kind": "water_main_burst"},
+        headers=api.h("operator"),
+    )
+    assert r.status_code >= 400 and "classified 'other'" in r.text, r.text

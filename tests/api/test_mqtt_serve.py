@@ -5,27 +5,29 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import pytest
 
 from tests.api.conftest import build_api
+from tests.conftest import MqttNames
 
 
 @pytest.mark.services
-def test_serve_ingests_readings_from_mqtt(mqtt_url: str) -> None:
+def test_serve_ingests_readings_from_mqtt(mqtt_url: str, mqtt_names: MqttNames) -> None:
+    """Own topic prefix, client ids and data dir (the MQTT buffer lives there); start_mqtt
+    returns once subscribed, so the first message cannot be missed."""
     import paho.mqtt.client as mqtt
 
     from lifeline.api.server import start_mqtt
-    from lifeline.ingest.mqtt import clear_session, parse_mqtt_url
+    from lifeline.ingest.mqtt import parse_mqtt_url
 
     api = build_api(":memory:")
-    prefix = f"lifeline-test/{uuid.uuid4().hex[:8]}/readings"
-    cid = f"serve-test-{uuid.uuid4().hex[:8]}"
+    prefix = mqtt_names.prefix
+    cid = mqtt_names.client_id("serve", mqtt_url)
     with api.client:
-        stop = start_mqtt(api.app, mqtt_url, prefix + "/#", client_id=cid)
+        stop = start_mqtt(api.app, mqtt_url, mqtt_names.topic, client_id=cid)
         host, port, _, _ = parse_mqtt_url(mqtt_url)
-        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=mqtt_names.client_id("pub"))
         pub.connect(host, port)
         pub.loop_start()
         pub.publish(
@@ -49,4 +51,3 @@ def test_serve_ingests_readings_from_mqtt(mqtt_url: str) -> None:
             'lifeline_readings_ingested_total{source="mqtt",utility="water"} 1.0'
             in api.client.get("/metrics").text
         )
-    clear_session(mqtt_url, cid)

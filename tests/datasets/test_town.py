@@ -43,15 +43,16 @@ def test_every_customer_is_linked_to_power_gas_and_water(town: Any) -> None:
     }
     assert set(hh.power_asset_id) == lv_loads
     # the gas house node lies within about 1 m of the household's LV bus (nearly all of them)
-    sinks = hh.gas_asset_id.str.removeprefix("gas:sink:").astype(int)
-    junction = town.gas.sink.loc[sinks, "junction"].to_numpy()
+    junction = hh.gas_asset_id.str.removeprefix("gas:junction:").astype(int).to_numpy()
+    assert set(junction) <= set(town.gas.sink.junction)
     gxy = town.gas.junction_geodata.loc[junction, ["x", "y"]].to_numpy()
     gap = np.hypot(gxy[:, 0] - hh.x_m.to_numpy(), gxy[:, 1] - hh.y_m.to_numpy())
     assert np.mean(gap < 1.5) > 0.99
-    # the water junction is the one the gas house connection taps (same street position)
+    # the water junction is in the street the house-connection cable reaches (a short service)
     a = town.assets.set_index("asset_id")
     wxy = a.loc[hh.water_asset_id, ["x_m", "y_m"]].to_numpy()
-    assert np.median(np.hypot(*(wxy - hh[["x_m", "y_m"]].to_numpy()).T)) < 150
+    service_m = np.hypot(*(wxy - hh[["x_m", "y_m"]].to_numpy()).T)
+    assert np.median(service_m) < 30 and np.percentile(service_m, 95) < 60
 
 
 def test_critical_sites_on_real_elements(town: Any) -> None:
@@ -62,15 +63,16 @@ def test_critical_sites_on_real_elements(town: Any) -> None:
     assert cats.get("care_home", 0) >= 1 and cats.get("pumping_station", 0) == 1
     ps = crit[crit.category == "pumping_station"].iloc[0]
     load = int(ps.power_asset_id.rsplit(":", 1)[-1])
-    assert int(town.power.load.at[load, "bus"]) == int(town.meta["station_bus"])
+    station_bus = int(town.power.load.at[load, "bus"])
     assert ps.water_asset_id == "water:junction:WW"
     dep = town.dependencies
     pumps = dep[(dep.utility == "water") & (dep.kind == "supply")]
     assert set(pumps.asset_id) == {f"water:pump:{p}" for p in town.water.pump_name_list}
-    assert (pumps.depends_on_asset_id == f"power:bus:{town.meta['station_bus']}").all()
+    assert (pumps.depends_on_asset_id == f"power:bus:{station_bus}").all()
+    assert {town.supply_bus(a) for a in pumps.asset_id} == {station_bus}
     for r in crit.itertuples():
         if r.category != "pumping_station":
-            assert r.gas_asset_id.startswith("gas:sink:")
+            assert r.gas_asset_id.startswith("gas:junction:")
 
 
 def test_sensors_sit_on_existing_assets(town: Any) -> None:
@@ -83,14 +85,14 @@ def test_sensors_sit_on_existing_assets(town: Any) -> None:
         "flow_m3h",
         "pressure_bar",
         "methane_pct_lel",
-        "meter_kwh",
         "current_a",
         "p_mw",
         "voltage_pu",
     }
     assert need <= set(s.quantity)
-    assert (s[s.quantity == "meter_kwh"].interval_s == 900).all()
-    assert (s.quantity == "meter_kwh").sum() == 1506
+    # smart meters are customers that send supply events, not sensors
+    assert "meter_kwh" not in set(s.quantity)
+    assert s.element.fillna("").ne("").sum() == (s.quantity != "methane_pct_lel").sum()
     methane = s[s.quantity == "methane_pct_lel"]
     hosts = set(methane.asset_id.str.split(":").str[0])
     assert {"power", "drainage", "telecom"} <= hosts
@@ -116,13 +118,13 @@ def test_dependency_targets_and_zones_exist(town: Any) -> None:
 
 
 def test_one_map_in_metres_near_schutterwald(town: Any) -> None:
-    from lifeline.datasets.geo import to_lonlat
+    from lifeline.model.geo import to_lonlat
 
     x0, y0, x1, y1 = town.bbox
     for df in (town.assets, town.customers, town.sensors):
         assert df.x_m.between(x0, x1).all() and df.y_m.between(y0, y1).all()
     assert x1 - x0 < 30_000 and y1 - y0 < 30_000
-    lon, lat = to_lonlat([town.customers.x_m.mean()], [town.customers.y_m.mean()])
+    lon, lat = to_lonlat([town.customers.x_m.mean()], [town.customers.y_m.mean()], town.crs)
     assert abs(lon[0] - 7.88) < 0.03 and abs(lat[0] - 48.455) < 0.03
     # the three networks overlay: gas house nodes, water junctions and LV buses share the village
     gxy = town.gas.junction_geodata
@@ -156,35 +158,54 @@ def test_each_network_solves(town: Any) -> None:
     assert town.water.options.hydraulic.demand_model in ("PDD", "PDA")
 
 
-def test_export_writes_the_contract_files(town: Any, tmp_path: Path) -> None:
-    import wntr
+def test_export_validate_import(town: Any, tmp_path: Path) -> None:
+    """`lifeline town export` writes a city package that validates and imports: the same
+    assets, customers, sensors, dependencies and districts come back through load_city."""
+    from typer.testing import CliRunner
 
-    from lifeline.datasets.checks import export_town
+    from lifeline.cli import app
+    from lifeline.model.city import load_city
+    from lifeline.model.validate import validate_city
+    from lifeline.store import open_store
 
-    export_town(town, tmp_path)
-    for f in (
-        "water.inp",
-        "power.json",
-        "gas.json",
-        "customers.csv",
-        "sensors.csv",
-        "assets.csv",
-        "dependencies.csv",
-        "water_valves.csv",
-        "gas_valves.csv",
-        "water_customers.csv",
-        "gas_customers.csv",
-    ):
-        assert (tmp_path / f).stat().st_size > 0, f
-    assert list(pd.read_csv(tmp_path / "water_customers.csv").columns) == [
+    pkg = tmp_path / "pkg"
+    r = CliRunner().invoke(app, ["town", "export", str(pkg)])
+    assert r.exit_code == 0, r.output
+    for f in ("city.yaml", "water.inp", "power.json", "gas.json", "districts.geojson"):
+        assert (pkg / f).stat().st_size > 0, f
+    for f in ("customers", "sensors", "valves", "crews", "dependencies", "manholes"):
+        assert (pkg / f"{f}.csv").stat().st_size > 0, f
+    cust = pd.read_csv(pkg / "customers.csv", dtype=str, keep_default_na=False)
+    assert list(cust.columns[:9]) == [
         "customer_id",
-        "node",
+        "name",
         "category",
         "critical",
+        "x",
+        "y",
+        "water_node",
+        "power_load",
+        "gas_junction",
     ]
-    gc = pd.read_csv(tmp_path / "gas_customers.csv")
-    assert list(gc.columns) == ["customer_id", "junction", "category", "critical"]
-    assert gc.junction.isin(town.gas.junction.index).all()
-    wn = wntr.network.WaterNetworkModel(str(tmp_path / "water.inp"))
-    assert len(wn.junction_name_list) == len(town.water.junction_name_list)
-    assert "SYNTHETIC" in (tmp_path / "water.inp").read_text()[:400]
+    v = validate_city(pkg, solve=False)
+    assert v.report.errors == [], v.report.text()
+    back = load_city(pkg, cache_dir=tmp_path / "cache")
+    for attr, key in (
+        ("assets", "asset_id"),
+        ("customers", "customer_id"),
+        ("sensors", "sensor_id"),
+        ("districts", "district_id"),
+    ):
+        assert set(getattr(back, attr)[key]) == set(getattr(town, attr)[key]), attr
+    t = town.customers.set_index("customer_id")
+    b = back.customers.set_index("customer_id").loc[t.index]
+    for col in ("water_asset_id", "power_asset_id", "gas_asset_id", "district_id"):
+        assert (b[col].fillna("") == t[col].fillna("")).all(), col
+    assert len(back.dependencies) == len(town.dependencies)
+    db = tmp_path / "town.duckdb"
+    r = CliRunner().invoke(app, ["city", "import", str(pkg), "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    with open_store(str(db)) as st:
+        assert st.count("customer") == len(town.customers)
+        assert st.count("asset") == len(town.assets)
+        assert st.get_meta()["city.crs"] == town.crs

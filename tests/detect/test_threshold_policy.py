@@ -43,3 +43,23 @@ def test_no_scores_no_alarms() -> None:
     empty = pd.DataFrame({"sensor_id": [], "ts": pd.to_datetime([], utc=True), "score": []})
     assert ThresholdPolicy().alarms(empty, "d", "water").empty
     assert ThresholdPolicy(threshold=1.0).alarms(_scores([0.1, 0.5]), "d", "water").empty
+
+
+def test_an_episode_is_republished_when_its_place_narrows() -> None:
+    from lifeline.detect.episodes import EpisodeTracker
+
+    ts = pd.date_range("2026-01-01", periods=4, freq="1min", tz="UTC")
+    wide = {"location": [{"asset_id": "line:1"}, {"asset_id": "line:2"}]}
+    narrow = {"location": [{"asset_id": "line:2"}]}
+    scores = pd.DataFrame(
+        {
+            "key": "sw:0",
+            "ts": ts,
+            "score": [3.0, 3.0, 3.0, 2.0],
+            "detail": [wide, narrow, narrow, wide],
+        }
+    )
+    ch = EpisodeTracker(ThresholdPolicy(threshold=1.0), "outage", "power").update(scores)
+    kinds = [r["_change"] for r in ch.rows]
+    assert kinds == ["opened", "updated"]  # the same place again, or a lower score: no update
+    assert json.loads(ch.frame()["location"][0]) == narrow["location"]

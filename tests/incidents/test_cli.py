@@ -156,3 +156,83 @@ def test_approve_and_kpis() -> None:
         assert st.list_audit("INC-OK")["action"].tolist() == ["approve_plan"]
     r = runner.invoke(app, ["kpis", "--per-incident"])
     assert r.exit_code == 0 and "INC-OK" in r.output and "INC-BAD" in r.output
+
+
+def _feeder_fault() -> Incident:
+    """A feeder fault with 300 smart-meter events, a pumping-station cascade and a plan."""
+    from lifeline.incidents.evidence import Evidence
+
+    meters = [
+        Evidence("meter_event", f"M{i:03d}@x", ts(5), "power", "last_gasp", zone_ids=["F1"])
+        for i in range(300)
+    ]
+    inc = Incident(
+        "INC-CLI-F",
+        "power",
+        ts(0),
+        kind="power_feeder_fault",
+        evidence=[alarm("a1", 0, utility="power"), complaint("k1", 9, utility="power"), *meters],
+    )
+    inc.grouping = [
+        {"evidence_id": e.evidence_id, "kind": e.kind, "rule": "same_area", "areas": ["F1"]}
+        for e in inc.evidence
+    ]
+    inc.cascade = [
+        {
+            "kind": "pumping_station_power_loss",
+            "from_utility": "power",
+            "from_asset": "power:bus:103016",
+            "to_utility": "water",
+            "to_asset": "water:pump:PU1",
+            "to_assets": ["water:pump:PU1", "water:pump:PU2"],
+            "customers_affected": 12,
+        }
+    ]
+    inc.actions = [
+        {
+            "action_id": "power_feeder_fault:isolate:0",
+            "kind": "operate",
+            "text": {"zh-CN": "断开 S1", "en": "Open S1"},
+            "cites": ["capability:power.isolate"],
+        }
+    ]
+    return inc
+
+
+def test_show_puts_the_plan_first_and_summarises_evidence() -> None:
+    from lifeline.store import open_store
+
+    inc = _feeder_fault()
+    with open_store() as st:
+        st.upsert_incident(inc.to_row())
+    r = runner.invoke(app, ["show", inc.incident_id, "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert len(lines) < 30, "300 meter events are summarised, not listed"
+    assert "meter_event 300" in r.output and "places: F1 (302)" in r.output
+    assert "M123@x" not in r.output
+    first_action = next(i for i, x in enumerate(lines) if "Open S1" in x)
+    evidence = next(i for i, x in enumerate(lines) if x.startswith("evidence:"))
+    assert first_action < evidence
+    cascade = next(x for x in lines if x.startswith("cascade:"))
+    assert "power:power:" not in cascade and "water:water:" not in cascade
+    assert "power:bus:103016 -> water:pump:PU1, water:pump:PU2" in cascade
+    assert "CEST" in r.output  # local time of the demo town with its zone
+    kpis = next(x for x in lines if x.startswith("kpis:"))
+    assert "time_to_confirm_min: not confirmed yet (state detected)" in kpis
+    assert "time_to_detect_min: onset not known" in kpis
+    full = runner.invoke(app, ["show", inc.incident_id, "--evidence"])
+    assert full.exit_code == 0 and "M123@x" in full.output and "rule=same_area" in full.output
+
+
+def test_kpis_print_values_once_states_are_reached() -> None:
+    from lifeline.incidents.kpi import kpi_reasons
+    from lifeline.incidents.lifecycle import advance
+
+    inc = _feeder_fault()
+    inc.onset_at = ts(-4)
+    advance(inc, "confirmed", "op", "seen", ts=ts(6).isoformat())
+    got = {name: (v, why) for name, v, why in kpi_reasons(inc)}
+    assert got["time_to_detect_min"] == (4.0, "")
+    assert got["time_to_confirm_min"] == (6.0, "")
+    assert got["time_to_dispatch_min"][1] == "not dispatched yet (state confirmed)"

@@ -253,3 +253,56 @@ def test_alarm_without_location_placed_at_its_sensor() -> None:
     assert (
         cor.incidents[0].location["method"] == "weighted_centroid"
     )  # a sensor is near, not at, the leak
+
+
+def test_a_complaint_classified_other_never_opens_or_joins_an_incident() -> None:
+    """A water-company bill or a street light (category ``other``) is not evidence, even when
+    its utility names a lifeline company and it sits right on an open incident."""
+    cor = Correlator()
+    inc = cor.add(alarm("a1", 0))
+    assert inc is not None
+    bill = complaint("bill", 3, utility="water", category="other")  # at the alarm, same zone
+    assert bill.off_lifeline
+    assert cor.add(bill) is None
+    assert cor.add(complaint("lamp", 4, utility="other", category="other", x=5000)) is None
+    assert inc.evidence_ids() == {"a1"} and len(cor.incidents) == 1
+    reasons = {u["evidence_id"]: u["reason"] for u in cor.unassigned}
+    assert reasons["bill"] == "complaint classified 'other': not about a lifeline"
+    assert cor.add(complaint("real", 5, utility="water", category="no_water")) is inc
+
+
+def test_classified_other_end_to_end_from_text() -> None:
+    """Texts the classifier calls ``other`` (street light, bill, air-conditioning) stay out of the
+    incident a real complaint next to them joins."""
+    import pandas as pd
+
+    from lifeline.incidents.complaints.classifier import classify
+    from lifeline.incidents.evidence import evidence_from_frames
+    from tests.incidents.helpers import ts
+
+    texts = [
+        "和平路12号停水了，一滴水都没有",
+        "和平路12号的路灯不亮了",
+        "这个月水费太高了，要求核实水表",
+        "空调不制冷",
+    ]
+    pred = classify(texts)
+    assert pred["category"].tolist() == ["no_water", "other", "other", "other"]
+    rows = pd.DataFrame(
+        {
+            "complaint_id": [f"k{i}" for i in range(4)],
+            "ts": [ts(i) for i in range(4)],
+            "channel": "hotline",
+            "text": texts,
+            "x_m": 100.0,
+            "y_m": 0.0,
+            "utility": pred["utility"],
+            "category": pred["category"],
+            "customer_id": "c2",
+        }
+    )
+    cor = Correlator()
+    cor.add(alarm("a1", 0))
+    for ev in evidence_from_frames(complaints=rows):
+        cor.add(ev)
+    assert len(cor.incidents) == 1 and cor.incidents[0].evidence_ids() == {"a1", "k0"}

@@ -1,5 +1,6 @@
 """Fault tests against the real services: a broker restart mid-stream, a subscriber killed
-without acknowledging, skewed clocks. Readings land in PostgreSQL (a fresh schema per test)."""
+without acknowledging, skewed clocks. Readings land in PostgreSQL (a fresh schema per test);
+each test has its own MQTT topic prefix and client ids (``mqtt_names``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lifeline.ingest.mqtt import MqttIngestor, new_client_id, parse_mqtt_url
+from lifeline.ingest.mqtt import MqttIngestor, parse_mqtt_url
 from lifeline.store import Store
+from tests.conftest import MqttNames
 from tests.reliability.broker import PrivateBroker
 from tests.store.helpers import sensors_frame
 
@@ -70,11 +72,19 @@ def persistent_publisher(url: str, client_id: str) -> Any:
 
 
 @pytest.mark.services
-def test_broker_restart_mid_stream_loses_no_qos1_reading(tmp_path: Path, pg_store: Store) -> None:
+def test_broker_restart_mid_stream_loses_no_qos1_reading(
+    tmp_path: Path, pg_store: Store, mqtt_names: MqttNames
+) -> None:
     n = 300
-    broker = PrivateBroker(tmp_path)
+    broker = PrivateBroker(tmp_path)  # own port and persistence directory
     broker.start()
-    ing = MqttIngestor(pg_store, broker.url, client_id=new_client_id("rel-ingest"), now=NOW)
+    ing = MqttIngestor(
+        pg_store,
+        broker.url,
+        topic=mqtt_names.topic,
+        client_id=mqtt_names.client_id("rel-ingest"),
+        now=NOW,
+    )
     stop = threading.Event()
     out: dict[str, Any] = {}
     pub = None
@@ -87,16 +97,15 @@ def test_broker_restart_mid_stream_loses_no_qos1_reading(tmp_path: Path, pg_stor
             on_connect(*a)
 
         ing._on_connect = counting  # type: ignore[method-assign]
-        ing.connect(timeout_s=20)
-        time.sleep(0.5)  # SUBACK
+        ing.connect(timeout_s=20)  # returns after SUBACK
         worker = threading.Thread(
             target=lambda: out.setdefault("report", ing.run(seconds=120, stop=stop)), daemon=True
         )
         worker.start()
-        pub = persistent_publisher(broker.url, new_client_id("rel-pub"))
+        pub = persistent_publisher(broker.url, mqtt_names.client_id("rel-pub"))
         infos = []
         for i in range(n):
-            infos.append(pub.publish("lifeline/readings/s0", reading(i), qos=1))
+            infos.append(pub.publish(mqtt_names.at("s0"), reading(i), qos=1))
             if i == n // 3:
                 broker.stop()  # mid-stream: some messages in flight, the rest queued by paho
             if i == 2 * n // 3:
@@ -124,46 +133,38 @@ def test_broker_restart_mid_stream_loses_no_qos1_reading(tmp_path: Path, pg_stor
 
 @pytest.mark.services
 def test_killed_subscriber_restarts_without_duplicates(
-    mqtt_url: str, pg_store: Store, monkeypatch: pytest.MonkeyPatch
+    mqtt_url: str, pg_store: Store, monkeypatch: pytest.MonkeyPatch, mqtt_names: MqttNames
 ) -> None:
     """Stored but not acknowledged, then killed (no DISCONNECT): the broker redelivers to the
     restarted subscriber and the store's idempotent key (sensor, ts) keeps one row each."""
-    from lifeline.ingest.mqtt import clear_session
     from tests.ingest.test_mqtt import publish
 
     N_KILL = 20
-    cid = new_client_id("rel-kill")
-    topic = f"lifeline/readings/rel{uuid.uuid4().hex[:6]}/#"
-    prefix = topic[:-1]
-    try:
-        doomed = MqttIngestor(pg_store, mqtt_url, client_id=cid, topic=topic, now=NOW)
-        doomed.connect(timeout_s=20)
-        time.sleep(0.5)
-        client = doomed._client
-        assert client is not None
-        monkeypatch.setattr(client, "ack", lambda mid, qos: None)  # crash before the PUBACKs
-        publish(mqtt_url, [(prefix + "s0", reading(i)) for i in range(N_KILL)])
-        # drive flushes by hand (run() would disconnect cleanly at the end); the broker sends
-        # at most 20 unacknowledged QoS-1 messages (Mosquitto's default in-flight window)
-        wait_for(lambda: doomed._pending or pg_store.count("reading") > 0, 20, "messages")
-        deadline = time.monotonic() + 30
-        while pg_store.count("reading") < N_KILL and time.monotonic() < deadline:
-            doomed.flush()
-            time.sleep(0.05)
-        assert pg_store.count("reading") == N_KILL
-        sock = client.socket()
-        client.loop_stop()
-        if sock is not None:
-            sock.close()  # killed: the broker sees a dead connection, every message unacknowledged
-        survivor = MqttIngestor(pg_store, mqtt_url, client_id=cid, topic=topic, now=NOW)
-        report = survivor.run(max_messages=N_KILL, seconds=30)
-        assert survivor.messages == N_KILL  # every one redelivered ...
-        assert (
-            report.stored == 0 and report.rejected["duplicate"] == N_KILL
-        )  # ... none stored twice
-        assert pg_store.count("reading") == N_KILL
-    finally:
-        clear_session(mqtt_url, cid)
+    cid = mqtt_names.client_id("rel-kill", mqtt_url)  # session cleared after the test
+    topic = mqtt_names.topic
+    doomed = MqttIngestor(pg_store, mqtt_url, client_id=cid, topic=topic, now=NOW)
+    doomed.connect(timeout_s=20)  # returns after SUBACK
+    client = doomed._client
+    assert client is not None
+    monkeypatch.setattr(client, "ack", lambda mid, qos: None)  # crash before the PUBACKs
+    publish(mqtt_url, [(mqtt_names.at("s0"), reading(i)) for i in range(N_KILL)])
+    # drive flushes by hand (run() would disconnect cleanly at the end); the broker sends
+    # at most 20 unacknowledged QoS-1 messages (Mosquitto's default in-flight window)
+    wait_for(lambda: doomed._pending or pg_store.count("reading") > 0, 20, "messages")
+    deadline = time.monotonic() + 30
+    while pg_store.count("reading") < N_KILL and time.monotonic() < deadline:
+        doomed.flush()
+        time.sleep(0.05)
+    assert pg_store.count("reading") == N_KILL
+    sock = client.socket()
+    client.loop_stop()
+    if sock is not None:
+        sock.close()  # killed: the broker sees a dead connection, every message unacknowledged
+    survivor = MqttIngestor(pg_store, mqtt_url, client_id=cid, topic=topic, now=NOW)
+    report = survivor.run(max_messages=N_KILL, seconds=30)
+    assert survivor.messages == N_KILL  # every one redelivered ...
+    assert report.stored == 0 and report.rejected["duplicate"] == N_KILL  # ... none stored twice
+    assert pg_store.count("reading") == N_KILL
 
 
 def test_skewed_timestamps_rejected_or_accepted_as_documented() -> None:

@@ -17,6 +17,7 @@ PUBLIC_WRITES = {("post", "/api/auth/login")}
 # the least role each write route admits; a new write route must be added here (and get a check)
 LEAST_ROLE = {
     ("post", "/api/readings"): "operator",
+    ("post", "/api/meter-events"): "operator",
     ("post", "/api/alarms"): "operator",
     ("post", "/api/complaints"): "operator",
     ("post", "/api/incidents"): "operator",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pytest
 
@@ -186,3 +188,40 @@ def test_plan_validation_catches_unquoted_commas(tmp_path) -> None:  # type: ign
         load_plans(tmp_path)
     for plan in load_plans():
         assert all(len(s["en"]) > 3 and s["zh-CN"] for s in plan["steps"])
+
+
+class _WaterWithStation(FakeWater):
+    """A pump-off simulation whose customers include the pumping station itself."""
+
+    def outage_impact(self, asset_ids: list[str]) -> dict[str, Any]:
+        station = {
+            "customer_id": "w1",
+            "name": "Waterworks pumping station",
+            "category": "pumping_station",
+            "critical": True,
+            "x_m": 300.0,
+            "y_m": 0.0,
+        }
+        imp = super().outage_impact(asset_ids)
+        return {**imp, "customers": [*imp["customers"], station]}
+
+
+def test_no_water_tanker_to_the_pumping_station_itself() -> None:
+    deps = pd.DataFrame(
+        {
+            "asset_id": ["water:pump:PS1"],
+            "utility": ["water"],
+            "depends_on_asset_id": ["p:switch:S1"],
+            "depends_on_utility": ["power"],
+            "kind": ["supply"],
+            "distance_m": [0.0],
+        }
+    )
+    inc = _inc("power", "power_feeder_fault")
+    inc.location["best_candidate"]["asset_id"] = "p:switch:S1"
+    assess(inc, {"power": FakePower(), "water": _WaterWithStation()}, deps, crews=crews())
+    tankers = [
+        a for a in inc.actions if a["kind"] == "alternative_supply" and a["utility"] == "water"
+    ]
+    assert [a["target_customer_id"] for a in tankers] == ["h1"]
+    assert any(c["customer_id"] == "w1" for c in inc.cascade[0]["customers"])  # out, no tanker

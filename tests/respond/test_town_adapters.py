@@ -11,8 +11,9 @@ import pytest
 from lifeline.incidents.correlate import Correlator
 from lifeline.incidents.evidence import Evidence
 from lifeline.incidents.pipeline import assess
+from lifeline.respond.adapters import town_adapters
+from lifeline.respond.crews import default_crews, street_graph_from_pipes
 from lifeline.respond.fill import CrewContext
-from lifeline.respond.town import default_crews, street_graph_from_pipes, town_adapters
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +53,9 @@ def test_three_demo_incidents_on_the_town() -> None:
     wpipe = deps[deps.kind == "flooding"].depends_on_asset_id.iloc[-1]
     gpipe = deps[deps.kind == "proximity"].depends_on_asset_id.iloc[0]
     g = build_sections(town.power)
-    line = g.section_lines[g.bus_section[town.meta["station_bus"]]][0]
+    pumps = town.assets[(town.assets.utility == "water") & (town.assets.kind == "pump")]
+    station_bus = town.supply_bus(str(pumps.asset_id.iloc[0]))
+    line = g.section_lines[g.bus_section[station_bus]][0]
     cor = Correlator()
     cor.add(_alarm(a, "w1", wpipe, 0, "water", "pressure_drop"))
     cor.add(_alarm(a, "g1", gpipe, 30, "gas", "methane_manhole"))

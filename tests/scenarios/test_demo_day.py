@@ -66,3 +66,22 @@ def test_cascades_cross_utilities(summary: dict[str, Any]) -> None:
 def test_unrelated_calls_stay_apart(summary: dict[str, Any]) -> None:
     grouped = sum(i["evidence_counts"].get("complaint", 0) for i in summary["incidents"])
     assert grouped < summary["complaints"], "the two unrelated calls must not join an incident"
+
+
+def test_incident_table_keeps_ids_and_kinds_whole_at_120_columns(
+    summary: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lifeline.scenarios.demo import print_summary
+
+    print_summary(summary, width=120)
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 120
+    for inc in summary["incidents"]:
+        assert inc["incident_id"] in out and inc["kind"] in out
+
+
+def test_no_water_tanker_is_sent_to_the_pumping_station(summary: dict[str, Any]) -> None:
+    power = next(i for i in summary["incidents"] if i["utility"] == "power")
+    tankers = [a["text"] for a in power["actions"] if a["kind"] == "alternative_supply"]
+    assert any("water tanker" in t for t in tankers), "the hospital and schools still get one"
+    assert not any("water tanker" in t and "pumping_station" in t for t in tankers), tankers

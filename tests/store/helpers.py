@@ -56,5 +56,10 @@ def sensors_frame(n: int = 3) -> pd.DataFrame:
             "valid_max": [100.0, 10.0, 2.0][:n] + [1.0] * max(0, n - 3),
             "x_m": [414000.0 + i for i in range(n)],
             "y_m": [5369000.0 + i for i in range(n)],
+            "element": [
+                f"{'node' if i % 3 == 0 else 'junction' if i % 3 == 1 else 'bus'}:J{i}"
+                for i in range(n)
+            ],
+            "host": [""] * n,
         }
     )

@@ -42,6 +42,9 @@ def alarm_out(ctx: Any, r: dict[str, Any]) -> dict[str, Any]:
         "location": _j(r.get("location"), None),
         "detail": _j(r.get("detail"), None),
         "district_id": ctx.alarm_district(r),
+        "state": r.get("state") or None,
+        "updated_at": None if pd.isna(r.get("updated_at")) else r.get("updated_at"),
+        "ended_at": None if pd.isna(r.get("ended_at")) else r.get("ended_at"),
     }
 
 

@@ -15,11 +15,11 @@ from lifeline.errors import NotFoundError
 router = APIRouter(prefix="/api/assets", tags=["assets"])
 
 
-def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with NaN/NA as None and lon/lat added (from x_m/y_m)."""
+def records(df: pd.DataFrame, crs: str) -> list[dict[str, Any]]:
+    """Rows as dicts with NaN/NA as None and lon/lat added (from x_m/y_m, metres in ``crs``)."""
     if df.empty:
         return []
-    lon, lat = to_lonlat(df["x_m"].to_numpy(float), df["y_m"].to_numpy(float))
+    lon, lat = to_lonlat(df["x_m"].to_numpy(float), df["y_m"].to_numpy(float), crs)
     out = df.astype(object).where(df.notna(), None)
     out["lon"], out["lat"] = lon.round(7), lat.round(7)
     recs = out.to_dict("records")
@@ -54,7 +54,7 @@ def list_assets(
     if user.district_id and district_id and district_id != user.district_id:
         a = a.iloc[0:0]
     page = a.iloc[offset : offset + limit]
-    return Page[AssetOut](total=len(a), items=[AssetOut(**r) for r in records(page)])
+    return Page[AssetOut](total=len(a), items=[AssetOut(**r) for r in records(page, ctx.crs)])
 
 
 @router.get("/{asset_id}", response_model=AssetOut, summary="One asset")
@@ -63,6 +63,6 @@ def get_asset(asset_id: str, user: CurrentUser, ctx: Ctx) -> AssetOut:
     a = a[a["asset_id"] == asset_id]
     if a.empty:
         raise NotFoundError(f"no asset {asset_id!r}", where="asset_id")
-    r = records(a)[0]
+    r = records(a, ctx.crs)[0]
     check_scope(user, r.get("district_id"), f"asset {asset_id}")
     return AssetOut(**r)

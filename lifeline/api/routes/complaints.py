@@ -88,7 +88,22 @@ def post_complaint(body: ComplaintIn, user: Operator, ctx: Ctx) -> ComplaintOut:
             f"complaint must name a customer in your district {user.district_id}",
             where="customer_id",
         )
-    if ctx.store.add_complaints(pd.DataFrame([row])) == 0:
+    frame = pd.DataFrame([row])
+    if ctx.city is not None and not body.utility:
+        # classified above; placed on the city's customers (x_m/y_m in the city's CRS, an
+        # address or a customer id) so that it can join incidents
+        from lifeline.incidents.complaints.place import Placer
+
+        placed = Placer(ctx.city.customers, crs=ctx.crs).place(frame)
+        for col in ("customer_id", "x_m", "y_m"):
+            if col in placed.columns and (row.get(col) in (None, "") or pd.isna(row.get(col))):
+                v = placed[col].iloc[0]
+                row[col] = None if pd.isna(v) else v
+        district = district or str(placed.get("district_id", pd.Series([""])).iloc[0] or "") or None
+        frame = pd.DataFrame([row])
+    from lifeline.incidents.complaints.ingest import submit_complaints
+
+    if submit_complaints(ctx.store, frame, ctx.engine) == 0:
         raise InputError(f"complaint {cid!r} already exists", where="complaint_id")
     ctx.audit(user, "add_complaint", cid, {"utility": utility, "category": category})
     ctx.bus.publish(

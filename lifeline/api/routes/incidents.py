@@ -45,7 +45,7 @@ def list_incidents(
             -i.opened_at.timestamp(),
         )
     )
-    return [IncidentSummary(**ops.summary(i)) for i in incs[:limit]]
+    return [IncidentSummary(**ops.summary(i, ctx.crs)) for i in incs[:limit]]
 
 
 def _load_scoped(ctx: Ctx, user: CurrentUser, incident_id: str):  # type: ignore[no-untyped-def]
@@ -60,7 +60,7 @@ def _load_scoped(ctx: Ctx, user: CurrentUser, incident_id: str):  # type: ignore
     summary="One incident with evidence, cascade, plan, timeline",
 )
 def get_incident(incident_id: str, user: CurrentUser, ctx: Ctx) -> IncidentDetail:
-    return IncidentDetail(**ops.detail(_load_scoped(ctx, user, incident_id)))
+    return IncidentDetail(**ops.detail(_load_scoped(ctx, user, incident_id), ctx.crs))
 
 
 @router.get("/{incident_id}/audit", summary="The incident's audit trail from the store")
@@ -78,7 +78,7 @@ def open_incident(body: IncidentIn, user: Operator, ctx: Ctx) -> IncidentDetail:
     """From alarm and complaint ids, or a manual report at x/y (town metres) or lon/lat. The
     incident is assessed (type, cascade, plan, grade, safety review) before it is stored."""
     inc = ops.create(ctx, user, body.model_dump())
-    return IncidentDetail(**ops.detail(inc))
+    return IncidentDetail(**ops.detail(inc, ctx.crs))
 
 
 @router.post("/{incident_id}/{action}", response_model=ActionOut, summary="Act on an incident")
@@ -92,10 +92,11 @@ def act(
     """confirm / advance: operator or above; approve (the plan, after the safety review),
     dispatch (needs an approved plan) and close: dispatcher or above. A district-scoped user acts
     only on its district's incidents."""
-    inc = _load_scoped(ctx, user, incident_id)
     b = body or ActionIn()
-    try:
-        result = ops.act(ctx, user, inc, action, b.note, b.to_state)
-    except PermissionError as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc)) from None
-    return ActionOut(incident=IncidentDetail(**ops.detail(inc)), result=result)
+    with ctx.incident_lock:  # the live engine may be updating the same incident
+        inc = _load_scoped(ctx, user, incident_id)
+        try:
+            result = ops.act(ctx, user, inc, action, b.note, b.to_state)
+        except PermissionError as exc:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc)) from None
+    return ActionOut(incident=IncidentDetail(**ops.detail(inc, ctx.crs)), result=result)

@@ -32,15 +32,19 @@ def kpis(user: CurrentUser, ctx: Ctx, freq: str = "D") -> KpiOut:
     from lifeline.incidents.kpi import kpi_summary, kpi_table
 
     incs = ops.list_frame(ctx, district=user.district_id)
-    table = kpi_table(incs)
-    per = kpi_summary(incs, freq=freq, by_district=True) if incs else None
+    # open incidents count their customer-minutes until now: the replay's clock during a replay
+    now = ctx.now().to_pydatetime()
+    table = kpi_table(incs, now)
+    per = kpi_summary(incs, freq=freq, by_district=True, now=now) if incs else None
     means: dict[str, float | None] = {}
+    measured: dict[str, int] = {}
     per_incident: list[dict[str, Any]] = []
     cml = 0.0
     if len(table):
         for c in [c for c in table.columns if c.startswith("time_to_")]:
             vals = [v for v in (_num(x) for x in table[c]) if v is not None]
             means[c.removesuffix("_min")] = round(sum(vals) / len(vals), 2) if vals else None
+            measured[c.removesuffix("_min")] = len(vals)
         cml = float(
             sum(v for v in (_num(x) for x in table["customer_minutes_lost"]) if v is not None)
         )
@@ -61,6 +65,7 @@ def kpis(user: CurrentUser, ctx: Ctx, freq: str = "D") -> KpiOut:
         by_grade=dict(Counter(i.grade or "-" for i in incs)),
         by_utility=dict(Counter(i.utility for i in incs)),
         mean_minutes=means,
+        measured=measured,
         customer_minutes_lost=round(cml, 1),
         per_period=per_period,
         per_incident=per_incident,

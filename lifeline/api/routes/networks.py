@@ -1,16 +1,16 @@
-"""GeoJSON layers of the networks (lon/lat, from the town's EPSG:25832) and the live state."""
+"""GeoJSON layers of the networks (lon/lat, from the city's CRS) and the live state."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Response
 
 from lifeline.api import incident_ops as ops
+from lifeline.api.areas import incident_areas
 from lifeline.api.deps import Ctx, CurrentUser
-from lifeline.api.geo import dumps, incident_overlay, network_layer, sensors_geojson, to_lonlat
+from lifeline.api.geo import dumps, extent, incident_overlay, network_layer, sensors_geojson
 from lifeline.errors import NotFoundError
 
 router = APIRouter(prefix="/api/networks", tags=["networks"])
@@ -18,30 +18,37 @@ router = APIRouter(prefix="/api/networks", tags=["networks"])
 UTILS = ("water", "power", "gas", "drainage")
 
 
-@router.get("", summary="Utilities with asset counts per kind, and the map's extent (lon/lat)")
+@router.get(
+    "",
+    summary="Utilities with asset counts per kind; the city's name, CRS and time zone; the map's "
+    "extent and centre (lon/lat)",
+)
 def networks(user: CurrentUser, ctx: Ctx) -> dict[str, Any]:
+    """``timezone`` is the IANA zone the dashboard shows local times in (timestamps in the API
+    stay UTC); ``center`` is the middle of ``focus_bbox`` (the town, without long rural feeders)."""
     a = ctx.store.read_table("asset")
     if user.district_id:
         a = a[a["district_id"] == user.district_id]
-    out: dict[str, Any] = {"utilities": {}, "bbox": None, "tile_url": ctx.tile_url}
+    out: dict[str, Any] = {
+        "utilities": {},
+        "crs": ctx.crs,
+        "timezone": ctx.timezone,
+        "bbox": None,
+        "focus_bbox": None,
+        "center": None,
+        "tile_url": ctx.tile_url,
+        "city": None,
+    }
     for u, g in a.groupby("utility"):
         out["utilities"][str(u)] = {str(k): int(v) for k, v in g["kind"].value_counts().items()}
-    xy = a[["x_m", "y_m"]].dropna()
-    if len(xy):
-        lon, lat = to_lonlat(xy["x_m"].to_numpy(), xy["y_m"].to_numpy())
-        out["bbox"] = [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
-        # the town itself: where the water and gas networks are (long rural power feeders
-        # would otherwise shrink the town on the screen); all assets when there are none
-        core = a[a["utility"].isin(["water", "gas"])][["x_m", "y_m"]].dropna()
-        core = core if len(core) else xy
-        clon, clat = to_lonlat(core["x_m"].to_numpy(), core["y_m"].to_numpy())
-        out["focus_bbox"] = [
-            float(np.quantile(clon, 0.01)),
-            float(np.quantile(clat, 0.01)),
-            float(np.quantile(clon, 0.99)),
-            float(np.quantile(clat, 0.99)),
-        ]
+    out.update(extent(a, ctx.crs))
     d = ctx.store.read_table("district")
+    city = d[d["level"] == "city"]
+    if len(city):
+        out["city"] = {
+            k: (None if pd.isna(city.iloc[0][k]) else str(city.iloc[0][k]))
+            for k in ("district_id", "name", "name_zh")
+        }
     out["districts"] = (
         d[["district_id", "name", "name_zh"]]
         .astype(object)
@@ -77,9 +84,12 @@ def state(user: CurrentUser, ctx: Ctx, alarm_window_h: float = 6.0) -> Response:
             str(c): (float(x), float(y))
             for c, x, y in zip(cr["crew_id"], cr["x_m"], cr["y_m"], strict=True)
         }
-    overlay = incident_overlay(incs, crew_xy)
-    overlay["sensors"] = sensors_geojson(s, latest, in_alarm)
-    overlay["incidents"] = [ops.summary(i) for i in incs if i.state not in ("closed", "reviewed")]
+    overlay = incident_overlay(incs, crew_xy, ctx.crs)
+    overlay["areas"] = incident_areas(ctx, incs)
+    overlay["sensors"] = sensors_geojson(s, latest, in_alarm, ctx.crs)
+    overlay["incidents"] = [
+        ops.summary(i, ctx.crs) for i in incs if i.state not in ("closed", "reviewed")
+    ]
     return Response(dumps(overlay), media_type="application/json")
 
 

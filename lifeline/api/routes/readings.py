@@ -31,12 +31,20 @@ def ingest_json(
         sd = ctx.sensor_districts()
         sensors = sensors[sensors["sensor_id"].astype(str).map(sd) == district_id]
     batch_id = uuid.uuid4().hex[:12]
+    feed = ctx.engine
     good, rejected = parse_http_batch(
-        body, SensorIndex(sensors), now, ctx.store.existing_readings_mask, batch_id=batch_id
+        body,
+        SensorIndex(sensors),
+        now,
+        ctx.store.existing_readings_mask,
+        batch_id=batch_id,
+        not_before=feed.not_before() if feed is not None else None,
     )
     stored = ctx.store.write_readings(good) if len(good) else 0
     if len(rejected):
         ctx.store.write_rejected(rejected)
+    if feed is not None and len(good):
+        feed.submit_readings(good)
     reasons = rejected["reason"].astype(str).value_counts().to_dict() if len(rejected) else {}
     if stored < len(good):
         reasons["duplicate"] = reasons.get("duplicate", 0) + len(good) - stored

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
 @router.get("/replay", response_model=ReplayOut, summary="Status of the replay")
 def replay_status(_: CurrentUser, ctx: Ctx) -> ReplayOut:
     if ctx.replay is None:
-        return ReplayOut(running=False)
+        return ReplayOut(running=False, phase="idle")
     return ReplayOut(**ctx.replay.status.as_dict())
 
 
@@ -30,7 +30,11 @@ def start_replay(body: ReplayIn, admin: Admin, ctx: Ctx) -> ReplayOut:
         from lifeline.errors import StateError
 
         raise StateError("a replay is already running; stop it first", where="replay")
-    source = (ctx.replay_source or SimulatedDay)(date=body.date, seed=body.seed)
+    source = (
+        ctx.replay_source(date=body.date, seed=body.seed)
+        if ctx.replay_source is not None
+        else SimulatedDay(date=body.date, seed=body.seed, city=ctx.city)
+    )
     runner = ReplayRunner(
         ctx,
         source,
@@ -48,7 +52,7 @@ def start_replay(body: ReplayIn, admin: Admin, ctx: Ctx) -> ReplayOut:
 @router.delete("/replay", response_model=ReplayOut, summary="Stop the replay (admin)")
 def stop_replay(admin: Admin, ctx: Ctx) -> ReplayOut:
     if ctx.replay is None:
-        return ReplayOut(running=False)
+        return ReplayOut(running=False, phase="idle")
     ctx.replay.stop()
     ctx.audit(admin, "stop_replay", "replay", {})
     return ReplayOut(**ctx.replay.status.as_dict())

@@ -40,7 +40,7 @@ def list_sensors(
     latest = (
         ctx.store.latest_readings(page["sensor_id"].astype(str).tolist()) if len(page) else None
     )
-    recs = records(page)
+    recs = records(page, ctx.crs)
     if latest is not None and len(latest):
         lv = latest.set_index("sensor_id")
         for r in recs:
@@ -97,7 +97,7 @@ def sensor_readings(
     if s.empty:
         raise NotFoundError(f"no sensor {sensor_id!r}", where="sensor_id")
     check_scope(user, ctx.sensor_district(sensor_id), f"sensor {sensor_id}")
-    rec = records(s)[0]
+    rec = records(s, ctx.crs)[0]
     rec["district_id"] = ctx.sensor_district(sensor_id)
     if end is None:
         last = ctx.store.latest_readings([sensor_id])

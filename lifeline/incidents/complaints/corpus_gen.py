@@ -2,9 +2,12 @@
 
 The corpus is written once by ``python -m lifeline.incidents.complaints.corpus_gen`` and
 committed; the classifier reads the CSV, never this module. Every template of
-:mod:`lifeline.incidents.complaints.templates` is instantiated several times with a random
+:mod:`~lifeline.incidents.complaints.templates`, :mod:`~.templates_more` (Mandarin, English),
+:mod:`~.templates_cq` (Chongqing dialect, ``lang == "zh-cq"``) and :mod:`~.templates_final`
+(``split == "final"``: the final test, see there) is instantiated several times with a random
 address, time, duration, hotline/app boilerplate, punctuation and (sometimes) typos, so a
-held-out split by ``template_id`` measures generalisation to unseen phrasings.
+held-out split by ``template_id`` measures generalisation to unseen phrasings. A call reporting
+two issues carries the second in ``utility2``/``category2``.
 """
 
 from __future__ import annotations
@@ -20,10 +23,29 @@ from lifeline.incidents.complaints.templates import (
     ZH,
     ZH_FRAMES,
     ZH_PHRASES,
+    Row,
+)
+from lifeline.incidents.complaints.templates_cq import CQ, CQ_FRAMES, CQ_PHRASES
+from lifeline.incidents.complaints.templates_final import CQ_FINAL, EN_FINAL, ZH_FINAL
+from lifeline.incidents.complaints.templates_more import (
+    EN_MORE,
+    EN_MORE_PHRASES,
+    ZH_MORE,
+    ZH_MORE_PHRASES,
 )
 
 CORPUS_PATH = Path(__file__).resolve().parent.parent / "data" / "complaints_corpus.csv"
-COLUMNS = ("text", "lang", "utility", "category", "template_id", "channel")
+COLUMNS = (
+    "text",
+    "lang",
+    "utility",
+    "category",
+    "template_id",
+    "channel",
+    "utility2",
+    "category2",
+    "split",
+)
 
 _ZH_STREETS = [
     "和平路",
@@ -182,6 +204,72 @@ _ZH_TYPOS = {
 }
 
 
+_CQ_PLACES = [
+    "观音桥",
+    "解放碑",
+    "南坪",
+    "沙坪坝",
+    "杨家坪",
+    "大坪",
+    "石桥铺",
+    "两路口",
+    "菜园坝",
+    "龙头寺",
+    "冉家坝",
+    "大渡口",
+    "鹅岭",
+    "李子坝",
+    "江北嘴",
+    "弹子石",
+]
+_CQ_ESTATES = ["龙湖花园", "金科小区", "嘉陵新村", "电力宿舍", "山城小区", "江景苑", "华宇城"]
+_CQ_TIMES = [
+    "今天早上",
+    "昨天黑了",
+    "下午三点钟",
+    "刚刚",
+    "早上六点多",
+    "中午",
+    "半夜",
+    "昨天下午",
+    "今天上午九点钟",
+    "半个钟头前",
+    "晚上八点钟",
+]
+_CQ_DURS = [
+    "两个钟头",
+    "大半天",
+    "一整天",
+    "三个多钟头",
+    "一上午",
+    "四十分钟",
+    "一晚上",
+    "好几个钟头",
+]
+_CQ_PRE = ["", "", "", "喂，", "喂喂，", "你好嘛，", "师傅，", "我跟你说哈，", "我要反映个事情，"]
+_CQ_SUF = [
+    "",
+    "",
+    "",
+    "。",
+    "，搞快点来看一哈嘛",
+    "，你们管不管嘛",
+    "，恼火得很",
+    "，硬是遭不住了",
+    "，麻烦你们快点哈",
+    "！",
+]
+
+
+def _cq_addr(rng: random.Random) -> str:
+    kind = rng.random()
+    if kind < 0.45:
+        return f"{rng.choice(_CQ_PLACES)}{rng.choice(_CQ_ESTATES)}{rng.randint(1, 30)}栋"
+    if kind < 0.8:
+        return f"{rng.choice(_CQ_PLACES)}这边"
+    return f"{rng.choice(_CQ_PLACES)}{rng.choice(['正街', '转盘', '轻轨站', '菜市场'])}那点"
+
+
 def _zh_addr(rng: random.Random) -> str:
     kind = rng.random()
     if kind < 0.4:
@@ -219,22 +307,53 @@ def _typo_zh(text: str, rng: random.Random) -> str:
     return text.replace(k, _ZH_TYPOS[k], 1)
 
 
+def _jobs() -> list[tuple[str, str, Row, list[str], int, str]]:
+    """(lang, template id, labels, texts to fill, rows wanted, split) for every template/phrase."""
+    jobs: list[tuple[str, str, Row, list[str], int, str]] = []
+    tables: list[tuple[str, str, list[Row], str]] = [
+        ("zh", "zh", ZH, "dev"),
+        ("en", "en", EN, "dev"),
+        ("zh", "zh-more", ZH_MORE, "dev"),
+        ("en", "en-more", EN_MORE, "dev"),
+        ("zh-cq", "zh-cq", CQ, "dev"),
+        ("zh", "final-zh", ZH_FINAL, "final"),
+        ("zh-cq", "final-zh-cq", CQ_FINAL, "final"),
+        ("en", "final-en", EN_FINAL, "final"),
+    ]
+    for lang, prefix, table, split in tables:
+        for t_idx, row in enumerate(table):
+            tid = f"{prefix}-{t_idx:03d}"
+            jobs.append((lang, tid, (*row[:2], *row[3:]), [row[2]], 0, split))
+    phrase_sets = [
+        ("zh", ZH_PHRASES, ZH_FRAMES),
+        ("en", EN_PHRASES, EN_FRAMES),
+        ("zh", ZH_MORE_PHRASES, ZH_FRAMES),
+        ("en", EN_MORE_PHRASES, EN_FRAMES),
+        ("zh-cq", CQ_PHRASES, CQ_FRAMES),
+    ]
+    seen_ids: set[str] = set()
+    for lang, phrases, frames in phrase_sets:
+        for (utility, category), plist in phrases.items():
+            for p_idx, phrase in enumerate(plist):
+                tid = f"{lang}-p-{category}-{utility}-{p_idx:02d}"
+                while tid in seen_ids:  # the "more" phrases continue the numbering
+                    p_idx += 100
+                    tid = f"{lang}-p-{category}-{utility}-{p_idx:02d}"
+                seen_ids.add(tid)
+                tmpls = [f.replace("{p}", phrase) for f in frames]
+                jobs.append((lang, tid, (utility, category), tmpls, -1, "dev"))
+    return jobs
+
+
 def generate(per_template: int = 5, per_phrase: int = 3, seed: int = 12345) -> list[dict[str, str]]:
     """Return the corpus rows (``COLUMNS``): ``per_template`` variants of every template and
     ``per_phrase`` variants (random frames) of every symptom phrase."""
     rng = random.Random(seed)
     rows: list[dict[str, str]] = []
-    jobs: list[tuple[str, str, str, str, list[str], int]] = []
-    for lang, table in (("zh", ZH), ("en", EN)):
-        for t_idx, (utility, category, tmpl) in enumerate(table):
-            jobs.append((lang, f"{lang}-{t_idx:03d}", utility, category, [tmpl], per_template))
-    for lang, phrases, frames in (("zh", ZH_PHRASES, ZH_FRAMES), ("en", EN_PHRASES, EN_FRAMES)):
-        for (utility, category), plist in phrases.items():
-            for p_idx, phrase in enumerate(plist):
-                tid = f"{lang}-p-{category}-{utility}-{p_idx:02d}"
-                tmpls = [f.replace("{p}", phrase) for f in frames]
-                jobs.append((lang, tid, utility, category, tmpls, per_phrase))
-    for lang, tid, utility, category, tmpls, n in jobs:
+    for lang, tid, labels, tmpls, kind, split in _jobs():
+        n = per_template if kind == 0 else per_phrase
+        utility, category = labels[0], labels[1]
+        utility2, category2 = (labels[2], labels[3]) if len(labels) > 2 else ("", "")
         seen: set[str] = set()
         for _ in range(n * 3):
             if len(seen) >= n:
@@ -252,6 +371,18 @@ def generate(per_template: int = 5, per_phrase: int = 3, seed: int = 12345) -> l
                 if rng.random() < 0.2:
                     text = _typo_zh(text, rng)
                 if rng.random() < 0.15:
+                    text = text.replace("，", " ").replace("。", "")
+            elif lang == "zh-cq":
+                body = tmpl.format(
+                    addr=_cq_addr(rng),
+                    time=rng.choice(_CQ_TIMES),
+                    dur=rng.choice(_CQ_DURS),
+                    floor=rng.randint(6, 30),
+                )
+                text = rng.choice(_CQ_PRE) + body + rng.choice(_CQ_SUF)
+                if rng.random() < 0.2:
+                    text = _typo_zh(text, rng)
+                if rng.random() < 0.2:  # speech-to-text drops punctuation
                     text = text.replace("，", " ").replace("。", "")
             else:
                 body = tmpl.format(
@@ -276,6 +407,9 @@ def generate(per_template: int = 5, per_phrase: int = 3, seed: int = 12345) -> l
                     "category": category,
                     "template_id": tid,
                     "channel": channel,
+                    "utility2": utility2,
+                    "category2": category2,
+                    "split": split,
                 }
             )
     return rows

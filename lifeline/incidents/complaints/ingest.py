@@ -1,7 +1,7 @@
 """Read complaint files (CSV or JSON), classify and place each complaint.
 
 Input columns: ``ts`` and ``text`` (required); ``complaint_id``, ``channel``, ``address``,
-``x_m``/``y_m`` (town CRS) or ``lon``/``lat`` (WGS84) optional. Timestamps without a zone are
+``x_m``/``y_m`` (the city's CRS) or ``lon``/``lat`` (WGS84) optional. Timestamps without a zone are
 read as UTC.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -70,11 +71,13 @@ def read_complaints(path: Path) -> pd.DataFrame:
 
 
 def classify_and_place(
-    df: pd.DataFrame, customers: pd.DataFrame | None, crs: str = "EPSG:25832"
+    df: pd.DataFrame, customers: pd.DataFrame | None, crs: str | None = None
 ) -> pd.DataFrame:
     """Add utility, category (+ margins) and placement columns to a complaint table.
 
-    Without a customer table every row is unplaced with reason ``no customer table``.
+    ``crs``: the city's CRS of the customers' coordinates (needed to place lon/lat complaints;
+    without it they are placed by address only). Without a customer table every row is
+    unplaced with reason ``no customer table``.
     """
     from lifeline.incidents.complaints.classifier import classify
     from lifeline.incidents.complaints.place import Placer
@@ -91,3 +94,23 @@ def classify_and_place(
         out["place_method"] = "unplaced"
         out["place_reason"] = "no customer table"
     return out
+
+
+def submit_complaints(store: Any, df: pd.DataFrame, engine: Any = None) -> int:
+    """Store classified and placed complaints (idempotent on complaint_id) and hand the new
+    ones to the live engine; a complaint older than the engine's watermark is stored but not
+    correlated (it arrived too late for the loop). Returns how many were new."""
+    from lifeline.model.schema import conform
+
+    rows = conform("complaint", df)
+    known = (
+        set(store.list_complaints(since=rows["ts"].min())["complaint_id"].astype(str))
+        if len(rows)
+        else set()
+    )
+    new = rows[~rows["complaint_id"].astype(str).isin(known)]
+    n = store.add_complaints(new) if len(new) else 0
+    if engine is not None and len(new):
+        nb = engine.not_before()
+        engine.submit_complaints(new if nb is None else new[new["ts"] >= nb])
+    return int(n)

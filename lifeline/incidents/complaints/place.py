@@ -1,8 +1,9 @@
 """Place complaints on the network: nearest customer (KD-tree over x_m/y_m) or an address match.
 
-Order of evidence per complaint: coordinates in the town CRS (``x_m``/``y_m``), then WGS84
-``lon``/``lat`` (projected to the town CRS), then the ``address`` column, then an address of a
-customer quoted inside the free text. Anything else is left unplaced with a reason.
+Order of evidence per complaint: coordinates in the city's CRS (``x_m``/``y_m``), then WGS84
+``lon``/``lat`` (projected to the city's CRS, which the placer must be given), then the
+``address`` column, then an address of a customer quoted inside the free text. Anything else is
+left unplaced with a reason.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ def normalise_address(text: str) -> str:
 
 @dataclass
 class Placer:
-    """Places points and addresses on a customer table (columns of ``schema.CUSTOMER``)."""
+    """Places points and addresses on a customer table (columns of ``schema.CUSTOMER``) whose
+    coordinates are metres in ``crs`` (the city's; needed to place lon/lat complaints)."""
 
     customers: pd.DataFrame
-    crs: str = "EPSG:25832"
+    crs: str | None = None
     max_distance_m: float = DEFAULT_MAX_DISTANCE_M
 
     def __post_init__(self) -> None:
@@ -90,7 +92,11 @@ class Placer:
         return None
 
     def lonlat_to_xy(self, lon: float, lat: float) -> tuple[float, float]:
-        """Project WGS84 lon/lat (degrees) to the town CRS (metres)."""
+        """Project WGS84 lon/lat (degrees) to the city's CRS (metres)."""
+        if not self.crs:
+            raise InputError(
+                "a complaint gives lon/lat but the city's CRS is not known", where="crs"
+            )
         if self._transformer is None:
             from pyproj import Transformer
 
@@ -142,7 +148,9 @@ class Placer:
                 return hit[0], "xy", f"nearest customer at {hit[1]:.0f} m"
             reasons.append(f"no customer within {self.max_distance_m:.0f} m of ({x:.0f}, {y:.0f})")
         lon, lat = _num(row.get("lon")), _num(row.get("lat"))
-        if lon is not None and lat is not None:
+        if lon is not None and lat is not None and not self.crs:
+            reasons.append("lon/lat given but the city's CRS is not known")
+        elif lon is not None and lat is not None:
             px, py = self.lonlat_to_xy(lon, lat)
             hit = self.nearest(px, py)
             if hit:

@@ -4,14 +4,20 @@ Each template is one phrasing of a complaint; slots in braces are filled by
 :mod:`lifeline.incidents.complaints.corpus_gen` with addresses, times, durations and
 hotline/app boilerplate. A template's paraphrases stay on one side of the held-out split.
 
-Row format: ``(lang, utility, category, template)``.
+Row format: ``(utility, category, template)``, optionally ``+ (utility2, category2)`` for a call
+reporting a second issue. Complaints that are not about a lifeline incident (street lights,
+billing and meter disputes, account questions, noise, air-conditioning …) are
+``("other", "other")`` whatever company they name: they never open or join an incident.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-ZH: Final[list[tuple[str, str, str]]] = [
+#: one template: (utility, category, text) or (utility, category, text, utility2, category2)
+Row = tuple[str, ...]
+
+ZH: Final[list[Row]] = [
     # -- water: no_water
     ("water", "no_water", "{addr}从{time}开始停水了，到现在还没来水"),
     ("water", "no_water", "{addr}家里水龙头拧开一滴水都没有"),
@@ -111,20 +117,20 @@ ZH: Final[list[tuple[str, str, str]]] = [
     ("other", "other", "{addr}路灯坏了，晚上很黑"),
     ("other", "other", "{addr}垃圾很久没人清运，味道很大"),
     ("other", "other", "{addr}有人在夜间施工，噪音扰民"),
-    ("water", "other", "我想咨询一下水费怎么在网上交"),
-    ("power", "other", "{addr}的电费账单比上月多了很多，请核实"),
-    ("gas", "other", "燃气表读数好像不对，想申请校表，地址{addr}"),
+    ("other", "other", "我想咨询一下水费怎么在网上交"),
+    ("other", "other", "{addr}的电费账单比上月多了很多，请核实"),
+    ("other", "other", "燃气表读数好像不对，想申请校表，地址{addr}"),
     ("other", "other", "{addr}井盖丢失了，很危险"),
     ("other", "other", "{addr}小区门口违章停车堵路"),
-    ("gas", "other", "想办理燃气开户，需要什么材料"),
-    ("other", "other", "{addr}下水道堵了，污水往外冒"),
-    ("power", "other", "请问怎么申请新装电表，{addr}"),
+    ("other", "other", "想办理燃气开户，需要什么材料"),
+    ("drainage", "drain_blocked", "{addr}下水道堵了，污水往外冒"),
+    ("other", "other", "请问怎么申请新装电表，{addr}"),
     ("other", "other", "{addr}有流浪狗，晚上不敢出门"),
-    ("water", "other", "{addr}水表被冻裂了，想申请换表"),
+    ("other", "other", "{addr}水表被冻裂了，想申请换表"),
     ("other", "other", "{addr}公交站牌被撞倒了"),
 ]
 
-EN: Final[list[tuple[str, str, str]]] = [
+EN: Final[list[Row]] = [
     # -- water: no_water
     ("water", "no_water", "No water at {addr} since {time_en}"),
     ("water", "no_water", "The taps at {addr} are completely dry"),
@@ -229,14 +235,14 @@ EN: Final[list[tuple[str, str, str]]] = [
     ("other", "other", "Street light broken at {addr}"),
     ("other", "other", "Rubbish not collected at {addr} for a week"),
     ("other", "other", "Noisy night-time construction at {addr}"),
-    ("water", "other", "How can I pay my water bill online?"),
-    ("power", "other", "My electricity bill doubled this month, {addr}"),
-    ("gas", "other", "I would like to open a new gas account, what documents do I need"),
+    ("other", "other", "How can I pay my water bill online?"),
+    ("other", "other", "My electricity bill doubled this month, {addr}"),
+    ("other", "other", "I would like to open a new gas account, what documents do I need"),
     ("other", "other", "Missing manhole cover at {addr}, dangerous"),
     ("other", "other", "Illegal parking blocking the gate at {addr}"),
-    ("other", "other", "Sewer blocked at {addr}, dirty water backing up"),
-    ("power", "other", "Request for a new electricity meter at {addr}"),
-    ("water", "other", "Water meter frozen and cracked at {addr}, need a replacement"),
+    ("drainage", "drain_blocked", "Sewer blocked at {addr}, dirty water backing up"),
+    ("other", "other", "Request for a new electricity meter at {addr}"),
+    ("other", "other", "Water meter frozen and cracked at {addr}, need a replacement"),
     ("other", "other", "Bus stop sign knocked over at {addr}"),
 ]
 
@@ -286,12 +292,9 @@ ZH_PHRASES: Final[dict[tuple[str, str], list[str]]] = {
     ("water", "burst_flooding"): [
         "水管爆裂",
         "路面冒水",
-        "积水很深",
         "管道漏水严重",
-        "马路被水淹了",
         "水从地下涌出来",
         "路面塌陷冒水",
-        "地下室被淹",
         "爆管",
         "大量跑水",
         "消火栓漏水喷水",
@@ -348,7 +351,6 @@ ZH_PHRASES: Final[dict[tuple[str, str], list[str]]] = {
         "垃圾没人收",
         "噪音扰民",
         "井盖丢了",
-        "下水道堵塞",
         "树倒了挡路",
         "违章停车",
         "路面坑洼",
@@ -390,7 +392,6 @@ EN_PHRASES: Final[dict[tuple[str, str], list[str]]] = {
     ("water", "burst_flooding"): [
         "burst pipe",
         "water main burst",
-        "road flooded",
         "water gushing from the road",
         "major leak in the street",
         "flooding from a broken main",
@@ -439,7 +440,6 @@ EN_PHRASES: Final[dict[tuple[str, str], list[str]]] = {
         "rubbish not collected",
         "noise at night",
         "missing manhole cover",
-        "blocked sewer",
         "fallen tree",
         "pothole",
         "illegal parking",

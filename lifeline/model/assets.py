@@ -1,4 +1,8 @@
-"""The asset table of the demo town: every element of the three networks plus manholes and valves."""
+"""The asset table of a city: every element of its networks plus manholes and valves.
+
+One builder per utility turns a network model into ``schema.ASSET`` rows (``<utility>:<kind>:<ref>``
+ids, positions in the city CRS, zone ids); :func:`finish_assets` adds districts.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lifeline.datasets.geo import line_coords, point_xy, wkt_line, wkt_point
+from lifeline.model.geo import line_coords, point_xy, wkt_line, wkt_point
 from lifeline.model.schema import conform
 
+#: design life (years) by pipe material, for renewal planning when no attribute gives it
 DESIGN_LIFE_Y = {"grey cast iron": 100.0, "ductile iron, cement-lined": 80.0, "PE 100": 80.0}
 
 
@@ -51,9 +56,22 @@ def _lines(prefix: str, kind: str, refs: Any, coords: list[Any], **extra: Any) -
     return df
 
 
+def bus_positions(net: Any) -> pd.DataFrame:
+    """(x, y) of every pandapower bus from ``bus.geo`` (GeoJSON, pandapower 3) or the legacy
+    ``bus_geodata`` table; NaN where a bus has none."""
+    if "geo" in net.bus.columns and net.bus["geo"].notna().any():
+        return pd.DataFrame(
+            [point_xy(g) for g in net.bus.geo], index=net.bus.index, columns=["x", "y"]
+        )
+    gd = getattr(net, "bus_geodata", None)
+    if gd is not None and len(gd):
+        return gd[["x", "y"]].astype(float).reindex(net.bus.index)
+    return pd.DataFrame(np.nan, index=net.bus.index, columns=["x", "y"])
+
+
 def power_assets(net: Any, feeder_of_bus: pd.Series) -> pd.DataFrame:
     """Buses, lines, switches, transformers, loads, static generators and external grids."""
-    bxy = pd.DataFrame([point_xy(g) for g in net.bus.geo], index=net.bus.index, columns=["x", "y"])
+    bxy = bus_positions(net)
     zone = feeder_of_bus.reindex(net.bus.index).fillna("")
     parts = [
         _points(
@@ -66,9 +84,11 @@ def power_assets(net: Any, feeder_of_bus: pd.Series) -> pd.DataFrame:
             zone_id=zone.to_numpy(),
         )
     ]
+    line_zone = _line_zones(net, zone)
     coords = []
+    has_geo = "geo" in net.line.columns
     for _lid, r in net.line.iterrows():
-        c = line_coords(r.geo)
+        c = line_coords(r.geo) if has_geo else None
         coords.append(c if c else [bxy.loc[r.from_bus].tolist(), bxy.loc[r.to_bus].tolist()])
     parts.append(
         _lines(
@@ -77,23 +97,48 @@ def power_assets(net: Any, feeder_of_bus: pd.Series) -> pd.DataFrame:
             net.line.index,
             coords,
             name=net.line.name.astype(str).to_numpy(),
-            zone_id=zone.loc[net.line.from_bus].to_numpy(),
+            zone_id=line_zone.to_numpy(),
             length_m=net.line.length_km.to_numpy() * 1000,
             material=net.line.std_type.astype(str).to_numpy(),
         )
     )
     sw = net.switch
-    parts.append(
-        _points(
-            "power",
-            "switch",
-            sw.index,
-            bxy.loc[sw.bus].x,
-            bxy.loc[sw.bus].y,
-            name=sw.name.astype(str).to_numpy(),
-            zone_id=zone.loc[sw.bus].to_numpy(),
+    if len(sw):
+        parts.append(
+            _points(
+                "power",
+                "switch",
+                sw.index,
+                bxy.loc[sw.bus].x,
+                bxy.loc[sw.bus].y,
+                name=sw.name.astype(str).to_numpy(),
+                # a line switch (a feeder's head breaker too) belongs to its line's feeder
+                zone_id=[
+                    str(line_zone.get(e, zone.at[b])) if et == "l" else str(zone.at[b])
+                    for b, e, et in zip(sw.bus, sw.element, sw.et, strict=True)
+                ],
+            )
         )
-    )
+    return pd.concat(parts + _power_rest(net, bxy, zone), ignore_index=True)
+
+
+def _line_zones(net: Any, zone: pd.Series) -> pd.Series:
+    """Zone of each line: the feeder it heads (``power:feeder:F<line>``), else the zone of an
+    end outside the substation (its from-bus first)."""
+    feeders = set(zone.astype(str))
+    out = {}
+    for lid, a, b in zip(net.line.index, net.line.from_bus, net.line.to_bus, strict=True):
+        fid = f"power:feeder:F{lid}"
+        if fid in feeders:
+            out[lid] = fid
+            continue
+        za, zb = str(zone.at[a]), str(zone.at[b])
+        out[lid] = zb if za in ("", "power:substation") and zb not in ("", "<NA>") else za
+    return pd.Series(out, dtype=object).reindex(net.line.index)
+
+
+def _power_rest(net: Any, bxy: pd.DataFrame, zone: pd.Series) -> list[pd.DataFrame]:
+    parts = []
     tr = net.trafo
     parts.append(
         _points(
@@ -142,11 +187,11 @@ def power_assets(net: Any, feeder_of_bus: pd.Series) -> pd.DataFrame:
             zone_id="power:substation",
         )
     )
-    return pd.concat(parts, ignore_index=True)
+    return parts
 
 
 def gas_assets(net: Any, district_of_junction: pd.Series, valves: pd.DataFrame) -> pd.DataFrame:
-    """Junctions, pipes, sinks, the regulator station and the generated valves."""
+    """Junctions, pipes, sinks, the regulator stations (external grids) and the valves."""
     gd = net.junction_geodata
     zone = district_of_junction
     j = net.junction
@@ -166,7 +211,7 @@ def gas_assets(net: Any, district_of_junction: pd.Series, valves: pd.DataFrame) 
         [gd.loc[a, ["x", "y"]].tolist(), gd.loc[b, ["x", "y"]].tolist()]
         for a, b in zip(p.from_junction, p.to_junction, strict=True)
     ]
-    std = p.get("stanet_std_type", p.std_type).astype(str)
+    std = p.get("stanet_std_type", p.get("std_type", pd.Series("", index=p.index))).astype(str)
     parts.append(
         _lines(
             "gas",
@@ -238,12 +283,23 @@ def _valve_xy(
 
 
 def water_assets(
-    wn: Any, dma_of_node: pd.Series, pipe_meta: dict[str, dict[str, Any]], valves: pd.DataFrame
+    wn: Any,
+    dma_of_node: pd.Series,
+    valves: pd.DataFrame,
+    attributes: dict[str, dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
-    """Junctions, reservoir, pumps, pipes and valve-layer valves of the synthetic water network."""
+    """Junctions, tanks, reservoirs, pipes, pumps, control valves and the isolation valves of a
+    WNTR model. ``attributes`` maps an asset id to known fields (install_year, material, …)."""
+    attributes = attributes or {}
     parts = []
-    for kind, names in (("junction", wn.junction_name_list), ("reservoir", wn.reservoir_name_list)):
-        xy = np.array([wn.get_node(n).coordinates for n in names])
+    for kind, names in (
+        ("junction", wn.junction_name_list),
+        ("tank", wn.tank_name_list),
+        ("reservoir", wn.reservoir_name_list),
+    ):
+        if not names:
+            continue
+        xy = np.array([wn.get_node(n).coordinates for n in names], dtype=float).reshape(-1, 2)
         parts.append(
             _points(
                 "water",
@@ -251,23 +307,41 @@ def water_assets(
                 names,
                 xy[:, 0],
                 xy[:, 1],
-                zone_id=dma_of_node.loc[names].to_numpy(),
-                name="synthetic",
+                zone_id=dma_of_node.reindex(names).to_numpy(),
+                name=[attributes.get(f"water:{kind}:{n}", {}).get("name", "") for n in names],
             )
         )
-    for kind, names in (("pipe", wn.pipe_name_list), ("pump", wn.pump_name_list)):
+    for kind, names in (
+        ("pipe", wn.pipe_name_list),
+        ("pump", wn.pump_name_list),
+        ("control_valve", wn.valve_name_list),
+    ):
+        if not names:
+            continue
         links = [wn.get_link(n) for n in names]
-        coords = [[list(lk.start_node.coordinates), list(lk.end_node.coordinates)] for lk in links]
+        coords = [
+            [
+                list(lk.start_node.coordinates),
+                *[list(v) for v in lk.vertices],
+                list(lk.end_node.coordinates),
+            ]
+            for lk in links
+        ]
+        ids = [f"water:{kind}:{n}" for n in names]
         extra: dict[str, Any] = {
-            "zone_id": dma_of_node.loc[[lk.start_node_name for lk in links]].to_numpy(),
-            "name": "synthetic",
+            "zone_id": dma_of_node.reindex([lk.start_node_name for lk in links]).to_numpy(),
+            "name": [attributes.get(a, {}).get("name", "") for a in ids],
         }
         if kind == "pipe":
             extra["length_m"] = [lk.length for lk in links]
             extra["diameter_m"] = [lk.diameter for lk in links]
-            extra["material"] = [pipe_meta.get(n, {}).get("material", "") for n in names]
-            extra["install_year"] = [pipe_meta.get(n, {}).get("install_year", pd.NA) for n in names]
-            extra["design_life_y"] = [DESIGN_LIFE_Y.get(m, 80.0) for m in extra["material"]]
+            mats = [str(attributes.get(a, {}).get("material", "") or "") for a in ids]
+            extra["material"] = mats
+            extra["install_year"] = [attributes.get(a, {}).get("install_year", pd.NA) for a in ids]
+            extra["design_life_y"] = [
+                attributes.get(a, {}).get("design_life_y") or DESIGN_LIFE_Y.get(m, 80.0)
+                for a, m in zip(ids, mats, strict=True)
+            ]
         parts.append(_lines("water", kind, names, coords, **extra))
     vx, vy = [], []
     for node, link in zip(valves.node, valves.link, strict=True):
@@ -279,17 +353,18 @@ def water_assets(
         pnt = a + v / n * min(2.0, n / 2) if n > 0 else a
         vx.append(pnt[0])
         vy.append(pnt[1])
-    parts.append(
-        _points(
-            "water",
-            "valve",
-            valves.valve,
-            vx,
-            vy,
-            name="isolation valve (WNTR strategic N-2)",
-            zone_id=dma_of_node.loc[valves.node].to_numpy(),
+    if len(valves):
+        parts.append(
+            _points(
+                "water",
+                "valve",
+                valves.valve,
+                vx,
+                vy,
+                name="isolation valve",
+                zone_id=dma_of_node.reindex(valves.node).to_numpy(),
+            )
         )
-    )
     return pd.concat(parts, ignore_index=True)
 
 
