@@ -190,12 +190,13 @@ def learn_fast(
     k = K_GRID[0]
     years = max(len(pre.idx) / (24 * 365.25), 1 / 12)
     allowed = int(np.floor(FALSE_ALARMS_PER_YEAR * years))
-    ok = null_hours(pre.idx, truth) & np.isfinite(pre.r).all(axis=1)
+    ok = null_hours(pre.idx, truth) & np.isfinite(pre.r - pre.b).all(axis=1)
     hs = np.array(H_GRID)
     rate = cusum_false_alarms(pre.proj, ok, k, hs)
     h_floor, how = threshold_for_rate(hs, rate, 12.0)
     if not np.isfinite(h_floor):
-        h_floor, how = float(hs[0]), "too few days away from leaks for the bootstrap"
+        h_floor = max(float(hs[0]), float(base.h))
+        how = "too few days away from leaks for the bootstrap: the default threshold"
     model.params = replace(base, k=k, h=h_floor, h_burst=float("inf"))
     recorder = burst_test(None)
     lk.detect_prepared(pre, model, graph, known=known, burst=recorder)
@@ -253,7 +254,8 @@ def step_gate(steps: list[tuple[pd.Timestamp, Any]], truth: list[Leak]) -> tuple
     quantile of the steps of the others (at least 3 σ). A burst must also raise the net supply
     (a repair lowers it); growing leaks are left to the slow channel.
     """
-    burst, other = [], []
+    burst: list[float] = []
+    other: list[float] = []
     for t, st in steps:
         is_burst = any(
             k.kind == "abrupt" and abs((t - k.start).total_seconds()) <= 6 * 3600 for k in truth

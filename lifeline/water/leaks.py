@@ -358,14 +358,16 @@ def detect_prepared(
     start: int = 0,
     known: list[str] | None = None,
     trace: list[tuple[str, Detection | None, pd.Timestamp]] | None = None,
-    burst: Callable[[Detection], tuple[Detection, bool]] | None = None,
+    burst: Callable[[Detection], tuple[Detection, bool | None]] | None = None,
     state: AlarmState | None = None,
+    levels: list[tuple[pd.Timestamp, float, int]] | None = None,
 ) -> list[Detection]:
     """The alarm loop of :func:`detect` on prepared data (uses ``model.params``); returns the
     leaks reported in this call.
 
     ``burst`` (optional): tells from the raw data whether an alarm is a burst (a step of
-    pressure and supply) and sharpens its start. A burst is a new leak unless one was reported
+    pressure and supply) and sharpens its start; None when the raw data cannot tell (then an
+    alarm whose CUSUM rose within ``abrupt_h`` hours is one). A burst is a new leak unless one was reported
     within ``merge_m`` in the ``merge_days`` before; any other alarm is left to the slow
     channel. Without it, an alarm within ``merge_m`` of a leak reported in the last
     ``merge_days`` is that leak again, and an alarm whose CUSUM rose slower than ``abrupt_h``
@@ -375,7 +377,8 @@ def detect_prepared(
     until the same-hour baseline has absorbed it, so that a persisting leak does not alarm again
     and a second leak right after it still can. ``state`` (optional) carries the loop from one
     call to the next: hours up to ``state.last`` are skipped. ``trace`` (optional) receives
-    every alarm with what became of it.
+    every alarm with what became of it; ``levels`` (optional) every hour's largest CUSUM over
+    ``h`` and its pipe index (before an alarm resets it).
     """
     prm = model.params
     r, b, proj, ws, idx = pre.r, pre.b, pre.proj, pre.ws, pre.idx
@@ -383,10 +386,10 @@ def detect_prepared(
     n_t, n_p = proj.shape
     st = state if state is not None else AlarmState()
     ns = idx.asi8
-    if st.c is None or len(st.c) != n_p:
+    if st.c is None or st.zero_at is None or len(st.c) != n_p:
         st.c, st.zero_at = np.zeros(n_p), np.full(n_p, ns[0] if n_t else 0, dtype=np.int64)
     c = st.c
-    zero_at = np.clip(np.searchsorted(ns, st.zero_at), 0, max(n_t - 1, 0))
+    zero_at = np.clip(np.searchsorted(ns, np.asarray(st.zero_at)), 0, max(n_t - 1, 0))
     first = int(np.searchsorted(ns, st.last.value, side="right")) if st.last is not None else 0
     new: list[Detection] = []
     rng: Any = range(first, n_t)
@@ -404,6 +407,9 @@ def detect_prepared(
             x = x - _step_projection(r, b, active, t, ws, scale, model, u_day)
         c = np.maximum(0.0, c + x - prm.k)
         zero_at = np.where(c == 0.0, t, zero_at)
+        if levels is not None:
+            jl = int(np.argmax(c))
+            levels.append((now, float(c[jl] / prm.h), jl))
         if t < start or (st.hold_until is not None and now < st.hold_until):
             continue
         jb = int(np.argmax(c))
@@ -425,7 +431,9 @@ def detect_prepared(
             det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days) for o in near
         )
         if burst is not None:
-            det, is_burst = burst(det)
+            det, verdict = burst(det)
+            # raw data too coarse to tell: a CUSUM that rose within ``abrupt_h`` is a burst
+            is_burst = verdict if verdict is not None else t - t0 < prm.abrupt_h
             if not is_burst:
                 if trace is not None:
                     trace.append(("slow", det, now))
@@ -605,7 +613,7 @@ def refine_onset(
     lo = cp - pd.Timedelta(hours=window_h)
     hi = max(det.alarm_time, cp) + pd.Timedelta(hours=1)
     seg = raw.loc[lo:hi]
-    none = Step(0.0, float("nan"))
+    none = Step(float("nan"), float("nan"))  # the raw data cannot tell (too coarse or gaps)
     if len(seg) < 8 or det.pipe not in model.pipes or model.cov is None:
         return det, none
     r = model.residuals(seg)

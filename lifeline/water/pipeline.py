@@ -112,25 +112,18 @@ def _run_leaks(
     )
     pre = lk.prepare(h_hist, model)
     hist_known = [k.pipe for k in truth if k.start <= h_hist.index[0] <= k.end]
-    model.params = replace(prm, merge_days=calib.merge_days(truth, prm.merge_days))
     tanks = lk.tank_areas(wn, list(h_data.columns))
     raw_h = lk.raw_frame(hist)
-
-    def hist_test(z_thr: float | None) -> Any:
-        return _burst_test(raw_h, model, tanks, z_thr)
-
-    prm, z_thr, rep["fast_thresholds"] = calib.learn_fast(
-        pre, model, graph, truth, hist_known, hist_test
-    )
-    model.params = prm
+    prm, z_thr, rep["fast_thresholds"] = learn_bursts(pre, model, graph, raw_h, tanks, truth)
     if truth and not outflow.empty:
-        hist_dets = lk.detect_prepared(pre, model, graph, known=hist_known, burst=hist_test(z_thr))
+        hist_test = burst_test(raw_h, model, tanks, z_thr)
+        hist_dets = lk.detect_prepared(pre, model, graph, known=hist_known, burst=hist_test)
         res = score([Submission(d.pipe, d.time) for d in hist_dets], truth, outflow, graph)
         rep["history_bursts"] = res.as_dict()
     rep["params"] = lk.params_dict(prm)
     raw = lk.raw_frame(data)
     supply: dict[tuple[str, pd.Timestamp], float] = {}
-    test = _burst_test(raw, model, tanks, z_thr, supply)
+    test = burst_test(raw, model, tanks, z_thr, supply)
     # detect on history tail + data so the rolling baseline is warm from the first hour
     warm = h_hist.iloc[-24 * (prm.baseline_days + 14) :]
     if pd.Timedelta(0) < gap <= pd.Timedelta(hours=1):
@@ -175,7 +168,34 @@ def amr_hourly(sc: Scada) -> pd.DataFrame | None:
     return sc.demands.resample("1h").mean() if sc.step_s < 3600 else sc.demands
 
 
-def _burst_test(
+def learn_bursts(
+    pre: lk.Prepared,
+    model: lk.Model,
+    graph: Any,
+    raw_hist: pd.DataFrame,
+    tanks: list[tuple[str, float]],
+    truth: list[Leak],
+) -> tuple[lk.LeakParams, float, dict[str, Any]]:
+    """Thresholds of the burst channel learnt on the history (the batch command and the online
+    detector share them): how long a reported burst stays open (:func:`calib.merge_days`), the
+    CUSUM threshold and the raw-data step gate (:func:`calib.learn_fast`). ``pre``: the
+    history prepared with ``model``; ``raw_hist``: its raw readings (:func:`lk.raw_frame`);
+    ``truth``: its labelled leaks (may be empty). Sets ``model.params``; returns (params, step
+    gate in noise σ, report)."""
+    model.params = replace(
+        model.params, merge_days=calib.merge_days(truth, model.params.merge_days)
+    )
+    hist_known = [k.pipe for k in truth if k.start <= pre.idx[0] <= k.end]
+
+    def hist_test(z_thr: float | None) -> Any:
+        return burst_test(raw_hist, model, tanks, z_thr)
+
+    prm, z_thr, info = calib.learn_fast(pre, model, graph, truth, hist_known, hist_test)
+    model.params = prm
+    return prm, z_thr, info
+
+
+def burst_test(
     raw: pd.DataFrame,
     model: lk.Model,
     tanks: list[tuple[str, float]],
@@ -184,14 +204,18 @@ def _burst_test(
 ) -> Any:
     """The burst test of the hourly channel on the raw data (:func:`lk.refine_onset`), with the
     gate ``z_thr`` learnt on history; ``supply`` (optional) collects each burst's supply step.
-    With ``z_thr`` None the test only records every alarm's step (``test.steps``)."""
+    With ``z_thr`` None the test only records every alarm's step (``test.steps``). The verdict
+    is None when the raw data cannot tell (hourly data, gaps)."""
     steps: list[tuple[pd.Timestamp, lk.Step]] = []
 
-    def test(det: lk.Detection) -> tuple[lk.Detection, bool]:
+    def test(det: lk.Detection) -> tuple[lk.Detection, bool | None]:
         d2, st = lk.refine_onset(det, raw, model, tanks)
         if z_thr is None:
-            steps.append((d2.time, st))
+            if np.isfinite(st.z):
+                steps.append((d2.time, st))
             return d2, False
+        if not np.isfinite(st.z):
+            return d2, None
         ok = calib.is_burst(st, z_thr)
         if ok and supply is not None:
             supply[(d2.pipe, d2.time)] = st.supply
