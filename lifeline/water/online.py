@@ -30,6 +30,7 @@ import pandas as pd
 from lifeline.detect.base import SCORE_COLUMNS, DetectorStatus, empty_scores
 from lifeline.errors import InputError
 from lifeline.water import leaks as lk
+from lifeline.water import rawstep as rs
 from lifeline.water.scada import Scada
 
 HOUR = pd.Timedelta(hours=1)
@@ -142,10 +143,10 @@ class WaterLeakDetector:
             raise InputError("fewer than 2 pressure sensors to learn from", "batch")
         sens = sensitivity(self.network, sensors)
         model = lk.calibrate(hist, self.wn, sens, self.graph, prm)
-        self.tanks = lk.tank_areas(self.wn, list(hist.columns))
+        self.tanks = rs.tank_areas(self.wn, list(hist.columns))
         pre = lk.prepare(hist, model)
         _, self.z_thr, self.thresholds = learn_bursts(
-            pre, model, self.graph, lk.raw_frame(sc), self.tanks, []
+            pre, model, self.graph, rs.raw_frame(sc), self.tanks, []
         )
         self.model = model
         self.state = lk.AlarmState(last=pd.Timestamp(hist.index[-1]))
@@ -190,7 +191,7 @@ class WaterLeakDetector:
             return None
         pre = lk.prepare(h, model)
         levels: list[tuple[pd.Timestamp, float, int]] = []
-        test = burst_test(lk.raw_frame(sc), model, self.tanks, self.z_thr)
+        test = burst_test(rs.raw_frame(sc), model, self.tanks, self.z_thr)
         new = lk.detect_prepared(
             pre, model, self.graph, burst=test, state=self.state, levels=levels
         )

@@ -13,6 +13,7 @@ from lifeline.errors import InputError
 from lifeline.water import balance as bl
 from lifeline.water import calib, slowchan
 from lifeline.water import leaks as lk
+from lifeline.water import rawstep as rs
 from lifeline.water.network import load_network, pipe_graph, sensitivity
 from lifeline.water.scada import Leak, Scada, check_against_network, read_scada, read_truth
 from lifeline.water.score import Submission, score
@@ -112,8 +113,8 @@ def _run_leaks(
     )
     pre = lk.prepare(h_hist, model)
     hist_known = [k.pipe for k in truth if k.start <= h_hist.index[0] <= k.end]
-    tanks = lk.tank_areas(wn, list(h_data.columns))
-    raw_h = lk.raw_frame(hist)
+    tanks = rs.tank_areas(wn, list(h_data.columns))
+    raw_h = rs.raw_frame(hist)
     prm, z_thr, rep["fast_thresholds"] = learn_bursts(pre, model, graph, raw_h, tanks, truth)
     if truth and not outflow.empty:
         hist_test = burst_test(raw_h, model, tanks, z_thr)
@@ -121,7 +122,7 @@ def _run_leaks(
         res = score([Submission(d.pipe, d.time) for d in hist_dets], truth, outflow, graph)
         rep["history_bursts"] = res.as_dict()
     rep["params"] = lk.params_dict(prm)
-    raw = lk.raw_frame(data)
+    raw = rs.raw_frame(data)
     supply: dict[tuple[str, pd.Timestamp], float] = {}
     test = burst_test(raw, model, tanks, z_thr, supply)
     # detect on history tail + data so the rolling baseline is warm from the first hour
@@ -179,7 +180,7 @@ def learn_bursts(
     """Thresholds of the burst channel learnt on the history (the batch command and the online
     detector share them): how long a reported burst stays open (:func:`calib.merge_days`), the
     CUSUM threshold and the raw-data step gate (:func:`calib.learn_fast`). ``pre``: the
-    history prepared with ``model``; ``raw_hist``: its raw readings (:func:`lk.raw_frame`);
+    history prepared with ``model``; ``raw_hist``: its raw readings (:func:`rs.raw_frame`);
     ``truth``: its labelled leaks (may be empty). Sets ``model.params``; returns (params, step
     gate in noise σ, report)."""
     model.params = replace(
@@ -202,14 +203,14 @@ def burst_test(
     z_thr: float | None,
     supply: dict[tuple[str, pd.Timestamp], float] | None = None,
 ) -> Any:
-    """The burst test of the hourly channel on the raw data (:func:`lk.refine_onset`), with the
+    """The burst test of the hourly channel on the raw data (:func:`rs.refine_onset`), with the
     gate ``z_thr`` learnt on history; ``supply`` (optional) collects each burst's supply step.
     With ``z_thr`` None the test only records every alarm's step (``test.steps``). The verdict
     is None when the raw data cannot tell (hourly data, gaps)."""
-    steps: list[tuple[pd.Timestamp, lk.Step]] = []
+    steps: list[tuple[pd.Timestamp, rs.Step]] = []
 
     def test(det: lk.Detection) -> tuple[lk.Detection, bool | None]:
-        d2, st = lk.refine_onset(det, raw, model, tanks)
+        d2, st = rs.refine_onset(det, raw, model, tanks)
         if z_thr is None:
             if np.isfinite(st.z):
                 steps.append((d2.time, st))

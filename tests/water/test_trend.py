@@ -120,7 +120,9 @@ def test_the_growth_of_a_known_leak_is_not_a_new_leak(setup) -> None:  # type: i
     pipe = _leak_pipe(setup)
     loc, ell, idx, _ = _night(setup, None, seed=5, known=pipe)
     prm = tlc.TrendParams(gain=12.0, weeks=2)
-    assert tlc.trend_detections(loc, ell, idx[0], idx[-1], [(pipe, idx[0], idx[-1])], graph, prm) == []
+    assert (
+        tlc.trend_detections(loc, ell, idx[0], idx[-1], [(pipe, idx[0], idx[-1])], graph, prm) == []
+    )
     found = tlc.trend_detections(loc, ell, idx[0], idx[-1], [], graph, prm)
     assert len(found) == 1 and graph.pipe_distance(found[0].pipe, pipe) <= 300.0
 
