@@ -59,6 +59,9 @@ class IncidentStage:
             for u in ("water", "power", "gas")
         }
         self._signature: dict[str, tuple[Any, ...]] = {}
+        #: alarm episodes already placed in an incident → their start (ISO): an episode that
+        #: grows or closes after its incident left the correlator must not open a new one
+        self._placed: dict[str, str] = {}
         self._ctx: dict[str, Any] | None = None
 
     # ---- assessment context (built on first use: network models load lazily) ----------------
@@ -176,11 +179,14 @@ class IncidentStage:
         before = {i.incident_id for i in self.correlator.incidents}
         touched: dict[str, Incident] = {}
         for ev in evidence:
-            inc = self._update_existing(ev) or self._explained_by_cascade(ev)
-            if inc is None:
-                inc = self.correlator.add(ev)
+            inc = self._update_existing(ev)
+            if inc is None and ev.evidence_id in self._placed:
+                continue  # its incident is no longer correlated: the episode's end changes nothing
+            inc = inc or self._explained_by_cascade(ev) or self.correlator.add(ev)
             if inc is not None:
                 touched[inc.incident_id] = inc
+                if ev.kind == "alarm":
+                    self._placed[ev.evidence_id] = pd.Timestamp(ev.ts).isoformat()
         for iid in sorted(touched):
             if touched[iid] in self.correlator.incidents:
                 self._assess(touched[iid])
@@ -194,7 +200,18 @@ class IncidentStage:
             if inc in self.correlator.incidents:
                 self._save(inc, t_end)
         self.correlator.prune(t_end)
+        self._forget_placed(t_end)
         return len(touched)
+
+    #: how long an alarm episode is remembered as placed (longer than any episode lasts)
+    PLACED_HOLD = pd.Timedelta(days=3)
+
+    def _forget_placed(self, t_end: pd.Timestamp) -> None:
+        """Drop placed episodes that started more than :attr:`PLACED_HOLD` before ``t_end``."""
+        cut = (pd.Timestamp(t_end) - self.PLACED_HOLD).isoformat()
+        old = [k for k, ts in self._placed.items() if ts < cut]
+        for k in old:
+            del self._placed[k]
 
     def _absorb_explained(self, touched: dict[str, Incident]) -> list[Incident]:
         """Incidents made only of alarms that another incident's cascade explains (they opened
@@ -372,6 +389,7 @@ class IncidentStage:
         return {
             "correlator": self.correlator.get_state(),
             "signatures": {k: [v[0], list(v[1])] for k, v in self._signature.items()},
+            "placed": dict(self._placed),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -379,3 +397,4 @@ class IncidentStage:
         if "correlator" in state:
             self.correlator.set_state(state["correlator"])
         self._signature = {k: (v[0], tuple(v[1])) for k, v in state.get("signatures", {}).items()}
+        self._placed = dict(state.get("placed", {}))

@@ -339,19 +339,26 @@ def _distance(ev: Evidence, inc: Incident) -> float | None:
 def refine_location(inc: Incident, candidate_min_confidence: float = 0.5) -> None:
     """Set ``inc.x_m/y_m``, ``district_id`` and ``inc.location`` from its evidence.
 
-    Best alarm candidate (highest confidence ≥ ``candidate_min_confidence``) wins; otherwise the
+    Only the incident's own utility's evidence locates it (when it has any). Best alarm
+    candidate (confidence ≥ ``candidate_min_confidence``; a utility-specific
+    detector's before a generic one's, then the highest confidence) wins; otherwise the
     weighted centroid (weights: kind weight × location confidence). ``spread_m`` is the weighted
     RMS distance of located evidence from the chosen point (metres).
     """
+    from lifeline.incidents.confirm import generic_detectors
+
+    generic = generic_detectors()
     best: dict[str, Any] | None = None
-    for e in inc.evidence:
+    rank: tuple[bool, float] = (False, -1.0)
+    # another utility's alarms explained by the cascade (a pump without power) do not locate it
+    own = [e for e in inc.evidence if e.utility == inc.utility] or list(inc.evidence)
+    for e in own:
         for c in e.detail.get("candidates", []) if e.kind == "alarm" else []:
             conf = float(c.get("confidence") or 0.0)
-            if (
-                c.get("x_m") is not None
-                and conf >= candidate_min_confidence
-                and (best is None or conf > best["confidence"])
-            ):
+            # a utility-specific detector's locate result beats a generic detector's sensor
+            r = (e.source not in generic, conf)
+            if c.get("x_m") is not None and conf >= candidate_min_confidence and r > rank:
+                rank = r
                 best = {
                     "asset_id": c.get("asset_id", ""),
                     "confidence": conf,
@@ -359,7 +366,7 @@ def refine_location(inc: Incident, candidate_min_confidence: float = 0.5) -> Non
                     "y_m": float(c["y_m"]),
                     "from": e.evidence_id,
                 }
-    located = [e for e in inc.evidence if e.located]
+    located = [e for e in own if e.located]
     if best is not None:
         x, y, method = best["x_m"], best["y_m"], "best_candidate"
     elif located:

@@ -140,6 +140,7 @@ def print_summary(summary: dict[str, Any], width: int | None = None) -> None:
         from lifeline.tables import make_table, print_table
         from lifeline.timefmt import format_local
 
+        tz = summary.get("city", {}).get("timezone") or TIMEZONE
         rows = []
         for inc in incidents:
             safety = inc.get("safety", [])
@@ -147,7 +148,7 @@ def print_summary(summary: dict[str, Any], width: int | None = None) -> None:
             rows.append(
                 [
                     str(inc["incident_id"]),
-                    format_local(inc.get("opened_at"), TIMEZONE, "%H:%M"),
+                    format_local(inc.get("opened_at"), tz, "%H:%M"),
                     str(inc["utility"]),
                     str(inc.get("kind", "")),
                     str(inc.get("grade", "")),

@@ -62,6 +62,7 @@ def run_in_process(
             "assets": len(city.assets),
             "customers": len(city.customers),
             "sensors": len(city.sensors),
+            "timezone": city.timezone,
         },
         "events": [
             {"kind": type(e).__name__, **{k: str(v) for k, v in vars(e).items()}}

@@ -239,3 +239,26 @@ def test_restart_resumes_from_the_checkpoint_without_duplicates(detector: str) -
         ingest_frame(store, rest, source="c", sensors=city.sensors, progress=False, feed=second)
         second.flush()
         assert _outcome(store) == expected
+
+
+def test_an_alarm_that_ends_after_its_incident_left_the_correlator_opens_nothing(
+    detector: str,
+) -> None:
+    """A low pressure at P1 for an hour and at P2 for five: the correlator forgets the incident
+    three hours after its last evidence, and P2's alarm ending must not open a second one."""
+    rng = np.random.default_rng(5)
+    ts = pd.date_range(DAY, periods=96, freq="300s")  # 00:00–08:00
+    rows = []
+    for k in range(4):
+        v = 40 + rng.normal(0, 0.3, len(ts))
+        start, end = [("1h", "2h"), ("1h10min", "6h")][k] if k < 2 else ("9h", "9h")
+        v[(ts >= DAY + pd.Timedelta(start)) & (ts < DAY + pd.Timedelta(end))] = 8.0
+        rows.append(pd.DataFrame({"sensor_id": f"P{k + 1}", "ts": ts, "value": v}))
+    readings = pd.concat(rows).sort_values(["ts", "sensor_id"], kind="stable")
+    _, complaints = _day()
+    with open_store(":memory:") as store:
+        _run([readings.reset_index(drop=True)], complaints.iloc[0:0], store)
+        alarms, incidents = _outcome(store)
+    assert [a[1] for a in alarms] == ["closed", "closed"], alarms
+    assert len(incidents) == 1, incidents
+    assert sorted(incidents[0][3]) == sorted(a[0] for a in alarms)

@@ -306,3 +306,19 @@ def test_classified_other_end_to_end_from_text() -> None:
     for ev in evidence_from_frames(complaints=rows):
         cor.add(ev)
     assert len(cor.incidents) == 1 and cor.incidents[0].evidence_ids() == {"a1", "k0"}
+
+
+def test_the_location_comes_from_the_incidents_own_utility_and_specific_detectors() -> None:
+    """A generic detector's sensor loses to a utility-specific locate result of lower
+    confidence, and another utility's cascade evidence (a pump without power) never locates."""
+    from lifeline.incidents.correlate import refine_location
+
+    cor = Correlator(max_distance_m=5000)
+    cor.add(alarm("g1", 0, x=900, y=0, conf=0.9, detector="cusum"))
+    inc = cor.incidents[0]
+    assert inc.x_m == 900.0
+    cor.add(alarm("s1", 5, x=100, y=0, conf=0.6, detector="power_outage", utility="water"))
+    assert inc.x_m == 100.0 and inc.location["best_candidate"]["from"] == "s1"
+    inc.evidence.append(alarm("p1", 6, x=3000, y=0, conf=0.99, utility="power"))
+    refine_location(inc)
+    assert inc.x_m == 100.0
