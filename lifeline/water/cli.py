@@ -56,13 +56,18 @@ def leaks_cmd(
         header.append(
             f"water balance: daily leakage estimate sigma {report['balance_sigma']:.2f} (flow unit)"
         )
-    if report.get("trend"):
-        th = report.get("trend_history")
+    ft = report.get("fast_thresholds")
+    if ft:
         header.append(
-            f"trend channel (slow leaks): {report['trend']}"
+            f"burst channel: learnt on history: CUSUM threshold {ft['h']}, "
+            f"step gate {ft['step_gate']['value']} sigma"
+        )
+    if report.get("slow"):
+        th = report.get("slow_history")
+        header.append(
+            f"slow channel (balance episodes): {report['slow']}"
             + (
-                f"; chosen on history: gain {th['gain']}, weeks {th['weeks']}, "
-                f"flow ratio {th['flow_ratio']}"
+                f"; learnt on history: gain {th['gain']}, flow ratio {th['flow_ratio']}"
                 if th
                 else ""
             )

@@ -22,6 +22,7 @@ Method (data-driven residuals + model-based localisation, see docs/water.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -31,7 +32,6 @@ import pandas as pd
 from lifeline.errors import InputError
 from lifeline.water.network import PipeGraph, Sensitivity
 from lifeline.water.scada import Scada
-from lifeline.water.slow import WEEK, SlowChannel
 
 
 @dataclass
@@ -41,15 +41,14 @@ class LeakParams:
     k: float = 1.0  # CUSUM allowance (σ units per hour)
     h: float = 15.0  # CUSUM alarm threshold (σ·hours)
     h_burst: float = float("inf")  # single-hour alarm threshold (σ) for abrupt bursts
-    h_slow: float = float("inf")  # slow-channel threshold (whitened weekly-mean projection)
     q_veto: float = -1.0  # veto when inflow change < this (σ of hourly inflow noise)
     baseline_days: int = 7
-    loc_hours: int = 48
+    loc_hours: int = 12
     loc_ratio: float = 0.85
     merge_m: float = 600.0
-    merge_days: float = 60.0
-    abrupt_h: int = 0  # alarms whose CUSUM rose within this many hours are never merged (0: off)
-    holdoff_h: int = 24
+    merge_days: float = 30.0
+    abrupt_h: int = 12  # an alarm whose CUSUM rose within this many hours is a new burst
+    holdoff_h: int = 6
     onset_margin_h: float = 1.0
     calib_days: int = 14  # used when no history is given
 
@@ -256,10 +255,11 @@ def _hour_scale(d: np.ndarray, s0: int, days: int, w: np.ndarray, n: int) -> np.
 
 def whitened(
     d: np.ndarray, model: Model, days: int = 14
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
     """Whiten residuals day by day with the covariance of the previous ``days`` days.
 
-    Returns (projections hours×pipes, whitened residuals hours×sensors, whitener per hour-block).
+    Returns (projections hours×pipes, whitened residuals hours×sensors, whitener per day,
+    hour-of-day noise scale per hour).
     The covariance adapts to seasons (noise grows with demand); until ``days`` days are
     available, the history covariance is used.
     """
@@ -267,6 +267,7 @@ def whitened(
     proj = np.zeros((n_t, len(model.pipes)))
     zw = np.zeros_like(d)
     ws: list[np.ndarray] = []
+    scales = np.ones(n_t)
     base_c = model.cov if model.cov is not None else np.diag(model.sigma**2)
     for s0 in range(0, n_t, 24):
         lo = max(0, s0 - days * 24)
@@ -279,11 +280,13 @@ def whitened(
         blk = d[s0 : s0 + 24]
         okr = np.isfinite(blk).all(axis=1)
         zb = np.where(okr[:, None], np.nan_to_num(blk) @ w.T, 0.0)
-        zb /= _hour_scale(d, s0, days, w, len(blk))[:, None]
+        sc = _hour_scale(d, s0, days, w, len(blk))
+        scales[s0 : s0 + 24] = sc
+        zb /= sc[:, None]
         zw[s0 : s0 + 24] = zb
         proj[s0 : s0 + 24] = zb @ u.T
         ws.append(w)
-    return proj, zw, ws
+    return proj, zw, ws, scales
 
 
 def _base_demand(wn: Any, name: str) -> float:
@@ -316,6 +319,7 @@ class Prepared:
     ws: list[np.ndarray]
     idx: pd.DatetimeIndex
     dq: np.ndarray  # inflow minus its same-hour baseline, in σ of that series (0 without flows)
+    scale: np.ndarray | None = None  # hour-of-day noise scale of each hour
 
 
 def prepare(h: pd.DataFrame, model: Model) -> Prepared:
@@ -323,14 +327,27 @@ def prepare(h: pd.DataFrame, model: Model) -> Prepared:
     r = model.residuals(h)
     idx = pd.DatetimeIndex(h.index)
     b = baseline(r, idx, model.params.baseline_days)
-    proj, _, ws = whitened(r - b, model)
+    proj, _, ws, scale = whitened(r - b, model)
     dq = np.zeros(len(h))
     if model.source_flows:
         q = h[[f"F:{c}" for c in model.source_flows]].sum(axis=1, min_count=1).to_numpy()[:, None]
         x = (q - baseline(q, idx, model.params.baseline_days))[:, 0]
         sd = 1.4826 * np.nanmedian(np.abs(x - np.nanmedian(x))) if np.isfinite(x).any() else 0.0
         dq = np.nan_to_num(x / sd) if sd > 0 else np.zeros(len(h))
-    return Prepared(r, b, proj, ws, idx, dq)
+    return Prepared(r, b, proj, ws, idx, dq, scale)
+
+
+@dataclass
+class AlarmState:
+    """The hourly alarm loop between calls, kept in timestamps so that the data window may move
+    (the online detector feeds new hours to the same loop the batch run uses)."""
+
+    c: np.ndarray | None = None  # CUSUM per pipe (σ·h)
+    zero_at: np.ndarray | None = None  # last hour each CUSUM was zero (ns since epoch)
+    steps: list[tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=list)
+    hold_until: pd.Timestamp | None = None
+    dets: list[Detection] = field(default_factory=list)
+    last: pd.Timestamp | None = None  # last hour processed
 
 
 def detect_prepared(
@@ -339,81 +356,156 @@ def detect_prepared(
     graph: PipeGraph,
     progress: bool = False,
     start: int = 0,
+    known: list[str] | None = None,
+    trace: list[tuple[str, Detection | None, pd.Timestamp]] | None = None,
+    burst: Callable[[Detection], tuple[Detection, bool | None]] | None = None,
+    state: AlarmState | None = None,
+    levels: list[tuple[pd.Timestamp, float, int]] | None = None,
 ) -> list[Detection]:
-    """The alarm loop of :func:`detect` on prepared data (uses ``model.params``)."""
+    """The alarm loop of :func:`detect` on prepared data (uses ``model.params``); returns the
+    leaks reported in this call.
+
+    ``burst`` (optional): tells from the raw data whether an alarm is a burst (a step of
+    pressure and supply) and sharpens its start; None when the raw data cannot tell (then an
+    alarm whose CUSUM rose within ``abrupt_h`` hours is one). A burst is a new leak unless one was reported
+    within ``merge_m`` in the ``merge_days`` before; any other alarm is left to the slow
+    channel. Without it, an alarm within ``merge_m`` of a leak reported in the last
+    ``merge_days`` is that leak again, and an alarm whose CUSUM rose slower than ``abrupt_h``
+    hours near a leak known from the history (``known``: pipes labelled there and active when
+    the data begin) is that leak growing. After a report (or a repeat), the leak's step (the
+    mean residual change since its change point, over up to a day) is taken out of the residuals
+    until the same-hour baseline has absorbed it, so that a persisting leak does not alarm again
+    and a second leak right after it still can. ``state`` (optional) carries the loop from one
+    call to the next: hours up to ``state.last`` are skipped. ``trace`` (optional) receives
+    every alarm with what became of it; ``levels`` (optional) every hour's largest CUSUM over
+    ``h`` and its pipe index (before an alarm resets it).
+    """
     prm = model.params
     r, b, proj, ws, idx = pre.r, pre.b, pre.proj, pre.ws, pre.idx
+    scale = pre.scale if pre.scale is not None else np.ones(len(idx))
     n_t, n_p = proj.shape
-    c = np.zeros(n_p)
-    zero_at = np.zeros(n_p, dtype=int)
-    dets: list[Detection] = []
-    hold_until = -1
-    rng: Any = range(n_t)
+    st = state if state is not None else AlarmState()
+    ns = idx.asi8
+    if st.c is None or st.zero_at is None or len(st.c) != n_p:
+        st.c, st.zero_at = np.zeros(n_p), np.full(n_p, ns[0] if n_t else 0, dtype=np.int64)
+    c = st.c
+    zero_at = np.clip(np.searchsorted(ns, np.asarray(st.zero_at)), 0, max(n_t - 1, 0))
+    first = int(np.searchsorted(ns, st.last.value, side="right")) if st.last is not None else 0
+    new: list[Detection] = []
+    rng: Any = range(first, n_t)
     if progress:
         from lifeline.progress import track
 
         rng = track(rng, "leak detection (hours)")
-    slow = SlowChannel(r, np.asarray(idx.hour), ref_start=max(0, start - WEEK))
-    c_neg = np.zeros(n_p)
-    neg_hold = 0
+    u_day: dict[int, np.ndarray] = {}
+    absorb = pd.Timedelta(hours=24 * (prm.baseline_days // 2 + 1))  # the baseline follows a step
     for t in rng:
-        c = np.maximum(0.0, c + proj[t] - prm.k)
-        c_neg = np.maximum(0.0, c_neg - proj[t] - prm.k)
+        x = proj[t]
+        now = idx[t]
+        active = [(int(np.searchsorted(ns, a.value)), 0) for a, e in st.steps if a < now <= e]
+        if active:
+            x = x - _step_projection(r, b, active, t, ws, scale, model, u_day)
+        c = np.maximum(0.0, c + x - prm.k)
         zero_at = np.where(c == 0.0, t, zero_at)
-        if (
-            t >= neg_hold and c_neg.max() > 3 * prm.h
-        ):  # a strong rise of pressure (repair): new slow reference
-            c_neg[:] = 0.0
-            slow.reset(t + 24)
-            neg_hold = t + 24 * prm.baseline_days
-        if t < hold_until or t < start:
+        if levels is not None:
+            jl = int(np.argmax(c))
+            levels.append((now, float(c[jl] / prm.h), jl))
+        if t < start or (st.hold_until is not None and now < st.hold_until):
             continue
         jb = int(np.argmax(c))
-        det: Detection | None = None
         if c[jb] > prm.h:
-            t0 = int(zero_at[jb]) + 1
-        elif proj[t].max() > prm.h_burst:
-            t0 = t
-        elif np.isfinite(prm.h_slow) and t % 24 == 23:
-            det = _slow_alarm(slow, t, model, graph, idx, ws[t // 24])
-            if det is None:
-                continue
+            t0 = _split(proj[:, jb], int(zero_at[jb]) + 1, t)
+        elif x.max() > prm.h_burst:
             t0 = t
         else:
             continue
         c[:] = 0.0
         zero_at[:] = t
-        hold_until = t + prm.holdoff_h
-        if det is None:
-            if float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto:
-                continue  # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak
-            det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
-        abrupt = prm.abrupt_h > 0 and t - t0 < prm.abrupt_h
-        if not abrupt and any(
-            graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m
-            and det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days)
-            for o in dets
-        ):
+        if float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto:
+            if trace is not None:
+                trace.append(("vetoed", None, now))
+            continue  # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak
+        det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
+        near = [o for o in st.dets if graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m]
+        recent = any(
+            det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days) for o in near
+        )
+        if burst is not None:
+            det, verdict = burst(det)
+            # raw data too coarse to tell: a CUSUM that rose within ``abrupt_h`` is a burst
+            is_burst = verdict if verdict is not None else t - t0 < prm.abrupt_h
+            if not is_burst:
+                if trace is not None:
+                    trace.append(("slow", det, now))
+                continue
+            same = recent
+        else:
+            abrupt = t - t0 < prm.abrupt_h
+            same = recent or (
+                not abrupt
+                and any(graph.pipe_distance(det.pipe, p) <= prm.merge_m for p in known or [])
+            )
+        st.steps.append((idx[t0], idx[t0] + absorb))  # take the leak's step out of what follows
+        if same:
+            if trace is not None:
+                trace.append(("merged", det, now))
             continue
-        slow.reset(t + 24)
-        dets.append(det)
-    return dets
+        st.hold_until = now + pd.Timedelta(hours=prm.holdoff_h)  # a reported leak holds off
+        if trace is not None:
+            trace.append(("reported", det, now))
+        st.dets.append(det)
+        new.append(det)
+    st.c = c
+    st.zero_at = ns[zero_at] if n_t else st.zero_at
+    if n_t:
+        st.last = max(st.last, idx[-1]) if st.last is not None else idx[-1]
+    horizon = idx[-1] - pd.Timedelta(days=max(prm.merge_days, 7)) if n_t else None
+    if horizon is not None:
+        st.steps = [(a, e) for a, e in st.steps if e >= horizon]
+    return new
 
 
-def _slow_alarm(
-    slow: SlowChannel, t: int, model: Model, graph: PipeGraph, idx: pd.DatetimeIndex, w: np.ndarray
-) -> Detection | None:
-    """A slow-channel detection at hour ``t`` when the weekly difference exceeds ``h_slow``."""
-    diff = slow.difference(t)
-    if diff is None:
-        return None
-    u = model.unit_sig @ w.T
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    m = w @ diff
-    a = u @ m
-    if float(a.max()) <= model.params.h_slow:
-        return None
-    return _pick(a, m, model, graph, idx[t], idx[t])
+def _split(x: np.ndarray, t0: int, t: int, before: int = 24) -> int:
+    """The most likely single step of ``x`` between the CUSUM's last zero ``t0`` and the alarm
+    ``t`` (two-segment mean fit over ``before`` hours before ``t0`` to ``t``). A slow drift that
+    started the CUSUM early does not pull the start of a later burst back."""
+    lo = max(0, t0 - before)
+    seg = np.nan_to_num(x[lo : t + 1])
+    n = len(seg)
+    if n < 3:
+        return t0
+    best, arg = -np.inf, t0
+    for k in range(max(1, t0 - lo), n):
+        stat = np.sqrt(k * (n - k) / n) * (seg[k:].mean() - seg[:k].mean())
+        if stat > best:
+            best, arg = stat, lo + k
+    return arg
+
+
+def _step_projection(
+    r: np.ndarray,
+    b: np.ndarray,
+    active: list[tuple[int, int]],
+    t: int,
+    ws: list[np.ndarray],
+    scale: np.ndarray,
+    model: Model,
+    u_day: dict[int, np.ndarray],
+) -> np.ndarray:
+    """Projection (per pipe) of the steps of reported leaks at hour ``t``: the mean residual
+    change of the hours since each change point (up to a day), whitened like hour ``t``."""
+    day = t // 24
+    if day not in u_day:
+        u = model.unit_sig @ ws[day].T
+        u_day.clear()
+        u_day[day] = u / np.linalg.norm(u, axis=1, keepdims=True)
+    total = np.zeros(r.shape[1])
+    for t0, _ in active:
+        seg = r[t0 : min(t, t0 + 24)] - b[t0 : min(t, t0 + 24)]
+        seg = seg[np.isfinite(seg).all(axis=1)]
+        if len(seg):
+            total += seg.mean(axis=0)
+    return u_day[day] @ (ws[day] @ total) / scale[t]
 
 
 def _localise(

@@ -1,28 +1,40 @@
 """The leak detector in the platform: fed readings as they arrive, it raises located alarms.
 
-:class:`WaterLeakDetector` implements :class:`lifeline.detect.base.Detector`. Readings are long
-layout (``sensor_id``, ``ts``, ``value``); a sensor id is mapped to the network by name (a node
-id → pressure in m, a tank id → level in m, a link id → flow in the INP flow unit), or through an
-explicit ``sensor_map`` {sensor_id: ("pressure"|"flow"|"level", asset_id)}.
+:class:`WaterLeakDetector` implements :class:`lifeline.detect.base.Detector` with the burst
+channel of `lifeline water leaks` — the same calibrated pressure model, the same hourly CUSUM
+per candidate pipe, the same raw-data burst test and the same thresholds learnt from the
+history (:func:`lifeline.water.pipeline.learn_bursts`: bootstrap false-alarm budget and step
+gate). The slow-leak channel (weekly water balance) stays in the batch command.
 
-At every new time step the detector takes the mean of the last hour, subtracts the calibrated
-regression and the same-hour baseline of the previous days, whitens with the residual covariance
-and updates one CUSUM per candidate pipe (increments scaled to the step). The score is
-``max(CUSUM / h, projection / h_burst)``: a score ≥ 1 is an alarm with ``ThresholdPolicy()``.
-``detail`` carries the located pipe, candidates and a confidence in 0..1.
+Readings are long layout (``sensor_id``, ``ts``, ``value``); a sensor id is mapped to the
+network by name (a node id → pressure in m, a tank id → level in m, a link id → flow in the INP
+flow unit), or through an explicit ``sensor_map`` {sensor_id: ("pressure"|"flow"|"level",
+asset_id)}. ``learn`` buffers readings and calibrates once ``calib_days + baseline_days`` days
+are there. ``score`` returns one row per completed hour (an hour is complete when a reading
+at or after its last time step has arrived): ``score`` is the largest CUSUM over its threshold,
+kept below 1 unless the batch logic reports a leak at that hour (then ≥ 1, an alarm with
+``ThresholdPolicy(threshold=1)``); ``detail.location`` holds the located pipe and candidates.
+Every hour is computed from the same window of data before it, so the scores do not depend
+on how the readings are batched.
 """
 
 from __future__ import annotations
 
-import warnings
+from dataclasses import asdict, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lifeline.detect.base import SCORE_COLUMNS, DetectorStatus, empty_scores
 from lifeline.errors import InputError
 from lifeline.water import leaks as lk
+from lifeline.water import rawstep as rs
 from lifeline.water.scada import Scada
+
+HOUR = pd.Timedelta(hours=1)
+BELOW_ALARM = 0.999  # the score of an hour with no reported leak stays under the threshold 1
 
 
 class WaterLeakDetector:
@@ -30,148 +42,326 @@ class WaterLeakDetector:
 
     name = "water-leaks"
     utility = "water"
+    inputs = "readings"
 
     def __init__(
         self,
         network: str | Path,
         params: lk.LeakParams | None = None,
         sensor_map: dict[str, tuple[str, str]] | None = None,
+        key: str | None = None,
     ) -> None:
         from lifeline.water.network import load_network, pipe_graph
 
         self.network = str(network)
         self.wn = load_network(network)
         self.graph = pipe_graph(self.wn)
-        self.params = params or lk.LeakParams(k=0.5, h=12.0, h_burst=15.0)
+        self.base_params = params or lk.LeakParams()
         self.sensor_map = sensor_map
+        self.key = key or Path(self.network).stem
         self.model: lk.Model | None = None
+        self.z_thr = 3.0
+        self.tanks: list[tuple[str, float]] = []
+        self.state = lk.AlarmState()
+        self.thresholds: dict[str, Any] = {}
         self._buf = pd.DataFrame()
-        self._c: np.ndarray | None = None
-        self._zero: np.ndarray | None = None
-        self._last: pd.Timestamp | None = None
-        self._w: np.ndarray | None = None
+        self._step_s = 300
+        self._nodes = set(self.wn.node_name_list)
+        self._tanks = set(self.wn.tank_name_list)
+        self._links = set(self.wn.link_name_list)
 
     # ---- mapping -------------------------------------------------------------------------
     def _column(self, sensor_id: str) -> str:
         if self.sensor_map and sensor_id in self.sensor_map:
             kind, asset = self.sensor_map[sensor_id]
             return {"pressure": "P:", "flow": "F:", "level": "L:"}[kind] + asset
-        if sensor_id in set(self.wn.tank_name_list):
+        if sensor_id in self._tanks:
             return "L:" + sensor_id
-        if sensor_id in set(self.wn.node_name_list):
+        if sensor_id in self._nodes:
             return "P:" + sensor_id
-        if sensor_id in set(self.wn.link_name_list):
+        if sensor_id in self._links:
             return "F:" + sensor_id
         raise InputError(
             f"sensor {sensor_id!r} is neither a node nor a link of {self.network}", "sensor_id"
         )
 
-    def _wide(self, batch: pd.DataFrame) -> pd.DataFrame:
+    def _add(self, batch: pd.DataFrame) -> None:
+        """Append a long batch to the raw buffer (wide: one column per mapped sensor)."""
         for col in ("sensor_id", "ts", "value"):
             if col not in batch.columns:
                 raise InputError(f"batch lacks column {col!r}", "batch")
-        b = batch.copy()
-        b["col"] = [self._column(str(s)) for s in b["sensor_id"]]
-        ts = pd.to_datetime(b["ts"], utc=True).dt.tz_convert(None)
-        w = b.assign(ts=ts).pivot_table(index="ts", columns="col", values="value", aggfunc="mean")
-        return w.sort_index()
-
-    # ---- protocol ------------------------------------------------------------------------
-    def learn(self, batch: pd.DataFrame) -> None:
-        """Calibrate on a history batch (at least ``calib_days`` + ``baseline_days`` days)."""
-        from lifeline.water.network import sensitivity
-
-        wide = self._wide(batch)
-        self._buf = wide if self._buf.empty else pd.concat([self._buf, wide]).sort_index()
-        self._buf = self._buf[~self._buf.index.duplicated(keep="last")]
-        sc = self._scada(self._buf)
-        hist = lk.hourly(sc)
-        if len(hist) < 24 * (self.params.baseline_days + 2):
-            raise InputError(
-                f"need at least {self.params.baseline_days + 2} days of history to learn", "batch"
-            )
-        sensors = [c[2:] for c in hist.columns if c.startswith("P:")]
-        sens = sensitivity(self.network, sensors)
-        self.model = lk.calibrate(hist, self.wn, sens, self.graph, self.params)
-        self._c = np.zeros(len(self.model.pipes))
-        self._zero = np.zeros(len(self.model.pipes), dtype=int)
-        self._last = pd.Timestamp(self._buf.index[-1])
-        d = self._hour_residuals(self._buf)
-        ok = d[np.isfinite(d).all(axis=1)][-14 * 24 * 12 :]
-        self._w = lk._whitener(lk._robust_cov(ok) if len(ok) > 100 else self.model.cov)  # type: ignore[arg-type]
+        if batch.empty:
+            return
+        b = pd.DataFrame(
+            {
+                "col": [self._column(str(s)) for s in batch["sensor_id"]],
+                "ts": pd.to_datetime(batch["ts"], utc=True).dt.tz_convert(None),
+                "value": pd.to_numeric(batch["value"], errors="coerce").to_numpy(float),
+            }
+        )
+        wide = b.pivot_table(index="ts", columns="col", values="value", aggfunc="mean")
+        buf = wide if self._buf.empty else pd.concat([self._buf, wide])
+        buf = buf[~buf.index.duplicated(keep="last")].sort_index()
+        self._buf = buf.reindex(columns=sorted(buf.columns))
 
     def _scada(self, wide: pd.DataFrame) -> Scada:
-        step = int(np.median(np.diff(wide.index.asi8)) / 1e9) if len(wide) > 1 else 300
-
         def part(prefix: str) -> pd.DataFrame:
             cols = [c for c in wide.columns if c.startswith(prefix)]
             return wide[cols].rename(columns=lambda c: c[2:])
 
-        return Scada(part("P:"), part("F:"), part("L:"), pd.DataFrame(index=wide.index), step)
-
-    def _hour_residuals(self, wide: pd.DataFrame) -> np.ndarray:
-        """Residuals of the trailing 1-hour means at every step, minus the same-hour baseline."""
-        assert self.model is not None
-        step_s = int(np.median(np.diff(wide.index.asi8)) / 1e9) if len(wide) > 1 else 300
-        grid = wide.resample(f"{step_s}s").mean()
-        n = max(1, 3600 // step_s)
-        roll = grid.rolling(n, min_periods=max(1, n // 2)).mean()
-        r = self.model.residuals(roll)
-        per_day = 86400 // step_s
-        lags = np.stack(
-            [np.roll(r, per_day * k, axis=0) for k in range(1, self.params.baseline_days + 1)]
+        return Scada(
+            part("P:"), part("F:"), part("L:"), pd.DataFrame(index=wide.index), self._step_s
         )
-        lags[:, : per_day * self.params.baseline_days] = np.nan
-        with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore", RuntimeWarning
-            )  # all-NaN columns before the baseline fills
-            base = np.nanmedian(lags, axis=0)
-        self._grid_index = grid.index
-        return np.asarray(r - base)
+
+    def _window_days(self) -> int:
+        """Days of data before an hour that its computation uses (baseline + whitening)."""
+        return self.base_params.baseline_days + 14 + 1
+
+    # ---- protocol ------------------------------------------------------------------------
+    def learn(self, batch: pd.DataFrame) -> None:
+        """Buffer a history batch; calibrate once ``calib_days + baseline_days`` days are in."""
+        self._add(batch)
+        if self.model is None:
+            self._fit()
+
+    def _fit(self) -> None:
+        """Calibrate the model and learn the thresholds on the buffer, as the batch run does
+        on its history without labels."""
+        from lifeline.water.network import sensitivity
+        from lifeline.water.pipeline import learn_bursts
+
+        prm = self.base_params
+        if len(self._buf) < 2:
+            return
+        self._step_s = max(1, int(np.median(np.diff(self._buf.index.asi8)) // 10**9))
+        sc = self._scada(self._buf)
+        hist = lk.hourly(sc)
+        if len(hist) < 24 * (prm.calib_days + prm.baseline_days) - 1:
+            return
+        sensors = [c[2:] for c in hist.columns if c.startswith("P:")]
+        if len(sensors) < 2:
+            raise InputError("fewer than 2 pressure sensors to learn from", "batch")
+        sens = sensitivity(self.network, sensors)
+        model = lk.calibrate(hist, self.wn, sens, self.graph, prm)
+        self.tanks = rs.tank_areas(self.wn, list(hist.columns))
+        pre = lk.prepare(hist, model)
+        _, self.z_thr, self.thresholds = learn_bursts(
+            pre, model, self.graph, rs.raw_frame(sc), self.tanks, []
+        )
+        self.model = model
+        self.state = lk.AlarmState(last=pd.Timestamp(hist.index[-1]))
+        self._trim()
+
+    def _trim(self) -> None:
+        keep = self._buf.index[-1] - pd.Timedelta(days=self._window_days() + 1)
+        self._buf = self._buf[self._buf.index >= keep]
 
     def score(self, batch: pd.DataFrame) -> pd.DataFrame:
-        """Score new readings: one row per new time step (sensor_id = the detector's name)."""
-        if self.model is None or self._c is None or self._zero is None or self._w is None:
-            raise InputError("learn() must be called before score()", "WaterLeakDetector")
-        wide = self._wide(batch)
-        self._buf = pd.concat([self._buf, wide]).sort_index()
-        self._buf = self._buf[~self._buf.index.duplicated(keep="last")]
-        keep_from = self._buf.index[-1] - pd.Timedelta(days=self.params.baseline_days + 2)
-        self._buf = self._buf[self._buf.index >= keep_from]
-        d = self._hour_residuals(self._buf)
-        idx = self._grid_index
-        new = np.flatnonzero(idx > self._last) if self._last is not None else np.arange(len(idx))
-        step_s = int(np.median(np.diff(idx.asi8)) / 1e9) if len(idx) > 1 else 300
-        frac = step_s / 3600.0
-        u = self.model.unit_sig @ self._w.T
-        u /= np.linalg.norm(u, axis=1, keepdims=True)
-        prm = self.params
-        rows = []
-        for i in new:
-            if not np.isfinite(d[i]).all():
-                continue
-            z = self._w @ d[i]
-            proj = u @ z
-            self._c = np.maximum(0.0, self._c + (proj - prm.k) * frac)
-            jb = int(np.argmax(np.maximum(self._c / prm.h, proj / prm.h_burst)))
-            sc = float(max(self._c[jb] / prm.h, proj[jb] / prm.h_burst))
-            best = float(proj[jb])
-            conf = float(np.clip(best / (np.linalg.norm(z) + 1e-12), 0.0, 1.0))
-            cand = [self.model.pipes[j] for j in np.argsort(-proj)[:5]]
-            rows.append(
+        """Score new readings: one row per completed hour (see the module docstring)."""
+        self._add(batch)
+        if self.model is None:
+            self._fit()
+            return empty_scores()
+        if batch.empty or self._buf.empty or self.state.last is None:
+            return empty_scores()
+        complete = (self._buf.index[-1] + pd.Timedelta(seconds=self._step_s)).floor("h")
+        hours = pd.date_range(self.state.last + HOUR, complete - HOUR, freq="h")
+        rows = [r for h in hours if (r := self._hour(h)) is not None]
+        self._trim()
+        if not rows:
+            return empty_scores()
+        out = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+        out["ts"] = pd.to_datetime(out["ts"]).dt.tz_localize("UTC")
+        out["score"] = out["score"].astype(float)
+        return out
+
+    def _hour(self, hour: pd.Timestamp) -> dict[str, Any] | None:
+        """Run the alarm loop over ``hour`` (from the window of data before it)."""
+        from lifeline.water.pipeline import burst_test
+
+        assert self.model is not None
+        model = self.model
+        lo = hour.floor("D") - pd.Timedelta(days=self._window_days())
+        raw = self._buf.loc[lo : hour + HOUR - pd.Timedelta(seconds=1)]
+        sc = self._scada(raw)
+        h = lk.hourly(sc).reindex(pd.date_range(lo, hour, freq="h"))
+        h = h.reindex(columns=[c for c in h.columns if c in self._buf.columns])
+        if h.loc[hour].isna().all():
+            self.state.last = hour
+            return None
+        pre = lk.prepare(h, model)
+        levels: list[tuple[pd.Timestamp, float, int]] = []
+        test = burst_test(rs.raw_frame(sc), model, self.tanks, self.z_thr)
+        new = lk.detect_prepared(
+            pre, model, self.graph, burst=test, state=self.state, levels=levels
+        )
+        level, j = (levels[-1][1], levels[-1][2]) if levels else (0.0, 0)
+        if new:
+            d = new[-1]
+            score = max(1.0, level)
+            location = self._candidates(d.candidates or [d.pipe], d.confidence)
+            extra = {"pipe": d.pipe, "start": str(d.time), "confidence": round(d.confidence, 3)}
+        else:
+            score = float(np.clip(level, 0.0, BELOW_ALARM))
+            location = self._candidates([model.pipes[j]], min(level, 1.0) * 0.5)
+            extra = {}
+        return {
+            "key": self.key,
+            "ts": hour,
+            "score": float(score),
+            "detail": {"location": location, "cusum_over_h": round(float(level), 4), **extra},
+        }
+
+    def _candidates(self, pipes: list[str], top: float) -> list[dict[str, Any]]:
+        """Location candidates: pipe id, confidence in 0..1 (decreasing down the list) and the
+        pipe's mid-point (network coordinates)."""
+        out = []
+        for i, p in enumerate(pipes[:5]):
+            link = self.wn.get_link(p)
+            a, b = link.start_node.coordinates, link.end_node.coordinates
+            out.append(
                 {
-                    "sensor_id": self.name,
-                    "ts": pd.Timestamp(idx[i]).tz_localize("UTC"),
-                    "score": sc,
-                    "detail": {
-                        "location": [self.model.pipes[jb]],
-                        "candidates": cand,
-                        "confidence": round(conf, 3),
-                    },
+                    "asset_id": str(p),
+                    "confidence": round(float(np.clip(top, 0.0, 1.0)) / (i + 1), 4),
+                    "x_m": round((float(a[0]) + float(b[0])) / 2, 2),
+                    "y_m": round((float(a[1]) + float(b[1])) / 2, 2),
                 }
             )
-            if sc >= 1.0:
-                self._c[:] = 0.0
-        self._last = pd.Timestamp(idx[-1])
-        return pd.DataFrame(rows, columns=["sensor_id", "ts", "score", "detail"])
+        return out
+
+    def status(self) -> DetectorStatus:
+        """Ready once calibrated; the warm-up is ``calib_days + baseline_days`` days."""
+        n = sum(c.startswith("P:") for c in self._buf.columns)
+        ready = self.model is not None
+        prm = self.base_params
+        return DetectorStatus(
+            self.name,
+            ready,
+            sensors=n,
+            sensors_ready=n if ready else 0,
+            warmup=f"{prm.calib_days + prm.baseline_days} days of readings of the network",
+            detail={"thresholds": _jsonable(self.thresholds)} if ready else {},
+        )
+
+    def get_state(self) -> dict[str, Any]:
+        """Model, thresholds, alarm loop and the raw window, JSON-serialisable."""
+        st = self.state
+        out: dict[str, Any] = {
+            "step_s": self._step_s,
+            "buffer": {
+                "index": [str(t) for t in self._buf.index],
+                "columns": list(self._buf.columns),
+                "values": _jsonable(self._buf.to_numpy()),
+            },
+        }
+        if self.model is None:
+            return out
+        m = self.model
+        out["model"] = {
+            "sensors": m.sensors,
+            "source_flows": m.source_flows,
+            "other_flows": m.other_flows,
+            "levels": m.levels,
+            "theta": _jsonable(m.theta),
+            "sigma": _jsonable(m.sigma),
+            "pipes": m.pipes,
+            "unit_sig": _jsonable(m.unit_sig),
+            "params": _jsonable(asdict(m.params)),
+            "cov": _jsonable(m.cov) if m.cov is not None else None,
+        }
+        out["z_thr"] = self.z_thr
+        out["tanks"] = [[t, a] for t, a in self.tanks]
+        out["thresholds"] = _jsonable(self.thresholds)
+        out["alarm"] = {
+            "c": _jsonable(st.c) if st.c is not None else None,
+            "zero_at": [int(x) for x in st.zero_at] if st.zero_at is not None else None,
+            "steps": [[str(a), str(b)] for a, b in st.steps],
+            "hold_until": str(st.hold_until) if st.hold_until is not None else None,
+            "dets": [_jsonable(asdict(d)) for d in st.dets],
+            "last": str(st.last) if st.last is not None else None,
+        }
+        return out
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_state` returned."""
+        self._step_s = int(state["step_s"])
+        b = state["buffer"]
+        self._buf = pd.DataFrame(
+            _array(b["values"]).reshape(len(b["index"]), len(b["columns"])),
+            index=pd.DatetimeIndex([pd.Timestamp(t) for t in b["index"]]),
+            columns=b["columns"],
+        )
+        if "model" not in state:
+            self.model = None
+            return
+        m = state["model"]
+        names = {f.name for f in fields(lk.LeakParams)}
+        prm = lk.LeakParams(**{k: _num(v) for k, v in m["params"].items() if k in names})
+        self.model = lk.Model(
+            m["sensors"],
+            m["source_flows"],
+            m["other_flows"],
+            m["levels"],
+            _array(m["theta"]),
+            _array(m["sigma"]),
+            m["pipes"],
+            _array(m["unit_sig"]),
+            prm,
+            _array(m["cov"]) if m["cov"] is not None else None,
+        )
+        self.z_thr = float(state["z_thr"])
+        self.tanks = [(str(t), float(a)) for t, a in state["tanks"]]
+        self.thresholds = state.get("thresholds", {})
+        a = state["alarm"]
+        ts = lambda x: pd.Timestamp(x) if x is not None else None  # noqa: E731
+        self.state = lk.AlarmState(
+            c=_array(a["c"]) if a["c"] is not None else None,
+            zero_at=np.array(a["zero_at"], dtype=np.int64) if a["zero_at"] is not None else None,
+            steps=[(pd.Timestamp(x), pd.Timestamp(y)) for x, y in a["steps"]],
+            hold_until=ts(a["hold_until"]),
+            dets=[
+                lk.Detection(
+                    d["pipe"],
+                    pd.Timestamp(d["time"]),
+                    pd.Timestamp(d["alarm_time"]),
+                    float(d["confidence"]),
+                    list(d.get("candidates") or []),
+                    float(_num(d.get("strength", 0.0))),
+                )
+                for d in a["dets"]
+            ],
+            last=ts(a["last"]),
+        )
+
+
+def _num(v: Any) -> Any:
+    """Undo :func:`_jsonable` for one value (non-finite floats were written as strings)."""
+    if isinstance(v, str) and v in ("inf", "-inf", "nan"):
+        return float(v)
+    return v
+
+
+def _array(v: Any) -> np.ndarray:
+    """A float array from nested lists where None stands for NaN."""
+    return np.array(v, dtype=float) if v is not None else np.array([], dtype=float)
+
+
+def _jsonable(v: Any) -> Any:
+    """Strict-JSON form: arrays as nested lists with NaN as None, ±inf as strings, timestamps
+    as text."""
+    if isinstance(v, np.ndarray):
+        return _jsonable(v.tolist())
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, float | np.floating):
+        x = float(v)
+        if np.isnan(x):
+            return None
+        return x if np.isfinite(x) else str(x)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, pd.Timestamp):
+        return str(v)
+    return v

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,23 +10,13 @@ import numpy as np
 import pandas as pd
 
 from lifeline.errors import InputError
-from lifeline.progress import track
 from lifeline.water import balance as bl
-from lifeline.water import balance_loc as blc
+from lifeline.water import calib, slowchan
 from lifeline.water import leaks as lk
-from lifeline.water import trend_loc as tlc
+from lifeline.water import rawstep as rs
 from lifeline.water.network import load_network, pipe_graph, sensitivity
 from lifeline.water.scada import Leak, Scada, check_against_network, read_scada, read_truth
 from lifeline.water.score import Submission, score
-
-#: grid searched on labelled history (CUSUM allowance k, threshold h, localisation ratio)
-GRID_K = (1.0, 2.0)
-GRID_H = (10.0, 20.0, 40.0)
-GRID_RATIO = (0.85, 0.95)
-GRID_BURST = (float("inf"), 30.0)
-GRID_SLOW = (float("inf"), 4.0)
-GRID_ABRUPT_H = (0, 8)
-GRID_MERGE_DAYS = (10.0, 60.0)
 
 
 def quiet_hours(index: pd.DatetimeIndex, leaks: list[Leak]) -> np.ndarray:
@@ -59,6 +48,7 @@ def _run_leaks(
     progress: bool = True,
     report: dict[str, Any] | None = None,
     balance: bool = False,
+    report_known: bool = True,
 ) -> list[lk.Detection]:
     """Detect leaks in ``scada_dir``; calibrate on ``history_dir`` (+ labels) when given.
 
@@ -117,225 +107,123 @@ def _run_leaks(
         truth, outflow = read_truth(history_truth)
     quiet = quiet_hours(pd.DatetimeIndex(h_hist.index), truth) if truth else None
     model = lk.calibrate(h_hist, wn, sens, graph, prm, quiet)
-    if truth and not outflow.empty:
-        pre = lk.prepare(h_hist, model)
-        best: tuple[float, lk.LeakParams] | None = None
-        grid = itertools.product(
-            GRID_K, GRID_H, GRID_RATIO, GRID_MERGE_DAYS, GRID_BURST, GRID_SLOW, GRID_ABRUPT_H
-        )
-        combos = list(grid)
-        it = track(combos, "calibrating thresholds on history") if progress else combos
-        for k, h, ratio, md, hb, hs, ab in it:
-            p = replace(
-                prm, k=k, h=h, loc_ratio=ratio, merge_days=md, h_burst=hb, h_slow=hs, abrupt_h=ab
-            )
-            model.params = p
-            dets = lk.detect_prepared(pre, model, graph)
-            res = score([Submission(d.pipe, d.time) for d in dets], truth, outflow, graph)
-            val = res.score_eur - 250.0 * res.fp  # extra weight against false alarms
-            if best is None or val > best[0]:
-                best = (val, p)
-                rep["history"] = res.as_dict() | {"params": lk.params_dict(p)}
-        assert best is not None
-        prm = best[1]
-        model.params = prm
-        hist_dets = lk.detect_prepared(pre, model, graph)
-    model.params = prm
-    rep["params"] = lk.params_dict(prm)
-    # detect on history tail + data so the rolling baseline is warm from the first hour
-    warm = h_hist.iloc[-24 * (prm.baseline_days + 14) :]
-    gap = h_data.index[0] - warm.index[-1]
-    if pd.Timedelta(0) < gap <= pd.Timedelta(hours=1):
-        full = pd.concat([warm, h_data])
-        dets = lk.detect(full, model, graph, progress=progress)
-        dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
-    else:
-        dets = lk.detect(h_data, model, graph, progress=progress)
+    gap = h_data.index[0] - h_hist.index[-1]
     known = (
         bl.known_active(truth, h_hist.index[-1]) if truth and gap <= pd.Timedelta(days=31) else []
     )
+    pre = lk.prepare(h_hist, model)
+    hist_known = [k.pipe for k in truth if k.start <= h_hist.index[0] <= k.end]
+    tanks = rs.tank_areas(wn, list(h_data.columns))
+    raw_h = rs.raw_frame(hist)
+    prm, z_thr, rep["fast_thresholds"] = learn_bursts(pre, model, graph, raw_h, tanks, truth)
+    if truth and not outflow.empty:
+        hist_test = burst_test(raw_h, model, tanks, z_thr)
+        hist_dets = lk.detect_prepared(pre, model, graph, known=hist_known, burst=hist_test)
+        res = score([Submission(d.pipe, d.time) for d in hist_dets], truth, outflow, graph)
+        rep["history_bursts"] = res.as_dict()
+    rep["params"] = lk.params_dict(prm)
+    raw = rs.raw_frame(data)
+    supply: dict[tuple[str, pd.Timestamp], float] = {}
+    test = burst_test(raw, model, tanks, z_thr, supply)
+    # detect on history tail + data so the rolling baseline is warm from the first hour
+    warm = h_hist.iloc[-24 * (prm.baseline_days + 14) :]
+    if pd.Timedelta(0) < gap <= pd.Timedelta(hours=1):
+        full = pd.concat([warm, h_data])
+        pre_d = lk.prepare(full, model)
+    else:
+        pre_d = lk.prepare(h_data, model)
+    dets = lk.detect_prepared(pre_d, model, graph, progress, known=known, burst=test)
+    dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
+    flows = [supply.get((d.pipe, d.time), float("nan")) for d in dets]
     try:  # an auxiliary channel: a failure there must not cost the pressure detections
-        extra = _balance_channel(
+        extra, carried = slowchan.slow_channel(
             wn,
             model,
             sens,
             graph,
             h_hist,
-            hist,
+            amr_hourly(hist),
             h_data,
-            data,
-            outflow,
+            amr_hourly(data),
             truth,
+            outflow,
             known,
             dets,
             rep,
-            balance,
-            hist_dets,
+            flows,
         )
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["balance"] = f"off (failed: {exc})"
-        rep["trend"] = "off (the water balance failed)"
-        extra = []
+        rep["slow"] = "off (the water balance failed)"
+        extra, carried = [], []
+    rep["known_reported"] = [d.pipe for d in carried] if report_known else []
+    if report_known:
+        extra = carried + extra
     return sorted(dets + extra, key=lambda d: d.time)
 
 
-#: grid for the balance channel (CUSUM threshold σ·day, localisation window days, χ² gain)
-GRID_BAL_H = (6.0, 10.0, 16.0)
-GRID_BAL_POST = (7,)
-GRID_BAL_GAIN = (9.0, 25.0, 50.0)
-BAL_DEFAULT = (10.0, 7, 25.0)
-
-
-def amr_hourly(sc: Scada) -> pd.Series | None:
-    """Hourly summed AMR demand (missing meters filled by the mean of the others), or None."""
+def amr_hourly(sc: Scada) -> pd.DataFrame | None:
+    """Hourly mean AMR demand per meter, or None without meters."""
     if sc.demands.shape[1] == 0:
         return None
-    tot = sc.demands.mean(axis=1) * sc.demands.shape[1]
-    return tot.resample("1h").mean() if sc.step_s < 3600 else tot
+    return sc.demands.resample("1h").mean() if sc.step_s < 3600 else sc.demands
 
 
-def _balance_channel(
-    wn: Any,
+def learn_bursts(
+    pre: lk.Prepared,
     model: lk.Model,
-    sens: Any,
     graph: Any,
-    h_hist: pd.DataFrame,
-    hist: Scada,
-    h_data: pd.DataFrame,
-    data: Scada,
-    outflow: pd.DataFrame,
+    raw_hist: pd.DataFrame,
+    tanks: list[tuple[str, float]],
     truth: list[Leak],
-    known: list[str],
-    dets: list[lk.Detection],
-    rep: dict[str, Any],
-    locate: bool = False,
-    hist_dets: list[lk.Detection] | None = None,
-) -> list[lk.Detection]:
-    """Rises of leakage from the water balance (see :mod:`lifeline.water.balance`), recorded in
-    ``rep``; with ``locate`` and labelled history, also their located detections.
-
-    The channel's thresholds are chosen on labelled history by its own score (no detections
-    when no setting beats doing nothing); without labels rises are listed but not located.
-    """
-    a_hist, a_data = amr_hourly(hist), amr_hourly(data)
-    bal = bl.fit_balance(wn, h_hist, a_hist, outflow if truth else None)
-    if bal is None:
-        rep["balance"] = "off (no source flows or too little history)"
-        rep["trend"] = "off (needs the water balance: source flows)"
-        return []
-    both = pd.concat([h_hist, h_data])
-    both = both[~both.index.duplicated(keep="last")].sort_index()  # history may overlap the data
-    amr = pd.concat([a_hist, a_data]) if a_hist is not None and a_data is not None else None
-    if amr is not None:
-        amr = amr[~amr.index.duplicated(keep="last")].sort_index()
-    ell = bl.leakage(bal, both, amr)
-    rep["balance_sigma"] = bal.sigma
-    hb, post, gain = BAL_DEFAULT
-    found: list[lk.Detection] = []
-    loc = blc.prepare_night(model, both, h_data.index[0], sens, graph)
-    trend = _trend_channel(
-        loc,
-        ell,
-        bal.sigma,
-        h_hist,
-        h_data,
-        truth,
-        outflow,
-        known,
-        dets,
-        hist_dets or [],
-        graph,
-        rep,
+) -> tuple[lk.LeakParams, float, dict[str, Any]]:
+    """Thresholds of the burst channel learnt on the history (the batch command and the online
+    detector share them): how long a reported burst stays open (:func:`calib.merge_days`), the
+    CUSUM threshold and the raw-data step gate (:func:`calib.learn_fast`). ``pre``: the
+    history prepared with ``model``; ``raw_hist``: its raw readings (:func:`rs.raw_frame`);
+    ``truth``: its labelled leaks (may be empty). Sets ``model.params``; returns (params, step
+    gate in noise σ, report)."""
+    model.params = replace(
+        model.params, merge_days=calib.merge_days(truth, model.params.merge_days)
     )
-    if locate and loc is not None and truth and not outflow.empty:
-        ell_h = ell[ell.index < h_data.index[0]]
-        best: tuple[float, float, int, float] | None = None
-        for hb_, post_ in itertools.product(GRID_BAL_H, GRID_BAL_POST):
-            evs = bl.events(ell_h, bal.sigma, h=hb_, start=ell_h.index[min(7, len(ell_h) - 1)])
-            for gain_ in GRID_BAL_GAIN:
-                bd = blc.balance_detections(
-                    evs, loc, [], [], graph, post_days=post_, min_gain=gain_, ell=ell_h
-                )
-                res = score([Submission(d.pipe, d.time) for d in bd], truth, outflow, graph)
-                val = res.score_eur - 250.0 * res.fp
-                if val > 0 and (best is None or val > best[0]):
-                    best = (val, hb_, post_, gain_)
-                    rep["balance_history"] = res.as_dict() | {
-                        "h": hb_,
-                        "post_days": post_,
-                        "gain": gain_,
-                    }
-        if best is not None:
-            _, hb, post, gain = best
-    evs = bl.events(ell, bal.sigma, h=hb, start=h_data.index[0])
-    rep["balance_rises"] = [
-        {"from": str((e.z + pd.Timedelta(days=1)).date()), "alarm": str(e.d.date()), "rise": e.dl}
-        for e in evs
-    ]
-    if locate and loc is not None and "balance_history" in rep:
-        found = blc.balance_detections(
-            evs, loc, dets + trend, known, graph, post_days=post, min_gain=gain, ell=ell
-        )
-    return trend + found
+    hist_known = [k.pipe for k in truth if k.start <= pre.idx[0] <= k.end]
+
+    def hist_test(z_thr: float | None) -> Any:
+        return burst_test(raw_hist, model, tanks, z_thr)
+
+    prm, z_thr, info = calib.learn_fast(pre, model, graph, truth, hist_known, hist_test)
+    model.params = prm
+    return prm, z_thr, info
 
 
-#: grid for the trend channel: χ² gain, consecutive weeks, flow ratio to the balance rise
-GRID_TREND_GAIN = (5.0, 8.0, 12.0, 20.0)
-GRID_TREND_WEEKS = (2, 3)
-GRID_TREND_FLOW = (1.5, 2.5, float("inf"))
+def burst_test(
+    raw: pd.DataFrame,
+    model: lk.Model,
+    tanks: list[tuple[str, float]],
+    z_thr: float | None,
+    supply: dict[tuple[str, pd.Timestamp], float] | None = None,
+) -> Any:
+    """The burst test of the hourly channel on the raw data (:func:`rs.refine_onset`), with the
+    gate ``z_thr`` learnt on history; ``supply`` (optional) collects each burst's supply step.
+    With ``z_thr`` None the test only records every alarm's step (``test.steps``). The verdict
+    is None when the raw data cannot tell (hourly data, gaps)."""
+    steps: list[tuple[pd.Timestamp, rs.Step]] = []
 
+    def test(det: lk.Detection) -> tuple[lk.Detection, bool | None]:
+        d2, st = rs.refine_onset(det, raw, model, tanks)
+        if z_thr is None:
+            if np.isfinite(st.z):
+                steps.append((d2.time, st))
+            return d2, False
+        if not np.isfinite(st.z):
+            return d2, None
+        ok = calib.is_burst(st, z_thr)
+        if ok and supply is not None:
+            supply[(d2.pipe, d2.time)] = st.supply
+        return d2, ok
 
-def _trend_channel(
-    loc: blc.NightLoc | None,
-    ell: pd.Series | None,
-    sigma: float,
-    h_hist: pd.DataFrame,
-    h_data: pd.DataFrame,
-    truth: list[Leak],
-    outflow: pd.DataFrame,
-    known: list[str],
-    dets: list[lk.Detection],
-    hist_dets: list[lk.Detection],
-    graph: Any,
-    rep: dict[str, Any],
-) -> list[lk.Detection]:
-    """Slow leaks from weekly night pressures (:mod:`lifeline.water.trend_loc`).
-
-    The thresholds are chosen on labelled history by the score the channel adds to the pressure
-    detections there (false alarms weigh extra); the channel is off without labels or when no
-    setting adds anything.
-    """
-    if loc is None or not truth or outflow.empty:
-        rep["trend"] = "off (needs labelled history)"
-        return []
-    day = pd.Timedelta(days=1)
-    h0, h1 = h_hist.index[0].floor("D"), h_hist.index[-1].floor("D") - day
-    known_h = [k.pipe for k in truth if k.start <= h0 <= k.end]
-    subs = [Submission(d.pipe, d.time) for d in hist_dets]
-    base = score(subs, truth, outflow, graph)
-    base_val = base.score_eur - 250.0 * base.fp
-    best: tuple[float, tlc.TrendParams] | None = None
-    for g, w, f in itertools.product(GRID_TREND_GAIN, GRID_TREND_WEEKS, GRID_TREND_FLOW):
-        prm = tlc.TrendParams(gain=g, weeks=w, flow_ratio=f)
-        td = tlc.trend_detections(loc, ell, h0, h1, hist_dets, known_h, graph, prm, sigma)
-        res = score(subs + [Submission(d.pipe, d.time) for d in td], truth, outflow, graph)
-        val = res.score_eur - 250.0 * res.fp - base_val
-        if val > 0 and (best is None or val > best[0]):
-            best = (val, prm)
-            rep["trend_history"] = {
-                "added_eur": round(val, 2),
-                "tp": res.tp - base.tp,
-                "fp": res.fp - base.fp,
-                "gain": g,
-                "weeks": w,
-                "flow_ratio": f,
-            }
-    if best is None:
-        rep["trend"] = "off (adds nothing on history)"
-        return []
-    rep["trend"] = "on"
-    d0, d1 = h_data.index[0].ceil("D"), h_data.index[-1].floor("D") - day
-    return tlc.trend_detections(loc, ell, d0, d1, dets, known, graph, best[1], sigma)
+    test.steps = steps  # type: ignore[attr-defined]
+    return test
 
 
 def _dead_sensors(data: Scada, hist: Scada | None, max_missing: float = 0.5) -> list[str]:

@@ -57,13 +57,22 @@ def test_no_burst_no_alarm(tmp_path: Path) -> None:
     assert run_leaks(inp, scada, progress=False) == []
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness (issue 16): the CUSUM threshold is bootstrapped on the same history "
+    "the model was fitted on; on 21 leak-free days it comes out at the grid floor and the "
+    "first day of new data raises a false alarm before the burst",
+)
 def test_history_calibration(tmp_path: Path) -> None:
     hist_dir = tmp_path / "hist"
     hist_dir.mkdir()
     inp, hist, _ = simulate(hist_dir, None, 0, days=21, seed=5)
-    _, scada, _ = simulate(tmp_path, "173", 24 * 5 + 3, days=10, seed=6)
+    # the data do not follow the history: the burst comes after a week of same-hour baseline
+    burst = pd.Timestamp("2021-03-01") + pd.Timedelta(hours=24 * 9 + 3)
+    _, scada, _ = simulate(tmp_path, "173", 24 * 9 + 3, days=12, seed=6)
     dets = run_leaks(inp, scada, history_dir=hist, progress=False)
     assert dets and hops(inp, dets[0].pipe, "173") <= 2
+    assert burst <= dets[0].time <= burst + pd.Timedelta(hours=6)
 
 
 def _long(scada: Path) -> pd.DataFrame:
@@ -94,7 +103,7 @@ def test_online_detector_alarm_within_an_hour(tmp_path: Path) -> None:
     first = alarms.sort_values("ts").iloc[0]
     assert burst <= first["ts"] <= burst + pd.Timedelta(hours=1)
     located = first["location"]
-    assert hops(inp, __import__("json").loads(located)[0], "251") <= 2
+    assert hops(inp, __import__("json").loads(located)[0]["asset_id"], "251") <= 2
 
 
 def test_dead_sensor_is_dropped_and_reported(tmp_path: Path) -> None:
