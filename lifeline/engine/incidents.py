@@ -205,12 +205,15 @@ class IncidentStage:
             inc = touched[iid]
             if inc in self.correlator.incidents:
                 self._save(inc, t_end)
+        if len(alarms) and "state" in alarms.columns:  # a closed episode will not come again
+            for aid in alarms.loc[alarms["state"] == "closed", "alarm_id"].astype(str):
+                self._placed.pop(aid, None)
         self.correlator.prune(t_end)
         self._forget_placed(t_end)
         return len(touched)
 
-    #: how long an alarm episode is remembered as placed (longer than any episode lasts)
-    PLACED_HOLD = pd.Timedelta(days=3)
+    #: how long an open alarm episode is remembered as placed (a closed one is forgotten at once)
+    PLACED_HOLD = pd.Timedelta(days=30)
 
     def _forget_placed(self, t_end: pd.Timestamp) -> None:
         """Drop placed episodes that started more than :attr:`PLACED_HOLD` before ``t_end``."""
