@@ -142,10 +142,10 @@ def _load(ctx: Any, topic: str, ref: dict[str, Any]) -> dict[str, Any] | None:
     from lifeline.errors import LifelineError
 
     if topic == "alarm" and ref.get("alarm_id"):
-        from lifeline.engine.engine import _alarm_payload
+        from lifeline.engine.payload import alarm_payload
 
         df = ctx.store._query("SELECT * FROM alarm WHERE alarm_id = ?", [ref["alarm_id"]])
-        return _alarm_payload(df.iloc[0].to_dict()) if len(df) else None
+        return alarm_payload(df.iloc[0].to_dict()) if len(df) else None
     if topic == "incident" and ref.get("incident_id"):
         from lifeline.api.incident_ops import summary
         from lifeline.incidents.lifecycle import Incident

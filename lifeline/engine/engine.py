@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +33,8 @@ import numpy as np
 import pandas as pd
 
 from lifeline.detect.episodes import EpisodeTracker
+from lifeline.engine.buffer import EventBuffer, utc_timestamp
+from lifeline.engine.payload import Publish, alarm_payload, no_publish
 
 if TYPE_CHECKING:
     from lifeline.model.city import City
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, dict[str, Any], str | None], None]
 #: a wall-clock checkpoint waits at least this many times the last checkpoint's duration
 CHECKPOINT_COST = 20.0
 #: GET /api/engine waits at most this long (seconds) for a busy engine
@@ -82,47 +82,6 @@ class StepReport:
             setattr(self, k, getattr(self, k) + getattr(o, k))
 
 
-def _utc(t: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(t)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-class _Buffer:
-    """Pending items of one kind, kept sorted by event time (stable, so arrival order breaks
-    ties) and taken window by window."""
-
-    def __init__(self) -> None:
-        self.df: pd.DataFrame | None = None
-        self.new: list[pd.DataFrame] = []
-        self.n = 0
-
-    def add(self, df: pd.DataFrame) -> None:
-        if len(df):
-            self.new.append(df)
-            self.n += len(df)
-
-    def _merge(self) -> None:
-        if self.new:
-            parts = ([self.df] if self.df is not None and len(self.df) else []) + self.new
-            df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-            self.df = df.sort_values("ts", kind="stable").reset_index(drop=True)
-            self.new = []
-
-    def take(self, end: pd.Timestamp) -> pd.DataFrame:
-        """Remove and return the items with ts < end."""
-        self._merge()
-        if self.df is None or len(self.df) == 0:
-            return pd.DataFrame()
-        k = int(self.df["ts"].searchsorted(end, side="left"))
-        out, self.df = self.df.iloc[:k], self.df.iloc[k:]
-        self.n = len(self.df)
-        return out.reset_index(drop=True)
-
-    def min_ts(self) -> pd.Timestamp | None:
-        self._merge()
-        return None if self.df is None or len(self.df) == 0 else self.df["ts"].iloc[0]
-
-
 class Engine:
     """The live loop over one city (see the module docstring)."""
 
@@ -146,7 +105,7 @@ class Engine:
         self.city = city
         self.store = store
         self.cfg = config or EngineConfig()
-        self.publish: Publish = publish or _no_publish
+        self.publish: Publish = publish or no_publish
         self.meta = SensorMeta(city)
         self.instances = build_detectors(city, detectors)
         self.trackers = {
@@ -162,10 +121,10 @@ class Engine:
         )
         #: scale-out: the latest event time each source (worker) has received and forwarded
         self.progress: dict[str, pd.Timestamp] = {}
-        self._readings = _Buffer()
-        self._events = _Buffer()
-        self._complaints = _Buffer()
-        self._forecasts = _Buffer()
+        self._readings = EventBuffer()
+        self._events = EventBuffer()
+        self._complaints = EventBuffer()
+        self._forecasts = EventBuffer()
         self._lock = threading.RLock()
         self.max_seen: pd.Timestamp | None = None
         self.processed_until: pd.Timestamp | None = None  # end of the last processed window
@@ -276,7 +235,7 @@ class Engine:
     def set_progress(self, source: str, ts: pd.Timestamp) -> None:
         """Scale-out: ``source`` (a worker) has received and forwarded everything up to event
         time ``ts`` (see :mod:`lifeline.engine.partition`)."""
-        t = _utc(ts)
+        t = utc_timestamp(ts)
         with self._lock:
             old = self.progress.get(source)
             if old is None or t > old:
@@ -326,7 +285,7 @@ class Engine:
             if self.max_seen is None:
                 return StepReport()
             if until is not None:
-                limit = _utc(until)
+                limit = utc_timestamp(until)
             elif self.cfg.sources:
                 # every worker must have forwarded up to the window's end (plus lateness)
                 if any(s not in self.progress for s in self.cfg.sources):
@@ -421,7 +380,7 @@ class Engine:
         if len(changed):
             self.store.upsert_alarms(changed)
             for r in changed.to_dict("records"):
-                self.publish("alarm", _alarm_payload(r), None)
+                self.publish("alarm", alarm_payload(r), None)
         rep.incidents_touched = self.incidents.process(changed, events, complaints, b)
         return rep
 
@@ -588,9 +547,9 @@ class Engine:
                 t.set_state(state["episodes"][k])
         self.incidents.set_state(state.get("incidents", {}))
         pu = state.get("processed_until")
-        self.processed_until = _utc(pu) if pu else None
+        self.processed_until = utc_timestamp(pu) if pu else None
         ms = state.get("max_seen")
-        self.max_seen = _utc(ms) if ms else None
+        self.max_seen = utc_timestamp(ms) if ms else None
         if self.processed_until is not None:
             self._reload_after(self.processed_until)
 
@@ -619,26 +578,3 @@ class Engine:
         f = self.store.list_forecasts(since=t)
         if len(f):
             self.submit_forecasts(f)
-
-
-def _no_publish(topic: str, payload: dict[str, Any], district: str | None = None) -> None:
-    """The default publisher: nothing listens."""
-
-
-def _alarm_payload(r: dict[str, Any]) -> dict[str, Any]:
-    import json
-
-    out = {}
-    for k, v in r.items():
-        if isinstance(v, pd.Timestamp):
-            out[k] = v.isoformat()
-        elif k in ("sensors", "location", "detail") and isinstance(v, str):
-            try:
-                out[k] = json.loads(v)
-            except ValueError:
-                out[k] = v
-        elif v is None or (isinstance(v, float) and v != v):
-            out[k] = None
-        else:
-            out[k] = v
-    return out

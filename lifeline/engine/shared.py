@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from lifeline.engine.buffer import utc_timestamp
+
 if TYPE_CHECKING:
     from lifeline.engine.incidents import IncidentStage
     from lifeline.incidents.lifecycle import Incident
@@ -40,17 +42,18 @@ LOCK_KEY = 0x1F5E_11FE_0015
 ATTEMPTS = 3
 
 
-def _utc(t: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(t)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
 def _age(inc: Incident) -> tuple[Any, ...]:
     """Which of two incidents is older: first opened, then by its first evidence in the order
     a single engine takes evidence (time, kind, id) — so the survivor is the incident a single
     engine would have opened."""
     first = min(inc.evidence, key=lambda e: (e.ts, e.kind, e.evidence_id))
-    return (_utc(inc.opened_at), _utc(first.ts), first.kind, first.evidence_id, inc.incident_id)
+    return (
+        utc_timestamp(inc.opened_at),
+        utc_timestamp(first.ts),
+        first.kind,
+        first.evidence_id,
+        inc.incident_id,
+    )
 
 
 class SharedIncidents:
@@ -122,8 +125,8 @@ class SharedIncidents:
             "survivor_id": survivor,
             "partition_no": self.partition,
             "utility": inc.utility,
-            "opened_at": _utc(inc.opened_at),
-            "last_ts": _utc(max(e.ts for e in inc.evidence)),
+            "opened_at": utc_timestamp(inc.opened_at),
+            "last_ts": utc_timestamp(max(e.ts for e in inc.evidence)),
             "evidence": json.dumps(ev, ensure_ascii=False, default=str, sort_keys=True),
             "grouping": json.dumps(inc.grouping, ensure_ascii=False, default=str),
         }
@@ -164,8 +167,8 @@ class SharedIncidents:
                 inc.utility,
                 self.partition,
                 inc.incident_id,
-                (_utc(last) + w).to_pydatetime(),
-                (_utc(first) - w).to_pydatetime(),
+                (utc_timestamp(last) + w).to_pydatetime(),
+                (utc_timestamp(first) - w).to_pydatetime(),
             ],
         )
         if cand.empty:
@@ -191,7 +194,7 @@ class SharedIncidents:
             other = _Incident(
                 incident_id=sid,
                 utility=inc.utility,
-                opened_at=min(_utc(t) for t in parts["opened_at"]),
+                opened_at=min(utc_timestamp(t) for t in parts["opened_at"]),
                 evidence=sorted(evidence.values(), key=lambda e: e.ts),
             )
             from lifeline.incidents.correlate import refine_location
@@ -230,13 +233,13 @@ class SharedIncidents:
         out.incident_id = survivor
         evidence = {e.evidence_id: e for e in inc.evidence}
         grouping = list(inc.grouping)
-        opened = [_utc(inc.opened_at)]
+        opened = [utc_timestamp(inc.opened_at)]
         others: list[str] = []
         for p in parts.itertuples():
             if str(p.part_id) == inc.incident_id:
                 continue
             others.append(str(p.part_id))
-            opened.append(_utc(p.opened_at))
+            opened.append(utc_timestamp(p.opened_at))
             for d in json.loads(p.evidence):
                 if d["evidence_id"] not in evidence:
                     evidence[d["evidence_id"]] = Evidence.from_dict(d)
