@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lifeline.detect.base import EVENT_COLUMNS
 from lifeline.scenarios.publish import DayData
 from tests.api.conftest import X0, Y0, Api, build_api, tiny_town
 from tests.engine.helpers import city_from_tables, register_low_pressure
@@ -47,9 +48,7 @@ class BurstDay:
                 }
             ]
         )
-        empty = pd.DataFrame(
-            columns=["event_id", "ts", "kind", "utility", "customer_id", "element"]
-        )
+        empty = pd.DataFrame(columns=list(EVENT_COLUMNS))
         return DayData(pd.DataFrame(rows), empty, complaints)
 
 

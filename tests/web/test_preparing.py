@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from lifeline.detect.base import EVENT_COLUMNS
 from lifeline.scenarios.publish import DayData
 from tests.engine.helpers import city_from_tables
 from tests.web.conftest import PASSWORD, Live, day_readings
@@ -25,9 +26,7 @@ class GatedDay:
         assert self.gate.wait(60), "the test never opened the gate"
         sensors = self.live.ctx.store.read_table("sensor")
         readings = day_readings(sensors, pd.Timestamp("2026-07-16T02:00:00Z"), hours=2)
-        events = pd.DataFrame(
-            columns=["event_id", "ts", "kind", "utility", "customer_id", "element"]
-        )
+        events = pd.DataFrame(columns=list(EVENT_COLUMNS))
         return DayData(readings, events, pd.DataFrame())
 
 
