@@ -281,9 +281,10 @@ def _summary(years: list[dict[str, Any]]) -> dict[str, Any]:
         }
     return {
         "tuned_on": "the detector learns its thresholds on the year before (labelled history); "
-        "no method or threshold was chosen on these years, except that ltown w1 existed while "
-        "the previous session developed the method and net3 w1 y1 was inspected in this one "
-        "(both marked 'seen' below)",
+        "no method or threshold was chosen on these years, except that ltown w1 y1 and net3 w1 y1 "
+        "were inspected while the method was developed (marked 'seen' below; the rule for a "
+        "verified burst near an earlier report was chosen on ltown w1 y1 and sim2018); the w3 "
+        "worlds were generated after the method was fixed and never inspected",
         "seen": sorted(SEEN),
         "years": years,
         "summary": summary,

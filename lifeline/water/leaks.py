@@ -367,9 +367,12 @@ def detect_prepared(
 
     ``burst`` (optional): tells from the raw data whether an alarm is a burst (a step of
     pressure and supply) and sharpens its start; None when the raw data cannot tell (then an
-    alarm whose CUSUM rose within ``abrupt_h`` hours is one). A burst is a new leak unless one was reported
-    within ``merge_m`` in the ``merge_days`` before; any other alarm is left to the slow
-    channel. Without it, an alarm within ``merge_m`` of a leak reported in the last
+    alarm whose CUSUM rose within ``abrupt_h`` hours is one). A burst whose step the raw data
+    verify is a new leak unless a leak reported within ``merge_m`` began less than the baseline's
+    absorption time (half the baseline plus a day) before it (re-alarms of that leak's step
+    while the baseline catches up; a leak that persists makes no new step); an unverified one is
+    a new leak unless one was reported within ``merge_m`` in the ``merge_days`` before; any
+    other alarm is left to the slow channel. Without it, an alarm within ``merge_m`` of a leak reported in the last
     ``merge_days`` is that leak again, and an alarm whose CUSUM rose slower than ``abrupt_h``
     hours near a leak known from the history (``known``: pipes labelled there and active when
     the data begin) is that leak growing. After a report (or a repeat), the leak's step (the
@@ -438,7 +441,10 @@ def detect_prepared(
                 if trace is not None:
                     trace.append(("slow", det, now))
                 continue
-            same = recent
+            # a step verified on the raw data is a new leak unless the baseline has not absorbed
+            # the step of a leak reported nearby yet (its re-alarms)
+            rerun = any(abs(det.time - o.time) <= absorb for o in near)
+            same = rerun if verdict else recent
         else:
             abrupt = t - t0 < prm.abrupt_h
             same = recent or (

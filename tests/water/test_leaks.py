@@ -52,6 +52,45 @@ def test_burst_found_on_right_pipe(tmp_path: Path, pipe: str) -> None:
     assert read_submission(out)[0].pipe == first.pipe
 
 
+@pytest.mark.parametrize("verified", [True, None])
+def test_a_new_burst_near_an_earlier_report_is_a_new_leak_when_its_step_is_verified(
+    tmp_path: Path, verified: bool | None
+) -> None:
+    """A leak reported at the same place ten days before (still within ``merge_days``): when the
+    raw data verify the new burst's step, it is a new leak (the earlier leak's step was absorbed
+    by the baseline long ago and a leak that persists makes no new step); when they cannot tell
+    (``None``), an alarm near a recent report is that leak again."""
+    from lifeline.water import leaks as lk
+    from lifeline.water.network import pipe_graph, sensitivity
+    from lifeline.water.scada import read_scada
+
+    inp, scada, sensors = simulate(tmp_path, "173", BURST_HOUR)
+    wn = load_network(inp)
+    h = lk.hourly(read_scada(scada))
+    graph = pipe_graph(wn)
+    prm = lk.LeakParams()
+    n = prm.calib_days * 24
+    model = lk.calibrate(h.iloc[:n], wn, sensitivity(inp, sensors), graph, prm)
+    pre = lk.prepare(h, model)
+    burst = pd.Timestamp("2021-03-01") + pd.Timedelta(hours=BURST_HOUR)
+
+    def raw_test(d: lk.Detection) -> tuple[lk.Detection, bool | None]:
+        """A raw-data test that finds the step where the burst began and nowhere else."""
+        step = abs(d.time - burst) <= pd.Timedelta(hours=6)
+        return d, (step if verified else None)
+
+    alone = lk.detect_prepared(pre, model, graph, start=n, burst=raw_test)
+    assert len(alone) == 1
+    earlier = burst - pd.Timedelta(days=10)  # reported where this burst is placed
+    state = lk.AlarmState(dets=[lk.Detection(alone[0].pipe, earlier, earlier, 1.0)])
+    dets = lk.detect_prepared(pre, model, graph, start=n, burst=raw_test, state=state)
+    if verified:
+        assert len(dets) == 1 and hops(inp, dets[0].pipe, "173") <= 2
+        assert burst <= dets[0].time <= burst + pd.Timedelta(hours=6)
+    else:
+        assert dets == []
+
+
 def test_no_burst_no_alarm(tmp_path: Path) -> None:
     inp, scada, _ = simulate(tmp_path, None, BURST_HOUR, seed=3)
     assert run_leaks(inp, scada, progress=False) == []
