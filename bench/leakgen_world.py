@@ -287,12 +287,15 @@ def _ltown_sensors() -> dict[str, list[str]]:
 def _required_pressure(wn: Any) -> float:
     """Pressure (m) for full supply in the pressure-driven model: 20 m (L-Town's service level),
     lower where the network normally runs below it (2nd percentile of a nominal day)."""
+    import tempfile
+
     import wntr
 
     w = wntr.network.WaterNetworkModel(wn.name) if wn.name else wn
     w.options.time.duration = 24 * 3600
     w.options.hydraulic.demand_model = "DDA"
-    res = wntr.sim.EpanetSimulator(w).run_sim()
+    with tempfile.TemporaryDirectory() as tmp:  # EPANET's files, not in the working directory
+        res = wntr.sim.EpanetSimulator(w).run_sim(file_prefix=str(Path(tmp) / "day"))
     p = res.node["pressure"][w.junction_name_list].to_numpy()
     return float(np.clip(np.percentile(p, 2), 5.0, 20.0))
 
