@@ -72,6 +72,12 @@ def leaks_cmd(
                 else ""
             )
         )
+    gr = report.get("growth")
+    if gr:
+        header.append(
+            f"growth channel (balance rises located from the growth of hourly residuals): "
+            f"confidence threshold learnt on history {gr['confidence']}"
+        )
     for r in report.get("balance_rises", []):
         header.append(
             f"water balance: leakage rose by {r['rise']:.1f} from {r['from']} (alarm {r['alarm']})"

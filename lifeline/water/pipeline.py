@@ -11,7 +11,7 @@ import pandas as pd
 
 from lifeline.errors import InputError
 from lifeline.water import balance as bl
-from lifeline.water import calib, slowchan
+from lifeline.water import calib, growth, slowchan
 from lifeline.water import leaks as lk
 from lifeline.water import rawstep as rs
 from lifeline.water.network import load_network, pipe_graph, sensitivity
@@ -135,6 +135,7 @@ def _run_leaks(
     dets = lk.detect_prepared(pre_d, model, graph, progress, known=known, burst=test)
     dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
     flows = [supply.get((d.pipe, d.time), float("nan")) for d in dets]
+    rises: dict[str, list[bl.Event]] = {}
     try:  # an auxiliary channel: a failure there must not cost the pressure detections
         extra, carried = slowchan.slow_channel(
             wn,
@@ -151,15 +152,63 @@ def _run_leaks(
             dets,
             rep,
             flows,
+            rises,
         )
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["balance"] = f"off (failed: {exc})"
         rep["slow"] = "off (the water balance failed)"
         extra, carried = [], []
+    try:  # another auxiliary channel
+        slow = extra + carried
+        extra += growth_channel(
+            pre, pre_d, model, graph, rises, truth, outflow, known, dets, slow, h_data.index[0], rep
+        )
+    except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
+        rep["growth"] = {"confidence": f"off (failed: {exc})"}
     rep["known_reported"] = [d.pipe for d in carried] if report_known else []
     if report_known:
         extra = carried + extra
     return sorted(dets + extra, key=lambda d: d.time)
+
+
+def growth_channel(
+    pre: lk.Prepared,
+    pre_d: lk.Prepared,
+    model: lk.Model,
+    graph: Any,
+    rises: dict[str, list[bl.Event]],
+    truth: list[Leak],
+    outflow: pd.DataFrame,
+    known: list[str],
+    bursts: list[lk.Detection],
+    slow: list[lk.Detection],
+    start: pd.Timestamp,
+    rep: dict[str, Any],
+) -> list[lk.Detection]:
+    """Growing leaks (:mod:`lifeline.water.growth`) reported from ``start`` (the first hour of
+    the data) on, from the balance rises of the data (``pre_d``: the data, with a warm-up tail
+    of history, prepared with ``model``), with the confidence threshold learnt on the
+    history's rises and labels (``pre``: the history prepared). Leaks known from the history,
+    the burst channel's ``bursts`` and the ``slow`` leaks found are left to themselves."""
+    if not rises.get("history") or not rises.get("data"):
+        rep["growth"] = {"confidence": "off (no balance rises on the history or the data)"}
+        return []
+    day = pd.Timedelta(days=1)
+    gp, rep["growth"] = growth.learn_confidence(
+        pre,
+        model,
+        graph,
+        [e.z + day for e in rises["history"]],
+        truth,
+        outflow,
+        growth.GrowthParams(),
+    )
+    span = pd.Timedelta(days=gp.span_days)
+    others = [(p, start - 365 * day, start + span) for p in known]
+    others += [(d.pipe, d.time - 2 * day, d.time + 2 * day) for d in bursts]
+    others += [(d.pipe, d.time, d.time + span) for d in slow]
+    pairs = growth.candidates(pre_d, model, graph, [e.z + day for e in rises["data"]], gp)
+    return [d for d in growth.growth_leaks(pairs, graph, others, gp) if d.time >= start]
 
 
 def amr_hourly(sc: Scada) -> pd.DataFrame | None:

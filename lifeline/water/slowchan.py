@@ -157,9 +157,11 @@ def slow_channel(
     dets: list[Detection],
     rep: dict[str, Any],
     supply: list[float] | None = None,
+    rises_out: dict[str, list[bl.Event]] | None = None,
 ) -> tuple[list[Detection], list[Detection]]:
     """Balance rises (recorded in ``rep``), slow-leak detections on the data, and the known
-    leaks still running when the data begin (:mod:`lifeline.water.carry`)."""
+    leaks still running when the data begin (:mod:`lifeline.water.carry`). ``rises_out``
+    (optional) receives the rises of the data and of the history (``"data"``, ``"history"``)."""
     bal = bl.fit_balance(wn, h_hist, amr_hist, outflow if truth else None)
     if bal is None:
         rep["balance"] = "off (no source flows or too little history)"
@@ -192,6 +194,8 @@ def slow_channel(
     hours = blc.night_hours(both, model.source_flows)
     h0, h1 = h_hist.index[0].floor("D"), h_hist.index[-1].floor("D") - DAY
     hist_rises = bl.events(ell_h, bal.sigma, h=h_bal, start=ell_h.index[min(7, len(ell_h) - 1)])
+    if rises_out is not None:
+        rises_out.update(data=rises, history=hist_rises)
     prm, info = learn_episodes(loc, ell, hist_rises, h0, h1, truth, outflow, hours, graph)
     rep["slow_history"] = info
     carried: list[Detection] = []

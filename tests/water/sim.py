@@ -36,11 +36,13 @@ def simulate(
     burst_m3h: float = 300.0,
     seed: int = 0,
     n_sensors: int = 18,
+    ramp_hours: int = 0,
 ) -> tuple[Path, Path, list[str]]:
     """Simulate ``days`` of hourly SCADA on Net3 into ``out_dir`` (BattLeDIM layout).
 
     Demands get ±10 % hourly noise per node; a constant burst of ``burst_m3h`` m³/h starts at
-    ``burst_hour`` in the middle of ``burst_pipe``. Returns (network INP, scada folder, sensor node ids).
+    ``burst_hour`` in the middle of ``burst_pipe`` (with ``ramp_hours`` > 0 it grows linearly to
+    that flow over as many hours: an incipient leak). Returns (network INP, scada folder, sensor node ids).
     """
     import wntr
 
@@ -65,8 +67,7 @@ def simulate(
             d.pattern_name = pname
     if burst_pipe is not None:
         wn = wntr.morph.split_pipe(wn, burst_pipe, f"{burst_pipe}_B", "BURST")
-        pat = np.zeros(n_steps)
-        pat[burst_hour:] = 1.0
+        pat = np.clip((np.arange(n_steps) - burst_hour + 1) / max(ramp_hours, 1), 0.0, 1.0)
         wn.add_pattern("burst", pat.tolist())
         wn.get_node("BURST").add_demand(burst_m3h / 3600.0, "burst")
     res = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(out_dir / "sim"))

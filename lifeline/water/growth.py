@@ -1,0 +1,177 @@
+"""Growing (incipient) leaks: a rise of leakage in the water balance, located from the growth of
+the hourly pressure residuals since it began.
+
+The water balance (:mod:`lifeline.water.balance`) sees a rise of daily leakage within days, but
+not where the water goes. From the day a rise began (its *anchor*), the hourly residuals of
+every later week are compared with the same-hour baseline frozen at the anchor (the median of
+the week before it), whitened like the hourly channel, and the change is located on the leak
+signatures exactly as a burst is (:func:`lifeline.water.leaks._pick`: the medoid of the pipes
+whose fit is within ``loc_ratio`` of the best). A leak that grows keeps pointing at the same
+place week after week; a change of consumption or the seasons wanders. A rise is reported when
+two consecutive weekly picks lie within ``merge_m`` of each other and both fit with at least the
+confidence learnt on the history (:func:`learn_confidence`: the threshold that earns most by
+the BattLeDIM score on the labelled history). The pick with the higher confidence is the pipe;
+the time is the end of the first day of the first of the two weeks (the leak was running by
+then; the balance dates a rise to the day, not the hour). Places near leaks already known,
+reported by the burst channel or found here are left to those leaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lifeline.water.leaks import Detection, Model, Prepared, _pick
+from lifeline.water.network import PipeGraph
+from lifeline.water.scada import Leak
+
+DAY = pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class GrowthParams:
+    """Thresholds and windows of the growth channel (confidence 0..1, metres, weeks, days)."""
+
+    confidence: float = float("inf")  # learnt on the history; inf: the channel is off
+    merge_m: float = 300.0
+    weeks: int = 8  # how long after its anchor a rise is followed
+    span_days: float = 120.0  # a leak found or known stays a nuisance this long
+
+
+@dataclass
+class Pick:
+    """The located pipe of one week after an anchor: week end, pipe, confidence."""
+
+    anchor: pd.Timestamp
+    day: pd.Timestamp
+    pipe: str
+    confidence: float
+
+
+def week_pick(
+    pre: Prepared, model: Model, graph: PipeGraph, anchor: pd.Timestamp, day: pd.Timestamp
+) -> Pick | None:
+    """Locate the change of the week ending ``day`` against the same-hour baseline frozen at
+    ``anchor`` (None when fewer than two days of complete hours)."""
+    ns = pre.idx.asi8
+    t0 = int(np.searchsorted(ns, anchor.value))
+    t1 = int(np.searchsorted(ns, day.value))
+    if t0 + 24 > len(ns) or t1 <= t0:
+        return None
+    hours = np.asarray(pre.idx.hour)
+    ref = np.full((24, pre.r.shape[1]), np.nan)
+    ref[hours[t0 : t0 + 24]] = pre.b[t0 : t0 + 24]
+    lo = max(t0, t1 - 7 * 24)
+    diff = pre.r[lo:t1] - ref[hours[lo:t1]]
+    diff = diff[np.isfinite(diff).all(axis=1)]
+    if len(diff) < 48:
+        return None
+    w = pre.ws[min((t1 - 1) // 24, len(pre.ws) - 1)]
+    m = w @ diff.mean(axis=0)
+    u = model.unit_sig @ w.T
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    det = _pick(u @ m, m, model, graph, anchor, day)
+    return Pick(anchor, day, det.pipe, det.confidence)
+
+
+def candidates(
+    pre: Prepared, model: Model, graph: PipeGraph, anchors: list[pd.Timestamp], prm: GrowthParams
+) -> list[tuple[Pick, Pick]]:
+    """For every anchor, consecutive weekly picks that agree (within ``merge_m``): the first
+    such pair, with the lower of the two confidences deciding (see the module doc)."""
+    out = []
+    end = pre.idx[-1]
+    for anchor in sorted(anchors):
+        prev: Pick | None = None
+        for wk in range(1, prm.weeks + 1):
+            day = anchor + 7 * wk * DAY
+            if day > end + DAY:
+                break
+            p = week_pick(pre, model, graph, anchor, day)
+            if p is None:
+                prev = None
+                continue
+            if prev is not None and graph.pipe_distance(p.pipe, prev.pipe) <= prm.merge_m:
+                out.append((prev, p))
+                break
+            prev = p
+    return out
+
+
+def _strength(pair: tuple[Pick, Pick]) -> float:
+    return min(pair[0].confidence, pair[1].confidence)
+
+
+def learn_confidence(
+    pre: Prepared,
+    model: Model,
+    graph: PipeGraph,
+    anchors: list[pd.Timestamp],
+    truth: list[Leak],
+    outflow: pd.DataFrame,
+    prm: GrowthParams,
+) -> tuple[GrowthParams, dict[str, Any]]:
+    """The confidence threshold that earns the most on the labelled history by the BattLeDIM
+    score (each leak found earns its water from then on, each false alarm costs 500 €: the
+    false-positive budget in money). The history's bursts are left to the burst channel (as
+    ``others`` around their start) and its first day's running leaks are known. Off (inf) when
+    no threshold earns anything, or without labels and outflows."""
+    from lifeline.water.score import Submission, score
+
+    if not truth or outflow.empty or not anchors:
+        return prm, {"confidence": "off (no labelled leaks with outflows on the history)"}
+    pairs = candidates(pre, model, graph, anchors, prm)
+    h0 = pre.idx[0]
+    span = pd.Timedelta(days=prm.span_days)
+    others = [(k.pipe, k.start - 2 * DAY, k.start + 2 * DAY) for k in truth if k.kind == "abrupt"]
+    others += [(k.pipe, h0 - 365 * DAY, h0 + span) for k in truth if k.start <= h0 <= k.end]
+    known = [k for k in truth if k.start <= h0 <= k.end]
+    new = [k for k in truth if k not in known]
+    best_thr, best_eur, table = float("inf"), 0.0, []
+    for thr in sorted({_strength(p) for p in pairs}, reverse=True):
+        found = growth_leaks(pairs, graph, others, replace(prm, confidence=thr))
+        subs = [Submission(d.pipe, d.time) for d in found]
+        res = score(subs, new, outflow, graph, ignore=known)
+        table.append((round(thr, 3), round(res.score_eur), res.tp, res.fp))
+        if res.score_eur > best_eur:
+            best_thr, best_eur = thr, res.score_eur
+    info: dict[str, Any] = {
+        "confidence": round(best_thr, 3) if np.isfinite(best_thr) else "off (earns nothing)",
+        "history_eur": round(best_eur),
+        "pairs": len(pairs),
+        "by_threshold": table[:12],
+    }
+    return replace(prm, confidence=best_thr), info
+
+
+def growth_leaks(
+    pairs: list[tuple[Pick, Pick]],
+    graph: PipeGraph,
+    others: list[tuple[str, pd.Timestamp, pd.Timestamp]],
+    prm: GrowthParams,
+) -> list[Detection]:
+    """Growing leaks from the agreeing weekly picks of the balance rises (:func:`candidates`;
+    see the module doc). ``others``: (pipe, from, until) of leaks already known or reported,
+    each while its flow may change (a burst around its start, a growing leak for
+    ``span_days``); a pick within ``merge_m`` of one whose window meets the weeks from the
+    anchor to the pick is that leak."""
+    out: list[Detection] = []
+    span = pd.Timedelta(days=prm.span_days)
+    for first, second in pairs:
+        if _strength((first, second)) < prm.confidence:
+            continue
+        best = max((first, second), key=lambda p: p.confidence)
+        taken = others + [(d.pipe, d.time, d.time + span) for d in out]
+        if any(
+            a <= best.day and b >= first.anchor and graph.pipe_distance(best.pipe, p) <= prm.merge_m
+            for p, a, b in taken
+        ):
+            continue
+        start = first.day - 6 * DAY  # a day into the first week: the anchor is a whole day
+        out.append(
+            Detection(best.pipe, start, second.day, best.confidence, [first.pipe, second.pipe])
+        )
+    return out
