@@ -286,8 +286,8 @@ def _summary(years: list[dict[str, Any]]) -> dict[str, Any]:
         "burst rule and the growth channel were developed on ltown w1 y1, ltown w4 y1 and "
         "sim2018). The w3 worlds were generated before the growth channel and scored once with "
         "its first version (and their learnt thresholds looked at) before its threshold rule "
-        "was changed; ltown w5 and w6 were generated after the method was fixed and never "
-        "inspected",
+        "was changed; ltown w5, w6, w7 and w8 were generated after the method was fixed and "
+        "never inspected before this run",
         "seen": sorted(SEEN),
         "years": years,
         "summary": summary,

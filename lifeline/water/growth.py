@@ -157,7 +157,7 @@ def growth_leaks(
     see the module doc). ``others``: (pipe, from, until) of leaks already known or reported,
     each while its flow may change (a burst around its start, a growing leak for
     ``span_days``); a pick within ``merge_m`` of one whose window meets the weeks from the
-    anchor to the pick is that leak."""
+    anchor to the channel's alarm (the second pick) is that leak."""
     out: list[Detection] = []
     span = pd.Timedelta(days=prm.span_days)
     for first, second in pairs:
@@ -166,7 +166,9 @@ def growth_leaks(
         best = max((first, second), key=lambda p: p.confidence)
         taken = others + [(d.pipe, d.time, d.time + span) for d in out]
         if any(
-            a <= best.day and b >= first.anchor and graph.pipe_distance(best.pipe, p) <= prm.merge_m
+            a <= second.day
+            and b >= first.anchor
+            and graph.pipe_distance(best.pipe, p) <= prm.merge_m
             for p, a, b in taken
         ):
             continue

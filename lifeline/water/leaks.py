@@ -424,10 +424,14 @@ def detect_prepared(
             continue
         c[:] = 0.0
         zero_at[:] = t
-        if float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto:
+        # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak;
+        # when the raw data can tell, their supply step decides instead (a holiday's low inflow
+        # must not veto a burst that day)
+        vetoed = float(np.mean(pre.dq[t0 : t + 1])) < prm.q_veto
+        if vetoed and burst is None:
             if trace is not None:
                 trace.append(("vetoed", None, now))
-            continue  # pressures fell relative to a drop in inflow: a repair or a closed valve, not a leak
+            continue
         det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
         near = [o for o in st.dets if graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m]
         recent = any(
@@ -435,6 +439,10 @@ def detect_prepared(
         )
         if burst is not None:
             det, verdict = burst(det)
+            if verdict is None and vetoed:
+                if trace is not None:
+                    trace.append(("vetoed", None, now))
+                continue
             # raw data too coarse to tell: a CUSUM that rose within ``abrupt_h`` is a burst
             is_burst = verdict if verdict is not None else t - t0 < prm.abrupt_h
             if not is_burst:

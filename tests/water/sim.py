@@ -37,12 +37,14 @@ def simulate(
     seed: int = 0,
     n_sensors: int = 18,
     ramp_hours: int = 0,
+    holiday: int | None = None,
 ) -> tuple[Path, Path, list[str]]:
     """Simulate ``days`` of hourly SCADA on Net3 into ``out_dir`` (BattLeDIM layout).
 
     Demands get ±10 % hourly noise per node; a constant burst of ``burst_m3h`` m³/h starts at
     ``burst_hour`` in the middle of ``burst_pipe`` (with ``ramp_hours`` > 0 it grows linearly to
-    that flow over as many hours: an incipient leak). Returns (network INP, scada folder, sensor node ids).
+    that flow over as many hours: an incipient leak); on day ``holiday`` (0-based) every demand is
+    30 % lower. Returns (network INP, scada folder, sensor node ids).
     """
     import wntr
 
@@ -61,6 +63,8 @@ def simulate(
             base = d.pattern.multipliers if d.pattern is not None else np.ones(1)
             mult = np.resize(np.asarray(base, dtype=float), n_steps)
             day_factor = np.repeat(1 + 0.03 * rng.standard_normal(days), 24)
+            if holiday is not None:
+                day_factor[holiday * 24 : (holiday + 1) * 24] *= 0.7
             mult = mult * day_factor * (1 + 0.1 * rng.standard_normal(n_steps))
             pname = f"noise_{name}_{k}"
             wn.add_pattern(pname, mult.tolist())

@@ -91,6 +91,42 @@ def test_a_new_burst_near_an_earlier_report_is_a_new_leak_when_its_step_is_verif
         assert dets == []
 
 
+@pytest.mark.parametrize("verified", [True, None])
+def test_a_burst_on_a_holiday_is_not_vetoed_when_the_raw_data_see_its_step(
+    tmp_path: Path, verified: bool | None
+) -> None:
+    """On a holiday the inflow is below its same-hour baseline all day, which the hourly repair
+    veto reads as a repair. When the raw data verify the burst's supply step, that decides;
+    when they cannot tell (``None``), the veto stands."""
+    from lifeline.water import leaks as lk
+    from lifeline.water.network import pipe_graph, sensitivity
+    from lifeline.water.scada import read_scada
+
+    inp, scada, sensors = simulate(tmp_path, "251", BURST_HOUR, holiday=BURST_HOUR // 24)
+    wn = load_network(inp)
+    h = lk.hourly(read_scada(scada))
+    graph = pipe_graph(wn)
+    prm = lk.LeakParams()
+    n = prm.calib_days * 24
+    model = lk.calibrate(h.iloc[:n], wn, sensitivity(inp, sensors), graph, prm)
+    pre = lk.prepare(h, model)
+    burst = pd.Timestamp("2021-03-01") + pd.Timedelta(hours=BURST_HOUR)
+    assert (
+        pre.dq[BURST_HOUR : BURST_HOUR + 6].mean() < prm.q_veto
+    )  # the holiday looks like a repair
+
+    def raw_test(d: lk.Detection) -> tuple[lk.Detection, bool | None]:
+        step = abs(d.time - burst) <= pd.Timedelta(hours=6)
+        return d, (step if verified else None)
+
+    dets = lk.detect_prepared(pre, model, graph, start=n, burst=raw_test)
+    hits = [d for d in dets if burst <= d.time <= burst + pd.Timedelta(hours=6)]
+    if verified:
+        assert len(hits) == 1 and hops(inp, hits[0].pipe, "251") <= 2
+    else:
+        assert hits == []
+
+
 def test_no_burst_no_alarm(tmp_path: Path) -> None:
     inp, scada, _ = simulate(tmp_path, None, BURST_HOUR, seed=3)
     assert run_leaks(inp, scada, progress=False) == []
