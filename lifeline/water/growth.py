@@ -5,8 +5,8 @@ The water balance (:mod:`lifeline.water.balance`) sees a rise of daily leakage w
 not where the water goes. From the day a rise began (its *anchor*), the hourly residuals of
 every later week are compared with the same-hour baseline frozen at the anchor (the median of
 the week before it), whitened like the hourly channel, and the change is located on the leak
-signatures exactly as a burst is (:func:`lifeline.water.leaks._pick`: the medoid of the pipes
-whose fit is within ``loc_ratio`` of the best). A leak that grows keeps pointing at the same
+signatures exactly as a burst is (:func:`lifeline.water.leaks.pick_medoid`: the medoid of the
+pipes whose fit is within ``loc_ratio`` of the best). A leak that grows keeps pointing at the same
 place week after week; a change of consumption or the seasons wanders. A rise is reported when
 two consecutive weekly picks lie within ``merge_m`` of each other and both fit with at least the
 confidence learnt on the history (:func:`learn_confidence`: the threshold that earns most by
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lifeline.water.leaks import Detection, Model, Prepared, _pick
+from lifeline.water.leaks import Detection, Model, Prepared, pick_medoid
 from lifeline.water.network import PipeGraph
 from lifeline.water.scada import Leak
 
@@ -73,7 +73,7 @@ def week_pick(
     m = w @ diff.mean(axis=0)
     u = model.unit_sig @ w.T
     u /= np.linalg.norm(u, axis=1, keepdims=True)
-    det = _pick(u @ m, m, model, graph, anchor, day)
+    det = pick_medoid(u @ m, m, model, graph, anchor, day)
     return Pick(anchor, day, det.pipe, det.confidence)
 
 

@@ -544,10 +544,10 @@ def _localise(
     u /= np.linalg.norm(u, axis=1, keepdims=True)
     a = u @ m  # a leak lowers pressure along its signature → positive projection
     onset = idx[t0] + pd.Timedelta(hours=prm.onset_margin_h)
-    return _pick(a, m, model, graph, onset, idx[ta])
+    return pick_medoid(a, m, model, graph, onset, idx[ta])
 
 
-def _pick(
+def pick_medoid(
     a: np.ndarray,
     m: np.ndarray,
     model: Model,
@@ -555,7 +555,10 @@ def _pick(
     onset: pd.Timestamp,
     alarm: pd.Timestamp,
 ) -> Detection:
-    """Medoid of the pipes whose fit ``a`` is within ``loc_ratio`` of the best (see module doc)."""
+    """Medoid of the pipes whose fit ``a`` (projection of the whitened change ``m`` on each
+    pipe's unit signature) is within ``loc_ratio`` of the best (see module doc), as a
+    :class:`Detection` at ``onset`` with its alarm time, confidence (best fit / |m|, 0..1) and
+    the next candidates. The burst and growth channels both locate with it."""
     prm = model.params
     best = float(np.max(a))
     cand = np.flatnonzero(a >= prm.loc_ratio * best) if best > 0 else np.array([int(np.argmax(a))])

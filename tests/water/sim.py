@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from lifeline.water.leaks import Model, Prepared
+    from lifeline.water.network import PipeGraph
 
 
 def net_path(name: str = "Net3") -> Path:
@@ -104,3 +109,22 @@ def simulate(
     write(pd.DataFrame(flows, columns=src), "Flows")
     write(res.node["pressure"][wn.tank_name_list].reset_index(drop=True), "Levels")
     return base_inp, scada, sensors
+
+
+def calibrated(
+    out_dir: Path, burst_pipe: str | None, burst_hour: int, **kw: Any
+) -> tuple[Path, Prepared, Model, PipeGraph]:
+    """:func:`simulate` (``kw`` passed on), then the hourly residual model calibrated on the
+    first ``calib_days`` and the whole run prepared: (INP, Prepared, Model, PipeGraph)."""
+    from lifeline.water import leaks as lk
+    from lifeline.water.network import load_network, pipe_graph, sensitivity
+    from lifeline.water.scada import read_scada
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    inp, scada, sensors = simulate(out_dir, burst_pipe, burst_hour, **kw)
+    wn = load_network(inp)
+    h = lk.hourly(read_scada(scada))
+    graph = pipe_graph(wn)
+    prm = lk.LeakParams()
+    model = lk.calibrate(h.iloc[: prm.calib_days * 24], wn, sensitivity(inp, sensors), graph, prm)
+    return inp, lk.prepare(h, model), model, graph

@@ -11,10 +11,10 @@ import pytest
 
 from lifeline.water import growth
 from lifeline.water import leaks as lk
-from lifeline.water.network import load_network, pipe_graph, sensitivity
-from lifeline.water.scada import Leak, read_scada
+from lifeline.water.network import PipeGraph
+from lifeline.water.scada import Leak
 
-from .sim import simulate
+from .sim import calibrated
 from .test_leaks import hops
 
 START = 24 * 22 + 3  # the leak begins on day 22 at 03:00 (14 days calibrate, 7 build the baseline)
@@ -31,18 +31,9 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     get_settings.cache_clear()
 
 
-def _prepared(out: Path, pipe: str | None) -> tuple[Path, lk.Prepared, lk.Model, object]:
+def _prepared(out: Path, pipe: str | None) -> tuple[Path, lk.Prepared, lk.Model, PipeGraph]:
     """38 days of Net3 with a leak growing from 0 to 150 m³/h over 10 days (or none)."""
-    out.mkdir(parents=True, exist_ok=True)
-    inp, scada, sensors = simulate(
-        out, pipe, START, days=38, burst_m3h=150.0, ramp_hours=240, seed=4
-    )
-    wn = load_network(inp)
-    h = lk.hourly(read_scada(scada))
-    graph = pipe_graph(wn)
-    prm = lk.LeakParams()
-    model = lk.calibrate(h.iloc[: prm.calib_days * 24], wn, sensitivity(inp, sensors), graph, prm)
-    return inp, lk.prepare(h, model), model, graph
+    return calibrated(out, pipe, START, days=38, burst_m3h=150.0, ramp_hours=240, seed=4)
 
 
 def test_a_growing_leak_is_located_where_it_grows(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from lifeline.water.online import WaterLeakDetector
 from lifeline.water.pipeline import run_leaks, write_results
 from lifeline.water.score import read_submission
 
-from .sim import simulate
+from .sim import calibrated, simulate
 
 BURST_HOUR = 24 * 24 + 5  # day 24, 05:00
 
@@ -61,17 +61,9 @@ def test_a_new_burst_near_an_earlier_report_is_a_new_leak_when_its_step_is_verif
     by the baseline long ago and a leak that persists makes no new step); when they cannot tell
     (``None``), an alarm near a recent report is that leak again."""
     from lifeline.water import leaks as lk
-    from lifeline.water.network import pipe_graph, sensitivity
-    from lifeline.water.scada import read_scada
 
-    inp, scada, sensors = simulate(tmp_path, "173", BURST_HOUR)
-    wn = load_network(inp)
-    h = lk.hourly(read_scada(scada))
-    graph = pipe_graph(wn)
-    prm = lk.LeakParams()
-    n = prm.calib_days * 24
-    model = lk.calibrate(h.iloc[:n], wn, sensitivity(inp, sensors), graph, prm)
-    pre = lk.prepare(h, model)
+    inp, pre, model, graph = calibrated(tmp_path, "173", BURST_HOUR)
+    n = model.params.calib_days * 24
     burst = pd.Timestamp("2021-03-01") + pd.Timedelta(hours=BURST_HOUR)
 
     def raw_test(d: lk.Detection) -> tuple[lk.Detection, bool | None]:
@@ -99,20 +91,12 @@ def test_a_burst_on_a_holiday_is_not_vetoed_when_the_raw_data_see_its_step(
     veto reads as a repair. When the raw data verify the burst's supply step, that decides;
     when they cannot tell (``None``), the veto stands."""
     from lifeline.water import leaks as lk
-    from lifeline.water.network import pipe_graph, sensitivity
-    from lifeline.water.scada import read_scada
 
-    inp, scada, sensors = simulate(tmp_path, "251", BURST_HOUR, holiday=BURST_HOUR // 24)
-    wn = load_network(inp)
-    h = lk.hourly(read_scada(scada))
-    graph = pipe_graph(wn)
-    prm = lk.LeakParams()
-    n = prm.calib_days * 24
-    model = lk.calibrate(h.iloc[:n], wn, sensitivity(inp, sensors), graph, prm)
-    pre = lk.prepare(h, model)
+    inp, pre, model, graph = calibrated(tmp_path, "251", BURST_HOUR, holiday=BURST_HOUR // 24)
+    n = model.params.calib_days * 24
     burst = pd.Timestamp("2021-03-01") + pd.Timedelta(hours=BURST_HOUR)
     assert (
-        pre.dq[BURST_HOUR : BURST_HOUR + 6].mean() < prm.q_veto
+        pre.dq[BURST_HOUR : BURST_HOUR + 6].mean() < model.params.q_veto
     )  # the holiday looks like a repair
 
     def raw_test(d: lk.Detection) -> tuple[lk.Detection, bool | None]:
