@@ -343,7 +343,7 @@ class IncidentStage:
         """Type, confirmation, impact, cascade, plan, grade, safety review and narrative of
         ``inc`` (in place), on the operators' latest state of it."""
         from lifeline.incidents.correlate import infer_kind
-        from lifeline.incidents.pipeline import ESTIMATED_DURATION_H, assess
+        from lifeline.incidents.pipeline import assess, outage_duration_h
 
         self.merge_operator_fields(inc)
         inc.kind = infer_kind(inc)
@@ -360,13 +360,7 @@ class IncidentStage:
                 if callable(forget):
                     forget(inc.incident_id)
             self._signature[inc.incident_id] = sig
-        restored = inc.state_time("restored")
-        start = inc.onset_at or inc.opened_at
-        dur = (
-            (restored - start).total_seconds() / 3600.0
-            if restored
-            else ESTIMATED_DURATION_H.get(inc.kind, 4.0)
-        )
+        dur = outage_duration_h(inc)
         try:
             assess(
                 inc,

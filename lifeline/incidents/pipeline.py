@@ -112,6 +112,15 @@ ESTIMATED_DURATION_H = {
 }
 
 
+def outage_duration_h(inc: Incident) -> float:
+    """Outage duration (h) for grading: onset (or detection) → restored when restored, else
+    :data:`ESTIMATED_DURATION_H` of the incident type (4 h for a type without one)."""
+    restored = inc.state_time("restored")
+    if restored:
+        return (restored - (inc.onset_at or inc.opened_at)).total_seconds() / 3600.0
+    return ESTIMATED_DURATION_H.get(inc.kind, 4.0)
+
+
 def correlate_and_assess(
     alarms: pd.DataFrame | None = None,
     complaints: pd.DataFrame | None = None,
@@ -167,13 +176,7 @@ def correlate_and_assess(
             continue
         if not inc.kind:
             inc.kind = infer_kind(inc)
-        restored = inc.state_time("restored")
-        start = inc.onset_at or inc.opened_at
-        dur = (
-            (restored - start).total_seconds() / 3600.0
-            if restored
-            else ESTIMATED_DURATION_H.get(inc.kind, 4.0)
-        )
+        dur = outage_duration_h(inc)
         assess(
             inc,
             adapters or {},
