@@ -65,14 +65,19 @@ class Detection:
     strength: float = 0.0
 
 
-def hourly(scada: Scada) -> pd.DataFrame:
-    """Hourly means of all sensors, columns prefixed ``P:``, ``F:``, ``L:``."""
+def raw_frame(scada: Scada) -> pd.DataFrame:
+    """All sensors at their own time step, columns prefixed ``P:``, ``F:``, ``L:``."""
     parts = [scada.pressures.add_prefix("P:")]
     if scada.flows.shape[1]:
         parts.append(scada.flows.add_prefix("F:"))
     if scada.levels.shape[1]:
         parts.append(scada.levels.add_prefix("L:"))
-    df = pd.concat(parts, axis=1)
+    return pd.concat(parts, axis=1)
+
+
+def hourly(scada: Scada) -> pd.DataFrame:
+    """Hourly means of all sensors, columns prefixed like :func:`raw_frame`."""
+    df = raw_frame(scada)
     if scada.step_s > 3600 or 3600 % scada.step_s:
         raise InputError(
             f"time step {scada.step_s} s not supported: it must divide one hour (e.g. 300 s, 3600 s)"

@@ -146,7 +146,7 @@ class WaterLeakDetector:
         self.tanks = rs.tank_areas(self.wn, list(hist.columns))
         pre = lk.prepare(hist, model)
         _, self.z_thr, self.thresholds = learn_bursts(
-            pre, model, self.graph, rs.raw_frame(sc), self.tanks, []
+            pre, model, self.graph, lk.raw_frame(sc), self.tanks, []
         )
         self.model = model
         self.state = lk.AlarmState(last=pd.Timestamp(hist.index[-1]))
@@ -191,7 +191,7 @@ class WaterLeakDetector:
             return None
         pre = lk.prepare(h, model)
         levels: list[tuple[pd.Timestamp, float, int]] = []
-        test = burst_test(rs.raw_frame(sc), model, self.tanks, self.z_thr)
+        test = burst_test(lk.raw_frame(sc), model, self.tanks, self.z_thr)
         new = lk.detect_prepared(
             pre, model, self.graph, burst=test, state=self.state, levels=levels
         )

@@ -114,7 +114,7 @@ def _run_leaks(
     pre = lk.prepare(h_hist, model)
     hist_known = [k.pipe for k in truth if k.start <= h_hist.index[0] <= k.end]
     tanks = rs.tank_areas(wn, list(h_data.columns))
-    raw_h = rs.raw_frame(hist)
+    raw_h = lk.raw_frame(hist)
     prm, z_thr, rep["fast_thresholds"] = learn_bursts(pre, model, graph, raw_h, tanks, truth)
     if truth and not outflow.empty:
         hist_test = burst_test(raw_h, model, tanks, z_thr)
@@ -122,7 +122,7 @@ def _run_leaks(
         res = score([Submission(d.pipe, d.time) for d in hist_dets], truth, outflow, graph)
         rep["history_bursts"] = res.as_dict()
     rep["params"] = lk.params_dict(prm)
-    raw = rs.raw_frame(data)
+    raw = lk.raw_frame(data)
     supply: dict[tuple[str, pd.Timestamp], float] = {}
     test = burst_test(raw, model, tanks, z_thr, supply)
     # detect on history tail + data so the rolling baseline is warm from the first hour
@@ -229,7 +229,7 @@ def learn_bursts(
     """Thresholds of the burst channel learnt on the history (the batch command and the online
     detector share them): how long a reported burst stays open (:func:`calib.merge_days`), the
     CUSUM threshold and the raw-data step gate (:func:`calib.learn_fast`). ``pre``: the
-    history prepared with ``model``; ``raw_hist``: its raw readings (:func:`rs.raw_frame`);
+    history prepared with ``model``; ``raw_hist``: its raw readings (:func:`lk.raw_frame`);
     ``truth``: its labelled leaks (may be empty). Sets ``model.params``; returns (params, step
     gate in noise σ, report)."""
     model.params = replace(

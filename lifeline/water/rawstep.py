@@ -11,17 +11,6 @@ import numpy as np
 import pandas as pd
 
 from lifeline.water.leaks import Detection, Model, _whitener
-from lifeline.water.scada import Scada
-
-
-def raw_frame(scada: Scada) -> pd.DataFrame:
-    """All sensors at their own time step, columns prefixed like :func:`hourly`."""
-    parts = [scada.pressures.add_prefix("P:")]
-    if scada.flows.shape[1]:
-        parts.append(scada.flows.add_prefix("F:"))
-    if scada.levels.shape[1]:
-        parts.append(scada.levels.add_prefix("L:"))
-    return pd.concat(parts, axis=1)
 
 
 @dataclass
