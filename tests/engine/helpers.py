@@ -18,6 +18,22 @@ from lifeline.model.schema import conform
 DETECTOR = "test-low-pressure"
 
 
+def located_scores(batch: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
+    """The detector protocol's score frame for ``batch``: one row per reading, keyed by its
+    sensor and located at the sensor's asset (confidence 0.6)."""
+    return pd.DataFrame(
+        {
+            "key": batch["sensor_id"].to_numpy(),
+            "ts": batch["ts"].to_numpy(),
+            "score": score,
+            "detail": [
+                {"location": [{"asset_id": a, "confidence": 0.6, "x_m": x, "y_m": y}]}
+                for a, x, y in zip(batch["asset_id"], batch["x_m"], batch["y_m"], strict=True)
+            ],
+        }
+    )
+
+
 @dataclass
 class LowPressure:
     """Scores how far a pressure falls below 20 m, in 5 m steps (the test's own detector)."""
@@ -32,17 +48,8 @@ class LowPressure:
 
     def score(self, batch: pd.DataFrame) -> pd.DataFrame:
         self.n += len(batch)
-        s = np.clip((20.0 - batch["value"].to_numpy(float)) / 5.0, 0.0, None)
-        return pd.DataFrame(
-            {
-                "key": batch["sensor_id"].to_numpy(),
-                "ts": batch["ts"].to_numpy(),
-                "score": s,
-                "detail": [
-                    {"location": [{"asset_id": a, "confidence": 0.6, "x_m": x, "y_m": y}]}
-                    for a, x, y in zip(batch["asset_id"], batch["x_m"], batch["y_m"], strict=True)
-                ],
-            }
+        return located_scores(
+            batch, np.clip((20.0 - batch["value"].to_numpy(float)) / 5.0, 0.0, None)
         )
 
     def status(self) -> DetectorStatus:

@@ -3,10 +3,13 @@ cheap password hashing so that tests stay fast (production parameters are tested
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from lifeline.store import Store
 from tests.api.conftest import Api, build_api
 
 
@@ -26,3 +29,25 @@ def api(fast_hash: None) -> Iterator[Api]:
     a = build_api(":memory:")
     with a.client:
         yield a
+
+
+@pytest.fixture
+def pg_schema(pg_url: str, request: pytest.FixtureRequest) -> Iterator[tuple[str, Store]]:
+    """A fresh PostgreSQL schema with the tables, named after the test module: its URL and a
+    store on it for the test's own reads. Dropped afterwards unless ``KEEP_SCHEMA`` is set
+    (then its name is printed, for debugging)."""
+    from lifeline.store.postgres_store import PostgresStore
+
+    prefix = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    url = f"{pg_url}{'&' if '?' in pg_url else '?'}schema={schema}"
+    pg = PostgresStore(url)
+    try:
+        pg.init_schema()
+        yield url, pg
+    finally:
+        if not os.environ.get("KEEP_SCHEMA"):
+            pg.drop_schema()
+        else:
+            print("SCHEMA", schema)
+        pg.close()

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lifeline.detect.base import DetectorStatus
-from tests.engine.helpers import DETECTOR, LowPressure
+from tests.engine.helpers import DETECTOR, LowPressure, located_scores
 
 CITY = Path(__file__).resolve().parent.parent / "data" / "cities" / "ykt"
 DAY = pd.Timestamp("2026-03-02", tz="UTC")
@@ -83,17 +83,7 @@ class GasBand:
         v = batch["value"].to_numpy(float)
         methane = (batch["quantity"] == "methane_pct_lel").to_numpy()
         s = np.where(methane, (v - 10.0) / 10.0, (0.2 - v) / 0.05)
-        return pd.DataFrame(
-            {
-                "key": batch["sensor_id"].to_numpy(),
-                "ts": batch["ts"].to_numpy(),
-                "score": np.clip(s, 0.0, None),
-                "detail": [
-                    {"location": [{"asset_id": a, "confidence": 0.6, "x_m": x, "y_m": y}]}
-                    for a, x, y in zip(batch["asset_id"], batch["x_m"], batch["y_m"], strict=True)
-                ],
-            }
-        )
+        return located_scores(batch, np.clip(s, 0.0, None))
 
     def status(self) -> DetectorStatus:
         return DetectorStatus(self.name, True, warmup="none")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,26 +25,6 @@ from tests.reliability.live_server import (
 )
 
 HOURS = 12.0
-
-
-@pytest.fixture
-def pg_schema(pg_url: str) -> Iterator[tuple[str, Store]]:
-    """A fresh PostgreSQL schema: its URL and a store on it for the test's own reads."""
-    from lifeline.store.postgres_store import PostgresStore
-
-    schema = f"kill_{uuid.uuid4().hex[:10]}"
-    url = f"{pg_url}{'&' if '?' in pg_url else '?'}schema={schema}"
-    pg = PostgresStore(url)
-    try:
-        yield url, pg
-    finally:
-        import os
-
-        if not os.environ.get("KEEP_SCHEMA"):
-            pg.drop_schema()
-        else:
-            print("SCHEMA", schema)
-        pg.close()
 
 
 def _server(tmp: Path, mqtt_url: str, db: str, tag: str) -> Child:

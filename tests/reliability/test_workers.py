@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +27,6 @@ from tests.reliability.live_server import (
 )
 
 N = 2
-
-
-@pytest.fixture
-def pg_schema(pg_url: str) -> Iterator[tuple[str, Store]]:
-    from lifeline.store.postgres_store import PostgresStore
-
-    schema = f"workers_{uuid.uuid4().hex[:10]}"
-    url = f"{pg_url}{'&' if '?' in pg_url else '?'}schema={schema}"
-    pg = PostgresStore(url)
-    try:
-        pg.init_schema()
-        yield url, pg
-    finally:
-        pg.drop_schema()
-        pg.close()
 
 
 def _sse(url: str, token: str, got: list[dict[str, Any]], stop: threading.Event) -> None:
