@@ -98,20 +98,7 @@ def _worker(
     from lifeline.engine.worker import Worker
 
     s = get_settings()
-    w = Worker(
-        city,
-        k,
-        n,
-        db,
-        mqtt,
-        group=s.worker_group,
-        route=s.mqtt_route_topic,
-        readings_topic=s.mqtt_topic,
-        events_topic=s.mqtt_events_topic,
-        client_id=f"{s.mqtt_client_id}-w{k}of{n}",
-        seed=s.partition_seed,
-        idle_flush_s=s.engine_idle_flush_s,
-    ).start()
+    w = Worker.from_settings(city, k, n, db, mqtt, s).start()
     ready.set()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -37,20 +37,7 @@ def register(app: typer.Typer) -> None:
         if of < 1:
             raise ConfigError("--of must be at least 1", where="--of")
         c = resolve_city(city or None)
-        w = Worker(
-            c,
-            partition,
-            of,
-            db or s.db,
-            mqtt or s.mqtt,
-            group=s.worker_group,
-            route=s.mqtt_route_topic,
-            readings_topic=s.mqtt_topic,
-            events_topic=s.mqtt_events_topic,
-            client_id=f"{s.mqtt_client_id}-w{partition}of{of}",
-            seed=s.partition_seed,
-            idle_flush_s=s.engine_idle_flush_s,
-        ).start()
+        w = Worker.from_settings(c, partition, of, db or s.db, mqtt or s.mqtt, s).start()
         done = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: done.set())

@@ -258,6 +258,25 @@ class Worker:
         self.stop_event = threading.Event()
         self._threads: list[threading.Thread] = []
 
+    @classmethod
+    def from_settings(cls, city: City, k: int, n: int, db: str, mqtt: str, s: Any) -> Worker:
+        """Partition ``k`` of ``n`` with the topics, group, client id, seed and idle flush of
+        the settings ``s`` (:func:`lifeline.config.get_settings`)."""
+        return cls(
+            city,
+            k,
+            n,
+            db,
+            mqtt,
+            group=s.worker_group,
+            route=s.mqtt_route_topic,
+            readings_topic=s.mqtt_topic,
+            events_topic=s.mqtt_events_topic,
+            client_id=f"{s.mqtt_client_id}-w{k}of{n}",
+            seed=s.partition_seed,
+            idle_flush_s=s.engine_idle_flush_s,
+        )
+
     def start(self) -> Worker:
         """Connect and start the engine, route, ingestion and heartbeat threads."""
         self.runner.start()
