@@ -135,3 +135,21 @@ def test_a_flow_the_balance_does_not_see_is_rejected(setup) -> None:  # type: ig
     prm = tlc.TrendParams(gain=12.0, weeks=2, flow_ratio=1.5)
     assert tlc.trend_detections(loc, flat, idx[0], idx[-1], [], graph, prm, sigma=0.05) == []
     assert len(tlc.trend_detections(loc, ell, idx[0], idx[-1], [], graph, prm, sigma=0.05)) == 1
+
+
+def test_an_episode_is_reported_once_its_leak_is_running(setup) -> None:  # type: ignore[no-untyped-def]
+    """A leak that began during the rise's first day (day ``ONSET``) is reported at the end of
+    that day, not at its midnight: BattLeDIM counts a report before a leak's start as a false
+    alarm."""
+    from lifeline.water import episodes as ep
+    from lifeline.water.balance import Event
+
+    graph = setup[0]
+    pipe = _leak_pipe(setup)
+    loc, ell, idx, _ = _night(setup, pipe, seed=7)
+    rise = Event(z=idx[ONSET - 1], d=idx[ONSET + 7], dl=float(ell.iloc[ONSET + 7]))
+    prm = ep.EpisodeParams(gain=12.0, ratio=2.0)
+    found = ep.episode_leaks(loc, ell, [rise], idx[0], idx[-1], [], [], graph, prm)
+    assert len(found) == 1
+    assert graph.pipe_distance(found[0].pipe, pipe) <= 300.0
+    assert found[0].time == idx[ONSET] + pd.Timedelta(days=1)
