@@ -61,6 +61,7 @@ def leaks_cmd(
         header.append(
             f"burst channel: learnt on history: CUSUM threshold {ft['h']}, "
             f"step gate {ft['step_gate']['value']} sigma"
+            + (f"; {report['bursts']}" if str(report.get("bursts", "on")) != "on" else "")
         )
     if report.get("slow"):
         th = report.get("slow_history")

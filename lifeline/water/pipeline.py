@@ -116,11 +116,13 @@ def _run_leaks(
     tanks = rs.tank_areas(wn, list(h_data.columns))
     raw_h = lk.raw_frame(hist)
     prm, z_thr, rep["fast_thresholds"] = learn_bursts(pre, model, graph, raw_h, tanks, truth)
+    bursts_on = True
     if truth and not outflow.empty:
         hist_test = burst_test(raw_h, model, tanks, z_thr)
         hist_dets = lk.detect_prepared(pre, model, graph, known=hist_known, burst=hist_test)
         res = score([Submission(d.pipe, d.time) for d in hist_dets], truth, outflow, graph)
         rep["history_bursts"] = res.as_dict()
+        bursts_on = bursts_earn(res.score_eur, rep)
     rep["params"] = lk.params_dict(prm)
     raw = lk.raw_frame(data)
     supply: dict[tuple[str, pd.Timestamp], float] = {}
@@ -132,8 +134,10 @@ def _run_leaks(
         pre_d = lk.prepare(full, model)
     else:
         pre_d = lk.prepare(h_data, model)
-    dets = lk.detect_prepared(pre_d, model, graph, progress, known=known, burst=test)
-    dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
+    dets: list[lk.Detection] = []
+    if bursts_on:
+        dets = lk.detect_prepared(pre_d, model, graph, progress, known=known, burst=test)
+        dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
     flows = [supply.get((d.pipe, d.time), float("nan")) for d in dets]
     rises: dict[str, list[bl.Event]] = {}
     try:  # an auxiliary channel: a failure there must not cost the pressure detections
@@ -169,6 +173,23 @@ def _run_leaks(
     if report_known:
         extra = carried + extra
     return sorted(dets + extra, key=lambda d: d.time)
+
+
+def bursts_earn(history_eur: float, rep: dict[str, Any]) -> bool:
+    """Whether the burst channel reports on the data: only when its reports on the labelled
+    history (with the thresholds learnt there) earned more by the BattLeDIM score than their
+    false alarms cost (``history_eur`` > 0 €; the false-positive budget in money, as for the
+    growth channel). Where pump or valve switching makes steps the burst test cannot tell from
+    bursts, the channel's alarms on history are false and it stays off. Records the decision
+    in ``rep["bursts"]``."""
+    on = history_eur > 0.0
+    rep["bursts"] = (
+        "on"
+        if on
+        else f"off (its reports on the labelled history earned {history_eur:.0f} EUR: "
+        "no more than their false alarms cost)"
+    )
+    return on
 
 
 def growth_channel(

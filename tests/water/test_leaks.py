@@ -175,3 +175,44 @@ def test_dead_sensor_is_dropped_and_reported(tmp_path: Path) -> None:
     dets = run_leaks(inp, scada, progress=False, report=report)
     assert report["dropped_sensors"] == [sensors[3]]
     assert dets and hops(inp, dets[0].pipe, "251") <= 2
+
+
+def _truth(folder: Path, pipe: str, start: pd.Timestamp, end: pd.Timestamp, m3h: float) -> Path:
+    """A truth folder labelling one abrupt leak of ``m3h`` on ``pipe`` from ``start`` to ``end``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "leaks.csv").write_text(
+        "linkID,startTime,endTime,leakDiameter,leakType,peakTime\n"
+        f"{pipe},{start:%Y-%m-%d %H:%M},{end:%Y-%m-%d %H:%M},0.05,abrupt,{start:%Y-%m-%d %H:%M}\n"
+    )
+    idx = pd.date_range(start.floor("D") - pd.Timedelta(days=30), end, freq="1h")
+    flow = pd.DataFrame({pipe: ((idx >= start) & (idx <= end)) * m3h}, index=idx)
+    flow.index.name = "Timestamp"
+    flow.to_csv(folder / "leak_outflow.csv")
+    return folder
+
+
+@pytest.mark.parametrize("labelled", [True, False])
+def test_the_burst_channel_reports_only_when_it_earned_on_the_history(
+    tmp_path: Path, labelled: bool
+) -> None:
+    """The history holds a burst on pipe 173. Labelled as it is, the channel's report there
+    earns its water and the data's burst (pipe 251) is reported; labelled as a leak elsewhere
+    (so the report is a false alarm and the label's leak is missed), the channel earned less
+    than its false alarms cost and stays off, saying so."""
+    hist_dir = tmp_path / "hist"
+    hist_dir.mkdir()
+    inp, hist, _ = simulate(hist_dir, "173", BURST_HOUR, seed=5)
+    start = pd.Timestamp("2021-03-01") + pd.Timedelta(hours=BURST_HOUR)
+    end = pd.Timestamp("2021-03-28 23:00")
+    truth = _truth(tmp_path / "truth", "173" if labelled else "10", start, end, 300.0)
+    _, scada, _ = simulate(tmp_path, "251", BURST_HOUR, seed=6)
+    report: dict = {}
+    dets = run_leaks(inp, scada, hist, truth, progress=False, report=report)
+    assert (report["history_bursts"]["tp"] == 1) == labelled
+    burst = [d for d in dets if start <= d.time <= start + pd.Timedelta(hours=6)]
+    if labelled:
+        assert burst and hops(inp, burst[0].pipe, "251") <= 2
+        assert report["bursts"] == "on"
+    else:
+        assert burst == []
+        assert report["bursts"].startswith("off")
