@@ -9,10 +9,10 @@ more leak per candidate pipe, whose flow must agree with the balance: the fitted
 leakage rise since the anchor times a factor ``α`` between ``1/ratio`` and ``ratio`` (the spread
 of real to modelled signature sizes seen on the history's labelled leaks). The best pipe is
 reported when its χ² gain exceeds the threshold learnt on the history (the gains the same fit
-reaches there when every labelled leak is known), at the end of the episode's first day (a leak that
-began that day was running by then; a report before its start names no active leak): the pipe and the
-start are what the results file asks for. An incipient leak grows for weeks before its pattern
-stands out; the episode waits for it (up to ``max_days``) with its anchor fixed.
+reaches there when every labelled leak is known), at the end of the episode's first day (a leak
+that began that day was running by then; a report before its start names no active leak): the
+pipe and the start are what the results file asks for. An incipient leak grows for weeks before
+its pattern stands out; the episode waits for it (up to ``max_days``) with its anchor fixed.
 """
 
 from __future__ import annotations
