@@ -157,7 +157,6 @@ def _run_leaks(
             rep,
             flows,
             rises,
-            hist_dets if truth and not outflow.empty else None,
         )
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["balance"] = f"off (failed: {exc})"

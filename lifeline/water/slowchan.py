@@ -142,38 +142,6 @@ def learn_episodes(
     return prm, info
 
 
-def episodes_earn(
-    loc: blc.NightLoc,
-    ell: pd.Series,
-    rises: list[bl.Event],
-    h0: pd.Timestamp,
-    h1: pd.Timestamp,
-    truth: list[Leak],
-    outflow: pd.DataFrame,
-    bursts: list[Detection],
-    graph: Any,
-    prm: ep.EpisodeParams,
-) -> float:
-    """What the episode channel, with the thresholds ``prm`` learnt on the history ``[h0, h1]``,
-    earns there by the BattLeDIM score beyond the burst channel's reports ``bursts`` (€: the
-    score of both minus that of the bursts alone; a second report of a leak they found costs as
-    a false alarm). The channel runs there as on the data: the leaks running on the history's
-    first day are known, the bursts' places are left to them. The false-positive budget in
-    money, as for the burst and growth channels: a channel earning ≤ 0 € stays off."""
-    from lifeline.water.score import Submission, score
-
-    known = [k for k in truth if k.start <= h0 <= k.end]
-    new = [k for k in truth if k not in known]
-    spans = tlc.spans_of(bursts, 35.0)
-    spans += [(k.pipe, h0 - 365 * DAY, max(k.end, h0 + 35 * DAY)) for k in known]
-    with_supply = [(d, float("nan")) for d in bursts]
-    found = ep.episode_leaks(loc, ell, rises, h0 + 7 * DAY, h1, spans, with_supply, graph, prm)
-    base = [Submission(d.pipe, d.time) for d in bursts]
-    both = base + [Submission(d.pipe, d.time) for d in found]
-    b = score(base, new, outflow, graph, ignore=known).score_eur if base else 0.0
-    return float(score(both, new, outflow, graph, ignore=known).score_eur - b)
-
-
 def slow_channel(
     wn: Any,
     model: Model,
@@ -190,13 +158,10 @@ def slow_channel(
     rep: dict[str, Any],
     supply: list[float] | None = None,
     rises_out: dict[str, list[bl.Event]] | None = None,
-    hist_bursts: list[Detection] | None = None,
 ) -> tuple[list[Detection], list[Detection]]:
     """Balance rises (recorded in ``rep``), slow-leak detections on the data, and the known
     leaks still running when the data begin (:mod:`lifeline.water.carry`). ``rises_out``
-    (optional) receives the rises of the data and of the history (``"data"``, ``"history"``).
-    ``hist_bursts`` (optional): the burst channel's reports on the labelled history; with them
-    the episode channel reports on the data only when it earns there (:func:`episodes_earn`)."""
+    (optional) receives the rises of the data and of the history (``"data"``, ``"history"``)."""
     bal = bl.fit_balance(wn, h_hist, amr_hist, outflow if truth else None)
     if bal is None:
         rep["balance"] = "off (no source flows or too little history)"
@@ -233,10 +198,6 @@ def slow_channel(
         rises_out.update(data=rises, history=hist_rises)
     prm, info = learn_episodes(loc, ell, hist_rises, h0, h1, truth, outflow, hours, graph)
     rep["slow_history"] = info
-    earns = float("inf")
-    if hist_bursts is not None and truth and not outflow.empty:
-        earns = episodes_earn(loc, ell, hist_rises, h0, h1, truth, outflow, hist_bursts, graph, prm)
-        info["earned_eur"] = round(earns, 2)
     carried: list[Detection] = []
     gap = h_data.index[0] - h_hist.index[-1]
     if truth and not outflow.empty and pd.Timedelta(0) < gap <= DAY:
@@ -244,12 +205,6 @@ def slow_channel(
         emp = empirical_signatures(loc, outflow, hours)
         carried, shares = carry.still_running(loc, running, outflow, h_data.index[0], emp)
         rep["known_at_start"] = {"repair_share": shares, "running": [d.pipe for d in carried]}
-    if earns <= 0:
-        rep["slow"] = (
-            f"off (its reports on the labelled history earned {float(earns):.0f} EUR beyond the "
-            "burst channel's: no more than their false alarms cost)"
-        )
-        return [], carried
     rep["slow"] = "on"
     d0, d1 = h_data.index[0].ceil("D"), h_data.index[-1].floor("D") - DAY
     spans = tlc.spans_of(dets, 35.0)

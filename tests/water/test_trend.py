@@ -153,30 +153,3 @@ def test_an_episode_is_reported_once_its_leak_is_running(setup) -> None:  # type
     assert len(found) == 1
     assert graph.pipe_distance(found[0].pipe, pipe) <= 300.0
     assert found[0].time == idx[ONSET] + pd.Timedelta(days=1)
-
-
-@pytest.mark.parametrize("labelled", [True, False])
-def test_the_episode_channel_earns_only_when_its_reports_find_labelled_leaks(  # type: ignore[no-untyped-def]
-    setup, labelled: bool
-) -> None:
-    """On a history whose balance rise the channel locates on the leak's pipe: labelled there,
-    its report earns the leak's water (> 0 €, the channel runs on the data); labelled on a pipe
-    a kilometre away, the report is a false alarm and the leak is missed (≤ 0 €: off)."""
-    from lifeline.water import episodes as ep
-    from lifeline.water.balance import Event
-    from lifeline.water.scada import Leak
-    from lifeline.water.slowchan import episodes_earn
-
-    graph, pipes = setup[0], setup[1]
-    pipe = _leak_pipe(setup)
-    loc, ell, idx, _ = _night(setup, pipe, seed=7)
-    far = next(p for p in pipes if graph.pipe_distance(p, pipe) > 1000.0)
-    label = pipe if labelled else far
-    start, end = idx[ONSET] + pd.Timedelta(hours=6), idx[-1]
-    hours = pd.date_range(idx[0], end, freq="1h")
-    outflow = pd.DataFrame({label: np.where(hours >= start, 10.0, 0.0)}, index=hours)
-    truth = [Leak(label, start, end, kind="incipient")]
-    rise = Event(z=idx[ONSET - 1], d=idx[ONSET + 7], dl=float(ell.iloc[ONSET + 7]))
-    prm = ep.EpisodeParams(gain=12.0, ratio=2.0)
-    earned = episodes_earn(loc, ell, [rise], idx[0], idx[-1], truth, outflow, [], graph, prm)
-    assert (earned > 0.0) == labelled
