@@ -5,7 +5,7 @@ The water balance (:mod:`lifeline.water.balance`) sees a rise of daily leakage w
 not where the water goes. From the day a rise began (its *anchor*), the hourly residuals of
 every later week are compared with the same-hour baseline frozen at the anchor (the median of
 the week before it), whitened like the hourly channel, and the change is located on the leak
-signatures exactly as a burst is (:func:`lifeline.water.leaks.pick_medoid`: the medoid of the
+signatures exactly as a burst is (:func:`lifeline.water.leaks.locate_change`: the medoid of the
 pipes whose fit is within ``loc_ratio`` of the best). A leak that grows keeps pointing at the same
 place week after week; a change of consumption or the seasons wanders. A rise is reported when
 two consecutive weekly picks lie within ``merge_m`` of each other and both fit with at least the
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lifeline.water.leaks import Detection, Model, Prepared, pick_medoid
+from lifeline.water.leaks import Detection, Model, Prepared, frozen_change, locate_change
 from lifeline.water.network import PipeGraph
 from lifeline.water.scada import Leak
 
@@ -61,19 +61,11 @@ def week_pick(
     t1 = int(np.searchsorted(ns, day.value))
     if t0 + 24 > len(ns) or t1 <= t0:
         return None
-    hours = np.asarray(pre.idx.hour)
-    ref = np.full((24, pre.r.shape[1]), np.nan)
-    ref[hours[t0 : t0 + 24]] = pre.b[t0 : t0 + 24]
-    lo = max(t0, t1 - 7 * 24)
-    diff = pre.r[lo:t1] - ref[hours[lo:t1]]
-    diff = diff[np.isfinite(diff).all(axis=1)]
+    diff = frozen_change(pre.r, pre.b, pre.idx, t0, max(t0, t1 - 7 * 24), t1)
     if len(diff) < 48:
         return None
     w = pre.ws[min((t1 - 1) // 24, len(pre.ws) - 1)]
-    m = w @ diff.mean(axis=0)
-    u = model.unit_sig @ w.T
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    det = pick_medoid(u @ m, m, model, graph, anchor, day)
+    det = locate_change(diff.mean(axis=0), w, model, graph, anchor, day)
     return Pick(anchor, day, det.pipe, det.confidence)
 
 

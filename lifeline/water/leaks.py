@@ -280,8 +280,7 @@ def whitened(
         past = past[np.isfinite(past).all(axis=1)]
         c = _robust_cov(past) if len(past) >= 7 * 24 else base_c
         w = _whitener(c)
-        u = model.unit_sig @ w.T
-        u /= np.linalg.norm(u, axis=1, keepdims=True)
+        u = unit_signatures(model, w)
         blk = d[s0 : s0 + 24]
         okr = np.isfinite(blk).all(axis=1)
         zb = np.where(okr[:, None], np.nan_to_num(blk) @ w.T, 0.0)
@@ -515,9 +514,8 @@ def _step_projection(
     change of the hours since each change point (up to a day), whitened like hour ``t``."""
     day = t // 24
     if day not in u_day:
-        u = model.unit_sig @ ws[day].T
         u_day.clear()
-        u_day[day] = u / np.linalg.norm(u, axis=1, keepdims=True)
+        u_day[day] = unit_signatures(model, ws[day])
     total = np.zeros(r.shape[1])
     for t0, _ in active:
         seg = r[t0 : min(t, t0 + 24)] - b[t0 : min(t, t0 + 24)]
@@ -539,17 +537,43 @@ def _localise(
 ) -> Detection:
     prm = model.params
     t1 = min(len(r), ta + prm.loc_hours)
+    diff = frozen_change(r, b, idx, t0, t0, t1)
+    change = diff.mean(axis=0) if len(diff) else np.zeros(r.shape[1])
+    onset = idx[t0] + pd.Timedelta(hours=prm.onset_margin_h)
+    return locate_change(change, w, model, graph, onset, idx[ta])
+
+
+def unit_signatures(model: Model, w: np.ndarray) -> np.ndarray:
+    """Every pipe's leak signature whitened with ``w``, scaled to unit length (pipes × sensors)."""
+    u = model.unit_sig @ w.T
+    return u / np.linalg.norm(u, axis=1, keepdims=True)
+
+
+def frozen_change(
+    r: np.ndarray, b: np.ndarray, idx: pd.DatetimeIndex, t0: int, lo: int, hi: int
+) -> np.ndarray:
+    """The residuals (m) of hours ``lo`` to ``hi`` (exclusive) minus the same-hour baseline
+    frozen on the day from hour ``t0``; complete hours only."""
     hours = np.asarray(idx.hour)
     ref = np.full((24, r.shape[1]), np.nan)
     ref[hours[t0 : t0 + 24]] = b[t0 : t0 + 24]
-    diff = r[t0:t1] - ref[hours[t0:t1]]
-    diff = diff[np.isfinite(diff).all(axis=1)]
-    m = w @ (diff.mean(axis=0) if len(diff) else np.zeros(r.shape[1]))
-    u = model.unit_sig @ w.T
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    a = u @ m  # a leak lowers pressure along its signature → positive projection
-    onset = idx[t0] + pd.Timedelta(hours=prm.onset_margin_h)
-    return pick_medoid(a, m, model, graph, onset, idx[ta])
+    diff = r[lo:hi] - ref[hours[lo:hi]]
+    return diff[np.isfinite(diff).all(axis=1)]
+
+
+def locate_change(
+    change: np.ndarray,
+    w: np.ndarray,
+    model: Model,
+    graph: PipeGraph,
+    onset: pd.Timestamp,
+    alarm: pd.Timestamp,
+) -> Detection:
+    """Locate a mean residual change (m per sensor): whitened with ``w``, projected on every
+    pipe's unit signature (a leak lowers pressure along its signature → positive projection),
+    then :func:`pick_medoid`. The burst and growth channels both locate with it."""
+    m = w @ change
+    return pick_medoid(unit_signatures(model, w) @ m, m, model, graph, onset, alarm)
 
 
 def pick_medoid(
@@ -563,7 +587,7 @@ def pick_medoid(
     """Medoid of the pipes whose fit ``a`` (projection of the whitened change ``m`` on each
     pipe's unit signature) is within ``loc_ratio`` of the best (see module doc), as a
     :class:`Detection` at ``onset`` with its alarm time, confidence (best fit / |m|, 0..1) and
-    the next candidates. The burst and growth channels both locate with it."""
+    the next candidates."""
     prm = model.params
     best = float(np.max(a))
     cand = np.flatnonzero(a >= prm.loc_ratio * best) if best > 0 else np.array([int(np.argmax(a))])
