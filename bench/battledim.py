@@ -246,15 +246,13 @@ def generated_years(pairs: list[str], days: int, out: dict[str, Any], save: Any)
 
 def channels(rep: dict[str, Any]) -> dict[str, Any]:
     """What each channel of the command did on a year (from its report): on or off and why,
-    the burst and episode channels' earnings on the labelled history, the learnt growth
-    threshold."""
+    the burst channel's earnings on the labelled history, the learnt growth threshold and what
+    it earned there."""
     growth = rep.get("growth") or {}
-    slow_hist = rep.get("slow_history") or {}
     return {
         "bursts": rep.get("bursts", "on"),
         "bursts_history_eur": (rep.get("history_bursts") or {}).get("score_eur"),
         "slow": rep.get("slow"),
-        "slow_history_eur": slow_hist.get("earned_eur"),
         "growth_confidence": growth.get("confidence"),
         "growth_history_eur": growth.get("history_eur"),
     }
