@@ -201,6 +201,9 @@ def learn_fast(
     recorder = burst_test(None)
     lk.detect_prepared(pre, model, graph, known=known, burst=recorder)
     z_thr, gate = step_gate(recorder.steps, truth)
+    night, gate["night"] = night_gate(recorder.steps, truth, z_thr)
+    base = replace(base, night_z=night)
+    model.params = replace(base, k=k, h=h_floor, h_burst=float("inf"))
     test = burst_test(z_thr)
     h_k, unexplained, dets = h_floor, 0, []
     for h in [h_floor] + [x for x in hs if x > h_floor]:
@@ -270,15 +273,46 @@ def step_gate(steps: list[tuple[pd.Timestamp, Any]], truth: list[Leak]) -> tuple
     return thr, info
 
 
-def is_burst(st: Any, z_thr: float, supply_sigmas: float = 1.5) -> bool:
+def night_gate(
+    steps: list[tuple[pd.Timestamp, Any]], truth: list[Leak], z_thr: float
+) -> tuple[float, dict]:
+    """Smallest rise of the night supply (robust σ, :func:`lifeline.water.rawstep.night_excess`)
+    that confirms a burst whose supply step the day's demand swings hid.
+
+    Like :func:`step_gate`: among the history's alarms that pass the pressure gate ``z_thr`` and
+    are not within 6 h of a labelled abrupt leak's start, the 90 % quantile of their night rises
+    (at least 3 σ). With fewer than five such alarms the night test stays off.
+    """
+    other = [
+        float(st.night_z)
+        for t, st in steps
+        if st.z >= z_thr
+        and np.isfinite(st.night_z)
+        and not any(
+            k.kind == "abrupt" and abs((t - k.start).total_seconds()) <= 6 * 3600 for k in truth
+        )
+    ]
+    thr = max(3.0, float(np.quantile(other, 0.9))) if len(other) >= 5 else float("inf")
+    return thr, {"value": round(thr, 2) if np.isfinite(thr) else None, "others": len(other)}
+
+
+SUPPLY_SIGMAS = 1.5  # a burst's supply step against the same clock time of the days before (σ)
+
+
+def is_burst(
+    st: Any, z_thr: float, night_thr: float = float("inf"), supply_sigmas: float | None = None
+) -> bool:
     """A reported burst: a pressure step above the gate ``z_thr`` and a rise of the net supply
     ``supply_sigmas`` robust σ above the change at that clock time on the days before (a burst
-    adds its whole flow at once; a repair or a demand swing does not)."""
+    adds its whole flow at once; a repair or a demand swing does not) — or, when that step is
+    lost in the day's demand swings, a night supply after it ``night_thr`` robust σ above the
+    nights before (the burst's outflow goes on through the night; see :func:`night_gate`)."""
     if st.z < z_thr:
         return False
     if not np.isfinite(st.supply_z):
         return bool(not np.isfinite(st.supply) or st.supply >= 0)
-    return bool(st.supply_z >= supply_sigmas)
+    sigmas = SUPPLY_SIGMAS if supply_sigmas is None else supply_sigmas
+    return bool(st.supply_z >= sigmas or st.night_z >= night_thr)
 
 
 def merge_days(truth: list[Leak], default: float = 30.0) -> float:

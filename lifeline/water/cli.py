@@ -61,6 +61,11 @@ def leaks_cmd(
         header.append(
             f"burst channel: learnt on history: CUSUM threshold {ft['h']}, "
             f"step gate {ft['step_gate']['value']} sigma"
+            + (
+                f", night gate {ft['step_gate']['night']['value']} sigma"
+                if (ft["step_gate"].get("night") or {}).get("value") is not None
+                else ""
+            )
             + (f"; {report['bursts']}" if str(report.get("bursts", "on")) != "on" else "")
         )
     if report.get("slow"):

@@ -41,6 +41,8 @@ class LeakParams:
     k: float = 1.0  # CUSUM allowance (σ units per hour)
     h: float = 15.0  # CUSUM alarm threshold (σ·hours)
     h_burst: float = float("inf")  # single-hour alarm threshold (σ) for abrupt bursts
+    night_z: float = float("inf")  # night-supply rise (robust σ) that confirms a burst whose
+    # supply step is lost in the day's demand swings (rawstep.night_excess; learnt on history)
     q_veto: float = -1.0  # veto when inflow change < this (σ of hourly inflow noise)
     baseline_days: int = 7
     loc_hours: int = 12

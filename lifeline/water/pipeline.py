@@ -287,7 +287,10 @@ def burst_test(
             return d2, False
         if not np.isfinite(st.z):
             return d2, None
-        ok = calib.is_burst(st, z_thr)
+        ok = calib.is_burst(st, z_thr, model.params.night_z)
+        if ok and not st.supply_z >= calib.SUPPLY_SIGMAS and st.night_end is not None:
+            # confirmed by the night after it: that is when the test could tell
+            d2 = replace(d2, alarm_time=max(d2.alarm_time, st.night_end))
         if ok and supply is not None:
             supply[(d2.pipe, d2.time)] = st.supply
         return d2, ok

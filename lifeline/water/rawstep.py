@@ -23,6 +23,9 @@ class Step:
     supply: float
     supply_z: float = float("nan")  # the supply change against the same clock time of the
     # previous 7 days, in robust σ of those days' changes
+    night_z: float = float("nan")  # the net supply of the first night after the step against
+    # the same hours of the 7 nights before it, in robust σ of those nights (see night_excess)
+    night_end: pd.Timestamp | None = None  # end of that night (when the night test can tell)
 
 
 def tank_areas(wn: Any, columns: list[str]) -> list[tuple[str, float]]:
@@ -77,7 +80,62 @@ def refine_onset(
     supply, supply_z = _supply_excess(raw, model, tanks or [], step)
     if z < 3.0:  # no step standing 3 noise σ out: keep the hourly estimate
         return det, Step(z, supply, supply_z)
-    return replace(det, time=step + pd.Timedelta(minutes=margin_min)), Step(z, supply, supply_z)
+    night, end = night_excess(raw, model, tanks or [], step)
+    return replace(det, time=step + pd.Timedelta(minutes=margin_min)), Step(
+        z, supply, supply_z, night, end
+    )
+
+
+def night_excess(
+    raw: pd.DataFrame,
+    model: Model,
+    tanks: list[tuple[str, float]],
+    t: pd.Timestamp,
+    hours: int = 3,
+    days: int = 7,
+) -> tuple[float, pd.Timestamp | None]:
+    """How far the net supply of the first night after ``t`` stands above the nights before,
+    in robust σ of those nights, and the end of that night (NaN and None when the data cannot
+    tell: no source flows, too few nights, or the night after ``t`` not in the data yet).
+
+    The night is the ``hours`` consecutive clock hours of least net supply over the ``days``
+    days before ``t``. A burst adds its whole outflow to every night until it is repaired, when
+    consumption is lowest and steadiest; a demand swing or a valve operation in the day does
+    not reach the night. Used when the supply step at the burst's time is lost in the day's
+    demand swings.
+    """
+    nan: tuple[float, pd.Timestamp | None] = (float("nan"), None)
+    if not model.source_flows:
+        return nan
+    day = pd.Timedelta(days=1)
+    before = raw.loc[t - days * day : t - pd.Timedelta(seconds=1)]
+    if len(before) < 2:
+        return nan
+    q = before[[f"F:{c}" for c in model.source_flows]].sum(axis=1, min_count=1)
+    prof = q.groupby(q.index.hour).mean()
+    if len(prof) < 24:
+        return nan
+    circ = np.array([prof.reindex([(h + k) % 24 for k in range(hours)]).sum() for h in range(24)])
+    h0 = int(np.nanargmin(circ))
+    first = t.normalize() + pd.Timedelta(hours=h0)
+    while first < t:
+        first += day
+    span = pd.Timedelta(hours=hours)
+    if raw.index[-1] < first + span - pd.Timedelta(seconds=1):
+        return nan
+    now = _net_supply(raw, model, tanks, first, first + span)
+    prev = np.array(
+        [
+            _net_supply(raw, model, tanks, first - k * day, first - k * day + span)
+            for k in range(1, days + 1)
+        ]
+    )
+    prev = prev[np.isfinite(prev)]
+    if not np.isfinite(now) or len(prev) < 3:
+        return nan
+    med = float(np.median(prev))
+    sd = max(1.4826 * float(np.median(np.abs(prev - med))), 1e-6)
+    return (now - med) / sd, first + span
 
 
 def _supply_excess(
@@ -105,15 +163,23 @@ def _supply_step(
     if not model.source_flows:
         return float("nan")
     hour = pd.Timedelta(hours=1)
-    out = []
-    for a, b in ((t - hour, t), (t, t + hour)):
-        seg = raw.loc[a : b - pd.Timedelta(seconds=1)]
-        q = seg[[f"F:{c}" for c in model.source_flows]].sum(axis=1, min_count=1).mean()
-        fill = 0.0
-        for tank, area in tanks:
-            lv = seg[f"L:{tank}"].dropna()
-            if len(lv) >= 2:
-                span_h = (lv.index[-1] - lv.index[0]).total_seconds() / 3600
-                fill += (lv.iloc[-1] - lv.iloc[0]) * area / max(span_h, 1e-9)
-        out.append(float(q) - fill)
-    return out[1] - out[0]
+    return _net_supply(raw, model, tanks, t, t + hour) - _net_supply(raw, model, tanks, t - hour, t)
+
+
+def _net_supply(
+    raw: pd.DataFrame,
+    model: Model,
+    tanks: list[tuple[str, float]],
+    a: pd.Timestamp,
+    b: pd.Timestamp,
+) -> float:
+    """Mean net supply (source inflow minus tank filling; flow unit) over [``a``, ``b``)."""
+    seg = raw.loc[a : b - pd.Timedelta(seconds=1)]
+    q = seg[[f"F:{c}" for c in model.source_flows]].sum(axis=1, min_count=1).mean()
+    fill = 0.0
+    for tank, area in tanks:
+        lv = seg[f"L:{tank}"].dropna()
+        if len(lv) >= 2:
+            span_h = (lv.index[-1] - lv.index[0]).total_seconds() / 3600
+            fill += (lv.iloc[-1] - lv.iloc[0]) * area / max(span_h, 1e-9)
+    return float(q) - fill

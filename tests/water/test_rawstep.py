@@ -1,0 +1,90 @@
+"""The night-supply test that confirms a burst whose supply step the day's demand hid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lifeline.water import calib
+from lifeline.water.leaks import LeakParams, Model
+from lifeline.water.rawstep import Step, night_excess
+from lifeline.water.scada import Leak
+
+
+def _model() -> Model:
+    return Model(
+        sensors=[],
+        source_flows=["src"],
+        other_flows=[],
+        levels=[],
+        theta=np.zeros((1, 0)),
+        sigma=np.zeros(0),
+        pipes=[],
+        unit_sig=np.zeros((0, 0)),
+        params=LeakParams(),
+    )
+
+
+def _supply(days: int = 10, seed: int = 3) -> pd.DataFrame:
+    """Ten days of 5-minute source inflow (m³/h): a daily cycle with its low at 03:00, a daily
+    level that wanders by a few per cent, and reading noise."""
+    idx = pd.date_range("2020-03-01", periods=days * 288, freq="5min")
+    rng = np.random.default_rng(seed)
+    hour = idx.hour.to_numpy() + idx.minute.to_numpy() / 60
+    daily = 1 + 0.03 * rng.standard_normal(days).repeat(288)
+    q = (150 - 70 * np.cos(2 * np.pi * (hour - 3) / 24)) * daily + 3 * rng.standard_normal(len(idx))
+    return pd.DataFrame({"F:src": q}, index=idx)
+
+
+def test_a_burst_that_goes_on_through_the_night_raises_the_night_supply() -> None:
+    raw = _supply()
+    t = pd.Timestamp("2020-03-08 21:05")
+    raw.loc[t:, "F:src"] += 20.0  # a burst of 20 m³/h, a seventh of the evening's inflow
+    z, end = night_excess(raw, _model(), [], t)
+    assert z > 5.0
+    assert end is not None and t < end <= t + pd.Timedelta(hours=10)
+    assert 3 <= end.hour <= 6  # the night of least inflow, not a clock default
+
+
+def test_a_daytime_swing_does_not_reach_the_night() -> None:
+    raw = _supply()
+    t = pd.Timestamp("2020-03-08 10:00")
+    raw.loc[t : t + pd.Timedelta(hours=3), "F:src"] += 40.0
+    z, _ = night_excess(raw, _model(), [], t)
+    assert abs(z) < 3.0
+
+
+def test_the_night_test_cannot_tell_before_the_night_has_come() -> None:
+    raw = _supply().loc[:"2020-03-09 01:00"]
+    z, end = night_excess(raw, _model(), [], pd.Timestamp("2020-03-08 21:05"))
+    assert np.isnan(z) and end is None
+
+
+def _leak(start: str) -> Leak:
+    t = pd.Timestamp(start)
+    return Leak("p1", t, t + pd.Timedelta(days=10), 0.02, "abrupt", t)
+
+
+def _step(z: float, supply_z: float, night_z: float) -> Step:
+    return Step(z, 1.0, supply_z, night_z)
+
+
+def test_the_night_gate_is_the_upper_decile_of_the_other_alarms_nights() -> None:
+    t0 = pd.Timestamp("2020-01-01")
+    others = [(t0 + pd.Timedelta(days=10 * i), _step(20.0, 0.0, float(i))) for i in range(10)]
+    weak = [(t0 + pd.Timedelta(days=5), _step(2.0, 0.0, 50.0))]  # under the pressure gate
+    burst = [(pd.Timestamp("2020-06-01 03:00"), _step(40.0, 0.0, 80.0))]  # a labelled burst
+    thr, info = calib.night_gate(others + weak + burst, [_leak("2020-06-01 02:00")], 10.0)
+    assert thr == pytest.approx(np.quantile(np.arange(10.0), 0.9))
+    assert info["others"] == 10
+    thr, _ = calib.night_gate(others[:4], [], 10.0)
+    assert thr == float("inf")  # too few alarms to learn from: the night test stays off
+
+
+def test_a_burst_needs_the_supply_step_or_the_night() -> None:
+    assert calib.is_burst(_step(20.0, 2.0, 0.0), 10.0, 5.0)
+    assert calib.is_burst(_step(20.0, 0.2, 6.0), 10.0, 5.0)
+    assert not calib.is_burst(_step(20.0, 0.2, 4.0), 10.0, 5.0)
+    assert not calib.is_burst(_step(20.0, 0.2, 6.0), 10.0)  # night test off
+    assert not calib.is_burst(_step(8.0, 2.0, 9.0), 10.0, 5.0)  # pressure step under the gate
