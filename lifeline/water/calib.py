@@ -279,14 +279,16 @@ def night_gate(
     """Smallest rise of the night supply (robust σ, :func:`lifeline.water.rawstep.night_excess`)
     that confirms a burst whose supply step the day's demand swings hid.
 
-    Like :func:`step_gate`: among the history's alarms that pass the pressure gate ``z_thr`` and
-    are not within 6 h of a labelled abrupt leak's start, the 90 % quantile of their night rises
-    (at least 3 σ). With fewer than five such alarms the night test stays off.
+    Like :func:`step_gate`: among the history's alarms that pass the pressure gate ``z_thr``
+    with a supply step that is a rise (those the night test can decide) and are not within 6 h
+    of a labelled abrupt leak's start, the 90 % quantile of their night rises (at least 3 σ).
+    With fewer than five such alarms the night test stays off.
     """
     other = [
         float(st.night_z)
         for t, st in steps
         if st.z >= z_thr
+        and st.supply_z > 0
         and np.isfinite(st.night_z)
         and not any(
             k.kind == "abrupt" and abs((t - k.start).total_seconds()) <= 6 * 3600 for k in truth
@@ -305,14 +307,16 @@ def is_burst(
     """A reported burst: a pressure step above the gate ``z_thr`` and a rise of the net supply
     ``supply_sigmas`` robust σ above the change at that clock time on the days before (a burst
     adds its whole flow at once; a repair or a demand swing does not) — or, when that step is
-    lost in the day's demand swings, a night supply after it ``night_thr`` robust σ above the
-    nights before (the burst's outflow goes on through the night; see :func:`night_gate`)."""
+    lost in the day's demand swings (but still a rise), a night supply after it ``night_thr``
+    robust σ above the nights before (the burst's outflow goes on through the night; see
+    :func:`night_gate`)."""
     if st.z < z_thr:
         return False
     if not np.isfinite(st.supply_z):
         return bool(not np.isfinite(st.supply) or st.supply >= 0)
     sigmas = SUPPLY_SIGMAS if supply_sigmas is None else supply_sigmas
-    return bool(st.supply_z >= sigmas or st.night_z >= night_thr)
+    # the night confirms only a step that did not lower the supply: a burst never does
+    return bool(st.supply_z >= sigmas or (st.supply_z > 0 and st.night_z >= night_thr))
 
 
 def merge_days(truth: list[Leak], default: float = 30.0) -> float:

@@ -456,8 +456,11 @@ def detect_prepared(
                     trace.append(("slow", det, now))
                 continue
             # a step verified on the raw data is a new leak unless the baseline has not absorbed
-            # the step of a leak reported nearby yet (its re-alarms)
-            rerun = any(abs(det.time - o.time) <= absorb for o in near)
+            # the step of a leak reported nearby yet (its re-alarms); a step at the very onset of
+            # a reported burst is that burst seen again and placed elsewhere
+            rerun = any(abs(det.time - o.time) <= absorb for o in near) or any(
+                abs(det.time - o.time) <= pd.Timedelta(hours=1) for o in st.dets
+            )
             same = rerun if verdict else recent
         else:
             abrupt = t - t0 < prm.abrupt_h

@@ -72,10 +72,12 @@ def _step(z: float, supply_z: float, night_z: float) -> Step:
 
 def test_the_night_gate_is_the_upper_decile_of_the_other_alarms_nights() -> None:
     t0 = pd.Timestamp("2020-01-01")
-    others = [(t0 + pd.Timedelta(days=10 * i), _step(20.0, 0.0, float(i))) for i in range(10)]
-    weak = [(t0 + pd.Timedelta(days=5), _step(2.0, 0.0, 50.0))]  # under the pressure gate
-    burst = [(pd.Timestamp("2020-06-01 03:00"), _step(40.0, 0.0, 80.0))]  # a labelled burst
-    thr, info = calib.night_gate(others + weak + burst, [_leak("2020-06-01 02:00")], 10.0)
+    others = [(t0 + pd.Timedelta(days=10 * i), _step(20.0, 0.5, float(i))) for i in range(10)]
+    weak = [(t0 + pd.Timedelta(days=5), _step(2.0, 0.5, 50.0))]  # under the pressure gate
+    falling = [(t0 + pd.Timedelta(days=6), _step(20.0, -1.0, 60.0))]  # the supply fell
+    burst = [(pd.Timestamp("2020-06-01 03:00"), _step(40.0, 0.5, 80.0))]  # a labelled burst
+    steps = others + weak + falling + burst
+    thr, info = calib.night_gate(steps, [_leak("2020-06-01 02:00")], 10.0)
     assert thr == pytest.approx(np.quantile(np.arange(10.0), 0.9))
     assert info["others"] == 10
     thr, _ = calib.night_gate(others[:4], [], 10.0)
@@ -87,4 +89,5 @@ def test_a_burst_needs_the_supply_step_or_the_night() -> None:
     assert calib.is_burst(_step(20.0, 0.2, 6.0), 10.0, 5.0)
     assert not calib.is_burst(_step(20.0, 0.2, 4.0), 10.0, 5.0)
     assert not calib.is_burst(_step(20.0, 0.2, 6.0), 10.0)  # night test off
+    assert not calib.is_burst(_step(20.0, -0.2, 9.0), 10.0, 5.0)  # a burst never lowers supply
     assert not calib.is_burst(_step(8.0, 2.0, 9.0), 10.0, 5.0)  # pressure step under the gate
