@@ -15,7 +15,8 @@ Method (data-driven residuals + model-based localisation, see docs/water.md):
    the scaled residual onto the pipe's unit signature; an alarm when any CUSUM exceeds ``h``.
 4. Localisation: the mean scaled residual from the change point to ``loc_hours`` after the
    alarm, projected on all signatures; among pipes whose fit is within ``loc_ratio`` of the best,
-   the one minimising the expected pipe-path distance to the others (a medoid) is reported.
+   their medoid (least fit-weighted pipe-path distance to the others) is moved to the pipe
+   within ``search_m`` of it whose own ``search_m`` radius covers the most fit.
 5. Re-alarms near an already detected leak (within ``merge_m``) are merged; the reported time is
    the CUSUM change point (the last time the winning CUSUM was zero) plus ``onset_margin_h``.
 """
@@ -48,6 +49,8 @@ class LeakParams:
     loc_hours: int = 12
     loc_ratio: float = 0.85
     merge_m: float = 600.0
+    search_m: float = 300.0  # a crew searches this far along the pipes from the reported pipe
+    # (BattLeDIM counts a report within 300 m of the leak)
     merge_days: float = 30.0
     abrupt_h: int = 12  # an alarm whose CUSUM rose within this many hours is a new burst
     holdoff_h: int = 6
@@ -576,12 +579,12 @@ def locate_change(
 ) -> Detection:
     """Locate a mean residual change (m per sensor): whitened with ``w``, projected on every
     pipe's unit signature (a leak lowers pressure along its signature → positive projection),
-    then :func:`pick_medoid`. The burst and growth channels both locate with it."""
+    then :func:`pick_pipe`. The burst and growth channels both locate with it."""
     m = w @ change
-    return pick_medoid(unit_signatures(model, w) @ m, m, model, graph, onset, alarm)
+    return pick_pipe(unit_signatures(model, w) @ m, m, model, graph, onset, alarm)
 
 
-def pick_medoid(
+def pick_pipe(
     a: np.ndarray,
     m: np.ndarray,
     model: Model,
@@ -589,10 +592,15 @@ def pick_medoid(
     onset: pd.Timestamp,
     alarm: pd.Timestamp,
 ) -> Detection:
-    """Medoid of the pipes whose fit ``a`` (projection of the whitened change ``m`` on each
-    pipe's unit signature) is within ``loc_ratio`` of the best (see module doc), as a
-    :class:`Detection` at ``onset`` with its alarm time, confidence (best fit / |m|, 0..1) and
-    the next candidates."""
+    """The pipe to report among those whose fit ``a`` (projection of the whitened change ``m``
+    on each pipe's unit signature) is within ``loc_ratio`` of the best: their medoid (least
+    fit-weighted pipe-path distance to the others), moved to the pipe within ``search_m`` (m
+    along the pipes) of it whose own ``search_m`` radius covers the most fit. A crew finds the
+    leak when it is within that radius, so the likeliest hit matters, not the least mean
+    distance; staying near the medoid keeps a cluster of short pipes far away from pulling the
+    report there. Where no other candidate lies within the radius (pipes longer than it, as on
+    Net3) the medoid is reported. Returned as a :class:`Detection` at ``onset``
+    with its alarm time, confidence (best fit / |m|, 0..1) and the next candidates."""
     prm = model.params
     best = float(np.max(a))
     cand = np.flatnonzero(a >= prm.loc_ratio * best) if best > 0 else np.array([int(np.argmax(a))])
@@ -601,7 +609,11 @@ def pick_medoid(
     weight = np.clip(a[cand], 1e-9, None)
     gi = np.array([graph.index(n) for n in names])
     dm = graph.distance_matrix()[np.ix_(gi, gi)]
-    pick = int(np.argmin(dm @ weight))
+    # from the medoid, the pipe within the search radius whose own radius covers the most fit
+    near = dm @ weight
+    reach = dm <= prm.search_m
+    cover = np.where(reach[int(np.argmin(near))], reach.astype(float) @ weight, -1.0)
+    pick = int(np.lexsort((near, -cover))[0])
     nrm = float(np.linalg.norm(m))
     conf = float(np.clip(best / nrm if nrm > 0 else 0.0, 0.0, 1.0))
     return Detection(names[pick], onset, alarm, conf, names[:10], best)

@@ -91,3 +91,36 @@ def test_a_burst_needs_the_supply_step_or_the_night() -> None:
     assert not calib.is_burst(_step(20.0, 0.2, 6.0), 10.0)  # night test off
     assert not calib.is_burst(_step(20.0, -0.2, 9.0), 10.0, 5.0)  # a burst never lowers supply
     assert not calib.is_burst(_step(8.0, 2.0, 9.0), 10.0, 5.0)  # pressure step under the gate
+
+
+def test_the_reported_pipe_is_moved_from_the_medoid_to_the_widest_search_cover() -> None:
+    """Among pipes that fit about equally well, the report is the pipe within ``search_m`` of
+    their medoid whose own ``search_m`` radius holds the most fit (a crew finds a leak within
+    that radius): never farther than the radius from the medoid, never covering less than it."""
+    from lifeline.water.leaks import pick_pipe
+    from lifeline.water.network import load_network, pipe_graph
+
+    from .sim import net_path
+
+    graph = pipe_graph(load_network(net_path("ky4")))  # pipes of ~200 m
+    model = _model()
+    model.pipes = list(graph.pipes)
+    dm = graph.distance_matrix()
+    r = model.params.search_m
+    rng = np.random.default_rng(7)
+    moved = 0
+    for _ in range(200):
+        a = rng.uniform(0.0, 1.0, len(model.pipes)) ** 8  # a few pipes fit about as well
+        det = pick_pipe(a, a, model, graph, pd.Timestamp("2021-01-01"), pd.Timestamp("2021-01-01"))
+        cand = np.flatnonzero(a >= model.params.loc_ratio * a.max())
+        gi = np.array([graph.index(model.pipes[i]) for i in cand])
+        near = dm[np.ix_(gi, gi)] @ a[cand]
+        medoid = model.pipes[cand[int(np.argmin(near))]]
+
+        w = a[cand]
+        cover_pick = float(w @ (dm[graph.index(det.pipe), gi] <= r))
+        cover_medoid = float(w @ (dm[graph.index(medoid), gi] <= r))
+        assert graph.pipe_distance(det.pipe, medoid) <= r
+        assert cover_pick >= cover_medoid
+        moved += det.pipe != medoid
+    assert moved > 0  # the move happens on this network, not only in theory
