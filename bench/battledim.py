@@ -266,6 +266,7 @@ SEEN = {
     "ltown:2:1",
     "ltown:4:1",
     "ltown:7:1",
+    "ky4:1:1",
     "net3:1:1",
     "net3:1:2",
     "net3:1:3",
@@ -317,13 +318,15 @@ def _summary(years: list[dict[str, Any]]) -> dict[str, Any]:
         "episode report time), every Net3 year of worlds 1-3 (the rule that keeps the burst "
         "channel off when it lost money on the labelled history was chosen knowing that it lost "
         "money on all of them) and net3 w5 y1 (its false alarms led to trying the same rule for "
-        "the episode channel). Not seen (never inspected): ltown w12 and net3 w6 were generated "
-        "after the burst rule was fixed; ltown w9, w10, w11 and net3 w4 likewise, scored in an "
-        "earlier run of this session. The episode channel's earnings rule was scored on all "
-        "of these years and reverted because it cost L-Town score on three of them "
-        "(bench/results/battledim_ab_episode_rule.json): that choice was made on these years. "
-        "ltown w3, w5, w6, w8 and w1 y2 were scored in earlier runs (the w3 worlds with a first "
-        "version of the growth channel, their learnt thresholds looked at)",
+        "the episode channel). The night test and the search-radius pick (this stop) were "
+        "developed on ltown w1, w2, w4 and w7 y1 only; ky4 w1 y1 was run once to see whether the "
+        "method transfers (its false alarms looked at, nothing chosen on it). Never inspected: "
+        "ltown w13, w14 and ky4 w2, w3 (generated this stop, scored once, in this run). Not "
+        "inspected but scored before: ltown w9-w12 and net3 w4, w6 (the episode channel's "
+        "earnings rule was scored on them and reverted because it cost L-Town score on three of "
+        "them, bench/results/battledim_ab_episode_rule.json); ltown w3, w5, w6, w8 and w1 y2 "
+        "(scored in earlier runs; the w3 world with a first version of the growth channel, its "
+        "learnt thresholds looked at)",
         "seen": sorted(SEEN),
         "years": years,
         "summary": summary,
