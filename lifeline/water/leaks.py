@@ -576,12 +576,14 @@ def locate_change(
     graph: PipeGraph,
     onset: pd.Timestamp,
     alarm: pd.Timestamp,
+    search: bool = True,
 ) -> Detection:
     """Locate a mean residual change (m per sensor): whitened with ``w``, projected on every
     pipe's unit signature (a leak lowers pressure along its signature → positive projection),
-    then :func:`pick_pipe`. The burst and growth channels both locate with it."""
+    then :func:`pick_pipe` (``search``: move the medoid within the search radius). The burst and
+    growth channels both locate with it."""
     m = w @ change
-    return pick_pipe(unit_signatures(model, w) @ m, m, model, graph, onset, alarm)
+    return pick_pipe(unit_signatures(model, w) @ m, m, model, graph, onset, alarm, search)
 
 
 def pick_pipe(
@@ -591,6 +593,7 @@ def pick_pipe(
     graph: PipeGraph,
     onset: pd.Timestamp,
     alarm: pd.Timestamp,
+    search: bool = True,
 ) -> Detection:
     """The pipe to report among those whose fit ``a`` (projection of the whitened change ``m``
     on each pipe's unit signature) is within ``loc_ratio`` of the best: their medoid (least
@@ -599,7 +602,7 @@ def pick_pipe(
     leak when it is within that radius, so the likeliest hit matters, not the least mean
     distance; staying near the medoid keeps a cluster of short pipes far away from pulling the
     report there. Where no other candidate lies within the radius (pipes longer than it, as on
-    Net3) the medoid is reported. Returned as a :class:`Detection` at ``onset``
+    Net3) the medoid is reported; with ``search`` False, always. Returned as a :class:`Detection` at ``onset``
     with its alarm time, confidence (best fit / |m|, 0..1) and the next candidates."""
     prm = model.params
     best = float(np.max(a))
@@ -613,6 +616,8 @@ def pick_pipe(
     near = dm @ weight
     reach = dm <= prm.search_m
     cover = np.where(reach[int(np.argmin(near))], reach.astype(float) @ weight, -1.0)
+    if not search:
+        cover = np.zeros(len(cand))
     pick = int(np.lexsort((near, -cover))[0])
     nrm = float(np.linalg.norm(m))
     conf = float(np.clip(best / nrm if nrm > 0 else 0.0, 0.0, 1.0))
