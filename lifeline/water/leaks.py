@@ -602,8 +602,9 @@ def pick_pipe(
     leak when it is within that radius, so the likeliest hit matters, not the least mean
     distance; staying near the medoid keeps a cluster of short pipes far away from pulling the
     report there. Where no other candidate lies within the radius (pipes longer than it, as on
-    Net3) the medoid is reported; with ``search`` False, always. Returned as a :class:`Detection` at ``onset``
-    with its alarm time, confidence (best fit / |m|, 0..1) and the next candidates."""
+    Net3) the medoid is reported; with ``search`` False, always. Returned as a
+    :class:`Detection` at ``onset`` with its alarm time, confidence (best fit / |m|, 0..1) and
+    the next candidates."""
     prm = model.params
     best = float(np.max(a))
     cand = np.flatnonzero(a >= prm.loc_ratio * best) if best > 0 else np.array([int(np.argmax(a))])
