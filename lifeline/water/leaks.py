@@ -615,11 +615,11 @@ def pick_pipe(
     dm = graph.distance_matrix()[np.ix_(gi, gi)]
     # from the medoid, the pipe within the search radius whose own radius covers the most fit
     near = dm @ weight
-    reach = dm <= prm.search_m
-    cover = np.where(reach[int(np.argmin(near))], reach.astype(float) @ weight, -1.0)
-    if not search:
-        cover = np.zeros(len(cand))
-    pick = int(np.lexsort((near, -cover))[0])
+    pick = int(np.argmin(near))
+    if search:
+        reach = dm <= prm.search_m
+        cover = np.where(reach[pick], reach.astype(float) @ weight, -1.0)
+        pick = int(np.lexsort((near, -cover))[0])
     nrm = float(np.linalg.norm(m))
     conf = float(np.clip(best / nrm if nrm > 0 else 0.0, 0.0, 1.0))
     return Detection(names[pick], onset, alarm, conf, names[:10], best)

@@ -98,8 +98,8 @@ def night_excess(
     in robust σ of those nights, and the end of that night (NaN and None when the data cannot
     tell: no source flows, too few nights, or the night after ``t`` not in the data yet).
 
-    The night is the ``hours`` consecutive clock hours of least net supply over the ``days``
-    days before ``t``. A burst adds its whole outflow to every night until it is repaired, when
+    The night is the ``hours`` consecutive clock hours of least source inflow over the ``days``
+    days before ``t``; its net supply (inflow minus tank filling) is compared. A burst adds its whole outflow to every night until it is repaired, when
     consumption is lowest and steadiest; a demand swing or a valve operation in the day does
     not reach the night. Used when the supply step at the burst's time is lost in the day's
     demand swings.
