@@ -5,7 +5,7 @@ The water balance (:mod:`lifeline.water.balance`) sees a rise of daily leakage w
 not where the water goes. From the day a rise began (its *anchor*), the hourly residuals of
 every later week are compared with the same-hour baseline frozen at the anchor (the median of
 the week before it), whitened like the hourly channel, and the change is located on the leak
-signatures as a burst is (:func:`lifeline.water.leaks.locate_change`: the medoid of the pipes
+signatures as a burst is (:func:`lifeline.water.locate.locate_change`: the medoid of the pipes
 whose fit is within ``loc_ratio`` of the best; not moved within the search radius as a burst's
 report is — that move was chosen on bursts only). A leak that grows keeps pointing at the same
 place week after week; a change of consumption or the seasons wanders. A rise is reported when
@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lifeline.water.leaks import Detection, Model, Prepared, frozen_change, locate_change
+from lifeline.water.leaks import Detection, Model, Prepared
+from lifeline.water.locate import frozen_change, locate_change
 from lifeline.water.network import PipeGraph
 from lifeline.water.scada import Leak
 

@@ -97,7 +97,7 @@ def test_the_reported_pipe_is_moved_from_the_medoid_to_the_widest_search_cover()
     """Among pipes that fit about equally well, the report is the pipe within ``search_m`` of
     their medoid whose own ``search_m`` radius holds the most fit (a crew finds a leak within
     that radius): never farther than the radius from the medoid, never covering less than it."""
-    from lifeline.water.leaks import pick_pipe
+    from lifeline.water.locate import pick_pipe
     from lifeline.water.network import load_network, pipe_graph
 
     from .sim import net_path
