@@ -202,8 +202,7 @@ def learn_fast(
     lk.detect_prepared(pre, model, graph, known=known, burst=recorder)
     z_thr, gate = step_gate(recorder.steps, truth)
     night, gate["night"] = night_gate(recorder.steps, truth, z_thr)
-    base = replace(base, night_z=night)
-    model.params = replace(base, k=k, h=h_floor, h_burst=float("inf"))
+    base = replace(base, night_z=night)  # the runs below set model.params from it
     test = burst_test(z_thr)
     h_k, unexplained, dets = h_floor, 0, []
     for h in [h_floor] + [x for x in hs if x > h_floor]:
@@ -260,10 +259,7 @@ def step_gate(steps: list[tuple[pd.Timestamp, Any]], truth: list[Leak]) -> tuple
     burst: list[float] = []
     other: list[float] = []
     for t, st in steps:
-        is_burst = any(
-            k.kind == "abrupt" and abs((t - k.start).total_seconds()) <= 6 * 3600 for k in truth
-        )
-        (burst if is_burst else other).append(st.z)
+        (burst if _at_burst_start(t, truth) else other).append(st.z)
     thr = max(3.0, float(np.quantile(other, 0.9))) if other else 3.0
     info = {
         "value": round(thr, 2),
@@ -271,6 +267,11 @@ def step_gate(steps: list[tuple[pd.Timestamp, Any]], truth: list[Leak]) -> tuple
         "other_steps": sorted(round(z, 1) for z in other),
     }
     return thr, info
+
+
+def _at_burst_start(t: pd.Timestamp, truth: list[Leak]) -> bool:
+    """Whether ``t`` lies within 6 h of a labelled abrupt leak's start (the history's bursts)."""
+    return any(k.kind == "abrupt" and abs((t - k.start).total_seconds()) <= 6 * 3600 for k in truth)
 
 
 def night_gate(
@@ -290,9 +291,7 @@ def night_gate(
         if st.z >= z_thr
         and st.supply_z > 0
         and np.isfinite(st.night_z)
-        and not any(
-            k.kind == "abrupt" and abs((t - k.start).total_seconds()) <= 6 * 3600 for k in truth
-        )
+        and not _at_burst_start(t, truth)
     ]
     thr = max(3.0, float(np.quantile(other, 0.9))) if len(other) >= 5 else float("inf")
     return thr, {"value": round(thr, 2) if np.isfinite(thr) else None, "others": len(other)}
