@@ -14,9 +14,10 @@ Method (data-driven residuals + model-based localisation, see docs/water.md):
    attributes to the extra inflow. One one-sided CUSUM per candidate pipe on the projection of
    the scaled residual onto the pipe's unit signature; an alarm when any CUSUM exceeds ``h``.
 4. Localisation: the mean scaled residual from the change point to ``loc_hours`` after the
-   alarm, projected on all signatures; among pipes whose fit is within ``loc_ratio`` of the best,
-   their medoid (least fit-weighted pipe-path distance to the others) is moved to the pipe
-   within ``search_m`` of it whose own ``search_m`` radius covers the most fit.
+   alarm, projected on all signatures; the best-fitting pipes are weighted by how likely the
+   change makes each (a Gaussian likelihood with the noise the best fit's misfit shows), and
+   their weighted medoid (least weighted pipe-path distance to the others) is moved to the pipe
+   within ``search_m`` of it whose own ``search_m`` radius covers the most weight.
 5. Re-alarms near an already detected leak (within ``merge_m``) are merged; the reported time is
    the CUSUM change point (the last time the winning CUSUM was zero) plus ``onset_margin_h``.
 """
@@ -48,7 +49,7 @@ class LeakParams:
     q_veto: float = -1.0  # veto when inflow change < this (σ of hourly inflow noise)
     baseline_days: int = 7
     loc_hours: int = 12
-    loc_ratio: float = 0.85
+    loc_ratio: float = 0.85  # slow changes: candidates fit within this share of the best
     merge_m: float = 600.0
     search_m: float = 300.0  # a crew searches this far along the pipes from the reported pipe
     # (BattLeDIM counts a report within 300 m of the leak)

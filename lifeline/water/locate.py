@@ -2,10 +2,11 @@
 signatures, for the burst channel (:mod:`lifeline.water.leaks`) and the growth channel
 (:mod:`lifeline.water.growth`).
 
-The change is whitened, projected on every pipe's unit signature, and among the pipes that fit
-within ``loc_ratio`` of the best their fit-weighted medoid is reported — for a burst moved to
-the pipe within ``search_m`` of it whose own search radius covers the most fit (see
-:func:`pick_pipe` and docs/water.md).
+The change is whitened and projected on every pipe's unit signature. For a burst the best
+fitting pipes are weighted by how likely the step makes each (:func:`posterior`) and their
+weighted medoid is moved to the pipe within ``search_m`` of it whose own search radius covers
+the most weight; for a slow change the fit-weighted medoid of the pipes within ``loc_ratio`` of
+the best fit is reported (see :func:`pick_pipe` and docs/water.md).
 """
 
 from __future__ import annotations
@@ -56,6 +57,18 @@ def locate_change(
     return pick_pipe(unit_signatures(model, w) @ m, m, model, graph, onset, alarm, search)
 
 
+def posterior(a: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Relative likelihood (best pipe 1) of a leak on each pipe given the whitened change ``m``
+    and the pipes' fits ``a`` (projections of ``m`` on their unit signatures):
+    exp(−(misfit − best misfit) / 2σ²), the misfit |m|² − a² of a least-squares fit with free
+    leak size, σ² the noise variance the best fit's misfit shows over the other sensors. A
+    strong, clean step leaves the weight on a few pipes; a weak or poorly explained one spreads
+    it (a fixed share of the best fit, as ``loc_ratio``, keeps dozens of pipes either way)."""
+    best = float(np.max(a))
+    s2 = max(float(m @ m) - best**2, 1e-12) / max(len(m) - 1, 1)
+    return np.exp(-(best**2 - np.clip(a, 0.0, None) ** 2) / (2 * s2))
+
+
 def pick_pipe(
     a: np.ndarray,
     m: np.ndarray,
@@ -65,27 +78,37 @@ def pick_pipe(
     alarm: pd.Timestamp,
     search: bool = True,
 ) -> Detection:
-    """The pipe to report among those whose fit ``a`` (projection of the whitened change ``m``
-    on each pipe's unit signature) is within ``loc_ratio`` of the best: their medoid (least
-    fit-weighted pipe-path distance to the others), moved to the pipe within ``search_m`` (m
-    along the pipes) of it whose own ``search_m`` radius covers the most fit. A crew finds the
+    """The pipe to report among the 50 best fits ``a`` (projection of the whitened change ``m``
+    on each pipe's unit signature), each weighted by how likely the change makes it
+    (:func:`posterior`): their medoid (least weighted pipe-path distance to the others), moved to
+    the pipe within ``search_m`` (m along the pipes) of it whose own ``search_m`` radius covers
+    the most weight. A crew finds the
     leak when it is within that radius, so the likeliest hit matters, not the least mean
     distance; staying near the medoid keeps a cluster of short pipes far away from pulling the
     report there. Where no other candidate lies within the radius (pipes longer than it, as on
-    Net3) the medoid is reported; with ``search`` False, always. Returned as a
+    Net3) the medoid is reported. With ``search`` False (slow changes, the growth channel) the
+    candidates are the pipes whose fit is within ``loc_ratio`` of the best, weighted by their
+    fit, and their medoid is reported. Returned as a
     :class:`Detection` at ``onset`` with its alarm time, confidence (best fit / |m|, 0..1) and
     the next candidates."""
     from lifeline.water.leaks import Detection  # the leak model imports this module
 
     prm = model.params
     best = float(np.max(a))
-    cand = np.flatnonzero(a >= prm.loc_ratio * best) if best > 0 else np.array([int(np.argmax(a))])
-    cand = cand[np.argsort(-a[cand])][:50]
+    if search:
+        cand = np.argsort(-a)[:50]
+        weight = posterior(a, m)[cand]
+    else:
+        if best > 0:
+            cand = np.flatnonzero(a >= prm.loc_ratio * best)
+        else:
+            cand = np.array([int(np.argmax(a))])
+        cand = cand[np.argsort(-a[cand])][:50]
+        weight = np.clip(a[cand], 1e-9, None)
     names = [model.pipes[i] for i in cand]
-    weight = np.clip(a[cand], 1e-9, None)
     gi = np.array([graph.index(n) for n in names])
     dm = graph.distance_matrix()[np.ix_(gi, gi)]
-    # from the medoid, the pipe within the search radius whose own radius covers the most fit
+    # from the medoid, the pipe within the search radius whose own radius covers the most weight
     near = dm @ weight
     pick = int(np.argmin(near))
     if search:

@@ -18,6 +18,8 @@ from lifeline.water.network import load_network, pipe_graph, sensitivity
 from lifeline.water.scada import Leak, Scada, check_against_network, read_scada, read_truth
 from lifeline.water.score import Submission, score
 
+RAW_WARM_DAYS = 10  # days of raw history put before the data for the burst test (it looks 8 back)
+
 
 def quiet_hours(index: pd.DatetimeIndex, leaks: list[Leak]) -> np.ndarray:
     """True for hours with no labelled leak active."""
@@ -125,6 +127,11 @@ def _run_leaks(
         bursts_on = bursts_earn(res.score_eur, rep)
     rep["params"] = lk.params_dict(prm)
     raw = lk.raw_frame(data)
+    if pd.Timedelta(0) < gap <= pd.Timedelta(hours=1):
+        # the burst test compares with the week before: at the start of the data that is the
+        # end of the history (without it the first week's supply steps cannot be judged)
+        tail = raw_h.loc[raw_h.index > raw_h.index[-1] - pd.Timedelta(days=RAW_WARM_DAYS)]
+        raw = pd.concat([tail.loc[tail.index < raw.index[0]], raw])
     supply: dict[tuple[str, pd.Timestamp], float] = {}
     test = burst_test(raw, model, tanks, z_thr, supply)
     # detect on history tail + data so the rolling baseline is warm from the first hour

@@ -97,7 +97,7 @@ def test_the_reported_pipe_is_moved_from_the_medoid_to_the_widest_search_cover()
     """Among pipes that fit about equally well, the report is the pipe within ``search_m`` of
     their medoid whose own ``search_m`` radius holds the most fit (a crew finds a leak within
     that radius): never farther than the radius from the medoid, never covering less than it."""
-    from lifeline.water.locate import pick_pipe
+    from lifeline.water.locate import pick_pipe, posterior
     from lifeline.water.network import load_network, pipe_graph
 
     from .sim import net_path
@@ -112,15 +112,52 @@ def test_the_reported_pipe_is_moved_from_the_medoid_to_the_widest_search_cover()
     for _ in range(200):
         a = rng.uniform(0.0, 1.0, len(model.pipes)) ** 8  # a few pipes fit about as well
         det = pick_pipe(a, a, model, graph, pd.Timestamp("2021-01-01"), pd.Timestamp("2021-01-01"))
-        cand = np.flatnonzero(a >= model.params.loc_ratio * a.max())
+        cand = np.argsort(-a)[:50]  # the best 50 fits, weighted by their likelihood
+        w = posterior(a, a)[cand]
         gi = np.array([graph.index(model.pipes[i]) for i in cand])
-        near = dm[np.ix_(gi, gi)] @ a[cand]
+        near = dm[np.ix_(gi, gi)] @ w
         medoid = model.pipes[cand[int(np.argmin(near))]]
 
-        w = a[cand]
         cover_pick = float(w @ (dm[graph.index(det.pipe), gi] <= r))
         cover_medoid = float(w @ (dm[graph.index(medoid), gi] <= r))
         assert graph.pipe_distance(det.pipe, medoid) <= r
         assert cover_pick >= cover_medoid
         moved += det.pipe != medoid
     assert moved > 0  # the move happens on this network, not only in theory
+
+
+def _field_signatures(rng: np.random.Generator, pipes: int = 400, sensors: int = 12) -> np.ndarray:
+    """Unit leak signatures of pipes spread over a square, each sensor seeing a leak the less the
+    farther it is (neighbouring pipes have similar signatures, as on a real network)."""
+    xp = rng.uniform(0, 1, (pipes, 2))
+    xs = rng.uniform(0, 1, (sensors, 2))
+    sig = np.exp(-np.linalg.norm(xp[:, None] - xs[None], axis=2) / 0.25)
+    return sig / np.linalg.norm(sig, axis=1, keepdims=True)
+
+
+def test_burst_weights_follow_how_likely_the_step_makes_each_pipe() -> None:
+    """The weight of the leak's own pipe against the best is high however weak the step (the
+    noise is what the best fit's misfit says), and a clear step puts most of the weight on a
+    few pipes where a weak one spreads it; a fixed share of the best fit (``loc_ratio``) keeps
+    many pipes for a clear step as well."""
+    from lifeline.water.locate import posterior
+
+    rng = np.random.default_rng(3)
+    u = _field_signatures(rng)
+    own, spread, ratio_kept = {5.0: [], 40.0: []}, {5.0: [], 40.0: []}, []
+    for size in own:
+        for _ in range(300):
+            k = int(rng.integers(len(u)))
+            m = size * u[k] + rng.normal(0.0, 1.0, u.shape[1])  # whitened: unit noise
+            a = u @ m
+            p = posterior(a, m)
+            assert p.max() == pytest.approx(1.0) and (p >= 0).all()
+            own[size].append(p[k])
+            spread[size].append(p.sum())  # how many pipes' worth of weight
+            if size == 40.0:
+                ratio_kept.append(int((a >= 0.85 * a.max()).sum()))
+    # the own pipe keeps weight (exp(-3.3) is the 99 % level of a likelihood ratio)
+    assert np.mean(np.array(own[40.0]) > np.exp(-3.3)) >= 0.95
+    assert np.mean(np.array(own[5.0]) > np.exp(-3.3)) >= 0.8
+    assert np.median(spread[40.0]) * 3 < np.median(spread[5.0])
+    assert np.median(spread[40.0]) * 3 < np.median(ratio_kept)
