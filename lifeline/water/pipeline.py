@@ -126,12 +126,7 @@ def _run_leaks(
         rep["history_bursts"] = res.as_dict()
         bursts_on = bursts_earn(res.score_eur, rep)
     rep["params"] = lk.params_dict(prm)
-    raw = lk.raw_frame(data)
-    if pd.Timedelta(0) < gap <= pd.Timedelta(hours=1):
-        # the burst test compares with the week before: at the start of the data that is the
-        # end of the history (without it the first week's supply steps cannot be judged)
-        tail = raw_h.loc[raw_h.index > raw_h.index[-1] - pd.Timedelta(days=RAW_WARM_DAYS)]
-        raw = pd.concat([tail.loc[tail.index < raw.index[0]], raw])
+    raw = with_history_tail(lk.raw_frame(data), raw_h)
     supply: dict[tuple[str, pd.Timestamp], float] = {}
     test = burst_test(raw, model, tanks, z_thr, supply)
     # detect on history tail + data so the rolling baseline is warm from the first hour
@@ -180,6 +175,22 @@ def _run_leaks(
     if report_known:
         extra = carried + extra
     return sorted(dets + extra, key=lambda d: d.time)
+
+
+def with_history_tail(
+    raw: pd.DataFrame, raw_hist: pd.DataFrame, days: float = RAW_WARM_DAYS
+) -> pd.DataFrame:
+    """The raw data with the last ``days`` days of the raw history before them, when the
+    history ends at most an hour before the data begin (else the data alone). The burst test
+    compares a step with the week before it (supply steps at the same clock time, the nights
+    before): in the data's first week that week is the history's end."""
+    if raw.empty or raw_hist.empty:
+        return raw
+    gap = raw.index[0] - raw_hist.index[-1]
+    if not pd.Timedelta(0) < gap <= pd.Timedelta(hours=1):
+        return raw
+    tail = raw_hist.loc[raw_hist.index > raw_hist.index[-1] - pd.Timedelta(days=days)]
+    return pd.concat([tail, raw])
 
 
 def bursts_earn(history_eur: float, rep: dict[str, Any]) -> bool:

@@ -161,3 +161,25 @@ def test_burst_weights_follow_how_likely_the_step_makes_each_pipe() -> None:
     assert np.mean(np.array(own[5.0]) > np.exp(-3.3)) >= 0.8
     assert np.median(spread[40.0]) * 3 < np.median(spread[5.0])
     assert np.median(spread[40.0]) * 3 < np.median(ratio_kept)
+
+
+def test_a_burst_at_the_start_of_the_data_is_judged_against_the_history_before_it() -> None:
+    """A burst on the data's first evening has no nights before it in the data; with the
+    history's last days put before the data (they follow each other) the night test sees it,
+    and a history that ends weeks before the data is not joined."""
+    from lifeline.water.pipeline import with_history_tail
+
+    raw = _supply()
+    hist, data = raw.loc[:"2020-03-08 23:55"].copy(), raw.loc["2020-03-09":].copy()
+    t = pd.Timestamp("2020-03-09 21:05")
+    data.loc[t:, "F:src"] += 20.0
+    alone, _ = night_excess(data, _model(), [], t)
+    joined = with_history_tail(data, hist)
+    z, end = night_excess(joined, _model(), [], t)
+    assert not np.isfinite(alone)  # the data alone have no nights before the burst
+    assert z > 5.0 and end is not None
+    assert joined.index.is_monotonic_increasing and joined.index.is_unique
+    assert joined.index[0] >= data.index[0] - pd.Timedelta(days=10)
+    late = data.copy()
+    late.index = late.index + pd.Timedelta(days=30)
+    assert with_history_tail(late, hist).equals(late)
