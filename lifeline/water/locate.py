@@ -82,13 +82,12 @@ def pick_pipe(
     on each pipe's unit signature), each weighted by how likely the change makes it
     (:func:`posterior`): their medoid (least weighted pipe-path distance to the others), moved to
     the pipe within ``search_m`` (m along the pipes) of it whose own ``search_m`` radius covers
-    the most weight. A crew finds the
-    leak when it is within that radius, so the likeliest hit matters, not the least mean
-    distance; staying near the medoid keeps a cluster of short pipes far away from pulling the
-    report there. Where no other candidate lies within the radius (pipes longer than it, as on
-    Net3) the medoid is reported. With ``search`` False (slow changes, the growth channel) the
-    candidates are the pipes whose fit is within ``loc_ratio`` of the best, weighted by their
-    fit, and their medoid is reported. Returned as a
+    the most weight. A crew finds the leak when it is within that radius, so the likeliest hit
+    matters, not the least mean distance; staying near the medoid keeps a cluster of short pipes
+    far away from pulling the report there. Where no other candidate lies within the radius
+    (pipes longer than it, as on Net3) the medoid is reported. With ``search`` False (slow
+    changes, the growth channel) the candidates are the pipes whose fit is within ``loc_ratio``
+    of the best, weighted by their fit, and their medoid is reported. Returned as a
     :class:`Detection` at ``onset`` with its alarm time, confidence (best fit / |m|, 0..1) and
     the next candidates."""
     from lifeline.water.leaks import Detection  # the leak model imports this module

@@ -95,8 +95,9 @@ def test_a_burst_needs_the_supply_step_or_the_night() -> None:
 
 def test_the_reported_pipe_is_moved_from_the_medoid_to_the_widest_search_cover() -> None:
     """Among pipes that fit about equally well, the report is the pipe within ``search_m`` of
-    their medoid whose own ``search_m`` radius holds the most fit (a crew finds a leak within
-    that radius): never farther than the radius from the medoid, never covering less than it."""
+    their likelihood-weighted medoid whose own ``search_m`` radius holds the most weight (a crew
+    finds a leak within that radius): never farther than the radius from the medoid, never
+    covering less than it."""
     from lifeline.water.locate import pick_pipe, posterior
     from lifeline.water.network import load_network, pipe_graph
 
