@@ -324,8 +324,8 @@ def _summary(years: list[dict[str, Any]]) -> dict[str, Any]:
         "w1, w2, w4, w7 y1 and ky4 w1 y1 (its false alarms and located bursts inspected). Never "
         "inspected: ltown w15, w16 and ky4 w4, w5 (generated this stop, scored once, in this "
         "run). Scored once before, not inspected: ltown w13, w14 and ky4 w2, w3 (the stop "
-        "before). Not inspected but scored before: ltown w9-w12 and net3 w4, w6 (the episode channel's "
-        "earnings rule was scored on them and reverted because it cost L-Town score on three of "
+        "before). Not inspected but scored before: ltown w9-w12 and net3 w4, w6 (the episode "
+        "channel's earnings rule was scored on them and reverted because it cost L-Town score on three of "
         "them, bench/results/battledim_ab_episode_rule.json); ltown w3, w5, w6, w8 and w1 y2 "
         "(scored in earlier runs; the w3 world with a first version of the growth channel, its "
         "learnt thresholds looked at)",

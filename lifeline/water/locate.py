@@ -98,10 +98,7 @@ def pick_pipe(
         cand = np.argsort(-a)[:50]
         weight = posterior(a, m)[cand]
     else:
-        if best > 0:
-            cand = np.flatnonzero(a >= prm.loc_ratio * best)
-        else:
-            cand = np.array([int(np.argmax(a))])
+        cand = np.flatnonzero(a >= prm.loc_ratio * best) if best > 0 else np.array([np.argmax(a)])
         cand = cand[np.argsort(-a[cand])][:50]
         weight = np.clip(a[cand], 1e-9, None)
     names = [model.pipes[i] for i in cand]
