@@ -83,6 +83,12 @@ def _outage(city: City, sensors: pd.DataFrame) -> Detector:
     return outage.build(city, sensors)
 
 
+def _water_leaks(city: City, sensors: pd.DataFrame) -> Detector:
+    from lifeline.water import online
+
+    return online.build(city, sensors)
+
+
 def _drainage_warning(city: City, sensors: pd.DataFrame) -> Detector:
     from lifeline.drainage import detector
 
@@ -194,6 +200,26 @@ SPECS: list[dict[str, Any]] = [
         "quantities": ("pressure_bar",),
         "elements": ("junction",),
         "needs_network": "gas",
+    },
+    {
+        "name": "water-leaks",
+        "description": "a burst in the water network: the hourly CUSUM of the calibrated "
+        "pressure model over every candidate pipe, verified on the raw readings (a step of "
+        "pressure and of net supply) and located on the pipes' leak signatures; the burst "
+        "channel of `lifeline water leaks`",
+        "build": _water_leaks,
+        "policy": ThresholdPolicy(
+            threshold=1.0,
+            source="1 = a leak the batch command's logic reports at that hour, with the "
+            "thresholds it learns on the network's own first 21 days (the CUSUM threshold "
+            "from a bootstrap false-alarm budget, the raw-data step gate; lifeline/water/"
+            "pipeline.py learn_bursts, docs/water.md)",
+        ),
+        "warmup": "21 days of readings of the network (14 to calibrate the pressure model, "
+        "7 for the same-hour baseline)",
+        "utility": "water",
+        "quantities": ("pressure_m", "flow_m3h", "level_m"),
+        "needs_network": "water",
     },
     {
         "name": "power_supply_loss",

@@ -67,7 +67,8 @@ class GasAdapter(AdapterBase):
         super().__init__(city, inoperable)
         self.leak_rate_kg_s = leak_rate_kg_s
         self._net = reduce_network(city.gas)
-        gv = city.gas_valves
+        # a city built without a valve layer has none
+        gv = city.gas_valves.reindex(columns=["valve_id", "pipe", "junction"])
         self._layer = {
             str(v): (int(p), int(j))
             for v, p, j in zip(gv["valve_id"], gv["pipe"], gv["junction"], strict=True)

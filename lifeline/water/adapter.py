@@ -35,7 +35,8 @@ class WaterAdapter(AdapterBase):
 
         self.work_dir = work_dir or get_settings().cache_dir / "respond"
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        text = city.water_valves[["valve", "node", "link"]].to_csv(index=False)
+        # a city built without a valve layer has none (then no isolation by valves)
+        text = city.water_valves.reindex(columns=["valve", "node", "link"]).to_csv(index=False)
         key = hashlib.sha1(text.encode()).hexdigest()[:12]
         self.valves_csv = self.work_dir / f"water_valves_{key}.csv"
         if not self.valves_csv.is_file():

@@ -4,13 +4,15 @@
 channel of `lifeline water leaks` — the same calibrated pressure model, the same hourly CUSUM
 per candidate pipe, the same raw-data burst test and the same thresholds learnt from the
 history (:func:`lifeline.water.pipeline.learn_bursts`: bootstrap false-alarm budget and step
-gate). The slow-leak channel (weekly water balance) stays in the batch command.
+gate). The slow-leak channels (growth, balance episodes) stay in the batch command. The live
+engine builds it as the registered detector ``water-leaks`` (:func:`build`).
 
 Readings are long layout (``sensor_id``, ``ts``, ``value``); a sensor id is mapped to the
 network by name (a node id → pressure in m, a tank id → level in m, a link id → flow in the INP
 flow unit), or through an explicit ``sensor_map`` {sensor_id: ("pressure"|"flow"|"level",
-asset_id)}. ``learn`` buffers readings and calibrates once ``calib_days + baseline_days`` days
-are there. ``score`` returns one row per completed hour (an hour is complete when a reading
+asset_id)}; readings of sensors outside an explicit map are left alone (:func:`build` makes the
+map from a city's sensor table). ``learn`` buffers readings and calibrates once
+``calib_days + baseline_days`` days are there. ``score`` returns one row per completed hour (an hour is complete when a reading
 at or after its last time step has arrived): ``score`` is the largest CUSUM over its threshold,
 kept below 1 unless the batch logic reports a leak at that hour (then ≥ 1, an alarm with
 ``ThresholdPolicy(threshold=1)``); ``detail.location`` holds the located pipe and candidates.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +34,9 @@ from lifeline.errors import InputError
 from lifeline.water import leaks as lk
 from lifeline.water import rawstep as rs
 from lifeline.water.scada import Scada
+
+if TYPE_CHECKING:
+    from lifeline.model.city import City
 
 HOUR = pd.Timedelta(hours=1)
 BELOW_ALARM = 0.999  # the score of an hour with no reported leak stays under the threshold 1
@@ -50,6 +55,7 @@ class WaterLeakDetector:
         params: lk.LeakParams | None = None,
         sensor_map: dict[str, tuple[str, str]] | None = None,
         key: str | None = None,
+        asset_prefix: str = "",
     ) -> None:
         from lifeline.water.network import load_network, pipe_graph
 
@@ -59,11 +65,13 @@ class WaterLeakDetector:
         self.base_params = params or lk.LeakParams()
         self.sensor_map = sensor_map
         self.key = key or Path(self.network).stem
+        self.asset_prefix = asset_prefix  # location asset ids: prefix + pipe id
         self.model: lk.Model | None = None
         self.z_thr = 3.0
         self.tanks: list[tuple[str, float]] = []
         self.state = lk.AlarmState()
         self.thresholds: dict[str, Any] = {}
+        self.problem = ""  # why the detector cannot calibrate (shown in its status)
         self._buf = pd.DataFrame()
         self._step_s = 300
         self._nodes = set(self.wn.node_name_list)
@@ -71,8 +79,12 @@ class WaterLeakDetector:
         self._links = set(self.wn.link_name_list)
 
     # ---- mapping -------------------------------------------------------------------------
-    def _column(self, sensor_id: str) -> str:
-        if self.sensor_map and sensor_id in self.sensor_map:
+    def _column(self, sensor_id: str) -> str | None:
+        """The buffer column of a sensor (``P:``/``F:``/``L:`` + asset id); None for a sensor
+        outside an explicit ``sensor_map``."""
+        if self.sensor_map is not None:
+            if sensor_id not in self.sensor_map:
+                return None
             kind, asset = self.sensor_map[sensor_id]
             return {"pressure": "P:", "flow": "F:", "level": "L:"}[kind] + asset
         if sensor_id in self._tanks:
@@ -98,7 +110,9 @@ class WaterLeakDetector:
                 "ts": pd.to_datetime(batch["ts"], utc=True).dt.tz_convert(None),
                 "value": pd.to_numeric(batch["value"], errors="coerce").to_numpy(float),
             }
-        )
+        ).dropna(subset=["col"])
+        if b.empty:
+            return
         wide = b.pivot_table(index="ts", columns="col", values="value", aggfunc="mean")
         buf = wide if self._buf.empty else pd.concat([self._buf, wide])
         buf = buf[~buf.index.duplicated(keep="last")].sort_index()
@@ -131,8 +145,9 @@ class WaterLeakDetector:
         from lifeline.water.pipeline import learn_bursts
 
         prm = self.base_params
-        if len(self._buf) < 2:
-            return
+        need = pd.Timedelta(hours=24 * (prm.calib_days + prm.baseline_days) - 2)
+        if len(self._buf) < 2 or self._buf.index[-1] - self._buf.index[0] < need:
+            return  # not the warm-up's span yet (checked before resampling the whole buffer)
         self._step_s = max(1, int(np.median(np.diff(self._buf.index.asi8)) // 10**9))
         sc = self._scada(self._buf)
         hist = lk.hourly(sc)
@@ -140,7 +155,9 @@ class WaterLeakDetector:
             return
         sensors = [c[2:] for c in hist.columns if c.startswith("P:")]
         if len(sensors) < 2:
-            raise InputError("fewer than 2 pressure sensors to learn from", "batch")
+            self.problem = "fewer than 2 pressure sensors on the network's nodes to learn from"
+            self._trim()
+            return
         sens = sensitivity(self.network, sensors)
         model = lk.calibrate(hist, self.wn, sens, self.graph, prm)
         self.tanks = rs.tank_areas(self.wn, list(hist.columns))
@@ -213,20 +230,17 @@ class WaterLeakDetector:
         }
 
     def _candidates(self, pipes: list[str], top: float) -> list[dict[str, Any]]:
-        """Location candidates: pipe id, confidence in 0..1 (decreasing down the list) and the
-        pipe's mid-point (network coordinates)."""
+        """Location candidates: asset id (``asset_prefix`` + pipe id), confidence in 0..1
+        (decreasing down the list) and the pipe's mid-point (network coordinates)."""
+        from lifeline.detect.readings import location
+
         out = []
         for i, p in enumerate(pipes[:5]):
             link = self.wn.get_link(p)
             a, b = link.start_node.coordinates, link.end_node.coordinates
-            out.append(
-                {
-                    "asset_id": str(p),
-                    "confidence": round(float(np.clip(top, 0.0, 1.0)) / (i + 1), 4),
-                    "x_m": round((float(a[0]) + float(b[0])) / 2, 2),
-                    "y_m": round((float(a[1]) + float(b[1])) / 2, 2),
-                }
-            )
+            conf = float(np.clip(top, 0.0, 1.0)) / (i + 1)
+            x, y = (float(a[0]) + float(b[0])) / 2, (float(a[1]) + float(b[1])) / 2
+            out.append(location(self.asset_prefix + str(p), round(x, 2), round(y, 2), conf))
         return out
 
     def status(self) -> DetectorStatus:
@@ -240,7 +254,9 @@ class WaterLeakDetector:
             sensors=n,
             sensors_ready=n if ready else 0,
             warmup=f"{prm.calib_days + prm.baseline_days} days of readings of the network",
-            detail={"thresholds": _jsonable(self.thresholds)} if ready else {},
+            detail={"thresholds": _jsonable(self.thresholds)}
+            if ready
+            else ({"problem": self.problem} if self.problem else {}),
         )
 
     def get_state(self) -> dict[str, Any]:
@@ -334,6 +350,45 @@ class WaterLeakDetector:
         )
 
 
+#: sensor quantities the detector reads, by the kind of reading its model takes
+QUANTITIES = {"pressure_m": "pressure", "flow_m3h": "flow", "level_m": "level"}
+
+
+def sensor_map(sensors: pd.DataFrame, wn: Any) -> dict[str, tuple[str, str]]:
+    """{sensor id: (kind, network id)} for a city's water sensors (``schema.SENSOR`` rows):
+    pressure (m) and tank level (m) sensors on ``node:<id>``, flow sensors (m³/h) on
+    ``link:<id>``. Sensors whose element is not in the network ``wn`` are left out."""
+    nodes, links, tanks = set(wn.node_name_list), set(wn.link_name_list), set(wn.tank_name_list)
+    out: dict[str, tuple[str, str]] = {}
+    for sid, q, el in zip(
+        sensors["sensor_id"].astype(str),
+        sensors["quantity"].astype(str),
+        sensors.get("element", pd.Series("", index=sensors.index)).fillna("").astype(str),
+        strict=True,
+    ):
+        kind, _, ref = el.partition(":")
+        what = QUANTITIES.get(q)
+        ok = (
+            (what == "pressure" and kind == "node" and ref in nodes)
+            or (what == "level" and kind == "node" and ref in tanks)
+            or (what == "flow" and kind == "link" and ref in links)
+        )
+        if ok and what is not None:
+            out[sid] = (what, ref)
+    return out
+
+
+def build(city: City, sensors: pd.DataFrame) -> WaterLeakDetector:
+    """The leak detector of the live engine for ``city``'s water network and its pressure,
+    flow and tank-level ``sensors``: located alarms name ``water:pipe:<id>`` assets. Flows are
+    read in m³/h (the sensor table's ``flow_m3h``), the unit of the tanks' filling in the
+    supply step."""
+    path = city.networks["water"]
+    det = WaterLeakDetector(path, key="water:leaks", asset_prefix="water:pipe:")
+    det.sensor_map = sensor_map(sensors, det.wn)
+    return det
+
+
 def _num(v: Any) -> Any:
     """Undo :func:`_jsonable` for one value (non-finite floats were written as strings)."""
     if isinstance(v, str) and v in ("inf", "-inf", "nan"):
@@ -350,6 +405,12 @@ def _jsonable(v: Any) -> Any:
     """Strict-JSON form: arrays as nested lists with NaN as None, ±inf as strings, timestamps
     as text."""
     if isinstance(v, np.ndarray):
+        if v.dtype.kind == "f":  # at once: the raw window holds weeks of readings
+            o = v.astype(object)
+            o[np.isnan(v)] = None
+            o[np.isposinf(v)] = "inf"
+            o[np.isneginf(v)] = "-inf"
+            return o.tolist()
         return _jsonable(v.tolist())
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}

@@ -5,7 +5,9 @@ with two feeders (tests/power/nets.py, feeder b on thin cable) and a 4x3 pandapi
 (tests/gas/conftest.py). Sensors on every utility at their usual intervals; three manholes with
 methane detectors. Days 1 and 2 are quiet; day 3 holds one anomaly per detector:
 
-* 03:10-07:10 a water main burst at j5 (pressure steps down, inflow steps up);
+* 03:10-07:10 a water main burst at j5 (pressure steps down, inflow steps up; the water
+  readings come from EPANET on the chain and begin 20 days earlier: the leak detector's 21-day
+  warm-up);
 * 09:20 a gas leak of 0.06 kg/s at junction 7 (pressures from pandapipes; two manholes rise);
 * 11:00-12:00 an LV outage on load b2 seen only by meters (last gasps, then restores);
 * 12:00-18:00 the flow meter on p6 is stuck;
@@ -21,6 +23,7 @@ methane detectors. Days 1 and 2 are quiet; day 3 holds one anomaly per detector:
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,8 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 START = pd.Timestamp("2026-03-01", tz="UTC")
 DAYS = 3
 DAY3 = START + pd.Timedelta(days=DAYS - 1)
+WATER_HISTORY_DAYS = 20  # water readings begin this much earlier: the leak detector's 21 days
+BURST_M3H = 130.0  # m³/h: a 200 mm main's burst; drops j5 by about 3 m at night
 LEAK_J = 7
 GAS_SENSOR_J = [0, 3, 8, 11]
 LEAK_KG_S = 0.06
@@ -233,6 +238,40 @@ def _demand(t: pd.DatetimeIndex) -> np.ndarray:
     return 0.75 - 0.45 * np.cos(2 * np.pi * (h - 4.0) / 24.0)
 
 
+def _water(rng: np.random.Generator) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray], dict[str, np.ndarray]]:  # fmt: skip
+    """5-minute pressures (m) at j3, j5, j7 and flows (m³/h) in p0, p6 of the water chain from
+    EPANET (WNTR), from ``WATER_HISTORY_DAYS`` before the start to the end: every junction's
+    demand follows :func:`_demand` (5 m³/h per unit of base demand, ±3 % per day, ±5 % per
+    step); the burst is an outflow of ``BURST_M3H`` at j5 on day 3, 03:10-07:10."""
+    import wntr
+
+    t = pd.date_range(
+        START - pd.Timedelta(days=WATER_HISTORY_DAYS),
+        START + pd.Timedelta(days=DAYS),
+        freq="5min",
+        inclusive="left",
+    )
+    n, days = len(t), WATER_HISTORY_DAYS + DAYS
+    wn = wntr.network.WaterNetworkModel(str(DATA / "water" / "chain.inp"))
+    wn.options.time.duration = (n - 1) * 300
+    for key in ("hydraulic_timestep", "pattern_timestep", "report_timestep"):
+        setattr(wn.options.time, key, 300)
+    day = np.repeat(1 + 0.03 * rng.standard_normal(days), 288)
+    for name, j in wn.junctions():
+        mult = 5.0 * _demand(t) * day * (1 + 0.05 * rng.standard_normal(n))
+        wn.add_pattern(f"d_{name}", mult.tolist())
+        j.demand_timeseries_list[0].pattern_name = f"d_{name}"
+    burst = np.asarray((t >= _at(3 + 10 / 60)) & (t < _at(7 + 10 / 60)), dtype=float)
+    wn.add_pattern("burst", burst.tolist())
+    wn.get_node("j5").add_demand(BURST_M3H / 3600.0, "burst")
+    with tempfile.TemporaryDirectory() as tmp:
+        res = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=f"{tmp}/chain")
+    p = res.node["pressure"]
+    q = res.link["flowrate"] * 3600.0
+    heads = {j: p[j].to_numpy()[:n] for j in ("j3", "j5", "j7")}
+    return t, heads, {k: q[k].to_numpy()[:n] for k in ("p0", "p6")}
+
+
 def _gas_pressures(t: pd.DatetimeIndex) -> dict[int, np.ndarray]:
     """Pressures (bar) at the sensor junctions from pandapipes at four demand levels, with and
     without the leak, interpolated over the day's demand."""
@@ -264,7 +303,8 @@ def _gas_pressures(t: pd.DatetimeIndex) -> dict[int, np.ndarray]:
 
 
 def simulate(city: City, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Three days of readings (with the engine's sensor columns) and meter events."""
+    """Three days of readings (with the engine's sensor columns; the water sensors' from
+    ``WATER_HISTORY_DAYS`` earlier) and meter events."""
     rng = np.random.default_rng(seed)
     end = START + pd.Timedelta(days=DAYS)
     parts = []
@@ -275,15 +315,15 @@ def simulate(city: City, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     def series(sid: str, t: pd.DatetimeIndex, v: np.ndarray) -> None:
         parts.append(pd.DataFrame({"sensor_id": sid, "ts": t, "value": v}))
 
-    burst = np.asarray((t5 >= _at(3 + 10 / 60)) & (t5 < _at(7 + 10 / 60)))
-    for j, drop in (("j3", 1.5), ("j5", 2.5), ("j7", 2.0)):
-        v = 48.0 - 3.0 * d - drop * burst + rng.normal(0, 0.08, len(t5))
-        series(f"water:pressure:{j}", t5, v.round(2))
-    series("water:flow:p0", t5, (40 * d + 25 * burst + rng.normal(0, 0.6, len(t5))).round(1))
-    p6 = (8 * d + rng.normal(0, 0.4, len(t5))).round(1)
-    stuck = np.asarray((t5 >= _at(12)) & (t5 < _at(18)))
+    # water: WATER_HISTORY_DAYS more days before the others (the leak detector's warm-up)
+    tw, heads, flows = _water(rng)
+    for j in ("j3", "j5", "j7"):
+        series(f"water:pressure:{j}", tw, (heads[j] + rng.normal(0, 0.08, len(tw))).round(2))
+    series("water:flow:p0", tw, (flows["p0"] + rng.normal(0, 0.6, len(tw))).round(1))
+    p6 = (flows["p6"] + rng.normal(0, 0.4, len(tw))).round(1)
+    stuck = np.asarray((tw >= _at(12)) & (tw < _at(18)))
     p6[stuck] = p6[np.argmax(stuck)]
-    series("water:flow:p6", t5, p6)
+    series("water:flow:p6", tw, p6)
     # power: feeder a trips 15:40-17:40, feeder b overloads 19:00-19:45, bus b1 sags 20-21 h
     out_a = np.asarray((t5 >= _at(15 + 40 / 60)) & (t5 < _at(17 + 40 / 60)))
     over_b = np.asarray((t5 >= _at(19)) & (t5 < _at(19.75)))

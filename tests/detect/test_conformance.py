@@ -29,6 +29,7 @@ def test_the_registry_holds_every_builtin_detector() -> None:
         "power_overload",
         "power_voltage_band",
         "power_outage",
+        "water-leaks",
     }
     for s in SPECS:
         assert s.policy.source, f"{s.name}: the default policy names no source"
