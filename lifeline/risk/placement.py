@@ -103,24 +103,14 @@ def pressure_cover(
     (mean of their sensitivity columns); detectable where the pressure drop >= ``threshold_m``.
     """
     from lifeline.risk.pdd import UNITS
+    from lifeline.water.epanet import FLOW_UNIT_CODES
     from lifeline.water.network import load_network, sensitivity
 
     wn = load_network(inp)
     junctions = list(wn.junction_name_list)
     sens = sensitivity(inp, junctions, leak_fraction)
     flow_units = str(wn.options.hydraulic.inpfile_units or "GPM").upper()
-    code = {
-        "CFS": 0,
-        "GPM": 1,
-        "MGD": 2,
-        "IMGD": 3,
-        "AFD": 4,
-        "LPS": 5,
-        "LPM": 6,
-        "MLD": 7,
-        "CMH": 8,
-        "CMD": 9,
-    }.get(flow_units, 8)
+    code = FLOW_UNIT_CODES.get(flow_units, 8)
     qf, pf = UNITS[code]
     mat = (
         np.abs(sens.matrix) * pf / qf

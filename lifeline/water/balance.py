@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lifeline.water.network import tank_areas
 from lifeline.water.scada import Leak
 
 MIN_DAY_HOURS = 20  # a day needs this many hourly values to count
@@ -32,7 +33,7 @@ class Balance:
     """A fitted consumption model for the daily water balance."""
 
     sources: list[str]  # flow sensors on links from reservoirs
-    tanks: list[tuple[str, float]]  # (level sensor = tank id, cross-section m²)
+    tanks: list[tuple[str, float]]  # (level sensor = tank id, storage factor: network.tank_areas)
     has_amr: bool
     theta: np.ndarray
     sigma: float  # robust σ of the daily leakage estimate (flow unit)
@@ -74,7 +75,7 @@ def daily_frame(
     storage = pd.Series(0.0, index=h.index)
     for tank, area in tanks:
         lv = h[f"L:{tank}"]
-        storage = storage + lv.diff().fillna(0.0) * area  # m³ per hour step
+        storage = storage + lv.diff().fillna(0.0) * area  # flow unit × h per hour step
     # hourly-mean levels: the diff approximates the storage change between hour means
     day = h.index.floor("D")
     ok = q.notna()
@@ -165,10 +166,7 @@ def fit_balance(
                 sources.append(c[2:])
     if not sources:
         return None
-    tanks = []
-    for c in h.columns:
-        if c.startswith("L:") and c[2:] in wn.tank_name_list:
-            tanks.append((c[2:], float(np.pi * wn.get_node(c[2:]).diameter ** 2 / 4)))
+    tanks = tank_areas(wn, list(h.columns))
     a = _as_frame(amr)
     has_amr = a is not None
     best: tuple[float, list[list[str]]] | None = None

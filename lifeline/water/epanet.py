@@ -38,6 +38,19 @@ UNITS: dict[int, tuple[float, float]] = {
     8: (1.0, 1.0),  # CMH
     9: (1 / 24, 1.0),  # CMD
 }
+#: INP flow-unit name -> EPANET flow-unit code (the keys of :data:`UNITS`)
+FLOW_UNIT_CODES: dict[str, int] = {
+    "CFS": 0,
+    "GPM": 1,
+    "MGD": 2,
+    "IMGD": 3,
+    "AFD": 4,
+    "LPS": 5,
+    "LPM": 6,
+    "MLD": 7,
+    "CMH": 8,
+    "CMD": 9,
+}
 #: warning 1: the hydraulic solution did not converge
 UNBALANCED = 1
 _MESSAGES = {

@@ -124,6 +124,30 @@ class PipeGraph:
         self._idx = {p: i for i, p in enumerate(self.pipes)}
 
 
+def m3h_per_flow_unit(wn: Any) -> float:
+    """m³/h in one flow unit of the network's INP (1 for CMH, 3.6 for LPS; a model built in
+    code without units is in GPM, WNTR's default)."""
+    from lifeline.water.epanet import FLOW_UNIT_CODES, UNITS
+
+    name = str(wn.options.hydraulic.inpfile_units or "GPM").upper()
+    return UNITS[FLOW_UNIT_CODES.get(name, 8)][0]
+
+
+def tank_areas(
+    wn: Any, columns: list[str], m3h_per_unit: float | None = None
+) -> list[tuple[str, float]]:
+    """(tank id, storage factor) for the level sensors among ``columns`` (``L:`` + tank id):
+    the factor turns a level change in m per hour into a flow in the flow unit of the readings,
+    i.e. the tank's cross-section (m²) divided by ``m3h_per_unit`` (m³/h per flow unit; the
+    INP's unit by default, as the BattLeDIM layout reads flows, 1 for readings in m³/h)."""
+    per = m3h_per_flow_unit(wn) if m3h_per_unit is None else m3h_per_unit
+    return [
+        (c[2:], float(np.pi * wn.get_node(c[2:]).diameter ** 2 / 4) / per)
+        for c in columns
+        if c.startswith("L:") and c[2:] in wn.tank_name_list
+    ]
+
+
 def pipe_graph(wn: Any) -> PipeGraph:
     """Build a :class:`PipeGraph` (all-pairs shortest paths over pipes, valves and pumps)."""
     from scipy.sparse import coo_matrix

@@ -32,7 +32,6 @@ import pandas as pd
 from lifeline.detect.base import SCORE_COLUMNS, DetectorStatus, empty_scores
 from lifeline.errors import InputError
 from lifeline.water import leaks as lk
-from lifeline.water import rawstep as rs
 from lifeline.water.scada import Scada
 
 if TYPE_CHECKING:
@@ -56,6 +55,7 @@ class WaterLeakDetector:
         sensor_map: dict[str, tuple[str, str]] | None = None,
         key: str | None = None,
         asset_prefix: str = "",
+        m3h_per_unit: float | None = None,
     ) -> None:
         from lifeline.water.network import load_network, pipe_graph
 
@@ -66,6 +66,7 @@ class WaterLeakDetector:
         self.sensor_map = sensor_map
         self.key = key or Path(self.network).stem
         self.asset_prefix = asset_prefix  # location asset ids: prefix + pipe id
+        self.m3h_per_unit = m3h_per_unit  # m³/h per unit of the flow readings (None: the INP's)
         self.model: lk.Model | None = None
         self.z_thr = 3.0
         self.tanks: list[tuple[str, float]] = []
@@ -141,7 +142,7 @@ class WaterLeakDetector:
     def _fit(self) -> None:
         """Calibrate the model and learn the thresholds on the buffer, as the batch run does
         on its history without labels."""
-        from lifeline.water.network import sensitivity
+        from lifeline.water.network import sensitivity, tank_areas
         from lifeline.water.pipeline import learn_bursts
 
         prm = self.base_params
@@ -160,7 +161,7 @@ class WaterLeakDetector:
             return
         sens = sensitivity(self.network, sensors)
         model = lk.calibrate(hist, self.wn, sens, self.graph, prm)
-        self.tanks = rs.tank_areas(self.wn, list(hist.columns))
+        self.tanks = tank_areas(self.wn, list(hist.columns), self.m3h_per_unit)
         pre = lk.prepare(hist, model)
         _, self.z_thr, self.thresholds = learn_bursts(
             pre, model, self.graph, lk.raw_frame(sc), self.tanks, []
@@ -384,7 +385,7 @@ def build(city: City, sensors: pd.DataFrame) -> WaterLeakDetector:
     read in m³/h (the sensor table's ``flow_m3h``), the unit of the tanks' filling in the
     supply step."""
     path = city.networks["water"]
-    det = WaterLeakDetector(path, key="water:leaks", asset_prefix="water:pipe:")
+    det = WaterLeakDetector(path, key="water:leaks", asset_prefix="water:pipe:", m3h_per_unit=1.0)
     det.sensor_map = sensor_map(sensors, det.wn)
     return det
 

@@ -14,7 +14,7 @@ from lifeline.water import balance as bl
 from lifeline.water import calib, growth, slowchan
 from lifeline.water import leaks as lk
 from lifeline.water import rawstep as rs
-from lifeline.water.network import load_network, pipe_graph, sensitivity
+from lifeline.water.network import load_network, pipe_graph, sensitivity, tank_areas
 from lifeline.water.scada import Leak, Scada, check_against_network, read_scada, read_truth
 from lifeline.water.score import Submission, score
 
@@ -115,7 +115,7 @@ def _run_leaks(
     )
     pre = lk.prepare(h_hist, model)
     hist_known = [k.pipe for k in truth if k.start <= h_hist.index[0] <= k.end]
-    tanks = rs.tank_areas(wn, list(h_data.columns))
+    tanks = tank_areas(wn, list(h_data.columns))
     raw_h = lk.raw_frame(hist)
     prm, z_thr, rep["fast_thresholds"] = learn_bursts(pre, model, graph, raw_h, tanks, truth)
     bursts_on = True

@@ -5,7 +5,6 @@ pipe's signature and the net supply step at the same time, on the raw (e.g. 5-mi
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,15 +25,6 @@ class Step:
     night_z: float = float("nan")  # the net supply of the first night after the step against
     # the same hours of the 7 nights before it, in robust σ of those nights (see night_excess)
     night_end: pd.Timestamp | None = None  # end of that night (when the night test can tell)
-
-
-def tank_areas(wn: Any, columns: list[str]) -> list[tuple[str, float]]:
-    """(tank id, cross-section m²) for the level sensors among ``columns`` (``L:`` prefixed)."""
-    return [
-        (c[2:], float(np.pi * wn.get_node(c[2:]).diameter ** 2 / 4))
-        for c in columns
-        if c.startswith("L:") and c[2:] in wn.tank_name_list
-    ]
 
 
 def refine_onset(
@@ -173,7 +163,8 @@ def _net_supply(
     a: pd.Timestamp,
     b: pd.Timestamp,
 ) -> float:
-    """Mean net supply (source inflow minus tank filling; flow unit) over [``a``, ``b``)."""
+    """Mean net supply (source inflow minus tank filling; flow unit of the readings) over
+    [``a``, ``b``); ``tanks``: (tank id, storage factor) of :func:`network.tank_areas`."""
     seg = raw.loc[a : b - pd.Timedelta(seconds=1)]
     q = seg[[f"F:{c}" for c in model.source_flows]].sum(axis=1, min_count=1).mean()
     fill = 0.0

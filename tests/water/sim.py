@@ -21,7 +21,8 @@ def net_path(name: str = "Net3") -> Path:
 
 
 def steady_net3(out_dir: Path) -> Path:
-    """Net3 without its pump controls (pumps always on): a purpose-made test network."""
+    """Net3 without its pump controls (pumps always on): a purpose-made test network, written
+    in m³/h (CMH), the unit :func:`simulate` writes the flows in."""
     import wntr
 
     path = out_dir / "net3_steady.inp"
@@ -29,7 +30,7 @@ def steady_net3(out_dir: Path) -> Path:
         wn = wntr.network.WaterNetworkModel(str(net_path()))
         for name in list(wn.control_name_list):
             wn.remove_control(name)
-        wntr.network.write_inpfile(wn, str(path))
+        wntr.network.write_inpfile(wn, str(path), units="CMH")
     return path
 
 
