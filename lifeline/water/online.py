@@ -12,12 +12,12 @@ network by name (a node id → pressure in m, a tank id → level in m, a link i
 flow unit), or through an explicit ``sensor_map`` {sensor_id: ("pressure"|"flow"|"level",
 asset_id)}; readings of sensors outside an explicit map are left alone (:func:`build` makes the
 map from a city's sensor table). ``learn`` buffers readings and calibrates once
-``calib_days + baseline_days`` days are there. ``score`` returns one row per completed hour (an hour is complete when a reading
-at or after its last time step has arrived): ``score`` is the largest CUSUM over its threshold,
-kept below 1 unless the batch logic reports a leak at that hour (then ≥ 1, an alarm with
-``ThresholdPolicy(threshold=1)``); ``detail.location`` holds the located pipe and candidates.
-Every hour is computed from the same window of data before it, so the scores do not depend
-on how the readings are batched.
+``calib_days + baseline_days`` days are there. ``score`` returns one row per completed hour (an
+hour is complete when a reading at or after its last time step has arrived): ``score`` is the
+largest CUSUM over its threshold, kept below 1 unless the batch logic reports a leak at that
+hour (then ≥ 1, an alarm with ``ThresholdPolicy(threshold=1)``); ``detail.location`` holds the
+located pipe and candidates. Every hour is computed from the same window of data before it, so
+the scores do not depend on how the readings are batched.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class WaterLeakDetector:
         self.state = lk.AlarmState()
         self.thresholds: dict[str, Any] = {}
         self.problem = ""  # why the detector cannot calibrate (shown in its status)
+        self._retry_at = pd.Timestamp.min
         self._buf = pd.DataFrame()
         self._step_s = 300
         self._nodes = set(self.wn.node_name_list)
@@ -149,6 +150,8 @@ class WaterLeakDetector:
         need = pd.Timedelta(hours=24 * (prm.calib_days + prm.baseline_days) - 2)
         if len(self._buf) < 2 or self._buf.index[-1] - self._buf.index[0] < need:
             return  # not the warm-up's span yet (checked before resampling the whole buffer)
+        if self.problem and self._buf.index[-1] < self._retry_at:
+            return  # it could not calibrate: try again a day later, not on every batch
         self._step_s = max(1, int(np.median(np.diff(self._buf.index.asi8)) // 10**9))
         sc = self._scada(self._buf)
         hist = lk.hourly(sc)
@@ -157,9 +160,11 @@ class WaterLeakDetector:
         sensors = [c[2:] for c in hist.columns if c.startswith("P:")]
         if len(sensors) < 2:
             self.problem = "fewer than 2 pressure sensors on the network's nodes to learn from"
+            self._retry_at = self._buf.index[-1] + pd.Timedelta(days=1)
             self._trim()
             return
         sens = sensitivity(self.network, sensors)
+        self.problem = ""
         model = lk.calibrate(hist, self.wn, sens, self.graph, prm)
         self.tanks = tank_areas(self.wn, list(hist.columns), self.m3h_per_unit)
         pre = lk.prepare(hist, model)
