@@ -2,10 +2,11 @@
 
 :class:`WaterLeakDetector` implements :class:`lifeline.detect.base.Detector` with the burst
 channel of `lifeline water leaks` — the same calibrated pressure model, the same hourly CUSUM
-per candidate pipe, the same raw-data burst test and the same thresholds learnt from the
-history (:func:`lifeline.water.pipeline.learn_bursts`: bootstrap false-alarm budget and step
-gate). The slow-leak channels (growth, balance episodes) stay in the batch command. The live
-engine builds it as the registered detector ``water-leaks`` (:func:`build`).
+per candidate pipe, the same raw-data burst test (a burst whose supply step the day hid waits
+for the night after it: :meth:`WaterLeakDetector._confirmed`) and the same thresholds learnt
+from the history (:func:`lifeline.water.pipeline.learn_bursts`: bootstrap false-alarm budget,
+step and night gates). The slow-leak channels (growth, balance episodes) stay in the batch
+command. The live engine builds it as the registered detector ``water-leaks`` (:func:`build`).
 
 Readings are long layout (``sensor_id``, ``ts``, ``value``); a sensor id is mapped to the
 network by name (a node id → pressure in m, a tank id → level in m, a link id → flow in the INP
@@ -71,6 +72,7 @@ class WaterLeakDetector:
         self.z_thr = 3.0
         self.tanks: list[tuple[str, float]] = []
         self.state = lk.AlarmState()
+        self.pending: list[lk.Detection] = []  # bursts waiting for the night after them
         self.thresholds: dict[str, Any] = {}
         self.problem = ""  # why the detector cannot calibrate (shown in its status)
         self._retry_at = pd.Timestamp.min
@@ -214,10 +216,19 @@ class WaterLeakDetector:
             return None
         pre = lk.prepare(h, model)
         levels: list[tuple[pd.Timestamp, float, int]] = []
-        test = burst_test(lk.raw_frame(sc), model, self.tanks, self.z_thr)
+        rawf = lk.raw_frame(sc)
+        test = burst_test(rawf, model, self.tanks, self.z_thr)
+
+        def waiting(det: lk.Detection) -> tuple[lk.Detection, bool | None]:
+            d2, ok = test(det)
+            if ok is False and self._night_pending(det, rawf):
+                self.pending.append(det)
+            return d2, ok
+
         new = lk.detect_prepared(
-            pre, model, self.graph, burst=test, state=self.state, levels=levels
+            pre, model, self.graph, burst=waiting, state=self.state, levels=levels
         )
+        new += self._confirmed(rawf, hour)
         level, j = (levels[-1][1], levels[-1][2]) if levels else (0.0, 0)
         if new:
             d = new[-1]
@@ -234,6 +245,60 @@ class WaterLeakDetector:
             "score": float(score),
             "detail": {"location": location, "cusum_over_h": round(float(level), 4), **extra},
         }
+
+    def _night_pending(self, det: lk.Detection, raw: pd.DataFrame) -> bool:
+        """Whether the burst test turned ``det`` down only because the night after its step is
+        not in the data yet: a pressure step over the gate and a rise of the supply under the
+        step's σ, with a learnt night gate (the batch command, which sees that night, decides
+        on it; :func:`lifeline.water.calib.is_burst`)."""
+        from lifeline.water import calib
+        from lifeline.water.rawstep import refine_onset
+
+        assert self.model is not None
+        if not np.isfinite(self.model.params.night_z):
+            return False
+        _, st = refine_onset(det, raw, self.model, self.tanks)
+        return bool(
+            st.z >= self.z_thr
+            and 0 < st.supply_z < calib.SUPPLY_SIGMAS
+            and st.night_end is None
+            and not np.isfinite(st.night_z)
+        )
+
+    def _confirmed(self, raw: pd.DataFrame, hour: pd.Timestamp) -> list[lk.Detection]:
+        """Bursts waiting for their night (:meth:`_night_pending`) that the night now confirms,
+        reported at this ``hour`` unless they are a leak reported already (the batch loop's
+        rule for a verified step: within ``merge_m`` and the baseline's absorption time of a
+        reported one, or within an hour of one's start); the loop then takes the leak's step
+        out as it does for any report. A burst the night turns down, or whose night has not
+        come two days after its alarm, is dropped."""
+        from lifeline.water.pipeline import burst_test
+
+        assert self.model is not None
+        prm, st = self.model.params, self.state
+        test = burst_test(raw, self.model, self.tanks, self.z_thr)
+        absorb = pd.Timedelta(hours=24 * (prm.baseline_days // 2 + 1))
+        out, keep = [], []
+        for det in self.pending:
+            if self._night_pending(det, raw):
+                if hour < det.alarm_time + pd.Timedelta(days=2):
+                    keep.append(det)
+                continue
+            d2, ok = test(det)
+            if not ok:
+                continue
+            near = [o for o in st.dets if self.graph.pipe_distance(d2.pipe, o.pipe) <= prm.merge_m]
+            if any(abs(d2.time - o.time) <= absorb for o in near) or any(
+                abs(d2.time - o.time) <= HOUR for o in st.dets
+            ):
+                continue
+            t0 = det.time - pd.Timedelta(hours=prm.onset_margin_h)
+            st.steps.append((t0, t0 + absorb))
+            st.hold_until = hour + pd.Timedelta(hours=prm.holdoff_h)
+            st.dets.append(d2)
+            out.append(d2)
+        self.pending = keep
+        return out
 
     def _candidates(self, pipes: list[str], top: float) -> list[dict[str, Any]]:
         """Location candidates: asset id (``asset_prefix`` + pipe id), confidence in 0..1
@@ -300,6 +365,7 @@ class WaterLeakDetector:
             "steps": [[str(a), str(b)] for a, b in st.steps],
             "hold_until": str(st.hold_until) if st.hold_until is not None else None,
             "dets": [_jsonable(asdict(d)) for d in st.dets],
+            "pending": [_jsonable(asdict(d)) for d in self.pending],
             "last": str(st.last) if st.last is not None else None,
         }
         return out
@@ -315,6 +381,7 @@ class WaterLeakDetector:
         )
         if "model" not in state:
             self.model = None
+            self.pending = []
             return
         m = state["model"]
         names = {f.name for f in fields(lk.LeakParams)}
@@ -341,19 +408,10 @@ class WaterLeakDetector:
             zero_at=np.array(a["zero_at"], dtype=np.int64) if a["zero_at"] is not None else None,
             steps=[(pd.Timestamp(x), pd.Timestamp(y)) for x, y in a["steps"]],
             hold_until=ts(a["hold_until"]),
-            dets=[
-                lk.Detection(
-                    d["pipe"],
-                    pd.Timestamp(d["time"]),
-                    pd.Timestamp(d["alarm_time"]),
-                    float(d["confidence"]),
-                    list(d.get("candidates") or []),
-                    float(_num(d.get("strength", 0.0))),
-                )
-                for d in a["dets"]
-            ],
+            dets=[_detection(d) for d in a["dets"]],
             last=ts(a["last"]),
         )
+        self.pending = [_detection(d) for d in a.get("pending", [])]
 
 
 #: sensor quantities the detector reads, by the kind of reading its model takes
@@ -393,6 +451,18 @@ def build(city: City, sensors: pd.DataFrame) -> WaterLeakDetector:
     det = WaterLeakDetector(path, key="water:leaks", asset_prefix="water:pipe:", m3h_per_unit=1.0)
     det.sensor_map = sensor_map(sensors, det.wn)
     return det
+
+
+def _detection(d: dict[str, Any]) -> lk.Detection:
+    """A :class:`lk.Detection` from its :meth:`WaterLeakDetector.get_state` form."""
+    return lk.Detection(
+        d["pipe"],
+        pd.Timestamp(d["time"]),
+        pd.Timestamp(d["alarm_time"]),
+        float(d["confidence"]),
+        list(d.get("candidates") or []),
+        float(_num(d.get("strength", 0.0))),
+    )
 
 
 def _num(v: Any) -> Any:

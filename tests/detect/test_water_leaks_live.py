@@ -111,3 +111,80 @@ def test_incidents_are_assessed_on_a_city_without_valve_layers(detect_city: Any)
 
     assert detect_city.water_valves.empty and detect_city.gas_valves.empty
     assert {"water", "gas"} <= set(city_adapters(detect_city))
+
+
+NIGHT_END = DAY3 + pd.Timedelta(hours=10)  # the end of the (stand-in) night after the burst
+
+
+def _hidden_supply(monkeypatch: pytest.MonkeyPatch, night_z: float) -> None:
+    """Make the test city's burst one whose supply step the day hid (0.5 σ), so that only the
+    night after it can confirm it: that night is in the data from ``NIGHT_END`` on and stands
+    ``night_z`` σ above the nights before."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from lifeline.water import rawstep
+
+    orig = rawstep.refine_onset
+
+    def refine(det: Any, raw: pd.DataFrame, model: Any, tanks: Any = None, **kw: Any) -> Any:
+        d2, st = orig(det, raw, model, tanks, **kw)
+        burst = DAY3.tz_convert(None) + pd.Timedelta(hours=3)
+        if np.isfinite(st.z) and burst <= d2.time <= burst + pd.Timedelta(hours=1):
+            seen = raw.index[-1] >= NIGHT_END.tz_convert(None)
+            end = NIGHT_END.tz_convert(None) if seen else None
+            st = replace(st, supply_z=0.5, night_z=night_z if seen else np.nan, night_end=end)
+        return d2, st
+
+    monkeypatch.setattr(rawstep, "refine_onset", refine)
+
+
+def _day_hour_by_hour(city: Any, readings: pd.DataFrame, cut: pd.Timestamp | None = None) -> Any:
+    """The water-leaks detector learnt on the weeks before day 3 (with a night gate of 3 σ),
+    then fed day 3 hour by hour; with ``cut``, checkpointed there and resumed in a fresh
+    detector (strict JSON in between). Returns (scores of day 3, the last detector)."""
+    from dataclasses import replace
+
+    from lifeline.water.online import build
+
+    s = city.sensors[city.sensors["utility"] == "water"]
+    water = readings[readings["sensor_id"].isin(s["sensor_id"])]
+    det = build(city, s)
+    det.learn(water[water["ts"] < DAY3])
+    det.model.params = replace(det.model.params, night_z=3.0)
+    day = water[water["ts"] >= DAY3]
+    out = []
+    for t, b in day.groupby(day["ts"].dt.floor("1h")):
+        if cut is not None and t == cut:
+            state = json.loads(json.dumps(det.get_state(), allow_nan=False))
+            det = build(city, s)
+            det.set_state(state)
+        out.append(det.score(b))
+    return pd.concat(out, ignore_index=True), det
+
+
+def test_live_a_burst_waits_for_the_night_that_confirms_it(
+    detect_city: Any, detect_data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _hidden_supply(monkeypatch, night_z=10.0)
+    scores, det = _day_hour_by_hour(detect_city, detect_data[0])
+    reports = scores[scores["score"] >= 1.0]
+    assert len(reports) == 1, reports  # not at 03:00 (the day hid its supply step)...
+    r = reports.iloc[0]
+    assert r["ts"] == NIGHT_END  # ...but once the night after it is in the data
+    assert r["detail"]["start"] == str((DAY3 + pd.Timedelta("3h15min")).tz_convert(None))
+    assert r["detail"]["location"][0]["asset_id"] in {"water:pipe:p4", "water:pipe:p5"}
+    assert det.pending == []
+    # checkpointed while it waits, a fresh detector reports it at the same hour
+    resumed, _ = _day_hour_by_hour(detect_city, detect_data[0], cut=DAY3 + pd.Timedelta(hours=6))
+    assert resumed.loc[resumed["score"] >= 1.0, "ts"].tolist() == [NIGHT_END]
+
+
+def test_live_a_burst_the_night_turns_down_is_not_reported(
+    detect_city: Any, detect_data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _hidden_supply(monkeypatch, night_z=0.0)
+    scores, det = _day_hour_by_hour(detect_city, detect_data[0])
+    assert (scores["score"] < 1.0).all()
+    assert det.pending == []
