@@ -33,7 +33,7 @@ import pandas as pd
 from lifeline.detect.base import SCORE_COLUMNS, DetectorStatus, empty_scores
 from lifeline.errors import InputError
 from lifeline.water import leaks as lk
-from lifeline.water.scada import Scada
+from lifeline.water.scada import Leak, Scada
 
 if TYPE_CHECKING:
     from lifeline.model.city import City
@@ -57,6 +57,7 @@ class WaterLeakDetector:
         key: str | None = None,
         asset_prefix: str = "",
         m3h_per_unit: float | None = None,
+        labels: list[Leak] | None = None,
     ) -> None:
         from lifeline.water.network import load_network, pipe_graph
 
@@ -68,6 +69,7 @@ class WaterLeakDetector:
         self.key = key or Path(self.network).stem
         self.asset_prefix = asset_prefix  # location asset ids: prefix + pipe id
         self.m3h_per_unit = m3h_per_unit  # m³/h per unit of the flow readings (None: the INP's)
+        self.labels = labels or []  # leaks known in the history it learns on (BattLeDIM truth)
         self.model: lk.Model | None = None
         self.z_thr = 3.0
         self.tanks: list[tuple[str, float]] = []
@@ -144,9 +146,11 @@ class WaterLeakDetector:
 
     def _fit(self) -> None:
         """Calibrate the model and learn the thresholds on the buffer, as the batch run does
-        on its history without labels."""
+        on its history: with ``labels`` (the leaks known in that history), the model is fitted
+        on the hours without them and the thresholds learnt as with ``--history-truth``;
+        without, the history is taken as leak-free (its leaks then raise the thresholds)."""
         from lifeline.water.network import sensitivity, tank_areas
-        from lifeline.water.pipeline import learn_bursts
+        from lifeline.water.pipeline import learn_bursts, quiet_hours
 
         prm = self.base_params
         need = pd.Timedelta(hours=24 * (prm.calib_days + prm.baseline_days) - 2)
@@ -167,11 +171,12 @@ class WaterLeakDetector:
             return
         sens = sensitivity(self.network, sensors)
         self.problem = ""
-        model = lk.calibrate(hist, self.wn, sens, self.graph, prm)
+        quiet = quiet_hours(pd.DatetimeIndex(hist.index), self.labels) if self.labels else None
+        model = lk.calibrate(hist, self.wn, sens, self.graph, prm, quiet)
         self.tanks = tank_areas(self.wn, list(hist.columns), self.m3h_per_unit)
         pre = lk.prepare(hist, model)
         _, self.z_thr, self.thresholds = learn_bursts(
-            pre, model, self.graph, lk.raw_frame(sc), self.tanks, []
+            pre, model, self.graph, lk.raw_frame(sc), self.tanks, self.labels
         )
         self.model = model
         self.state = lk.AlarmState(last=pd.Timestamp(hist.index[-1]))

@@ -188,3 +188,36 @@ def test_live_a_burst_the_night_turns_down_is_not_reported(
     scores, det = _day_hour_by_hour(detect_city, detect_data[0])
     assert (scores["score"] < 1.0).all()
     assert det.pending == []
+
+
+def test_labelled_history_is_learnt_as_the_batch_command_learns_it(
+    detect_city: Any, detect_data: Any
+) -> None:
+    """With the leaks known in its history (``labels``), the online detector fits its model on
+    the hours without them, as ``lifeline water leaks --history-truth`` does; it still reports
+    the day's burst at the same place."""
+    import numpy as np
+
+    from lifeline.water.online import WaterLeakDetector, sensor_map
+    from lifeline.water.scada import Leak
+
+    s = detect_city.sensors[detect_city.sensors["utility"] == "water"]
+    r = detect_data[0]
+    water = r[r["sensor_id"].isin(s["sensor_id"])]
+    a = (DAY3 - pd.Timedelta(days=12)).tz_convert(None)
+    label = Leak("p3", a, a + pd.Timedelta(days=4), 0.05, "abrupt")
+    found = {}
+    for name, labels in (("plain", None), ("labelled", [label])):
+        det = WaterLeakDetector(
+            detect_city.networks["water"],
+            sensor_map=sensor_map(s, detect_city.water),
+            asset_prefix="water:pipe:",
+            m3h_per_unit=1.0,
+            labels=labels,
+        )
+        det.learn(water[water["ts"] < DAY3])
+        sc = det.score(water[water["ts"] >= DAY3])
+        found[name] = (det.model, sc[sc["score"] >= 1.0])
+    (m0, rep0), (m1, rep1) = found["plain"], found["labelled"]
+    assert not np.allclose(m0.theta, m1.theta)  # four days fewer in the fit
+    assert rep1["ts"].tolist() == rep0["ts"].tolist() == [DAY3 + pd.Timedelta(hours=3)]
