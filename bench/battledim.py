@@ -338,21 +338,12 @@ def _summary(years: list[dict[str, Any]]) -> dict[str, Any]:
 def online_replay(scada: Any, abrupt: list, inp: Path, graph: Any) -> list[dict]:
     """Feed 30 days before each abrupt leak to ``learn`` and the next 24 h in 15-min batches to
     ``score``; report the first alarm's delay and distance (the truth is used only to measure)."""
+    from leakeval import scada_long as long
     from threadpoolctl import threadpool_limits
 
     from lifeline.detect.base import ThresholdPolicy
     from lifeline.water.online import WaterLeakDetector
     from lifeline.water.scada import slice_scada
-
-    def long(sc: Any) -> pd.DataFrame:
-        parts = []
-        for df in (sc.pressures, sc.flows, sc.levels):
-            lg = df.stack().rename("value").reset_index()
-            lg.columns = ["ts", "sensor_id", "value"]
-            parts.append(lg)
-        o = pd.concat(parts)
-        o["ts"] = pd.to_datetime(o["ts"]).dt.tz_localize("UTC")
-        return o
 
     rows = []
     for leak in abrupt:

@@ -83,6 +83,18 @@ def score_run(
     return out
 
 
+def scada_long(sc: Any) -> pd.DataFrame:
+    """Long readings (``sensor_id``, ``ts`` UTC, ``value``) of a :class:`Scada`."""
+    parts = []
+    for df in (sc.pressures, sc.flows, sc.levels):
+        lg = df.stack().rename("value").reset_index()
+        lg.columns = ["ts", "sensor_id", "value"]
+        parts.append(lg)
+    o = pd.concat(parts, ignore_index=True)
+    o["ts"] = pd.to_datetime(o["ts"]).dt.tz_localize("UTC")
+    return o
+
+
 def _stats(x: list[float]) -> dict[str, float | None]:
     if not x:
         return {"mean": None, "median": None, "worst": None}

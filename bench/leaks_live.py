@@ -28,22 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def scada_long(sc: Any) -> pd.DataFrame:
-    """Long readings (``sensor_id``, ``ts`` UTC, ``value``) of a :class:`Scada`."""
-    parts = []
-    for df in (sc.pressures, sc.flows, sc.levels):
-        lg = df.stack().rename("value").reset_index()
-        lg.columns = ["ts", "sensor_id", "value"]
-        parts.append(lg)
-    o = pd.concat(parts, ignore_index=True)
-    o["ts"] = pd.to_datetime(o["ts"]).dt.tz_localize("UTC")
-    return o
-
-
 def live_year(network: str, world: int, year: int) -> dict[str, Any]:
     """The online detector's reports on one generated year, learnt on the history without and
     with its labels, and the batch command's results, all scored."""
-    from leakeval import evaluate_pair
+    from leakeval import evaluate_pair, scada_long
     from leakgen import nominal_inp, year_dir
     from threadpoolctl import threadpool_limits
 
