@@ -412,7 +412,7 @@ def detect_prepared(
 
         rng = track(rng, "leak detection (hours)")
     u_day: dict[int, np.ndarray] = {}
-    absorb = pd.Timedelta(hours=24 * (prm.baseline_days // 2 + 1))  # the baseline follows a step
+    absorb = absorb_time(prm)
     for t in rng:
         x = proj[t]
         now = idx[t]
@@ -463,10 +463,7 @@ def detect_prepared(
             # a step verified on the raw data is a new leak unless the baseline has not absorbed
             # the step of a leak reported nearby yet (its re-alarms); a step at the very onset of
             # a reported burst is that burst seen again and placed elsewhere
-            rerun = any(abs(det.time - o.time) <= absorb for o in near) or any(
-                abs(det.time - o.time) <= pd.Timedelta(hours=1) for o in st.dets
-            )
-            same = rerun if verdict else recent
+            same = is_rerun(det, near, st.dets, absorb) if verdict else recent
         else:
             abrupt = t - t0 < prm.abrupt_h
             same = recent or (
@@ -491,6 +488,24 @@ def detect_prepared(
     if horizon is not None:
         st.steps = [(a, e) for a, e in st.steps if e >= horizon]
     return new
+
+
+def absorb_time(prm: LeakParams) -> pd.Timedelta:
+    """How long the same-hour baseline takes to follow a step: half the baseline plus a day."""
+    return pd.Timedelta(hours=24 * (prm.baseline_days // 2 + 1))
+
+
+def is_rerun(
+    det: Detection, near: list[Detection], dets: list[Detection], absorb: pd.Timedelta
+) -> bool:
+    """Whether a step verified on the raw data is a reported leak seen again: one reported
+    within ``merge_m`` (``near``) began less than ``absorb`` before or after it (the baseline
+    has not absorbed that leak's step yet), or any reported one began within an hour of it
+    (that burst's step, placed elsewhere)."""
+    hour = pd.Timedelta(hours=1)
+    return any(abs(det.time - o.time) <= absorb for o in near) or any(
+        abs(det.time - o.time) <= hour for o in dets
+    )
 
 
 def _split(x: np.ndarray, t0: int, t: int, before: int = 24) -> int:

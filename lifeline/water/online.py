@@ -226,14 +226,14 @@ class WaterLeakDetector:
 
         def waiting(det: lk.Detection) -> tuple[lk.Detection, bool | None]:
             d2, ok = test(det)
-            if ok is False and self._night_pending(det, rawf):
+            if ok is False and self._night_pending(test.last):
                 self.pending.append(det)
             return d2, ok
 
         new = lk.detect_prepared(
             pre, model, self.graph, burst=waiting, state=self.state, levels=levels
         )
-        new += self._confirmed(rawf, hour)
+        new += self._confirmed(test, hour)
         level, j = (levels[-1][1], levels[-1][2]) if levels else (0.0, 0)
         if new:
             d = new[-1]
@@ -251,51 +251,42 @@ class WaterLeakDetector:
             "detail": {"location": location, "cusum_over_h": round(float(level), 4), **extra},
         }
 
-    def _night_pending(self, det: lk.Detection, raw: pd.DataFrame) -> bool:
-        """Whether the burst test turned ``det`` down only because the night after its step is
-        not in the data yet: a pressure step over the gate and a rise of the supply under the
-        step's σ, with a learnt night gate (the batch command, which sees that night, decides
-        on it; :func:`lifeline.water.calib.is_burst`)."""
+    def _night_pending(self, st: Any) -> bool:
+        """Whether the burst test turned an alarm down only because the night after its step
+        is not in the data yet (``st``: the alarm's :class:`lifeline.water.rawstep.Step`): a
+        pressure step over the gate and a rise of the supply under the step's σ, with a learnt
+        night gate (the batch command, which sees that night, decides on it;
+        :func:`lifeline.water.calib.is_burst`)."""
         from lifeline.water import calib
-        from lifeline.water.rawstep import refine_onset
 
         assert self.model is not None
-        if not np.isfinite(self.model.params.night_z):
-            return False
-        _, st = refine_onset(det, raw, self.model, self.tanks)
         return bool(
-            st.z >= self.z_thr
+            np.isfinite(self.model.params.night_z)
+            and st.z >= self.z_thr
             and 0 < st.supply_z < calib.SUPPLY_SIGMAS
             and st.night_end is None
             and not np.isfinite(st.night_z)
         )
 
-    def _confirmed(self, raw: pd.DataFrame, hour: pd.Timestamp) -> list[lk.Detection]:
-        """Bursts waiting for their night (:meth:`_night_pending`) that the night now confirms,
-        reported at this ``hour`` unless they are a leak reported already (the batch loop's
-        rule for a verified step: within ``merge_m`` and the baseline's absorption time of a
-        reported one, or within an hour of one's start); the loop then takes the leak's step
-        out as it does for any report. A burst the night turns down, or whose night has not
-        come two days after its alarm, is dropped."""
-        from lifeline.water.pipeline import burst_test
-
+    def _confirmed(self, test: Any, hour: pd.Timestamp) -> list[lk.Detection]:
+        """Bursts waiting for their night (:meth:`_night_pending`) that the night now confirms
+        (``test``: this hour's burst test, :func:`lifeline.water.pipeline.burst_test`),
+        reported at this ``hour`` unless they are a leak reported already
+        (:func:`lifeline.water.leaks.is_rerun`, the batch loop's rule for a verified step); the
+        loop then takes the leak's step out as it does for any report. A burst the night turns
+        down, or whose night has not come two days after its alarm, is dropped."""
         assert self.model is not None
         prm, st = self.model.params, self.state
-        test = burst_test(raw, self.model, self.tanks, self.z_thr)
-        absorb = pd.Timedelta(hours=24 * (prm.baseline_days // 2 + 1))
+        absorb = lk.absorb_time(prm)
         out, keep = [], []
         for det in self.pending:
-            if self._night_pending(det, raw):
-                if hour < det.alarm_time + pd.Timedelta(days=2):
-                    keep.append(det)
-                continue
             d2, ok = test(det)
             if not ok:
+                if self._night_pending(test.last) and hour < det.alarm_time + pd.Timedelta(days=2):
+                    keep.append(det)
                 continue
             near = [o for o in st.dets if self.graph.pipe_distance(d2.pipe, o.pipe) <= prm.merge_m]
-            if any(abs(d2.time - o.time) <= absorb for o in near) or any(
-                abs(d2.time - o.time) <= HOUR for o in st.dets
-            ):
+            if lk.is_rerun(d2, near, st.dets, absorb):
                 continue
             t0 = det.time - pd.Timedelta(hours=prm.onset_margin_h)
             st.steps.append((t0, t0 + absorb))

@@ -294,11 +294,13 @@ def burst_test(
     """The burst test of the hourly channel on the raw data (:func:`rs.refine_onset`), with the
     gate ``z_thr`` learnt on history; ``supply`` (optional) collects each burst's supply step.
     With ``z_thr`` None the test only records every alarm's step (``test.steps``). The verdict
-    is None when the raw data cannot tell (hourly data, gaps)."""
+    is None when the raw data cannot tell (hourly data, gaps); ``test.last`` is the
+    :class:`rs.Step` of the last alarm tested."""
     steps: list[tuple[pd.Timestamp, rs.Step]] = []
 
     def test(det: lk.Detection) -> tuple[lk.Detection, bool | None]:
         d2, st = rs.refine_onset(det, raw, model, tanks)
+        test.last = st  # type: ignore[attr-defined]
         if z_thr is None:
             if np.isfinite(st.z):
                 steps.append((d2.time, st))

@@ -91,8 +91,8 @@ def night_excess(
     The night is the ``hours`` consecutive clock hours of least source inflow over the ``days``
     days before ``t``; its net supply (inflow minus tank filling) is compared. A burst adds its
     whole outflow to every night until it is repaired, when consumption is lowest and
-    steadiest; a demand swing or a valve operation in the day does not reach the night. Used when the supply step at the burst's time is lost in the day's
-    demand swings.
+    steadiest; a demand swing or a valve operation in the day does not reach the night. Used
+    when the supply step at the burst's time is lost in the day's demand swings.
     """
     nan: tuple[float, pd.Timestamp | None] = (float("nan"), None)
     if not model.source_flows:
