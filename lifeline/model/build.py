@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lifeline.model.city import City
+from lifeline.model.known_leaks import convert_known_leaks
 from lifeline.model.package import CityPackageError, Package
 from lifeline.model.schema import conform
 from lifeline.model.waterlogging import convert_points
@@ -309,6 +310,7 @@ def build_city(pkg: Package, progress: bool = False, strict: bool = True) -> Cit
                 "gas_valves", pd.DataFrame(columns=["valve_id", "pipe", "junction"])
             ),
             waterlogging_points=convert_points(pkg, models),
+            known_leaks=convert_known_leaks(pkg, models),
             grading=pkg.grading,
             policies=pkg.policies,
             meta={

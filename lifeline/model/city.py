@@ -43,9 +43,10 @@ TABLES = {
     "gas_valves": None,  # valve_id, pipe, junction
     "crews": None,  # crew_id, utility, name, x_m, y_m, available
     "waterlogging_points": None,  # point_id, node, threshold_m, name, name_zh (drainage)
+    "known_leaks": None,  # pipe, start, end, kind, peak, note (water; naive UTC times)
 }
 #: bump when the derivation of a city's tables changes (it keys the cache)
-DERIVE_VERSION = "city-v4"
+DERIVE_VERSION = "city-v5"
 
 
 @dataclass
@@ -73,6 +74,7 @@ class City:
     gas_valves: pd.DataFrame = field(default_factory=pd.DataFrame)
     crews: pd.DataFrame = field(default_factory=pd.DataFrame)
     waterlogging_points: pd.DataFrame = field(default_factory=pd.DataFrame)
+    known_leaks: pd.DataFrame = field(default_factory=pd.DataFrame)
     grading: dict[str, Any] | None = None
     policies: dict[str, Any] | None = None
     meta: dict[str, Any] = field(default_factory=dict)

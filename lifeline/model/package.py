@@ -44,6 +44,7 @@ TABLE_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("point_id", "node", "threshold_m"),
         ("name", "name_zh"),
     ),
+    "known_leaks": ("known_leaks.csv", ("pipe", "start"), ("end", "kind", "peak", "note")),
 }
 CATEGORIES = (
     "household",

@@ -221,6 +221,11 @@ def write_package(city: City, out: str | Path) -> list[Path]:
         tables["waterlogging_points"] = wp[
             ["point_id", "node", "threshold_m", "name", "name_zh"]
         ].reset_index(drop=True)
+    kl = city.known_leaks
+    if kl is not None and len(kl):
+        from lifeline.model.known_leaks import as_csv_table
+
+        tables["known_leaks"] = as_csv_table(kl)
     for name, df in tables.items():
         path = out / f"{name}.csv"
         df.to_csv(path, index=False)

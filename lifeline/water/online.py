@@ -23,7 +23,7 @@ the scores do not depend on how the readings are batched.
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,12 +171,15 @@ class WaterLeakDetector:
             return
         sens = sensitivity(self.network, sensors)
         self.problem = ""
-        quiet = quiet_hours(pd.DatetimeIndex(hist.index), self.labels) if self.labels else None
+        # a leak still running when the history ends ends there, as in a labelled year
+        end = pd.Timestamp(hist.index[-1])
+        labels = [replace(k, end=min(k.end, end)) for k in self.labels if k.start <= end]
+        quiet = quiet_hours(pd.DatetimeIndex(hist.index), labels) if labels else None
         model = lk.calibrate(hist, self.wn, sens, self.graph, prm, quiet)
         self.tanks = tank_areas(self.wn, list(hist.columns), self.m3h_per_unit)
         pre = lk.prepare(hist, model)
         _, self.z_thr, self.thresholds = learn_bursts(
-            pre, model, self.graph, lk.raw_frame(sc), self.tanks, self.labels
+            pre, model, self.graph, lk.raw_frame(sc), self.tanks, labels
         )
         self.model = model
         self.state = lk.AlarmState(last=pd.Timestamp(hist.index[-1]))
@@ -442,9 +445,19 @@ def build(city: City, sensors: pd.DataFrame) -> WaterLeakDetector:
     """The leak detector of the live engine for ``city``'s water network and its pressure,
     flow and tank-level ``sensors``: located alarms name ``water:pipe:<id>`` assets. Flows are
     read in m³/h (the sensor table's ``flow_m3h``), the unit of the tanks' filling in the
-    supply step."""
+    supply step. The leaks of the city's ``known_leaks.csv`` are its labels: those that fall
+    in the weeks it learns on are taken out of the model's fit and count as found when it
+    learns its thresholds (:mod:`lifeline.model.known_leaks`)."""
+    from lifeline.model.known_leaks import as_labels
+
     path = city.networks["water"]
-    det = WaterLeakDetector(path, key="water:leaks", asset_prefix="water:pipe:", m3h_per_unit=1.0)
+    det = WaterLeakDetector(
+        path,
+        key="water:leaks",
+        asset_prefix="water:pipe:",
+        m3h_per_unit=1.0,
+        labels=as_labels(city.known_leaks),
+    )
     det.sensor_map = sensor_map(sensors, det.wn)
     return det
 

@@ -193,28 +193,30 @@ def test_live_a_burst_the_night_turns_down_is_not_reported(
 def test_labelled_history_is_learnt_as_the_batch_command_learns_it(
     detect_city: Any, detect_data: Any
 ) -> None:
-    """With the leaks known in its history (``labels``), the online detector fits its model on
-    the hours without them, as ``lifeline water leaks --history-truth`` does; it still reports
-    the day's burst at the same place."""
+    """With the leaks known in its history (the city's ``known_leaks.csv`` table, the labels
+    of the engine's ``water-leaks``), the online detector fits its model on the hours without
+    them, as ``lifeline water leaks --history-truth`` does; it still reports the day's burst at
+    the same place."""
+    from dataclasses import replace
+
     import numpy as np
 
-    from lifeline.water.online import WaterLeakDetector, sensor_map
-    from lifeline.water.scada import Leak
+    from lifeline.water.online import build
 
     s = detect_city.sensors[detect_city.sensors["utility"] == "water"]
     r = detect_data[0]
     water = r[r["sensor_id"].isin(s["sensor_id"])]
     a = (DAY3 - pd.Timedelta(days=12)).tz_convert(None)
-    label = Leak("p3", a, a + pd.Timedelta(days=4), 0.05, "abrupt")
+    known = pd.DataFrame(
+        {"pipe": ["p3"], "start": [a], "end": [a + pd.Timedelta(days=4)], "kind": ["abrupt"]}
+    )
+    known["peak"], known["note"] = pd.NaT, ""
     found = {}
-    for name, labels in (("plain", None), ("labelled", [label])):
-        det = WaterLeakDetector(
-            detect_city.networks["water"],
-            sensor_map=sensor_map(s, detect_city.water),
-            asset_prefix="water:pipe:",
-            m3h_per_unit=1.0,
-            labels=labels,
-        )
+    for name, city in (
+        ("plain", detect_city),
+        ("labelled", replace(detect_city, known_leaks=known)),
+    ):
+        det = build(city, s)
         det.learn(water[water["ts"] < DAY3])
         sc = det.score(water[water["ts"] >= DAY3])
         found[name] = (det.model, sc[sc["score"] >= 1.0])
