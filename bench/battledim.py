@@ -267,6 +267,8 @@ SEEN = {
     "ltown:4:1",
     "ltown:7:1",
     "ky4:1:1",
+    "ky4:6:1",  # false alarms inspected after their first scoring (bench/results/battledim_fresh.json)
+    "ky4:7:1",
     "net3:1:1",
     "net3:1:2",
     "net3:1:3",
@@ -328,7 +330,10 @@ def _summary(years: list[dict[str, Any]]) -> dict[str, Any]:
         "channel's earnings rule was scored on them and reverted because it cost L-Town score on three of "
         "them, bench/results/battledim_ab_episode_rule.json); ltown w3, w5, w6, w8 and w1 y2 "
         "(scored in earlier runs; the w3 world with a first version of the growth channel, its "
-        "learnt thresholds looked at)",
+        "learnt thresholds looked at). Later: ky4 w6 and w7 y1 (scored once in "
+        "bench/results/battledim_fresh.json, then their false alarms inspected) count as seen; "
+        "ltown w17-w20 and ky4 w8, w9 were scored once and not inspected "
+        "(bench/results/battledim_fresh.json, battledim_fresh2.json)",
         "seen": sorted(SEEN),
         "years": years,
         "summary": summary,
