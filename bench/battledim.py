@@ -59,6 +59,11 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=365, help="days of each generated year")
     ap.add_argument("--no-split", action="store_true", help="skip the sim2018 split")
     ap.add_argument(
+        "--refine-bursts",
+        action="store_true",
+        help="generated years with the bursts placed by the network model (experimental)",
+    )
+    ap.add_argument(
         "--json",
         default=str(ROOT / "bench" / "results" / "battledim.json"),
         help="where to write the results",
@@ -70,7 +75,7 @@ def main() -> None:
     if args.no_split:
         save = lambda: Path(args.json).write_text(json.dumps(out, indent=2, default=str))  # noqa: E731
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        generated_years(args.generated, args.days, out, save)
+        generated_years(args.generated, args.days, out, save, refine=args.refine_bursts)
         return
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
@@ -201,7 +206,9 @@ TUNED_ON = {
 }
 
 
-def generated_years(pairs: list[str], days: int, out: dict[str, Any], save: Any) -> dict[str, Any]:
+def generated_years(
+    pairs: list[str], days: int, out: dict[str, Any], save: Any, refine: bool = False
+) -> dict[str, Any]:
     """Score `lifeline water leaks` on generated years ``NET:WORLD:YEAR`` (history: the year
     before, with its labels); per year and mean / worst over the years of each network, in
     ``out["generated"]``; ``save()`` is called after every year."""
@@ -213,7 +220,7 @@ def generated_years(pairs: list[str], days: int, out: dict[str, Any], save: Any)
     for p in pairs:
         net, world, year = p.split(":")
         with threadpool_limits(1):
-            r = evaluate_pair(net, int(world), int(year), days)
+            r = evaluate_pair(net, int(world), int(year), days, refine=refine)
         rep = r.pop("report", None) or {}
         row = {
             "network": net,

@@ -41,12 +41,28 @@ def leaks_cmd(
         help="Also report leaks found by the water-balance channel and located from night "
         "pressures (experimental). Its rises of leakage are always listed as # comments.",
     ),
+    refine_bursts: bool = typer.Option(
+        False,
+        "--refine-bursts/--no-refine-bursts",
+        help="Place each burst the hourly channel reports by simulating its 50 best-fitting "
+        "pipes with EPANET at the burst's size and hour, instead of the linear leak "
+        "signatures (experimental: better on one generated network, worse on L-Town; "
+        "docs/water.md).",
+    ),
 ) -> None:
     """Detect and localise leaks; write one line per detected leak (pipe id, detection time)."""
     from lifeline.water.pipeline import run_leaks, write_results
 
     report: dict = {}
-    dets = run_leaks(network, scada, history, history_truth, report=report, balance=balance)
+    dets = run_leaks(
+        network,
+        scada,
+        history,
+        history_truth,
+        report=report,
+        balance=balance,
+        refine=refine_bursts,
+    )
     header = [f"lifeline water leaks on {scada}", f"params {json.dumps(report.get('params', {}))}"]
     if report.get("dropped_sensors"):
         header.append(

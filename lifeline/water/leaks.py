@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,9 @@ from lifeline.errors import InputError
 from lifeline.water.locate import frozen_change, locate_change, unit_signatures
 from lifeline.water.network import PipeGraph, Sensitivity
 from lifeline.water.scada import Scada
+
+if TYPE_CHECKING:
+    from lifeline.water.refine import Refiner
 
 
 @dataclass
@@ -372,6 +375,7 @@ def detect_prepared(
     burst: Callable[[Detection], tuple[Detection, bool | None]] | None = None,
     state: AlarmState | None = None,
     levels: list[tuple[pd.Timestamp, float, int]] | None = None,
+    refiner: Refiner | None = None,
 ) -> list[Detection]:
     """The alarm loop of :func:`detect` on prepared data (uses ``model.params``); returns the
     leaks reported in this call.
@@ -392,7 +396,8 @@ def detect_prepared(
     and a second leak right after it still can. ``state`` (optional) carries the loop from one
     call to the next: hours up to ``state.last`` are skipped. ``trace`` (optional) receives
     every alarm with what became of it; ``levels`` (optional) every hour's largest CUSUM over
-    ``h`` and its pipe index (before an alarm resets it).
+    ``h`` and its pipe index (before an alarm resets it). ``refiner`` (optional) places each
+    reported leak with the network model (:mod:`lifeline.water.refine`).
     """
     prm = model.params
     r, b, proj, ws, idx = pre.r, pre.b, pre.proj, pre.ws, pre.idx
@@ -475,6 +480,8 @@ def detect_prepared(
             if trace is not None:
                 trace.append(("merged", det, now))
             continue
+        if refiner is not None:
+            det = _refined(det, (r, b, idx), t0, t, model, graph, ws[t // 24], refiner)
         st.hold_until = now + pd.Timedelta(hours=prm.holdoff_h)  # a reported leak holds off
         if trace is not None:
             trace.append(("reported", det, now))
@@ -550,6 +557,17 @@ def _step_projection(
     return u_day[day] @ (ws[day] @ total) / scale[t]
 
 
+def _change(
+    r: np.ndarray, b: np.ndarray, t0: int, ta: int, model: Model, idx: pd.DatetimeIndex
+) -> tuple[np.ndarray | None, int]:
+    """The mean residual change (m per sensor) a burst is located from: from the change point
+    ``t0`` to ``loc_hours`` after the alarm ``ta`` against the baseline frozen at ``t0`` (None
+    without complete hours), and the end of that window (hour index, exclusive)."""
+    t1 = min(len(r), ta + model.params.loc_hours)
+    diff = frozen_change(r, b, idx, t0, t0, t1)
+    return (diff.mean(axis=0) if len(diff) else None), t1
+
+
 def _localise(
     r: np.ndarray,
     b: np.ndarray,
@@ -560,12 +578,30 @@ def _localise(
     idx: pd.DatetimeIndex,
     w: np.ndarray,
 ) -> Detection:
-    prm = model.params
-    t1 = min(len(r), ta + prm.loc_hours)
-    diff = frozen_change(r, b, idx, t0, t0, t1)
-    change = diff.mean(axis=0) if len(diff) else np.zeros(r.shape[1])
-    onset = idx[t0] + pd.Timedelta(hours=prm.onset_margin_h)
-    return locate_change(change, w, model, graph, onset, idx[ta])
+    change, _ = _change(r, b, t0, ta, model, idx)
+    onset = idx[t0] + pd.Timedelta(hours=model.params.onset_margin_h)
+    zero = np.zeros(r.shape[1])
+    return locate_change(change if change is not None else zero, w, model, graph, onset, idx[ta])
+
+
+def _refined(
+    det: Detection, pre: tuple[np.ndarray, np.ndarray, pd.DatetimeIndex], t0: int, ta: int,
+    model: Model, graph: PipeGraph, w: np.ndarray, refiner: Refiner,
+) -> Detection:  # fmt: skip
+    """``det`` placed again from the change :func:`_localise` located (``pre``: residuals,
+    baseline and hours) with the fits of ``refiner`` at the pattern hour in the middle of the
+    change's hours; time, alarm time and strength kept."""
+    from lifeline.water.locate import pick_pipe
+
+    r, b, idx = pre
+    change, t1 = _change(r, b, t0, ta, model, idx)
+    if change is None:
+        return det
+    m = w @ change
+    hour = int(idx[(t0 + t1 - 1) // 2].hour)
+    a = refiner.fits(change, w, unit_signatures(model, w) @ m, model.pipes, hour)
+    d = pick_pipe(a, m, model, graph, det.time, det.alarm_time)
+    return Detection(d.pipe, det.time, det.alarm_time, d.confidence, d.candidates, det.strength)
 
 
 def params_dict(p: LeakParams) -> dict[str, Any]:

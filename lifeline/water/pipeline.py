@@ -15,6 +15,7 @@ from lifeline.water import calib, growth, slowchan
 from lifeline.water import leaks as lk
 from lifeline.water import rawstep as rs
 from lifeline.water.network import load_network, pipe_graph, sensitivity, tank_areas
+from lifeline.water.refine import Refiner
 from lifeline.water.scada import Leak, Scada, check_against_network, read_scada, read_truth
 from lifeline.water.score import Submission, score
 
@@ -51,13 +52,15 @@ def _run_leaks(
     report: dict[str, Any] | None = None,
     balance: bool = False,
     report_known: bool = True,
+    refine: bool = False,
 ) -> list[lk.Detection]:
     """Detect leaks in ``scada_dir``; calibrate on ``history_dir`` (+ labels) when given.
 
     The water-balance channel always runs when flows and history allow it; its rises of
     leakage are listed in ``report["balance_rises"]``. Its located detections are added to the
     results only with ``balance=True`` (experimental: on sim2018 they did not beat the pressure
-    channel out of sample, see docs/water.md).
+    channel out of sample, see docs/water.md). With ``refine=True`` (experimental) the burst
+    channel's reports are placed with the network model (:mod:`lifeline.water.refine`).
 
     Without history the residual model is fitted on the first ``calib_days`` of the data (assumed
     leak-free) and default thresholds are used. With labelled history, the CUSUM allowance and
@@ -87,6 +90,33 @@ def _run_leaks(
     sensors = list(data.pressures.columns)
     sens = sensitivity(network, sensors)
     graph = pipe_graph(wn)
+    refiner = Refiner(network, sensors, graph) if refine else None
+    try:
+        return _detect_all(
+            wn, network, data, hist, sens, graph, history_truth, params, progress, rep,
+            report_known, refiner, scada_dir,
+        )  # fmt: skip
+    finally:
+        if refiner is not None:
+            refiner.close()
+
+
+def _detect_all(
+    wn: Any,
+    network: str | Path,
+    data: Scada,
+    hist: Scada | None,
+    sens: Any,
+    graph: Any,
+    history_truth: str | Path | None,
+    params: lk.LeakParams | None,
+    progress: bool,
+    rep: dict[str, Any],
+    report_known: bool,
+    refiner: Refiner | None,
+    scada_dir: str | Path,
+) -> list[lk.Detection]:
+    """Every channel of :func:`_run_leaks` on read and checked data (see there)."""
     h_data = lk.hourly(data)
     prm = params or lk.LeakParams()
     if hist is None:
@@ -121,7 +151,9 @@ def _run_leaks(
     bursts_on = True
     if truth and not outflow.empty:
         hist_test = burst_test(raw_h, model, tanks, z_thr)
-        hist_dets = lk.detect_prepared(pre, model, graph, known=hist_known, burst=hist_test)
+        hist_dets = lk.detect_prepared(
+            pre, model, graph, known=hist_known, burst=hist_test, refiner=refiner
+        )
         res = score([Submission(d.pipe, d.time) for d in hist_dets], truth, outflow, graph)
         rep["history_bursts"] = res.as_dict()
         bursts_on = bursts_earn(res.score_eur, rep)
@@ -138,7 +170,9 @@ def _run_leaks(
         pre_d = lk.prepare(h_data, model)
     dets: list[lk.Detection] = []
     if bursts_on:
-        dets = lk.detect_prepared(pre_d, model, graph, progress, known=known, burst=test)
+        dets = lk.detect_prepared(
+            pre_d, model, graph, progress, known=known, burst=test, refiner=refiner
+        )
         dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
     flows = [supply.get((d.pipe, d.time), float("nan")) for d in dets]
     rises: dict[str, list[bl.Event]] = {}
