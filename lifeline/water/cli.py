@@ -46,8 +46,8 @@ def leaks_cmd(
         "--refine-bursts/--no-refine-bursts",
         help="Place each burst the hourly channel reports by simulating its 50 best-fitting "
         "pipes with EPANET at the burst's size and hour, instead of the linear leak "
-        "signatures (experimental: better on one generated network, worse on L-Town; "
-        "docs/water.md).",
+        "signatures (experimental: better on the generated ky4 network, worse or level on "
+        "L-Town; docs/water.md).",
     ),
 ) -> None:
     """Detect and localise leaks; write one line per detected leak (pipe id, detection time)."""

@@ -317,9 +317,11 @@ def detect(
     graph: PipeGraph,
     progress: bool = False,
     start: int = 0,
+    refiner: Refiner | None = None,
 ) -> list[Detection]:
-    """Run the detector over hourly data ``h``; alarms are raised from hour ``start`` on."""
-    return detect_prepared(prepare(h, model), model, graph, progress, start)
+    """Run the detector over hourly data ``h``; alarms are raised from hour ``start`` on
+    (``refiner``: see :func:`detect_prepared`)."""
+    return detect_prepared(prepare(h, model), model, graph, progress, start, refiner=refiner)
 
 
 @dataclass

@@ -128,7 +128,7 @@ def _detect_all(
             )
         model = lk.calibrate(h_data.iloc[:n], wn, sens, graph, prm)
         rep["params"] = lk.params_dict(prm)
-        return lk.detect(h_data, model, graph, progress=progress, start=n)
+        return lk.detect(h_data, model, graph, progress=progress, start=n, refiner=refiner)
     h_hist = lk.hourly(hist)[h_data.columns.intersection(lk.hourly(hist).columns)]
     if list(h_hist.columns) != list(h_data.columns):
         h_hist = h_hist.reindex(columns=h_data.columns)
