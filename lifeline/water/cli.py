@@ -38,8 +38,9 @@ def leaks_cmd(
     balance: bool = typer.Option(
         False,
         "--balance/--no-balance",
-        help="Also report leaks found by the water-balance channel and located from night "
-        "pressures (experimental). Its rises of leakage are always listed as # comments.",
+        help="Kept for compatibility, no effect: the balance-episode channel that locates "
+        "rises of leakage from night pressures runs in every run. The rises are always "
+        "listed as # comments.",
     ),
     refine_bursts: bool = typer.Option(
         False,

@@ -57,9 +57,9 @@ def _run_leaks(
     """Detect leaks in ``scada_dir``; calibrate on ``history_dir`` (+ labels) when given.
 
     The water-balance channel always runs when flows and history allow it; its rises of
-    leakage are listed in ``report["balance_rises"]``. Its located detections are added to the
-    results only with ``balance=True`` (experimental: on sim2018 they did not beat the pressure
-    channel out of sample, see docs/water.md). With ``refine=True`` (experimental) the burst
+    leakage are listed in ``report["balance_rises"]`` and located by the balance-episode and
+    growth channels. ``balance`` is kept for compatibility and has no effect (it once added
+    the balance channel's own located detections). With ``refine=True`` (experimental) the burst
     channel's reports are placed with the network model (:mod:`lifeline.water.refine`).
 
     Without history the residual model is fitted on the first ``calib_days`` of the data (assumed
