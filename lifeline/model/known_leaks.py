@@ -85,8 +85,7 @@ def convert_known_leaks(pkg: Package, models: dict[str, Any]) -> pd.DataFrame:
                     line,
                     col,
                 )
-                times[col] = pd.NaT  # type: ignore[assignment]
-        if any(t is pd.NaT for t in times.values()):
+        if len(times) < 3:  # a cell that is not a time
             continue
         start, end, peak = times["start"], times["end"], times["peak"]
         if start is None:

@@ -2,7 +2,8 @@
 shipped with WNTR (no ``wntr`` import, no ``WaterNetworkModel``).
 
 Used by the in-process PDD check of a closed segment (:mod:`lifeline.water.pdd`), the batched
-criticality runs (:mod:`lifeline.risk.pdd`) and the city package validation
+criticality runs (:mod:`lifeline.risk.pdd`), the leak sensitivities and the burst placement
+(:mod:`lifeline.water.network`, :mod:`lifeline.water.refine`) and the city package validation
 (:func:`inp_problems`: EPANET's own INP parser, its errors mapped to file lines).
 
 Values are in the INP's units; :data:`UNITS` converts flows to m³/h and pressures to m.
@@ -25,6 +26,7 @@ EN_EMITTER, EN_DEMAND, EN_PRESSURE = 3, 9, 11  # node values: emitter, (delivere
 EN_DIAMETER, EN_INITSTATUS, EN_STATUS = 0, 4, 11  # link values
 EN_DURATION, EN_PATTERNSTART = 0, 4  # time parameters
 EN_DDA, EN_PDA = 0, 1  # demand models
+EN_DEMANDMULT = 4  # analysis option: global demand multiplier
 #: EPANET flow-unit code -> (m³/h per flow unit, metres per pressure unit)
 UNITS: dict[int, tuple[float, float]] = {
     0: (101.9406, 0.70307),  # CFS
@@ -209,6 +211,10 @@ class Toolkit:
             c.c_double(preq),
             c.c_double(pexp),
         )
+
+    def set_option(self, option: int, value: float) -> None:
+        """EN_setoption (4: global demand multiplier)."""
+        self._call("EN_setoption", self._ph, option, self._c.c_double(value))
 
     def set_demand_driven(self) -> None:
         """Switch to demand-driven analysis (EN_setdemandmodel EN_DDA)."""

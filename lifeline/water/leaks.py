@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lifeline.errors import InputError
-from lifeline.water.locate import frozen_change, locate_change, unit_signatures
+from lifeline.water.locate import locate_burst, refine_burst, unit_signatures
 from lifeline.water.network import PipeGraph, Sensitivity
 from lifeline.water.scada import Scada
 
@@ -450,7 +450,7 @@ def detect_prepared(
             if trace is not None:
                 trace.append(("vetoed", None, now))
             continue
-        det = _localise(r, b, t0, t, model, graph, idx, ws[t // 24])
+        det = locate_burst((r, b, idx), t0, t, model, graph, ws[t // 24])
         near = [o for o in st.dets if graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m]
         recent = any(
             det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days) for o in near
@@ -483,7 +483,7 @@ def detect_prepared(
                 trace.append(("merged", det, now))
             continue
         if refiner is not None:
-            det = _refined(det, (r, b, idx), t0, t, model, graph, ws[t // 24], refiner)
+            det = refine_burst(det, (r, b, idx), t0, t, model, graph, ws[t // 24], refiner)
         st.hold_until = now + pd.Timedelta(hours=prm.holdoff_h)  # a reported leak holds off
         if trace is not None:
             trace.append(("reported", det, now))
@@ -557,53 +557,6 @@ def _step_projection(
         if len(seg):
             total += seg.mean(axis=0)
     return u_day[day] @ (ws[day] @ total) / scale[t]
-
-
-def _change(
-    r: np.ndarray, b: np.ndarray, t0: int, ta: int, model: Model, idx: pd.DatetimeIndex
-) -> tuple[np.ndarray | None, int]:
-    """The mean residual change (m per sensor) a burst is located from: from the change point
-    ``t0`` to ``loc_hours`` after the alarm ``ta`` against the baseline frozen at ``t0`` (None
-    without complete hours), and the end of that window (hour index, exclusive)."""
-    t1 = min(len(r), ta + model.params.loc_hours)
-    diff = frozen_change(r, b, idx, t0, t0, t1)
-    return (diff.mean(axis=0) if len(diff) else None), t1
-
-
-def _localise(
-    r: np.ndarray,
-    b: np.ndarray,
-    t0: int,
-    ta: int,
-    model: Model,
-    graph: PipeGraph,
-    idx: pd.DatetimeIndex,
-    w: np.ndarray,
-) -> Detection:
-    change, _ = _change(r, b, t0, ta, model, idx)
-    onset = idx[t0] + pd.Timedelta(hours=model.params.onset_margin_h)
-    zero = np.zeros(r.shape[1])
-    return locate_change(change if change is not None else zero, w, model, graph, onset, idx[ta])
-
-
-def _refined(
-    det: Detection, pre: tuple[np.ndarray, np.ndarray, pd.DatetimeIndex], t0: int, ta: int,
-    model: Model, graph: PipeGraph, w: np.ndarray, refiner: Refiner,
-) -> Detection:  # fmt: skip
-    """``det`` placed again from the change :func:`_localise` located (``pre``: residuals,
-    baseline and hours) with the fits of ``refiner`` at the pattern hour in the middle of the
-    change's hours; time, alarm time and strength kept."""
-    from lifeline.water.locate import pick_pipe
-
-    r, b, idx = pre
-    change, t1 = _change(r, b, t0, ta, model, idx)
-    if change is None:
-        return det
-    m = w @ change
-    hour = int(idx[(t0 + t1 - 1) // 2].hour)
-    a = refiner.fits(change, w, unit_signatures(model, w) @ m, model.pipes, hour)
-    d = pick_pipe(a, m, model, graph, det.time, det.alarm_time)
-    return Detection(d.pipe, det.time, det.alarm_time, d.confidence, d.candidates, det.strength)
 
 
 def params_dict(p: LeakParams) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Where a leak is: a mean change of the pressure residuals located on the pipes' leak
-signatures, for the burst channel (:mod:`lifeline.water.leaks`) and the growth channel
+signatures, for the burst channel (:mod:`lifeline.water.leaks`: :func:`locate_burst`, and
+:func:`refine_burst` with the network model) and the growth channel
 (:mod:`lifeline.water.growth`).
 
 The change is whitened and projected on every pipe's unit signature. For a burst the best
@@ -20,6 +21,10 @@ from lifeline.water.network import PipeGraph
 
 if TYPE_CHECKING:
     from lifeline.water.leaks import Detection, Model
+    from lifeline.water.refine import Refiner
+
+#: residuals (m, hours × sensors), their same-hour baseline and the hours
+Residuals = tuple[np.ndarray, np.ndarray, pd.DatetimeIndex]
 
 
 def unit_signatures(model: Model, w: np.ndarray) -> np.ndarray:
@@ -114,3 +119,52 @@ def pick_pipe(
     nrm = float(np.linalg.norm(m))
     conf = float(np.clip(best / nrm if nrm > 0 else 0.0, 0.0, 1.0))
     return Detection(names[pick], onset, alarm, conf, names[:10], best)
+
+
+def burst_change(res: Residuals, t0: int, ta: int, model: Model) -> tuple[np.ndarray | None, int]:
+    """The mean residual change (m per sensor) a burst is located from: from the change point
+    ``t0`` to ``loc_hours`` after the alarm ``ta`` against the baseline frozen at ``t0`` (None
+    without complete hours), and the end of that window (hour index, exclusive)."""
+    r, b, idx = res
+    t1 = min(len(r), ta + model.params.loc_hours)
+    diff = frozen_change(r, b, idx, t0, t0, t1)
+    return (diff.mean(axis=0) if len(diff) else None), t1
+
+
+def locate_burst(
+    res: Residuals, t0: int, ta: int, model: Model, graph: PipeGraph, w: np.ndarray
+) -> Detection:
+    """The hourly channel's alarm at hour ``ta`` (change point ``t0``) located from its
+    :func:`burst_change` (``w``: that day's whitener), reported at the change point plus the
+    onset margin."""
+    change, _ = burst_change(res, t0, ta, model)
+    idx = res[2]
+    onset = idx[t0] + pd.Timedelta(hours=model.params.onset_margin_h)
+    if change is None:
+        change = np.zeros(res[0].shape[1])
+    return locate_change(change, w, model, graph, onset, idx[ta])
+
+
+def refine_burst(
+    det: Detection,
+    res: Residuals,
+    t0: int,
+    ta: int,
+    model: Model,
+    graph: PipeGraph,
+    w: np.ndarray,
+    refiner: Refiner,
+) -> Detection:
+    """``det`` placed again from the change :func:`locate_burst` located, with the fits of
+    ``refiner`` (:mod:`lifeline.water.refine`) at the pattern hour in the middle of the
+    change's hours; time, alarm time and strength kept."""
+    from lifeline.water.leaks import Detection  # the leak model imports this module
+
+    change, t1 = burst_change(res, t0, ta, model)
+    if change is None:
+        return det
+    m = w @ change
+    hour = int(res[2][(t0 + t1 - 1) // 2].hour)
+    a = refiner.fits(change, w, unit_signatures(model, w) @ m, model.pipes, hour)
+    d = pick_pipe(a, m, model, graph, det.time, det.alarm_time)
+    return Detection(d.pipe, det.time, det.alarm_time, d.confidence, d.candidates, det.strength)

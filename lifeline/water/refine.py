@@ -23,6 +23,7 @@ import numpy as np
 
 from lifeline.water.epanet import (
     EN_DEMAND,
+    EN_DEMANDMULT,
     EN_DURATION,
     EN_EMITTER,
     EN_JUNCTION,
@@ -33,7 +34,6 @@ from lifeline.water.epanet import (
 )
 from lifeline.water.network import PipeGraph
 
-EN_DEMANDMULT = 4  # EN_setoption: global demand multiplier
 TOP = 50  # pipes simulated per burst (the best linear fits)
 TEST_SHARE = 0.05  # the first solve's leak: this share of the hour's total demand
 
@@ -71,20 +71,12 @@ class Refiner:
             self.en.node_values(self.junctions, EN_DEMAND),
         )
 
-    def _multiplier(self, m: float) -> None:
-        en = self.en
-        code = int(en._lib.EN_setoption(en._ph, EN_DEMANDMULT, en._c.c_double(m)))
-        if code >= 100:
-            from lifeline.water.epanet import ToolkitError
-
-            raise ToolkitError(code, "EN_setoption")
-
     def _at(self, hour: int) -> None:
         """Solve the hour's base state (pattern start ``hour`` h) once."""
         if hour == self.hour:
             return
         self.en.set_time(EN_PATTERNSTART, hour * 3600)
-        self._multiplier(1.0)
+        self.en.set_option(EN_DEMANDMULT, 1.0)
         _, d0 = self._solve()
         self.demand = max(float(np.clip(d0, 0, None).sum()), 1e-9)
         p = self.en.node_values(self.junctions, EN_PRESSURE)
@@ -110,9 +102,9 @@ class Refiner:
             self.en.set_node_value(nd, EN_EMITTER, 0.0)
         out = round(float(np.clip(d1, 0, None).sum()) - self.demand, 3)
         if out not in self.uniform:
-            self._multiplier(1.0 + out / self.demand)
+            self.en.set_option(EN_DEMANDMULT, 1.0 + out / self.demand)
             self.uniform[out], _ = self._solve()
-            self._multiplier(1.0)
+            self.en.set_option(EN_DEMANDMULT, 1.0)
         return p1 - self.uniform[out]
 
     def fits(

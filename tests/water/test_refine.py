@@ -13,16 +13,7 @@ from lifeline.water.pipeline import run_leaks
 from lifeline.water.refine import Refiner
 
 from .sim import simulate, steady_net3
-from .test_leaks import BURST_HOUR, hops
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lifeline.config import get_settings
-
-    monkeypatch.setenv("LIFELINE_CACHE_DIR", str(tmp_path / "cache"))
-    get_settings.cache_clear()
-
+from .test_leaks import BURST_HOUR, _cache, hops  # noqa: F401 (_cache: autouse fixture)
 
 SENSORS = ["10", "111", "119", "123", "147", "167", "187", "203", "215", "229", "257", "275"]
 
