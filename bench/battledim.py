@@ -238,11 +238,14 @@ def generated_years(
             "missed": r["missed"],
             "seen": p in SEEN,
             "channels": channels(rep),
+            "by_channel": r["by_channel"],
         }
+        found_by = ", ".join(f"{c} {v['tp']}/{v['fp']}" for c, v in row["by_channel"].items())
         print(
             f"  {net} w{world} y{year}: {100 * row['fraction_of_perfect']:.1f} % of perfect, "
-            f"TP {row['tp']} FP {row['fp']} of {row['leaks']} leaks; delay {row['delay_h']} h; "
-            f"distance {row['distance_m']} m; {row['detect_s']} s",
+            f"TP {row['tp']} FP {row['fp']} of {row['leaks']} leaks (TP/FP by channel: "
+            f"{found_by}); delay {row['delay_h']} h; distance {row['distance_m']} m; "
+            f"{row['detect_s']} s",
             flush=True,
         )
         years.append(row)
@@ -291,6 +294,17 @@ def nets(years: list[dict[str, Any]]) -> list[str]:
     return sorted({y["network"] for y in years})
 
 
+def _by_channel(ys: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """[TP, FP] per detection channel, summed over the years ``ys``."""
+    out: dict[str, list[int]] = {}
+    for y in ys:
+        for c, v in (y.get("by_channel") or {}).items():
+            t = out.setdefault(c, [0, 0])
+            t[0] += v["tp"]
+            t[1] += v["fp"]
+    return dict(sorted(out.items()))
+
+
 def _summary(years: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-year rows with mean and worst per network."""
     summary = {}
@@ -310,6 +324,7 @@ def _summary(years: list[dict[str, Any]]) -> dict[str, Any]:
             "fraction_of_perfect": {"mean": round(sum(fr) / len(fr), 4), "worst": min(fr)},
             "fp": {"mean": round(sum(fp) / len(fp), 2), "worst": max(fp)},
             "tp": {"mean": round(sum(y["tp"] for y in ys) / len(ys), 2)},
+            "tp_fp_by_channel": _by_channel(ys),
             "delay_h_of_tp": {
                 "mean": round(sum(dl) / len(dl), 1) if dl else None,
                 "worst": max(y["delay_h"]["worst"] or 0 for y in ys) if dl else None,

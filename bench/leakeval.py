@@ -54,6 +54,11 @@ def score_run(
     res = score(subs, new, outflow, graph, ignore=carried)
     out = res.as_dict()
     alarm = {(d.pipe, pd.Timestamp(d.time)): d.alarm_time for d in dets}
+    channel = {(d.pipe, pd.Timestamp(d.time).floor("min")): d.channel for d in dets}
+    for m in out["matches"]:
+        if m["result"] in ("TP", "FP"):
+            m["channel"] = channel.get((m["pipe"], pd.Timestamp(m["time"])), "?")
+    out["by_channel"] = by_channel(out["matches"], res.perfect_eur)
     start_of = {k.pipe: k.start for k in leaks}
     kind_of = {k.pipe: k.kind for k in leaks}
     delays, adelays, dists = [], [], []
@@ -81,6 +86,26 @@ def score_run(
     allres = score(subs, new + carried, outflow, graph)
     out["counting_known"] = {k: v for k, v in allres.as_dict().items() if k != "matches"}
     return out
+
+
+def by_channel(matches: list[dict[str, Any]], perfect_eur: float) -> dict[str, dict[str, Any]]:
+    """True and false positives per detection channel (``matches`` with their ``channel``),
+    and what each channel's reports added to the score, in % of the perfect score (a TP its
+    water saved less the crew's walk, a FP −500 €)."""
+    out: dict[str, dict[str, Any]] = {}
+    for m in matches:
+        if m["result"] not in ("TP", "FP"):
+            continue
+        c = out.setdefault(m.get("channel", "?"), {"tp": 0, "fp": 0, "eur": 0.0})
+        if m["result"] == "TP":
+            c["tp"] += 1
+            c["eur"] += m["saved_eur"] - m["crew_eur"]
+        else:
+            c["fp"] += 1
+            c["eur"] -= 500.0
+    for c in out.values():
+        c["share_of_perfect"] = round(c.pop("eur") / perfect_eur, 4) if perfect_eur > 0 else None
+    return dict(sorted(out.items()))
 
 
 def scada_long(sc: Any) -> pd.DataFrame:

@@ -187,6 +187,8 @@ def balance_detections(
                 continue
             if not any(graph.pipe_distance(pipe, p) <= merge_m for p in known + prior):
                 conf = float(np.clip(gain / (gain + 9.0), 0.0, 1.0))
-                out.append(Detection(pipe, ev.z + 2 * day, end + day, conf, [pipe], gain))
+                out.append(
+                    Detection(pipe, ev.z + 2 * day, end + day, conf, [pipe], gain, "balance")
+                )
             break
     return out

@@ -56,5 +56,5 @@ def still_running(
     for p, s in zip(names, share, strict=True):
         if s < 0.5:
             conf = float(np.clip(1.0 - s, 0.0, 1.0))
-            out.append(Detection(p, data_start, data_start, conf, [p], 0.0))
+            out.append(Detection(p, data_start, data_start, conf, [p], 0.0, "known"))
     return out, {p: round(float(s), 3) for p, s in zip(names, share, strict=True)}

@@ -138,7 +138,11 @@ def episode_leaks(
                 conf = float(np.clip(fit.gain / (fit.gain + prm.gain), 0.0, 1.0))
                 # reported at the end of the episode's first day: a leak that began that day
                 # was running by then (a report before its start names no active leak)
-                out.append(Detection(fit.pipe, anchor + DAY, day + DAY, conf, [fit.pipe], fit.gain))
+                out.append(
+                    Detection(
+                        fit.pipe, anchor + DAY, day + DAY, conf, [fit.pipe], fit.gain, "episode"
+                    )
+                )
                 break
             day += 7 * DAY
     return out

@@ -168,6 +168,13 @@ def growth_leaks(
             continue
         start = first.day - 6 * DAY  # a day into the first week: the anchor is a whole day
         out.append(
-            Detection(best.pipe, start, second.day, best.confidence, [first.pipe, second.pipe])
+            Detection(
+                best.pipe,
+                start,
+                second.day,
+                best.confidence,
+                [first.pipe, second.pipe],
+                channel="growth",
+            )
         )
     return out

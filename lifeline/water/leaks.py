@@ -65,7 +65,10 @@ class LeakParams:
 
 @dataclass
 class Detection:
-    """One detected leak: located pipe, reported time (change point), alarm time, confidence 0..1."""
+    """One detected leak: located pipe, reported time (change point), alarm time, confidence 0..1,
+    and the channel that found it (``burst``: the hourly channel; ``growth``, ``episode``:
+    :mod:`lifeline.water.growth`, :mod:`lifeline.water.episodes`; ``known``: a labelled leak of
+    the history still running, :mod:`lifeline.water.carry`)."""
 
     pipe: str
     time: pd.Timestamp
@@ -73,6 +76,7 @@ class Detection:
     confidence: float
     candidates: list[str] = field(default_factory=list)
     strength: float = 0.0
+    channel: str = "burst"
 
 
 def raw_frame(scada: Scada) -> pd.DataFrame:

@@ -471,6 +471,7 @@ def _detection(d: dict[str, Any]) -> lk.Detection:
         float(d["confidence"]),
         list(d.get("candidates") or []),
         float(_num(d.get("strength", 0.0))),
+        str(d.get("channel", "burst")),
     )
 
 

@@ -262,7 +262,9 @@ def growth_channel(
     the data) on, from the balance rises of the data (``pre_d``: the data, with a warm-up tail
     of history, prepared with ``model``), with the confidence threshold learnt on the
     history's rises and labels (``pre``: the history prepared). Leaks known from the history,
-    the burst channel's ``bursts`` and the ``slow`` leaks found are left to themselves."""
+    the burst channel's ``bursts`` (while their reports are open, ``merge_days``: an incipient
+    leak the hourly channel reported keeps growing) and the ``slow`` leaks found are left to
+    themselves."""
     if not rises.get("history") or not rises.get("data"):
         rep["growth"] = {"confidence": "off (no balance rises on the history or the data)"}
         return []
@@ -278,7 +280,8 @@ def growth_channel(
     )
     span = pd.Timedelta(days=gp.span_days)
     others = [(p, start - 365 * day, start + span) for p in known]
-    others += [(d.pipe, d.time - 2 * day, d.time + 2 * day) for d in bursts]
+    open_days = pd.Timedelta(days=model.params.merge_days)  # a burst report stays open that long
+    others += [(d.pipe, d.time - 2 * day, d.time + max(2 * day, open_days)) for d in bursts]
     others += [(d.pipe, d.time, d.time + span) for d in slow]
     pairs = growth.candidates(pre_d, model, graph, [e.z + day for e in rises["data"]], gp)
     return [d for d in growth.growth_leaks(pairs, graph, others, gp) if d.time >= start]

@@ -171,6 +171,7 @@ def trend_detections(
                     conf,
                     [f.pipe for f in streak],
                     top.gain,
+                    "trend",
                 )
             )
             streak = []

@@ -63,6 +63,7 @@ def test_thresholds_from_history_and_what_is_already_known(tmp_path: Path) -> No
     pairs = growth.candidates(pre, model, graph, [anchor], prm)
     found = growth.growth_leaks(pairs, graph, [], prm)
     assert len(found) == 1 and hops(inp, found[0].pipe, PIPE) <= 2
+    assert found[0].channel == "growth"
     assert start - pd.Timedelta(days=1) <= found[0].time <= found[0].alarm_time
     # a leak known there while it may grow is that leak, not a new one
     known = [(PIPE, start - pd.Timedelta(days=60), start + pd.Timedelta(days=60))]

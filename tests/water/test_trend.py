@@ -150,6 +150,6 @@ def test_an_episode_is_reported_once_its_leak_is_running(setup) -> None:  # type
     rise = Event(z=idx[ONSET - 1], d=idx[ONSET + 7], dl=float(ell.iloc[ONSET + 7]))
     prm = ep.EpisodeParams(gain=12.0, ratio=2.0)
     found = ep.episode_leaks(loc, ell, [rise], idx[0], idx[-1], [], [], graph, prm)
-    assert len(found) == 1
+    assert len(found) == 1 and found[0].channel == "episode"
     assert graph.pipe_distance(found[0].pipe, pipe) <= 300.0
     assert found[0].time == idx[ONSET] + pd.Timedelta(days=1)
