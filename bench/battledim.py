@@ -279,6 +279,14 @@ SEEN = {
     "ky4:1:1",
     "ky4:6:1",  # false alarms inspected after their first scoring (bench/results/battledim_fresh.json)
     "ky4:7:1",
+    # scored once (battledim_fresh2/3.json), then each report's channel and false alarms looked at
+    "ky4:8:1",
+    "ky4:9:1",
+    "ky4:10:1",
+    "ky4:11:1",
+    "ltown:19:1",
+    "ltown:21:1",
+    "ltown:22:1",
     "net3:1:1",
     "net3:1:2",
     "net3:1:3",
@@ -354,8 +362,11 @@ def _summary(years: list[dict[str, Any]]) -> dict[str, Any]:
         "(scored in earlier runs; the w3 world with a first version of the growth channel, its "
         "learnt thresholds looked at). Later: ky4 w6 and w7 y1 (scored once in "
         "bench/results/battledim_fresh.json, then their false alarms inspected) count as seen; "
-        "ltown w17-w20 and ky4 w8, w9 were scored once and not inspected "
-        "(bench/results/battledim_fresh.json, battledim_fresh2.json)",
+        "ltown w17, w18, w20 were scored once and not inspected "
+        "(bench/results/battledim_fresh.json, battledim_fresh2.json); ky4 w8-w11 and ltown w19, "
+        "w21, w22 y1 were scored once (battledim_fresh2.json, battledim_fresh3.json), then the "
+        "channel of each report and the false alarms looked at: seen; ltown w23, w24 and ky4 "
+        "w12, w13 were scored once (battledim_fresh4.json) and not inspected",
         "seen": sorted(SEEN),
         "years": years,
         "summary": summary,
