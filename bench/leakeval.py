@@ -90,8 +90,8 @@ def score_run(
 
 def by_channel(matches: list[dict[str, Any]], perfect_eur: float) -> dict[str, dict[str, Any]]:
     """True and false positives per detection channel (``matches`` with their ``channel``),
-    and what each channel's reports added to the score, in % of the perfect score (a TP its
-    water saved less the crew's walk, a FP −500 €)."""
+    and what each channel's reports added to the score as a share of the perfect score (a TP
+    its water saved less the crew's walk, a FP −500 €, the score's ``fp_eur``)."""
     out: dict[str, dict[str, Any]] = {}
     for m in matches:
         if m["result"] not in ("TP", "FP"):

@@ -68,7 +68,9 @@ class Detection:
     """One detected leak: located pipe, reported time (change point), alarm time, confidence 0..1,
     and the channel that found it (``burst``: the hourly channel; ``growth``, ``episode``:
     :mod:`lifeline.water.growth`, :mod:`lifeline.water.episodes`; ``known``: a labelled leak of
-    the history still running, :mod:`lifeline.water.carry`)."""
+    the history still running, :mod:`lifeline.water.carry`; ``balance``, ``trend``: the
+    located balance rises and weekly trends of :mod:`lifeline.water.balance_loc` and
+    :mod:`lifeline.water.trend_loc`, which the command no longer reports)."""
 
     pipe: str
     time: pd.Timestamp
