@@ -42,13 +42,13 @@ def leaks_cmd(
         "rises of leakage from night pressures runs in every run. The rises are always "
         "listed as # comments.",
     ),
-    refine_bursts: bool = typer.Option(
-        False,
+    refine_bursts: bool | None = typer.Option(
+        None,
         "--refine-bursts/--no-refine-bursts",
         help="Place each burst the hourly channel reports by simulating its 50 best-fitting "
         "pipes with EPANET at the burst's size and hour, instead of the linear leak "
-        "signatures (experimental: better on the generated ky4 network, worse or level on "
-        "L-Town; docs/water.md).",
+        "signatures. Default: only where the network's response to a leak depends on the "
+        "hour of the day (the results header says which; docs/water.md).",
     ),
 ) -> None:
     """Detect and localise leaks; write one line per detected leak (pipe id, detection time)."""
@@ -69,6 +69,8 @@ def leaks_cmd(
         header.append(
             f"dropped pressure sensors (more than half missing): {' '.join(report['dropped_sensors'])}"
         )
+    if report.get("burst_placement"):
+        header.append(f"burst placement: {report['burst_placement']}")
     if isinstance(report.get("balance_sigma"), float):
         header.append(
             f"water balance: daily leakage estimate sigma {report['balance_sigma']:.2f} (flow unit)"

@@ -14,8 +14,9 @@ from lifeline.water import balance as bl
 from lifeline.water import calib, growth, slowchan
 from lifeline.water import leaks as lk
 from lifeline.water import rawstep as rs
+from lifeline.water.epanet import ToolkitError
 from lifeline.water.network import load_network, pipe_graph, sensitivity, tank_areas
-from lifeline.water.refine import Refiner
+from lifeline.water.refine import AGREEMENT, Refiner
 from lifeline.water.scada import Leak, Scada, check_against_network, read_scada, read_truth
 from lifeline.water.score import Submission, score
 
@@ -52,15 +53,17 @@ def _run_leaks(
     report: dict[str, Any] | None = None,
     balance: bool = False,
     report_known: bool = True,
-    refine: bool = False,
+    refine: bool | None = None,
 ) -> list[lk.Detection]:
     """Detect leaks in ``scada_dir``; calibrate on ``history_dir`` (+ labels) when given.
 
     The water-balance channel always runs when flows and history allow it; its rises of
     leakage are listed in ``report["balance_rises"]`` and located by the balance-episode and
     growth channels. ``balance`` is kept for compatibility and has no effect (it once added
-    the balance channel's own located detections). With ``refine=True`` (experimental) the burst
-    channel's reports are placed with the network model (:mod:`lifeline.water.refine`).
+    the balance channel's own located detections). With ``refine=True`` the burst channel's
+    reports are placed with the network model (:mod:`lifeline.water.refine`); with None (the
+    default) only where the network's leak response depends on the hour
+    (:func:`burst_refiner`); with False never.
 
     Without history the residual model is fitted on the first ``calib_days`` of the data (assumed
     leak-free) and default thresholds are used. With labelled history, the CUSUM allowance and
@@ -90,7 +93,7 @@ def _run_leaks(
     sensors = list(data.pressures.columns)
     sens = sensitivity(network, sensors)
     graph = pipe_graph(wn)
-    refiner = Refiner(network, sensors, graph) if refine else None
+    refiner = burst_refiner(network, sensors, graph, refine, rep)
     try:
         return _detect_all(
             wn, network, data, hist, sens, graph, history_truth, params, progress, rep,
@@ -99,6 +102,41 @@ def _run_leaks(
     finally:
         if refiner is not None:
             refiner.close()
+
+
+def burst_refiner(
+    network: str | Path, sensors: list[str], graph: Any, refine: bool | None, rep: dict[str, Any]
+) -> Refiner | None:
+    """The network model that places the burst channel's reports, or None for the linear
+    signatures. ``refine`` True or False decides; None decides from the model: refine when the
+    response to a leak depends on the hour of the day (:meth:`Refiner.hour_agreement` below
+    :data:`lifeline.water.refine.AGREEMENT`: the linear signatures, computed at midnight, are
+    then wrong at most hours). Records the decision in ``rep["burst_placement"]``."""
+    if refine is False:
+        rep["burst_placement"] = "linear signatures (--no-refine-bursts)"
+        return None
+    refiner = Refiner(network, sensors, graph)
+    if refine:
+        rep["burst_placement"] = "network model (--refine-bursts)"
+        return refiner
+    try:
+        agree = refiner.hour_agreement()
+    except ToolkitError as exc:  # a model EPANET cannot solve at some hour: stay linear
+        refiner.close()
+        rep["burst_placement"] = f"linear signatures (the hourly test failed: {exc})"
+        return None
+    if agree < AGREEMENT:
+        rep["burst_placement"] = (
+            f"network model: the response to a leak depends on the hour (agreement {agree:.3f} "
+            f"< {AGREEMENT})"
+        )
+        return refiner
+    refiner.close()
+    rep["burst_placement"] = (
+        f"linear signatures: the response to a leak is the same at every hour (agreement "
+        f"{agree:.3f} >= {AGREEMENT})"
+    )
+    return None
 
 
 def _detect_all(

@@ -36,6 +36,9 @@ from lifeline.water.network import PipeGraph
 
 TOP = 50  # pipes simulated per burst (the best linear fits)
 TEST_SHARE = 0.05  # the first solve's leak: this share of the hour's total demand
+SAMPLE = 40  # pipes whose response is compared across the hours (spread through the network)
+HOURS = (6, 12, 18)  # pattern hours compared with midnight, the hour of the linear signatures
+AGREEMENT = 0.99  # below this median cosine the signatures depend on the hour: refine (default)
 
 
 class Refiner:
@@ -106,6 +109,26 @@ class Refiner:
             self.uniform[out], _ = self._solve()
             self.en.set_option(EN_DEMANDMULT, 1.0)
         return p1 - self.uniform[out]
+
+    def hour_agreement(self, n: int = SAMPLE) -> float:
+        """How little the network's response to a leak depends on the hour (cosine, 0..1): the
+        median, over ``n`` pipes spread through the network and the pattern hours
+        :data:`HOURS`, of the cosine between a test leak's residual change (at
+        :data:`TEST_SHARE` of the hour's demand) at that hour and at midnight, the hour of the
+        linear leak signatures. Near 1 where the same pumps, valves and tanks feed the network
+        all day (L-Town: 0.999); lower where controls switch its hydraulic state (ky4: 0.88)."""
+        pipes = self.graph.pipes[:: max(len(self.graph.pipes) // n, 1)][:n]
+        self._at(0)
+        base = {p: self.change(p, TEST_SHARE * self.demand, 0) for p in pipes}
+        cos = []
+        for hour in HOURS:
+            self._at(hour)
+            for p in pipes:
+                a, b = base[p], self.change(p, TEST_SHARE * self.demand, hour)
+                na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+                if na > 0 and nb > 0:
+                    cos.append(float(a @ b) / (na * nb))
+        return float(np.median(cos)) if cos else 1.0
 
     def fits(
         self, change: np.ndarray, w: np.ndarray, a: np.ndarray, pipes: list[str], hour: int

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from lifeline.water.network import load_network, pipe_graph
-from lifeline.water.pipeline import run_leaks
-from lifeline.water.refine import Refiner
+from lifeline.water.pipeline import burst_refiner, run_leaks
+from lifeline.water.refine import AGREEMENT, Refiner
 
 from .sim import simulate, steady_net3
 from .test_leaks import BURST_HOUR, _cache, hops  # noqa: F401 (_cache: autouse fixture)
@@ -68,3 +68,40 @@ def test_the_command_places_a_burst_with_the_refiner(tmp_path: Path) -> None:
     first = dets[0]
     assert burst <= first.time <= burst + pd.Timedelta(hours=6)
     assert hops(inp, first.pipe, "251") <= 2
+
+
+def _flat_net3(tmp_path: Path) -> Path:
+    """Steady Net3 with every demand pattern flat: the same hydraulic state at every hour."""
+    import wntr
+
+    wn = wntr.network.WaterNetworkModel(str(steady_net3(tmp_path)))
+    for name in wn.pattern_name_list:
+        pat = wn.get_pattern(name)
+        pat.multipliers = [1.0] * len(pat.multipliers)
+    path = tmp_path / "net3_flat.inp"
+    wntr.network.write_inpfile(wn, str(path), units="CMH")
+    return path
+
+
+def test_the_model_places_bursts_by_default_where_the_response_depends_on_the_hour(
+    tmp_path: Path,
+) -> None:
+    """Net3's demands swing through the day, so a leak's pressure pattern at noon is not the
+    one at midnight (the hour of the linear signatures): bursts are placed with the model. With
+    flat demand patterns the response is the same at every hour: the linear signatures stay.
+    An explicit choice overrides the test."""
+    graph = pipe_graph(load_network(steady_net3(tmp_path)))
+    swinging, flat = steady_net3(tmp_path), _flat_net3(tmp_path)
+    rep: dict = {}
+    rf = burst_refiner(swinging, SENSORS, graph, None, rep)
+    assert rf is not None and rep["burst_placement"].startswith("network model")
+    rf.close()
+    agreement = float(rep["burst_placement"].split("agreement ")[1].split()[0])
+    assert agreement < AGREEMENT
+    rf = burst_refiner(flat, SENSORS, graph, None, rep)
+    assert rf is None and rep["burst_placement"].startswith("linear signatures")
+    assert float(rep["burst_placement"].split("agreement ")[1].split()[0]) > 0.999
+    assert burst_refiner(swinging, SENSORS, graph, False, rep) is None
+    rf = burst_refiner(flat, SENSORS, graph, True, rep)
+    assert rf is not None
+    rf.close()
