@@ -111,7 +111,8 @@ def burst_refiner(
     signatures. ``refine`` True or False decides; None decides from the model: refine when the
     response to a leak depends on the hour of the day (:meth:`Refiner.hour_agreement` below
     :data:`lifeline.water.refine.AGREEMENT`: the linear signatures, computed at midnight, are
-    then wrong at most hours). Records the decision in ``rep["burst_placement"]``."""
+    then wrong at most hours), unless the labelled history overrules it (:func:`_detect_all`:
+    the linear placement earned more there). Records the decision in ``rep["burst_placement"]``."""
     if refine is False:
         rep["burst_placement"] = "linear signatures (--no-refine-bursts)"
         return None
@@ -130,6 +131,7 @@ def burst_refiner(
             f"network model: the response to a leak depends on the hour (agreement {agree:.3f} "
             f"< {AGREEMENT})"
         )
+        refiner.auto = True
         return refiner
     refiner.close()
     rep["burst_placement"] = (
@@ -193,6 +195,20 @@ def _detect_all(
             pre, model, graph, known=hist_known, burst=hist_test, refiner=refiner
         )
         res = score([Submission(d.pipe, d.time) for d in hist_dets], truth, outflow, graph)
+        if refiner is not None and refiner.auto:  # the history decides between the placements
+            lin = lk.detect_prepared(
+                pre, model, graph, known=hist_known, burst=burst_test(raw_h, model, tanks, z_thr)
+            )
+            res_lin = score([Submission(d.pipe, d.time) for d in lin], truth, outflow, graph)
+            said = (
+                f"on the labelled history the model's placement earned {res.score_eur:.0f} EUR, "
+                f"the linear one {res_lin.score_eur:.0f} EUR"
+            )
+            if res_lin.score_eur > res.score_eur:
+                refiner, hist_dets, res = None, lin, res_lin
+                rep["burst_placement"] = f"linear signatures: {said}"
+            else:
+                rep["burst_placement"] += f"; {said}"
         rep["history_bursts"] = res.as_dict()
         bursts_on = bursts_earn(res.score_eur, rep)
     rep["params"] = lk.params_dict(prm)

@@ -55,6 +55,7 @@ class Refiner:
         self.sensors = [en.node_index(s) for s in sensors]
         self.graph = graph
         self.hour = -1
+        self.auto = False  # chosen by the hour test, not asked for: the history may overrule it
         self.demand = 1.0
         self.node_p: dict[int, float] = {}
         self.uniform: dict[float, np.ndarray] = {}
