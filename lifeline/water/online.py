@@ -83,6 +83,7 @@ class WaterLeakDetector:
         self._nodes = set(self.wn.node_name_list)
         self._tanks = set(self.wn.tank_name_list)
         self._links = set(self.wn.link_name_list)
+        self._placement: tuple[Any, str] | None = None  # (Refiner or None, why), decided once
 
     # ---- mapping -------------------------------------------------------------------------
     def _column(self, sensor_id: str) -> str | None:
@@ -185,6 +186,18 @@ class WaterLeakDetector:
         self.state = lk.AlarmState(last=pd.Timestamp(hist.index[-1]))
         self._trim()
 
+    def _refiner(self, sensors: list[str]) -> Any:
+        """The network model that places a reported burst, or None for the linear signatures,
+        decided as the batch command decides without labelled leak outflows: by the hour test
+        (:func:`lifeline.water.pipeline.burst_refiner`); once, the model stays open."""
+        if self._placement is None:
+            from lifeline.water.pipeline import burst_refiner
+
+            info: dict[str, Any] = {}
+            rf = burst_refiner(self.network, sensors, self.graph, None, info)
+            self._placement = (rf, str(info["burst_placement"]))
+        return self._placement[0]
+
     def _trim(self) -> None:
         keep = self._buf.index[-1] - pd.Timedelta(days=self._window_days() + 1)
         self._buf = self._buf[self._buf.index >= keep]
@@ -234,7 +247,13 @@ class WaterLeakDetector:
             return d2, ok
 
         new = lk.detect_prepared(
-            pre, model, self.graph, burst=waiting, state=self.state, levels=levels
+            pre,
+            model,
+            self.graph,
+            burst=waiting,
+            state=self.state,
+            levels=levels,
+            refiner=self._refiner(model.sensors),
         )
         new += self._confirmed(test, hour)
         level, j = (levels[-1][1], levels[-1][2]) if levels else (0.0, 0)
@@ -324,7 +343,10 @@ class WaterLeakDetector:
             sensors=n,
             sensors_ready=n if ready else 0,
             warmup=f"{prm.calib_days + prm.baseline_days} days of readings of the network",
-            detail={"thresholds": _jsonable(self.thresholds)}
+            detail={
+                "thresholds": _jsonable(self.thresholds),
+                "burst_placement": self._placement[1] if self._placement else "not decided yet",
+            }
             if ready
             else ({"problem": self.problem} if self.problem else {}),
         )
