@@ -256,12 +256,14 @@ def generated_years(
 
 def channels(rep: dict[str, Any]) -> dict[str, Any]:
     """What each channel of the command did on a year (from its report): on or off and why,
-    the burst channel's earnings on the labelled history and its learnt gates (pressure step,
-    night supply), the learnt growth threshold and what it earned there."""
+    how its bursts were placed (linear signatures or the network model, and why), the burst
+    channel's earnings on the labelled history and its learnt gates (pressure step, night
+    supply), the learnt growth threshold and what it earned there."""
     growth = rep.get("growth") or {}
     gate = (rep.get("fast_thresholds") or {}).get("step_gate") or {}
     return {
         "bursts": rep.get("bursts", "on"),
+        "burst_placement": rep.get("burst_placement"),
         "step_gate": gate.get("value"),
         "night_gate": (gate.get("night") or {}).get("value"),
         "bursts_history_eur": (rep.get("history_bursts") or {}).get("score_eur"),
