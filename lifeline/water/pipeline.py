@@ -116,15 +116,19 @@ def burst_refiner(
     if refine is False:
         rep["burst_placement"] = "linear signatures (--no-refine-bursts)"
         return None
-    refiner = Refiner(network, sensors, graph)
     if refine:
         rep["burst_placement"] = "network model (--refine-bursts)"
-        return refiner
+        return Refiner(network, sensors, graph)
+    try:
+        refiner = Refiner(network, sensors, graph)
+    except ToolkitError as exc:  # a model the toolkit cannot open or solve: stay linear
+        rep["burst_placement"] = f"linear signatures (the hour test failed: {exc})"
+        return None
     try:
         agree = refiner.hour_agreement()
-    except ToolkitError as exc:  # a model EPANET cannot solve at some hour: stay linear
+    except ToolkitError as exc:
         refiner.close()
-        rep["burst_placement"] = f"linear signatures (the hourly test failed: {exc})"
+        rep["burst_placement"] = f"linear signatures (the hour test failed: {exc})"
         return None
     if agree < AGREEMENT:
         rep["burst_placement"] = (

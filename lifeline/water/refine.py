@@ -2,17 +2,19 @@
 changes simulated with EPANET at the burst's size and hour, instead of their linear signatures.
 
 The leak signatures (:func:`lifeline.water.network.sensitivity`) are the pressure response to a
-small test leak at midnight. A burst of tens of m³/h at noon moves the head losses along its
-supply paths far from that linear point, and on some networks (ky4) the best linear fits lie
-hundreds of metres from the burst. For a burst the hourly channel reports, the 50 pipes that
+small test leak at midnight. Where a leak's response depends on the hour (ky4, whose demands
+and controls change its hydraulic state through the day; :meth:`Refiner.hour_agreement`),
+that pattern is wrong at most hours and the best linear fits lie hundreds of metres from a
+burst. For a burst the hourly channel reports, the 50 pipes that
 fit its mean residual change best are simulated: a leak at the pipe's end nodes (an emitter,
 as BattLeDIM's leaks are) sized to match the change, against the same flow added to every
 demand (the part the residual model's inflow terms take), single period at the pattern hour
 of the change. Each pipe's fit is its simulated change projected on the observed one, whitened
 as the hourly channel whitens; the report is then picked from these fits as before
-(:func:`lifeline.water.locate.pick_pipe`). Opt-in (`lifeline water leaks --refine-bursts`):
-on the development worlds it placed ky4's bursts better and L-Town's worse, and the labelled
-history did not tell the two apart (docs/water.md).
+(:func:`lifeline.water.locate.pick_pipe`). `lifeline water leaks` uses it where the hour test
+says so, unless the labelled history overrules it (:func:`lifeline.water.pipeline.burst_refiner`;
+`--refine-bursts` / `--no-refine-bursts` force it): on ky4's development years it placed the
+bursts better, on L-Town's worse (docs/water.md).
 """
 
 from __future__ import annotations
@@ -116,8 +118,9 @@ class Refiner:
         median, over ``n`` pipes spread through the network and the pattern hours
         :data:`HOURS`, of the cosine between a test leak's residual change (at
         :data:`TEST_SHARE` of the hour's demand) at that hour and at midnight, the hour of the
-        linear leak signatures. Near 1 where the same pumps, valves and tanks feed the network
-        all day (L-Town: 0.999); lower where controls switch its hydraulic state (ky4: 0.88)."""
+        linear leak signatures. Near 1 where the network's hydraulic state is much the same all
+        day (L-Town: 0.9995); lower where demands swing through the day or controls switch
+        pumps and valves (ky4: 0.90, Net3: 0.94)."""
         pipes = self.graph.pipes[:: max(len(self.graph.pipes) // n, 1)][:n]
         self._at(0)
         base = {p: self.change(p, TEST_SHARE * self.demand, 0) for p in pipes}
