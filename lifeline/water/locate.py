@@ -12,6 +12,7 @@ the best fit is reported (see :func:`pick_pipe` and docs/water.md).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -158,8 +159,6 @@ def refine_burst(
     """``det`` placed again from the change :func:`locate_burst` located, with the fits of
     ``refiner`` (:mod:`lifeline.water.refine`) at the pattern hour in the middle of the
     change's hours; time, alarm time and strength kept."""
-    from lifeline.water.leaks import Detection  # the leak model imports this module
-
     change, t1 = burst_change(res, t0, ta, model)
     if change is None:
         return det
@@ -167,4 +166,4 @@ def refine_burst(
     hour = int(res[2][(t0 + t1 - 1) // 2].hour)
     a = refiner.fits(change, w, unit_signatures(model, w) @ m, model.pipes, hour)
     d = pick_pipe(a, m, model, graph, det.time, det.alarm_time)
-    return Detection(d.pipe, det.time, det.alarm_time, d.confidence, d.candidates, det.strength)
+    return replace(det, pipe=d.pipe, confidence=d.confidence, candidates=d.candidates)

@@ -119,15 +119,13 @@ def burst_refiner(
     if refine:
         rep["burst_placement"] = "network model (--refine-bursts)"
         return Refiner(network, sensors, graph)
+    refiner: Refiner | None = None
     try:
         refiner = Refiner(network, sensors, graph)
-    except ToolkitError as exc:  # a model the toolkit cannot open or solve: stay linear
-        rep["burst_placement"] = f"linear signatures (the hour test failed: {exc})"
-        return None
-    try:
         agree = refiner.hour_agreement()
-    except ToolkitError as exc:
-        refiner.close()
+    except ToolkitError as exc:  # a model the toolkit cannot open or solve: stay linear
+        if refiner is not None:
+            refiner.close()
         rep["burst_placement"] = f"linear signatures (the hour test failed: {exc})"
         return None
     if agree < AGREEMENT:
