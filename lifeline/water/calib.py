@@ -252,32 +252,19 @@ def step_gate(steps: list[tuple[pd.Timestamp, Any]], truth: list[Leak]) -> tuple
     """Smallest raw-data pressure step (noise σ) an hourly alarm needs to be reported as a burst.
 
     On history, alarms within 6 h of a labelled abrupt leak's start are bursts; every other
-    alarm (growth of an incipient leak, a repair, a demand anomaly) is not. A burst must also
-    raise the net supply (:func:`is_burst`; a repair lowers it, growing leaks are left to the
-    slow channel), so the gate only has to stop the others whose supply rose as a burst's does
-    (:data:`SUPPLY_SIGMAS`): it is the 90 % quantile of their steps (at least 3 σ); with fewer
-    than five such alarms, of all the others' steps. (The quantile of all the others' steps,
-    the gate until this was learnt, stood above bursts of 20–30 m³/h on L-Town whose supply
-    step was plain: bench/results/battledim_ab_step_gate.json.)
+    alarm (growth of an incipient leak, a repair, a demand anomaly) is not. The gate is the 90 %
+    quantile of the steps of the others (at least 3 σ). A burst must also raise the net supply
+    (a repair lowers it); growing leaks are left to the slow channel.
     """
     burst: list[float] = []
     other: list[float] = []
-    rising: list[float] = []
     for t, st in steps:
-        if _at_burst_start(t, truth):
-            burst.append(st.z)
-            continue
-        other.append(st.z)
-        if np.isfinite(st.supply_z) and st.supply_z >= SUPPLY_SIGMAS:
-            rising.append(st.z)
-    among = rising if len(rising) >= 5 else other
-    thr = max(3.0, float(np.quantile(among, 0.9))) if among else 3.0
+        (burst if _at_burst_start(t, truth) else other).append(st.z)
+    thr = max(3.0, float(np.quantile(other, 0.9))) if other else 3.0
     info = {
         "value": round(thr, 2),
-        "of": "others whose supply rose" if among is rising else "all others",
         "burst_steps": sorted(round(z, 1) for z in burst),
         "other_steps": sorted(round(z, 1) for z in other),
-        "others_whose_supply_rose": len(rising),
     }
     return thr, info
 

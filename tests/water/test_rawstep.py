@@ -84,23 +84,6 @@ def test_the_night_gate_is_the_upper_decile_of_the_other_alarms_nights() -> None
     assert thr == float("inf")  # too few alarms to learn from: the night test stays off
 
 
-def test_the_step_gate_stops_the_other_alarms_whose_supply_rose_as_a_bursts_does() -> None:
-    """The gate is the upper decile of the pressure steps of the other alarms the supply test
-    would let through; large steps whose supply did not rise (a repair, a valve) do not raise
-    it. With fewer than five such alarms it is the upper decile of all the others."""
-    t0 = pd.Timestamp("2020-01-01")
-    rising = [(t0 + pd.Timedelta(days=10 * i), _step(float(i), 2.0, 0.0)) for i in range(10)]
-    flat = [(t0 + pd.Timedelta(days=10 * i + 3), _step(100.0 + i, 0.5, 0.0)) for i in range(10)]
-    burst = [(pd.Timestamp("2020-06-01 03:00"), _step(500.0, 3.0, 0.0))]  # a labelled burst
-    thr, info = calib.step_gate(rising + flat + burst, [_leak("2020-06-01 02:00")])
-    assert thr == pytest.approx(max(3.0, float(np.quantile(np.arange(10.0), 0.9))))
-    assert info["others_whose_supply_rose"] == 10 and info["burst_steps"] == [500.0]
-    thr, info = calib.step_gate(rising[:4] + flat, [])
-    zs = [st.z for _, st in rising[:4] + flat]
-    assert thr == pytest.approx(float(np.quantile(zs, 0.9)))
-    assert info["of"] == "all others"
-
-
 def test_a_burst_needs_the_supply_step_or_the_night() -> None:
     assert calib.is_burst(_step(20.0, 2.0, 0.0), 10.0, 5.0)
     assert calib.is_burst(_step(20.0, 0.2, 6.0), 10.0, 5.0)
