@@ -198,9 +198,7 @@ def _detect_all(
         )
         res = score([Submission(d.pipe, d.time) for d in hist_dets], truth, outflow, graph)
         if refiner is not None and refiner.auto:  # the history decides between the placements
-            lin = lk.detect_prepared(
-                pre, model, graph, known=hist_known, burst=burst_test(raw_h, model, tanks, z_thr)
-            )
+            lin = lk.detect_prepared(pre, model, graph, known=hist_known, burst=hist_test)
             res_lin = score([Submission(d.pipe, d.time) for d in lin], truth, outflow, graph)
             said = (
                 f"on the labelled history the model's placement earned {res.score_eur:.0f} EUR, "
