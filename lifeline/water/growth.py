@@ -107,12 +107,18 @@ def learn_confidence(
     truth: list[Leak],
     outflow: pd.DataFrame,
     prm: GrowthParams,
+    bursts: list[Detection] | None = None,
+    open_days: float = 2.0,
 ) -> tuple[GrowthParams, dict[str, Any]]:
     """The confidence threshold that earns the most on the labelled history by the BattLeDIM
     score (each leak found earns its water from then on, each false alarm costs 500 €: the
-    false-positive budget in money). The history's bursts are left to the burst channel (as
-    ``others`` around their start) and its first day's running leaks are known. Off (inf) when
-    no threshold earns anything, or without labels and outflows."""
+    false-positive budget in money). Learnt as the channel runs on the data: ``bursts``, the
+    burst channel's reports on the history, are scored with the channel's finds, so a second
+    report of a leak they found is a false alarm, and a place stays theirs for ``open_days``
+    (days) after each, as their reports on the data stay open (None: the labelled bursts stand
+    for them, two days around their start). The earnings are what the channel adds to the burst
+    reports. Leaks running on the history's first day are known. Off (inf) when no threshold
+    earns anything, or without labels and outflows."""
     from lifeline.water.score import Submission, score
 
     if not truth or outflow.empty or not anchors:
@@ -120,18 +126,28 @@ def learn_confidence(
     pairs = candidates(pre, model, graph, anchors, prm)
     h0 = pre.idx[0]
     span = pd.Timedelta(days=prm.span_days)
-    others = [(k.pipe, k.start - 2 * DAY, k.start + 2 * DAY) for k in truth if k.kind == "abrupt"]
+    if bursts is None:  # the labelled bursts stand for the burst channel's reports
+        others = [
+            (k.pipe, k.start - 2 * DAY, k.start + 2 * DAY) for k in truth if k.kind == "abrupt"
+        ]
+    else:  # the burst channel's own reports on the history, open as on the data
+        others = [(d.pipe, d.time - 2 * DAY, d.time + max(2, open_days) * DAY) for d in bursts]
     others += [(k.pipe, h0 - 365 * DAY, h0 + span) for k in truth if k.start <= h0 <= k.end]
     known = [k for k in truth if k.start <= h0 <= k.end]
     new = [k for k in truth if k not in known]
+    base = [Submission(d.pipe, d.time) for d in bursts or []]
+    eur0 = score(base, new, outflow, graph, ignore=known).score_eur
     best_thr, best_eur, table = float("inf"), 0.0, []
     for thr in sorted({_strength(p) for p in pairs}, reverse=True):
         found = growth_leaks(pairs, graph, others, replace(prm, confidence=thr))
         subs = [Submission(d.pipe, d.time) for d in found]
-        res = score(subs, new, outflow, graph, ignore=known)
-        table.append((round(thr, 3), round(res.score_eur), res.tp, res.fp))
-        if res.score_eur > best_eur:
-            best_thr, best_eur = thr, res.score_eur
+        # what the channel adds to the burst channel's reports (a second report of a leak
+        # they found is a false alarm)
+        res = score(base + subs, new, outflow, graph, ignore=known)
+        gain = res.score_eur - eur0
+        table.append((round(thr, 3), round(gain), res.tp, res.fp))
+        if gain > best_eur:
+            best_thr, best_eur = thr, gain
     info: dict[str, Any] = {
         "confidence": round(best_thr, 3) if np.isfinite(best_thr) else "off (earns nothing)",
         "history_eur": round(best_eur),

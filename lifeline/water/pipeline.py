@@ -255,7 +255,19 @@ def _detect_all(
     try:  # another auxiliary channel
         slow = extra + carried
         extra += growth_channel(
-            pre, pre_d, model, graph, rises, truth, outflow, known, dets, slow, h_data.index[0], rep
+            pre,
+            pre_d,
+            model,
+            graph,
+            rises,
+            truth,
+            outflow,
+            known,
+            dets,
+            slow,
+            h_data.index[0],
+            rep,
+            hist_dets if bursts_on else [],
         )
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["growth"] = {"confidence": f"off (failed: {exc})"}
@@ -311,6 +323,7 @@ def growth_channel(
     slow: list[lk.Detection],
     start: pd.Timestamp,
     rep: dict[str, Any],
+    hist_bursts: list[lk.Detection] | None = None,
 ) -> list[lk.Detection]:
     """Growing leaks (:mod:`lifeline.water.growth`) reported from ``start`` (the first hour of
     the data) on, from the balance rises of the data (``pre_d``: the data, with a warm-up tail
@@ -331,6 +344,8 @@ def growth_channel(
         truth,
         outflow,
         growth.GrowthParams(),
+        hist_bursts,
+        model.params.merge_days,
     )
     span = pd.Timedelta(days=gp.span_days)
     others = [(p, start - 365 * day, start + span) for p in known]

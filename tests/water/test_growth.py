@@ -78,3 +78,28 @@ def test_thresholds_from_history_and_what_is_already_known(tmp_path: Path) -> No
     # without labels the channel stays off
     off, _ = growth.learn_confidence(pre, model, graph, [anchor], [], pd.DataFrame(), PRM)
     assert off.confidence == float("inf")
+
+
+def test_threshold_counts_what_it_adds_to_the_burst_reports_of_the_history(tmp_path: Path) -> None:
+    inp, pre, model, graph = _prepared(tmp_path / "leak", PIPE)
+    anchor = (T0 + pd.Timedelta(hours=START)).floor("D")
+    start = T0 + pd.Timedelta(hours=START)
+    truth = [Leak(PIPE, start, start + pd.Timedelta(days=30), 0.01, "incipient", None)]
+    grow = (pd.Series(range(len(pre.idx)), index=pre.idx) - START).clip(0, 240) / 240 * 150.0
+    outflow = pd.DataFrame({PIPE: grow})
+    hour = pd.Timedelta(hours=1)
+    # the burst channel reported the leak on the history and keeps it open for 20 days: the
+    # growth channel's report of it would be a second one, so it adds nothing and stays off
+    found = [lk.Detection(PIPE, start + hour, start + 2 * hour, 0.9)]
+    off, info = growth.learn_confidence(
+        pre, model, graph, [anchor], truth, outflow, PRM, found, 20.0
+    )
+    assert off.confidence == float("inf") and info["history_eur"] == 0
+    # a burst report elsewhere (a false alarm) costs the same either way: the channel still earns
+    far = max(graph.pipes, key=lambda p: graph.pipe_distance(p, PIPE))
+    assert graph.pipe_distance(far, PIPE) > PRM.merge_m
+    wrong = [lk.Detection(far, start + hour, start + 2 * hour, 0.9)]
+    on, info = growth.learn_confidence(
+        pre, model, graph, [anchor], truth, outflow, PRM, wrong, 20.0
+    )
+    assert np.isfinite(on.confidence) and info["history_eur"] > 0
