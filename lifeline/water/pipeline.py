@@ -328,7 +328,9 @@ def growth_channel(
     """Growing leaks (:mod:`lifeline.water.growth`) reported from ``start`` (the first hour of
     the data) on, from the balance rises of the data (``pre_d``: the data, with a warm-up tail
     of history, prepared with ``model``), with the confidence threshold learnt on the
-    history's rises and labels (``pre``: the history prepared). Leaks known from the history,
+    history's rises and labels (``pre``: the history prepared) against ``hist_bursts``, the
+    burst channel's reports on the history (None: the labelled bursts stand for them; see
+    :func:`growth.learn_confidence`). Leaks known from the history,
     the burst channel's ``bursts`` (while their reports are open, ``merge_days``: an incipient
     leak the hourly channel reported keeps growing) and the ``slow`` leaks found are left to
     themselves."""

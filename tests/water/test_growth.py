@@ -81,7 +81,7 @@ def test_thresholds_from_history_and_what_is_already_known(tmp_path: Path) -> No
 
 
 def test_threshold_counts_what_it_adds_to_the_burst_reports_of_the_history(tmp_path: Path) -> None:
-    inp, pre, model, graph = _prepared(tmp_path / "leak", PIPE)
+    _, pre, model, graph = _prepared(tmp_path / "leak", PIPE)
     anchor = (T0 + pd.Timedelta(hours=START)).floor("D")
     start = T0 + pd.Timedelta(hours=START)
     truth = [Leak(PIPE, start, start + pd.Timedelta(days=30), 0.01, "incipient", None)]
