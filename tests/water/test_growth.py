@@ -36,10 +36,12 @@ def _prepared(out: Path, pipe: str | None) -> tuple[Path, lk.Prepared, lk.Model,
     return calibrated(out, pipe, START, days=38, burst_m3h=150.0, ramp_hours=240, seed=4)
 
 
-def test_a_growing_leak_is_located_where_it_grows(tmp_path: Path) -> None:
+@pytest.mark.parametrize("weigh", [False, True], ids=["share-of-best", "likelihood"])
+def test_a_growing_leak_is_located_where_it_grows(tmp_path: Path, weigh: bool) -> None:
     inp, pre, model, graph = _prepared(tmp_path / "leak", PIPE)
     anchor = (T0 + pd.Timedelta(hours=START)).floor("D")
-    pairs = growth.candidates(pre, model, graph, [anchor], PRM)
+    prm = growth.GrowthParams(weigh=weigh)
+    pairs = growth.candidates(pre, model, graph, [anchor], prm)
     assert len(pairs) == 1
     first, second = pairs[0]
     assert first.anchor == anchor and second.day > first.day
@@ -47,7 +49,7 @@ def test_a_growing_leak_is_located_where_it_grows(tmp_path: Path) -> None:
     assert hops(inp, best.pipe, PIPE) <= 2
     # the same weeks without a leak do not point anywhere as clearly
     _, pre0, model0, graph0 = _prepared(tmp_path / "none", None)
-    quiet = growth.candidates(pre0, model0, graph0, [anchor], PRM)
+    quiet = growth.candidates(pre0, model0, graph0, [anchor], prm)
     assert all(min(a.confidence, b.confidence) < best.confidence for a, b in quiet)
 
 
