@@ -41,7 +41,6 @@ class GrowthParams:
     merge_m: float = 300.0
     weeks: int = 8  # how long after its anchor a rise is followed
     span_days: float = 120.0  # a leak found or known stays a nuisance this long
-    weigh: bool = False  # weekly picks: pipes weighted by likelihood (else the loc_ratio cut)
 
 
 @dataclass
@@ -55,16 +54,10 @@ class Pick:
 
 
 def week_pick(
-    pre: Prepared,
-    model: Model,
-    graph: PipeGraph,
-    anchor: pd.Timestamp,
-    day: pd.Timestamp,
-    weigh: bool = False,
+    pre: Prepared, model: Model, graph: PipeGraph, anchor: pd.Timestamp, day: pd.Timestamp
 ) -> Pick | None:
     """Locate the change of the week ending ``day`` against the same-hour baseline frozen at
-    ``anchor`` (None when fewer than two days of complete hours; ``weigh``: see
-    :func:`lifeline.water.locate.pick_pipe`)."""
+    ``anchor`` (None when fewer than two days of complete hours)."""
     ns = pre.idx.asi8
     t0 = int(np.searchsorted(ns, anchor.value))
     t1 = int(np.searchsorted(ns, day.value))
@@ -74,7 +67,7 @@ def week_pick(
     if len(diff) < 48:
         return None
     w = pre.ws[min((t1 - 1) // 24, len(pre.ws) - 1)]
-    det = locate_change(diff.mean(axis=0), w, model, graph, anchor, day, False, weigh)
+    det = locate_change(diff.mean(axis=0), w, model, graph, anchor, day, search=False)
     return Pick(anchor, day, det.pipe, det.confidence)
 
 
@@ -91,7 +84,7 @@ def candidates(
             day = anchor + 7 * wk * DAY
             if day > end + DAY:
                 break
-            p = week_pick(pre, model, graph, anchor, day, prm.weigh)
+            p = week_pick(pre, model, graph, anchor, day)
             if p is None:
                 prev = None
                 continue

@@ -54,14 +54,13 @@ def locate_change(
     onset: pd.Timestamp,
     alarm: pd.Timestamp,
     search: bool = True,
-    weigh: bool = False,
 ) -> Detection:
     """Locate a mean residual change (m per sensor): whitened with ``w``, projected on every
     pipe's unit signature (a leak lowers pressure along its signature → positive projection),
     then :func:`pick_pipe` (``search``: move the medoid within the search radius). The burst and
     growth channels both locate with it."""
     m = w @ change
-    return pick_pipe(unit_signatures(model, w) @ m, m, model, graph, onset, alarm, search, weigh)
+    return pick_pipe(unit_signatures(model, w) @ m, m, model, graph, onset, alarm, search)
 
 
 def posterior(a: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -84,7 +83,6 @@ def pick_pipe(
     onset: pd.Timestamp,
     alarm: pd.Timestamp,
     search: bool = True,
-    weigh: bool = False,
 ) -> Detection:
     """The pipe to report among the 50 best fits ``a`` (projection of the whitened change ``m``
     on each pipe's unit signature), each weighted by how likely the change makes it
@@ -95,15 +93,14 @@ def pick_pipe(
     far away from pulling the report there. Where no other candidate lies within the radius
     (pipes longer than it, as on Net3) the medoid is reported. With ``search`` False (slow
     changes, the growth channel) the candidates are the pipes whose fit is within ``loc_ratio``
-    of the best, weighted by their fit, and their medoid is reported (``weigh``: the 50 best,
-    weighted by likelihood as for a burst, without the move). Returned as a
+    of the best, weighted by their fit, and their medoid is reported. Returned as a
     :class:`Detection` at ``onset`` with its alarm time, confidence (best fit / |m|, 0..1) and
     the next candidates."""
     from lifeline.water.leaks import Detection  # the leak model imports this module
 
     prm = model.params
     best = float(np.max(a))
-    if search or weigh:
+    if search:
         cand = np.argsort(-a)[:50]
         weight = posterior(a, m)[cand]
     else:

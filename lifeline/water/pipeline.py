@@ -159,7 +159,6 @@ def _detect_all(
     scada_dir: str | Path,
 ) -> list[lk.Detection]:
     """Every channel of :func:`_run_leaks` on read and checked data (see there)."""
-    linear = refiner is None  # the linear signatures hold at every hour (or were asked for)
     h_data = lk.hourly(data)
     prm = params or lk.LeakParams()
     if hist is None:
@@ -269,7 +268,6 @@ def _detect_all(
             h_data.index[0],
             rep,
             hist_dets if bursts_on else [],
-            linear,
         )
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["growth"] = {"confidence": f"off (failed: {exc})"}
@@ -326,16 +324,13 @@ def growth_channel(
     start: pd.Timestamp,
     rep: dict[str, Any],
     hist_bursts: list[lk.Detection] | None = None,
-    weigh: bool = False,
 ) -> list[lk.Detection]:
     """Growing leaks (:mod:`lifeline.water.growth`) reported from ``start`` (the first hour of
     the data) on, from the balance rises of the data (``pre_d``: the data, with a warm-up tail
     of history, prepared with ``model``), with the confidence threshold learnt on the
     history's rises and labels (``pre``: the history prepared) against ``hist_bursts``, the
     burst channel's reports on the history (None: the labelled bursts stand for them; see
-    :func:`growth.learn_confidence`). ``weigh``: the weekly picks weigh the pipes by likelihood
-    (where the linear signatures hold at every hour, see :func:`burst_refiner`) instead of by
-    their share of the best fit. Leaks known from the history,
+    :func:`growth.learn_confidence`). Leaks known from the history,
     the burst channel's ``bursts`` (while their reports are open, ``merge_days``: an incipient
     leak the hourly channel reported keeps growing) and the ``slow`` leaks found are left to
     themselves."""
@@ -350,7 +345,7 @@ def growth_channel(
         [e.z + day for e in rises["history"]],
         truth,
         outflow,
-        growth.GrowthParams(weigh=weigh),
+        growth.GrowthParams(),
         hist_bursts,
         model.params.merge_days,
     )
