@@ -58,10 +58,21 @@ def main() -> None:
     )
     ap.add_argument("--days", type=int, default=365, help="days of each generated year")
     ap.add_argument("--no-split", action="store_true", help="skip the sim2018 split")
-    ap.add_argument(
+    placement = ap.add_mutually_exclusive_group()
+    placement.add_argument(
         "--refine-bursts",
+        dest="refine_bursts",
         action="store_true",
-        help="generated years with the bursts placed by the network model (experimental)",
+        default=None,
+        help="generated years with the bursts placed by the network model",
+    )
+    placement.add_argument(
+        "--no-refine-bursts",
+        dest="refine_bursts",
+        action="store_false",
+        help="generated years with the bursts placed by the linear signatures (default: as "
+        "`lifeline water leaks` decides, the network model where a leak's response depends "
+        "on the hour)",
     )
     ap.add_argument(
         "--json",
@@ -207,11 +218,12 @@ TUNED_ON = {
 
 
 def generated_years(
-    pairs: list[str], days: int, out: dict[str, Any], save: Any, refine: bool = False
+    pairs: list[str], days: int, out: dict[str, Any], save: Any, refine: bool | None = None
 ) -> dict[str, Any]:
     """Score `lifeline water leaks` on generated years ``NET:WORLD:YEAR`` (history: the year
     before, with its labels); per year and mean / worst over the years of each network, in
-    ``out["generated"]``; ``save()`` is called after every year."""
+    ``out["generated"]``; ``save()`` is called after every year. ``refine``: the burst
+    placement (None: the command's default)."""
     sys.path.insert(0, str(ROOT / "bench"))
     from leakeval import evaluate_pair
     from threadpoolctl import threadpool_limits
