@@ -36,6 +36,15 @@ def _prepared(out: Path, pipe: str | None) -> tuple[Path, lk.Prepared, lk.Model,
     return calibrated(out, pipe, START, days=38, burst_m3h=150.0, ramp_hours=240, seed=4)
 
 
+def _labels(pre: lk.Prepared) -> tuple[pd.Timestamp, pd.Timestamp, list[Leak], pd.DataFrame]:
+    """The simulated leak as a labelled history: the rise's anchor (its day), its start, the
+    label and its outflow (m³/h, growing 0 → 150 over 10 days)."""
+    start = T0 + pd.Timedelta(hours=START)
+    truth = [Leak(PIPE, start, start + pd.Timedelta(days=30), 0.01, "incipient", None)]
+    grow = (pd.Series(range(len(pre.idx)), index=pre.idx) - START).clip(0, 240) / 240 * 150.0
+    return start.floor("D"), start, truth, pd.DataFrame({PIPE: grow})
+
+
 def test_a_growing_leak_is_located_where_it_grows(tmp_path: Path) -> None:
     inp, pre, model, graph = _prepared(tmp_path / "leak", PIPE)
     anchor = (T0 + pd.Timedelta(hours=START)).floor("D")
@@ -53,11 +62,7 @@ def test_a_growing_leak_is_located_where_it_grows(tmp_path: Path) -> None:
 
 def test_thresholds_from_history_and_what_is_already_known(tmp_path: Path) -> None:
     inp, pre, model, graph = _prepared(tmp_path / "leak", PIPE)
-    anchor = (T0 + pd.Timedelta(hours=START)).floor("D")
-    start = T0 + pd.Timedelta(hours=START)
-    truth = [Leak(PIPE, start, start + pd.Timedelta(days=30), 0.01, "incipient", None)]
-    grow = (pd.Series(range(len(pre.idx)), index=pre.idx) - START).clip(0, 240) / 240 * 150.0
-    outflow = pd.DataFrame({PIPE: grow})
+    anchor, start, truth, outflow = _labels(pre)
     prm, info = growth.learn_confidence(pre, model, graph, [anchor], truth, outflow, PRM)
     assert np.isfinite(prm.confidence) and info["history_eur"] > 0  # finding it earns
     pairs = growth.candidates(pre, model, graph, [anchor], prm)
@@ -82,11 +87,7 @@ def test_thresholds_from_history_and_what_is_already_known(tmp_path: Path) -> No
 
 def test_threshold_counts_what_it_adds_to_the_burst_reports_of_the_history(tmp_path: Path) -> None:
     _, pre, model, graph = _prepared(tmp_path / "leak", PIPE)
-    anchor = (T0 + pd.Timedelta(hours=START)).floor("D")
-    start = T0 + pd.Timedelta(hours=START)
-    truth = [Leak(PIPE, start, start + pd.Timedelta(days=30), 0.01, "incipient", None)]
-    grow = (pd.Series(range(len(pre.idx)), index=pre.idx) - START).clip(0, 240) / 240 * 150.0
-    outflow = pd.DataFrame({PIPE: grow})
+    anchor, start, truth, outflow = _labels(pre)
     hour = pd.Timedelta(hours=1)
     # the burst channel reported the leak on the history and keeps it open for 20 days: the
     # growth channel's report of it would be a second one, so it adds nothing and stays off
