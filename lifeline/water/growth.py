@@ -19,6 +19,7 @@ reported by the burst channel or found here are left to those leaks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -95,6 +96,15 @@ def candidates(
     return out
 
 
+def report_spans(
+    bursts: Sequence[Detection], open_days: float
+) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """(pipe, from, until) of the burst channel's reports: a place is a reported leak's from two
+    days before its report until ``open_days`` (days, at least two) after it, while the report
+    stays open (an incipient leak the hourly channel reported keeps growing)."""
+    return [(d.pipe, d.time - 2 * DAY, d.time + max(2.0, open_days) * DAY) for d in bursts]
+
+
 def _strength(pair: tuple[Pick, Pick]) -> float:
     return min(pair[0].confidence, pair[1].confidence)
 
@@ -107,17 +117,16 @@ def learn_confidence(
     truth: list[Leak],
     outflow: pd.DataFrame,
     prm: GrowthParams,
-    bursts: list[Detection] | None = None,
+    bursts: Sequence[Detection] = (),
     open_days: float = 2.0,
 ) -> tuple[GrowthParams, dict[str, Any]]:
     """The confidence threshold that earns the most on the labelled history by the BattLeDIM
     score (each leak found earns its water from then on, each false alarm costs 500 €: the
     false-positive budget in money). Learnt as the channel runs on the data: ``bursts``, the
     burst channel's reports on the history, are scored with the channel's finds, so a second
-    report of a leak they found is a false alarm, and a place stays theirs for ``open_days``
-    (days) after each, as their reports on the data stay open (None: the labelled bursts stand
-    for them, two days around their start). The earnings are what the channel adds to the burst
-    reports. Leaks running on the history's first day are known. Off (inf) when no threshold
+    report of a leak they found is a false alarm, and a place stays theirs while their report
+    is open (:func:`report_spans`), as on the data. The earnings are what the channel adds to
+    the burst reports. Leaks running on the history's first day are known. Off (inf) when no threshold
     earns anything, or without labels and outflows."""
     from lifeline.water.score import Submission, score
 
@@ -126,16 +135,11 @@ def learn_confidence(
     pairs = candidates(pre, model, graph, anchors, prm)
     h0 = pre.idx[0]
     span = pd.Timedelta(days=prm.span_days)
-    if bursts is None:  # the labelled bursts stand for the burst channel's reports
-        others = [
-            (k.pipe, k.start - 2 * DAY, k.start + 2 * DAY) for k in truth if k.kind == "abrupt"
-        ]
-    else:  # the burst channel's own reports on the history, open as on the data
-        others = [(d.pipe, d.time - 2 * DAY, d.time + max(2, open_days) * DAY) for d in bursts]
+    others = report_spans(bursts, open_days)
     others += [(k.pipe, h0 - 365 * DAY, h0 + span) for k in truth if k.start <= h0 <= k.end]
     known = [k for k in truth if k.start <= h0 <= k.end]
     new = [k for k in truth if k not in known]
-    base = [Submission(d.pipe, d.time) for d in bursts or []]
+    base = [Submission(d.pipe, d.time) for d in bursts]
     eur0 = score(base, new, outflow, graph, ignore=known).score_eur
     best_thr, best_eur, table = float("inf"), 0.0, []
     for thr in sorted({_strength(p) for p in pairs}, reverse=True):

@@ -323,14 +323,14 @@ def growth_channel(
     slow: list[lk.Detection],
     start: pd.Timestamp,
     rep: dict[str, Any],
-    hist_bursts: list[lk.Detection] | None = None,
+    hist_bursts: list[lk.Detection],
 ) -> list[lk.Detection]:
     """Growing leaks (:mod:`lifeline.water.growth`) reported from ``start`` (the first hour of
     the data) on, from the balance rises of the data (``pre_d``: the data, with a warm-up tail
     of history, prepared with ``model``), with the confidence threshold learnt on the
     history's rises and labels (``pre``: the history prepared) against ``hist_bursts``, the
-    burst channel's reports on the history (None: the labelled bursts stand for them; see
-    :func:`growth.learn_confidence`). Leaks known from the history,
+    burst channel's reports on the history (:func:`growth.learn_confidence`). Leaks known from
+    the history,
     the burst channel's ``bursts`` (while their reports are open, ``merge_days``: an incipient
     leak the hourly channel reported keeps growing) and the ``slow`` leaks found are left to
     themselves."""
@@ -351,8 +351,7 @@ def growth_channel(
     )
     span = pd.Timedelta(days=gp.span_days)
     others = [(p, start - 365 * day, start + span) for p in known]
-    open_days = pd.Timedelta(days=model.params.merge_days)  # a burst report stays open that long
-    others += [(d.pipe, d.time - 2 * day, d.time + max(2 * day, open_days)) for d in bursts]
+    others += growth.report_spans(bursts, model.params.merge_days)
     others += [(d.pipe, d.time, d.time + span) for d in slow]
     pairs = growth.candidates(pre_d, model, graph, [e.z + day for e in rises["data"]], gp)
     return [d for d in growth.growth_leaks(pairs, graph, others, gp) if d.time >= start]
