@@ -457,6 +457,7 @@ def detect_prepared(
                 trace.append(("vetoed", None, now))
             continue
         det = locate_burst((r, b, idx), t0, t, model, graph, ws[t // 24])
+        placed = False  # by the refiner
         near = [o for o in st.dets if graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m]
         recent = any(
             det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days) for o in near
@@ -474,9 +475,16 @@ def detect_prepared(
                     trace.append(("slow", det, now))
                 continue
             # a step verified on the raw data is a new leak unless the baseline has not absorbed
-            # the step of a leak reported nearby yet (its re-alarms); a step at the very onset of
-            # a reported burst is that burst seen again and placed elsewhere
-            same = is_rerun(det, near, st.dets, absorb) if verdict else recent
+            # the step of a leak reported nearby yet (its re-alarms), or it is put (as it would
+            # be reported) where a report still open was put: that leak growing; a step at the
+            # very onset of a reported burst is that burst seen again and placed elsewhere
+            same = recent
+            if verdict:
+                same = is_rerun(det, near, st.dets, absorb)
+                if not same and refiner is not None:
+                    det = refine_burst(det, (r, b, idx), t0, t, model, graph, ws[t // 24], refiner)
+                    placed = True
+                same = same or same_place(det, st.dets, prm.merge_days)
         else:
             abrupt = t - t0 < prm.abrupt_h
             same = recent or (
@@ -488,7 +496,7 @@ def detect_prepared(
             if trace is not None:
                 trace.append(("merged", det, now))
             continue
-        if refiner is not None:
+        if refiner is not None and not placed:
             det = refine_burst(det, (r, b, idx), t0, t, model, graph, ws[t // 24], refiner)
         st.hold_until = now + pd.Timedelta(hours=prm.holdoff_h)  # a reported leak holds off
         if trace is not None:
@@ -520,6 +528,20 @@ def is_rerun(
     hour = pd.Timedelta(hours=1)
     return any(abs(det.time - o.time) <= absorb for o in near) or any(
         abs(det.time - o.time) <= hour for o in dets
+    )
+
+
+def same_place(det: Detection, dets: list[Detection], days: float, top: int = 5) -> bool:
+    """Whether ``det`` is put where a leak reported in the ``days`` before it (``dets``) was:
+    their ``top`` candidates (the ones the report lists) share a pipe. The signatures cannot
+    tell the two places apart, and a second leak there within the time a report stays open is
+    much less likely than the first one, still growing, alarming again."""
+    mine = set(det.candidates[:top]) | {det.pipe}
+    return any(
+        det.time - o.time <= pd.Timedelta(days=days)
+        and bool(mine & (set(o.candidates[:top]) | {o.pipe}))
+        for o in dets
+        if o.time <= det.time
     )
 
 

@@ -52,14 +52,24 @@ def test_burst_found_on_right_pipe(tmp_path: Path, pipe: str) -> None:
     assert read_submission(out)[0].pipe == first.pipe
 
 
-@pytest.mark.parametrize("verified", [True, None])
-def test_a_new_burst_near_an_earlier_report_is_a_new_leak_when_its_step_is_verified(
-    tmp_path: Path, verified: bool | None
+@pytest.mark.parametrize(
+    ("verified", "where", "late", "new"),
+    [
+        (True, "near", False, True),
+        (True, "same", False, False),
+        (True, "same", True, True),
+        (None, "near", False, False),
+    ],
+)
+def test_a_burst_near_an_earlier_report_is_a_new_leak_unless_it_is_put_in_the_same_place(
+    tmp_path: Path, verified: bool | None, where: str, late: bool, new: bool
 ) -> None:
-    """A leak reported at the same place ten days before (still within ``merge_days``): when the
-    raw data verify the new burst's step, it is a new leak (the earlier leak's step was absorbed
-    by the baseline long ago and a leak that persists makes no new step); when they cannot tell
-    (``None``), an alarm near a recent report is that leak again."""
+    """A leak reported ten days before (within ``merge_days``; ``late``: just after them),
+    ``near`` (within ``merge_m``, none of the burst's five candidates) or at the ``same`` place.
+    When the raw data verify the new burst's step, it is a new leak (the earlier leak's step was
+    absorbed by the baseline long ago and a leak that persists makes no new step) unless it is
+    put where the open report is: its candidates share a pipe, the earlier leak growing. When
+    the raw data cannot tell (``None``), an alarm near a recent report is that leak again."""
     from lifeline.water import leaks as lk
 
     inp, pre, model, graph = calibrated(tmp_path, "173", BURST_HOUR)
@@ -73,10 +83,21 @@ def test_a_new_burst_near_an_earlier_report_is_a_new_leak_when_its_step_is_verif
 
     alone = lk.detect_prepared(pre, model, graph, start=n, burst=raw_test)
     assert len(alone) == 1
-    earlier = burst - pd.Timedelta(days=10)  # reported where this burst is placed
-    state = lk.AlarmState(dets=[lk.Detection(alone[0].pipe, earlier, earlier, 1.0)])
+    put = alone[0]
+    if where == "same":
+        pipe = put.pipe
+    else:
+        shown = set(put.candidates[:5]) | {put.pipe}
+        pipe = min(
+            (p for p in model.pipes if p not in shown),
+            key=lambda p: graph.pipe_distance(put.pipe, p),
+        )
+        assert graph.pipe_distance(put.pipe, pipe) <= model.params.merge_m
+    days = model.params.merge_days + 1 if late else 10
+    earlier = put.time - pd.Timedelta(days=days)
+    state = lk.AlarmState(dets=[lk.Detection(pipe, earlier, earlier, 1.0)])
     dets = lk.detect_prepared(pre, model, graph, start=n, burst=raw_test, state=state)
-    if verified:
+    if new:
         assert len(dets) == 1 and hops(inp, dets[0].pipe, "173") <= 2
         assert burst <= dets[0].time <= burst + pd.Timedelta(hours=6)
     else:
