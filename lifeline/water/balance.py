@@ -16,6 +16,7 @@ Without source flows the channel is off; without AMR demands it uses the day of 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,7 @@ def daily_frame(
     sources: list[str],
     tanks: list[tuple[str, float]],
     groups: list[list[str]] | None = None,
+    breaks: Sequence[pd.Timestamp] = (),
 ) -> pd.DataFrame:
     """Daily net inflow ``net`` (flow unit) and daily mean AMR demand per meter group from hourly
     ``h`` (columns ``amr0``, ``amr1``, …).
@@ -70,12 +72,17 @@ def daily_frame(
     hourly demand per meter (any unit; scaled by the fit) or their sum. A group's daily value is
     the mean of its meters' daily means times the group size (a missing meter counts as the
     mean of the others). Days with fewer than ``MIN_DAY_HOURS`` complete hours are NaN.
+    ``breaks``: hours where a new record begins (the data after the history): a tank level there
+    is not compared with the hour before, since two records need not join (a year simulated or
+    logged on its own starts from its own tank levels).
     """
     q = h[[f"F:{s}" for s in sources]].sum(axis=1, min_count=len(sources))
     storage = pd.Series(0.0, index=h.index)
+    joins = h.index.isin(pd.DatetimeIndex(list(breaks)))
     for tank, area in tanks:
         lv = h[f"L:{tank}"]
-        storage = storage + lv.diff().fillna(0.0) * area  # flow unit × h per hour step
+        step = lv.diff().where(~joins)
+        storage = storage + step.fillna(0.0) * area  # flow unit × h per hour step
     # hourly-mean levels: the diff approximates the storage change between hour means
     day = h.index.floor("D")
     ok = q.notna()
@@ -220,9 +227,15 @@ def _blocked_cv(x: np.ndarray, y: np.ndarray, ok: np.ndarray, idx: pd.DatetimeIn
     return _mad(e[ok])
 
 
-def leakage(bal: Balance, h: pd.DataFrame, amr: pd.Series | pd.DataFrame | None) -> pd.Series:
-    """Daily leakage estimate ``ℓ`` (flow unit): net inflow minus modelled consumption."""
-    df = daily_frame(h, amr if bal.has_amr else None, bal.sources, bal.tanks, bal.groups)
+def leakage(
+    bal: Balance,
+    h: pd.DataFrame,
+    amr: pd.Series | pd.DataFrame | None,
+    breaks: Sequence[pd.Timestamp] = (),
+) -> pd.Series:
+    """Daily leakage estimate ``ℓ`` (flow unit): net inflow minus modelled consumption;
+    ``breaks``: where a new record begins (:func:`daily_frame`)."""
+    df = daily_frame(h, amr if bal.has_amr else None, bal.sources, bal.tanks, bal.groups, breaks)
     return pd.Series(df["net"].to_numpy() - _design(df, bal.has_amr) @ bal.theta, index=df.index)
 
 

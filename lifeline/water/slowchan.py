@@ -173,7 +173,7 @@ def slow_channel(
     if amr_hist is not None and amr_data is not None:
         amr = pd.concat([amr_hist, amr_data])
         amr = amr[~amr.index.duplicated(keep="last")].sort_index()
-    ell = bl.leakage(bal, both, amr)
+    ell = bl.leakage(bal, both, amr, breaks=[h_data.index[0]])
     rep["balance_sigma"] = bal.sigma
     rep["balance_groups"] = [len(g) for g in bal.groups]
     ell_h = ell[ell.index < h_data.index[0].floor("D")]

@@ -77,3 +77,20 @@ def test_labelled_outflow_is_removed_before_fitting(wn) -> None:  # type: ignore
 def test_no_source_flow_switches_the_channel_off(wn) -> None:  # type: ignore[no-untyped-def]
     hist, amr_h = _hourly(np.zeros(DAYS), seed=7)
     assert bl.fit_balance(wn, hist.rename(columns={"F:p0": "F:p3"}), amr_h) is None
+
+
+def test_a_tank_level_is_not_compared_across_the_start_of_a_new_record() -> None:
+    """The data after the history start from their own tank level (a year simulated or logged on
+    its own): the jump where they join is no change of storage, while the tank's filling within
+    the data is."""
+    idx = pd.date_range("2022-12-30", periods=3 * 24, freq="1h")
+    level = np.full(len(idx), 3.0)
+    level[48:] = 5.0 + 0.1 * np.minimum(np.arange(24), 10)  # new record at 5 m, fills 1 m
+    h = pd.DataFrame({"F:p0": 50.0, "L:T": level}, index=idx)
+    start = idx[48]
+    area = 10.0  # flow unit per (m/h)
+    joined = bl.daily_frame(h, None, ["p0"], [("T", area)], breaks=[start])
+    assert joined["net"].iloc[:2].tolist() == pytest.approx([50.0, 50.0])
+    assert joined["net"].iloc[2] == pytest.approx(50.0 - 1.0 * area / 24)
+    unbroken = bl.daily_frame(h, None, ["p0"], [("T", area)])
+    assert unbroken["net"].iloc[2] == pytest.approx(50.0 - 3.0 * area / 24)
