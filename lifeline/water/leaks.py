@@ -18,8 +18,10 @@ Method (data-driven residuals + model-based localisation, see docs/water.md):
    change makes each (a Gaussian likelihood with the noise the best fit's misfit shows), and
    their weighted medoid (least weighted pipe-path distance to the others) is moved to the pipe
    within ``search_m`` of it whose own ``search_m`` radius covers the most weight.
-5. Re-alarms near an already detected leak (within ``merge_m``) are merged; the reported time is
-   the CUSUM change point (the last time the winning CUSUM was zero) plus ``onset_margin_h``.
+5. Re-alarms of a leak already reported are merged (see :func:`detect_prepared`: near it while
+   the baseline absorbs its step, or put in the same place while its report is open); the
+   reported time is the CUSUM change point (the last time the winning CUSUM was zero) plus
+   ``onset_margin_h``.
 """
 
 from __future__ import annotations
@@ -393,7 +395,9 @@ def detect_prepared(
     alarm whose CUSUM rose within ``abrupt_h`` hours is one). A burst whose step the raw data
     verify is a new leak unless a leak reported within ``merge_m`` began less than the baseline's
     absorption time (half the baseline plus a day) before it (re-alarms of that leak's step
-    while the baseline catches up; a leak that persists makes no new step); an unverified one is
+    while the baseline catches up; a leak that persists makes no new step) or it is put where a
+    report of the ``merge_days`` before it was (:func:`same_place`; with ``refiner``, placed as
+    it would be reported: an incipient leak reported, still growing); an unverified one is
     a new leak unless one was reported within ``merge_m`` in the ``merge_days`` before; any
     other alarm is left to the slow channel. Without it, an alarm within ``merge_m`` of a leak reported in the last
     ``merge_days`` is that leak again, and an alarm whose CUSUM rose slower than ``abrupt_h``
