@@ -549,6 +549,17 @@ def same_place(det: Detection, dets: list[Detection], days: float, top: int = 5)
     )
 
 
+def not_repeated(dets: list[Detection], reports: list[Detection], days: float) -> list[Detection]:
+    """The burst reports ``dets`` without those put where one of ``reports`` (the other
+    channels' reports) was put in the ``days`` before them, that report's alarm coming first
+    (:func:`same_place`): a growing leak another channel reported, alarming again."""
+    return [
+        d
+        for d in dets
+        if not same_place(d, [o for o in reports if o.alarm_time <= d.alarm_time], days)
+    ]
+
+
 def _split(x: np.ndarray, t0: int, t: int, before: int = 24) -> int:
     """The most likely single step of ``x`` between the CUSUM's last zero ``t0`` and the alarm
     ``t`` (two-segment mean fit over ``before`` hours before ``t0`` to ``t``). A slow drift that

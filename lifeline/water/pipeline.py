@@ -271,6 +271,7 @@ def _detect_all(
         )
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["growth"] = {"confidence": f"off (failed: {exc})"}
+    dets = lk.not_repeated(dets, extra, model.params.merge_days)
     rep["known_reported"] = [d.pipe for d in carried] if report_known else []
     if report_known:
         extra = carried + extra

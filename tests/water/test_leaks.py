@@ -240,3 +240,24 @@ def test_the_burst_channel_reports_only_when_it_earned_on_the_history(
     else:
         assert burst == []
         assert report["bursts"].startswith("off")
+
+
+def test_a_burst_put_where_another_channel_reported_a_growing_leak_is_left_out() -> None:
+    """A burst report whose candidates hold the pipe another channel reported (its alarm first,
+    within ``days``) is that leak again; one that came before that alarm, one put elsewhere and
+    one after ``days`` are reports of their own."""
+    from lifeline.water.leaks import Detection, not_repeated
+
+    t = pd.Timestamp("2022-03-01")
+    day = pd.Timedelta(days=1)
+    growth = Detection("p7", t, t + 10 * day, 0.9, ["p7"], channel="growth")
+
+    def burst(at: pd.Timestamp, cands: list[str]) -> Detection:
+        return Detection(cands[0], at, at + pd.Timedelta(hours=2), 0.8, cands)
+
+    again = burst(t + 12 * day, ["p5", "p6", "p7"])
+    before = burst(t + 5 * day, ["p5", "p6", "p7"])  # reported before the growth alarm
+    elsewhere = burst(t + 12 * day, ["p1", "p2", "p3"])
+    late = burst(t + 30 * day, ["p7"])
+    kept = not_repeated([before, again, elsewhere, late], [growth], days=20.0)
+    assert kept == [before, elsewhere, late]
