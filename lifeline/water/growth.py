@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lifeline.water.leaks import Detection, Model, Prepared, not_repeated
+from lifeline.water.leaks import Detection, Model, Prepared
 from lifeline.water.locate import frozen_change, locate_change
 from lifeline.water.network import PipeGraph
+from lifeline.water.repeats import not_repeated
 from lifeline.water.scada import Leak
 
 DAY = pd.Timedelta(days=1)
@@ -124,11 +125,11 @@ def learn_confidence(
     score (each leak found earns its water from then on, each false alarm costs 500 €: the
     false-positive budget in money). Learnt as the channel runs on the data: ``bursts``, the
     burst channel's reports on the history, are scored with the channel's finds, so a second
-    report of a leak they found is a false alarm, a place stays theirs while their report
-    is open (:func:`report_spans`) and a report of theirs put where a find was put before it is
-    left out (:func:`leaks.not_repeated`), as on the data. The earnings are what the channel adds to
-    the burst reports. Leaks running on the history's first day are known. Off (inf) when no threshold
-    earns anything, or without labels and outflows."""
+    report of a leak they found is a false alarm, a place stays theirs while their report is
+    open (:func:`report_spans`) and a report of theirs put where a find was put before it is
+    left out (:func:`repeats.not_repeated`), as on the data. The earnings are what the channel
+    adds to the burst reports. Leaks running on the history's first day are known. Off (inf)
+    when no threshold earns anything, or without labels and outflows."""
     from lifeline.water.score import Submission, score
 
     if not truth or outflow.empty or not anchors:
@@ -149,7 +150,7 @@ def learn_confidence(
         # what the channel adds to the burst channel's reports (a second report of a leak
         # they found is a false alarm); a burst report put where a find was put before it is
         # left out, as on the data (:func:`not_repeated`)
-        kept = [Submission(d.pipe, d.time) for d in not_repeated(list(bursts), found, open_days)]
+        kept = [Submission(d.pipe, d.time) for d in not_repeated(bursts, found, open_days)]
         res = score(kept + subs, new, outflow, graph, ignore=known)
         gain = res.score_eur - eur0
         table.append((round(thr, 3), round(gain), res.tp, res.fp))

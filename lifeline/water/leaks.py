@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,6 +37,7 @@ import pandas as pd
 from lifeline.errors import InputError
 from lifeline.water.locate import locate_burst, refine_burst, unit_signatures
 from lifeline.water.network import PipeGraph, Sensitivity
+from lifeline.water.repeats import absorb_time, verified_repeat
 from lifeline.water.scada import Scada
 
 if TYPE_CHECKING:
@@ -396,8 +398,9 @@ def detect_prepared(
     verify is a new leak unless a leak reported within ``merge_m`` began less than the baseline's
     absorption time (half the baseline plus a day) before it (re-alarms of that leak's step
     while the baseline catches up; a leak that persists makes no new step) or it is put where a
-    report of the ``merge_days`` before it was (:func:`same_place`; with ``refiner``, placed as
-    it would be reported: an incipient leak reported, still growing); an unverified one is
+    report of the ``merge_days`` before it was (with ``refiner``, placed as it would be reported:
+    an incipient leak reported, still growing; :func:`repeats.verified_repeat`); an unverified
+    one is
     a new leak unless one was reported within ``merge_m`` in the ``merge_days`` before; any
     other alarm is left to the slow channel. Without it, an alarm within ``merge_m`` of a leak reported in the last
     ``merge_days`` is that leak again, and an alarm whose CUSUM rose slower than ``abrupt_h``
@@ -461,7 +464,19 @@ def detect_prepared(
                 trace.append(("vetoed", None, now))
             continue
         det = locate_burst((r, b, idx), t0, t, model, graph, ws[t // 24])
-        placed = False  # by the refiner
+        verdict: bool | None = None  # of the raw data's burst test
+        place = None  # the reported leak placed by the network model
+        if refiner is not None:
+            place = partial(
+                refine_burst,
+                res=(r, b, idx),
+                t0=t0,
+                ta=t,
+                model=model,
+                graph=graph,
+                w=ws[t // 24],
+                refiner=refiner,
+            )
         near = [o for o in st.dets if graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m]
         recent = any(
             det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days) for o in near
@@ -478,17 +493,9 @@ def detect_prepared(
                 if trace is not None:
                     trace.append(("slow", det, now))
                 continue
-            # a step verified on the raw data is a new leak unless the baseline has not absorbed
-            # the step of a leak reported nearby yet (its re-alarms), or it is put (as it would
-            # be reported) where a report still open was put: that leak growing; a step at the
-            # very onset of a reported burst is that burst seen again and placed elsewhere
             same = recent
-            if verdict:
-                same = is_rerun(det, near, st.dets, absorb)
-                if not same and refiner is not None:
-                    det = refine_burst(det, (r, b, idx), t0, t, model, graph, ws[t // 24], refiner)
-                    placed = True
-                same = same or same_place(det, st.dets, prm.merge_days)
+            if verdict:  # a verified step: placed as it would be reported before it is compared
+                det, same = verified_repeat(det, st.dets, graph, prm, place)
         else:
             abrupt = t - t0 < prm.abrupt_h
             same = recent or (
@@ -500,8 +507,8 @@ def detect_prepared(
             if trace is not None:
                 trace.append(("merged", det, now))
             continue
-        if refiner is not None and not placed:
-            det = refine_burst(det, (r, b, idx), t0, t, model, graph, ws[t // 24], refiner)
+        if place is not None and not verdict:  # a verified burst was placed above
+            det = place(det)
         st.hold_until = now + pd.Timedelta(hours=prm.holdoff_h)  # a reported leak holds off
         if trace is not None:
             trace.append(("reported", det, now))
@@ -515,49 +522,6 @@ def detect_prepared(
     if horizon is not None:
         st.steps = [(a, e) for a, e in st.steps if e >= horizon]
     return new
-
-
-def absorb_time(prm: LeakParams) -> pd.Timedelta:
-    """How long the same-hour baseline takes to follow a step: half the baseline plus a day."""
-    return pd.Timedelta(hours=24 * (prm.baseline_days // 2 + 1))
-
-
-def is_rerun(
-    det: Detection, near: list[Detection], dets: list[Detection], absorb: pd.Timedelta
-) -> bool:
-    """Whether a step verified on the raw data is a reported leak seen again: one reported
-    within ``merge_m`` (``near``) began less than ``absorb`` before or after it (the baseline
-    has not absorbed that leak's step yet), or any reported one began within an hour of it
-    (that burst's step, placed elsewhere)."""
-    hour = pd.Timedelta(hours=1)
-    return any(abs(det.time - o.time) <= absorb for o in near) or any(
-        abs(det.time - o.time) <= hour for o in dets
-    )
-
-
-def same_place(det: Detection, dets: list[Detection], days: float, top: int = 5) -> bool:
-    """Whether ``det`` is put where a leak reported in the ``days`` before it (``dets``) was:
-    their ``top`` candidates (the ones the report lists) share a pipe. The signatures cannot
-    tell the two places apart, and a second leak there within the time a report stays open is
-    much less likely than the first one, still growing, alarming again."""
-    mine = set(det.candidates[:top]) | {det.pipe}
-    return any(
-        det.time - o.time <= pd.Timedelta(days=days)
-        and bool(mine & (set(o.candidates[:top]) | {o.pipe}))
-        for o in dets
-        if o.time <= det.time
-    )
-
-
-def not_repeated(dets: list[Detection], reports: list[Detection], days: float) -> list[Detection]:
-    """The burst reports ``dets`` without those put where one of ``reports`` (the other
-    channels' reports) was put in the ``days`` before them, that report's alarm coming first
-    (:func:`same_place`): a growing leak another channel reported, alarming again."""
-    return [
-        d
-        for d in dets
-        if not same_place(d, [o for o in reports if o.alarm_time <= d.alarm_time], days)
-    ]
 
 
 def _split(x: np.ndarray, t0: int, t: int, before: int = 24) -> int:

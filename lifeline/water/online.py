@@ -33,6 +33,7 @@ import pandas as pd
 from lifeline.detect.base import SCORE_COLUMNS, DetectorStatus, empty_scores
 from lifeline.errors import InputError
 from lifeline.water import leaks as lk
+from lifeline.water.repeats import absorb_time, is_rerun
 from lifeline.water.scada import Leak, Scada
 
 if TYPE_CHECKING:
@@ -294,12 +295,12 @@ class WaterLeakDetector:
         """Bursts waiting for their night (:meth:`_night_pending`) that the night now confirms
         (``test``: this hour's burst test, :func:`lifeline.water.pipeline.burst_test`),
         reported at this ``hour`` unless they are a leak reported already
-        (:func:`lifeline.water.leaks.is_rerun`, the batch loop's rule for a verified step); the
+        (:func:`lifeline.water.repeats.is_rerun`, the batch loop's rule for a verified step); the
         loop then takes the leak's step out as it does for any report. A burst the night turns
         down, or whose night has not come two days after its alarm, is dropped."""
         assert self.model is not None
         prm, st = self.model.params, self.state
-        absorb = lk.absorb_time(prm)
+        absorb = absorb_time(prm)
         out, keep = [], []
         for det in self.pending:
             d2, ok = test(det)
@@ -308,7 +309,7 @@ class WaterLeakDetector:
                     keep.append(det)
                 continue
             near = [o for o in st.dets if self.graph.pipe_distance(d2.pipe, o.pipe) <= prm.merge_m]
-            if lk.is_rerun(d2, near, st.dets, absorb):
+            if is_rerun(d2, near, st.dets, absorb):
                 continue
             t0 = det.time - pd.Timedelta(hours=prm.onset_margin_h)
             st.steps.append((t0, t0 + absorb))

@@ -17,6 +17,7 @@ from lifeline.water import rawstep as rs
 from lifeline.water.epanet import ToolkitError
 from lifeline.water.network import load_network, pipe_graph, sensitivity, tank_areas
 from lifeline.water.refine import AGREEMENT, Refiner
+from lifeline.water.repeats import not_repeated
 from lifeline.water.scada import Leak, Scada, check_against_network, read_scada, read_truth
 from lifeline.water.score import Submission, score
 
@@ -271,7 +272,7 @@ def _detect_all(
         )
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["growth"] = {"confidence": f"off (failed: {exc})"}
-    dets = lk.not_repeated(dets, extra, model.params.merge_days)
+    dets = not_repeated(dets, extra, model.params.merge_days)
     rep["known_reported"] = [d.pipe for d in carried] if report_known else []
     if report_known:
         extra = carried + extra
@@ -331,10 +332,9 @@ def growth_channel(
     of history, prepared with ``model``), with the confidence threshold learnt on the
     history's rises and labels (``pre``: the history prepared) against ``hist_bursts``, the
     burst channel's reports on the history (:func:`growth.learn_confidence`). Leaks known from
-    the history,
-    the burst channel's ``bursts`` (while their reports are open, ``merge_days``: an incipient
-    leak the hourly channel reported keeps growing) and the ``slow`` leaks found are left to
-    themselves."""
+    the history, the burst channel's ``bursts`` (while their reports are open, ``merge_days``:
+    an incipient leak the hourly channel reported keeps growing) and the ``slow`` leaks found
+    are left to themselves."""
     if not rises.get("history") or not rises.get("data"):
         rep["growth"] = {"confidence": "off (no balance rises on the history or the data)"}
         return []

@@ -246,7 +246,8 @@ def test_a_burst_put_where_another_channel_reported_a_growing_leak_is_left_out()
     """A burst report whose candidates hold the pipe another channel reported (its alarm first,
     within ``days``) is that leak again; one that came before that alarm, one put elsewhere and
     one after ``days`` are reports of their own."""
-    from lifeline.water.leaks import Detection, not_repeated
+    from lifeline.water.leaks import Detection
+    from lifeline.water.repeats import not_repeated
 
     t = pd.Timestamp("2022-03-01")
     day = pd.Timedelta(days=1)
