@@ -33,7 +33,7 @@ import pandas as pd
 from lifeline.detect.base import SCORE_COLUMNS, DetectorStatus, empty_scores
 from lifeline.errors import InputError
 from lifeline.water import leaks as lk
-from lifeline.water.repeats import absorb_time, is_rerun
+from lifeline.water.repeats import absorb_time, verified_repeat
 from lifeline.water.scada import Leak, Scada
 
 if TYPE_CHECKING:
@@ -295,9 +295,11 @@ class WaterLeakDetector:
         """Bursts waiting for their night (:meth:`_night_pending`) that the night now confirms
         (``test``: this hour's burst test, :func:`lifeline.water.pipeline.burst_test`),
         reported at this ``hour`` unless they are a leak reported already
-        (:func:`lifeline.water.repeats.is_rerun`, the batch loop's rule for a verified step); the
-        loop then takes the leak's step out as it does for any report. A burst the night turns
-        down, or whose night has not come two days after its alarm, is dropped."""
+        (:func:`lifeline.water.repeats.verified_repeat`, the batch loop's rule for a verified
+        step; placed by the linear signatures: the network model's placement needs the hour's
+        residuals); the loop then takes the leak's step out as it does for any report. A burst
+        the night turns down, or whose night has not come two days after its alarm, is
+        dropped."""
         assert self.model is not None
         prm, st = self.model.params, self.state
         absorb = absorb_time(prm)
@@ -308,8 +310,8 @@ class WaterLeakDetector:
                 if self._night_pending(test.last) and hour < det.alarm_time + pd.Timedelta(days=2):
                     keep.append(det)
                 continue
-            near = [o for o in st.dets if self.graph.pipe_distance(d2.pipe, o.pipe) <= prm.merge_m]
-            if is_rerun(d2, near, st.dets, absorb):
+            d2, repeat = verified_repeat(d2, st.dets, self.graph, prm)
+            if repeat:
                 continue
             t0 = det.time - pd.Timedelta(hours=prm.onset_margin_h)
             st.steps.append((t0, t0 + absorb))

@@ -140,10 +140,13 @@ def _hidden_supply(monkeypatch: pytest.MonkeyPatch, night_z: float) -> None:
     monkeypatch.setattr(rawstep, "refine_onset", refine)
 
 
-def _day_hour_by_hour(city: Any, readings: pd.DataFrame, cut: pd.Timestamp | None = None) -> Any:
+def _day_hour_by_hour(
+    city: Any, readings: pd.DataFrame, cut: pd.Timestamp | None = None, reported: Any = ()
+) -> Any:
     """The water-leaks detector learnt on the weeks before day 3 (with a night gate of 3 σ),
     then fed day 3 hour by hour; with ``cut``, checkpointed there and resumed in a fresh
-    detector (strict JSON in between). Returns (scores of day 3, the last detector)."""
+    detector (strict JSON in between); ``reported``: leaks it reported before day 3. Returns
+    (scores of day 3, the last detector)."""
     from dataclasses import replace
 
     from lifeline.water.online import build
@@ -153,6 +156,7 @@ def _day_hour_by_hour(city: Any, readings: pd.DataFrame, cut: pd.Timestamp | Non
     det = build(city, s)
     det.learn(water[water["ts"] < DAY3])
     det.model.params = replace(det.model.params, night_z=3.0)
+    det.state.dets.extend(reported)
     day = water[water["ts"] >= DAY3]
     out = []
     for t, b in day.groupby(day["ts"].dt.floor("1h")):
@@ -179,6 +183,26 @@ def test_live_a_burst_waits_for_the_night_that_confirms_it(
     # checkpointed while it waits, a fresh detector reports it at the same hour
     resumed, _ = _day_hour_by_hour(detect_city, detect_data[0], cut=DAY3 + pd.Timedelta(hours=6))
     assert resumed.loc[resumed["score"] >= 1.0, "ts"].tolist() == [NIGHT_END]
+
+
+def test_live_a_burst_the_night_confirms_where_a_report_is_open_is_that_leak(
+    detect_city: Any, detect_data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the batch loop decides: a verified burst put where a leak reported in the
+    ``merge_days`` before it (after the baseline absorbed that one's step) was put is that leak
+    growing, not a new one."""
+    from lifeline.water.leaks import Detection, LeakParams
+    from lifeline.water.repeats import absorb_time
+
+    _hidden_supply(monkeypatch, night_z=10.0)
+    prm = LeakParams()
+    burst = (DAY3 + pd.Timedelta("3h15min")).tz_convert(None)
+    earlier = burst - absorb_time(prm) - pd.Timedelta(days=1)
+    assert burst - earlier < pd.Timedelta(days=prm.merge_days)
+    there = Detection("p4", earlier, earlier, 0.9, ["p4", "p5"])
+    scores, det = _day_hour_by_hour(detect_city, detect_data[0], reported=[there])
+    assert (scores["score"] < 1.0).all()
+    assert det.pending == []
 
 
 def test_live_a_burst_the_night_turns_down_is_not_reported(
