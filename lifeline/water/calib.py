@@ -163,6 +163,21 @@ def threshold_for_rate(hs: np.ndarray, rate: np.ndarray, target: float) -> tuple
     return float(hs[pos[-1] + 1] if len(pos) and pos[-1] + 1 < len(hs) else hs[-1]), "grid"
 
 
+def budget_count(expected: float, level: float = 0.9) -> int:
+    """The most false alarms a history may show and still be within a budget of ``expected``
+    over its length: the ``level`` quantile of a Poisson count with that mean. False alarms
+    come at random, so a channel within a budget of 0.5 a year shows one on a year of history
+    about once in three (P(N ≥ 1) = 0.39); calling one too many would raise its threshold on
+    such years for nothing, and deafen it to the bursts it is there for (P(N ≥ 2) = 0.09)."""
+    n, term = 0, float(np.exp(-expected))
+    cdf = term
+    while cdf < level:
+        n += 1
+        term *= expected / n
+        cdf += term
+    return n
+
+
 def learn_fast(
     pre: Any,
     model: Any,
@@ -178,7 +193,8 @@ def learn_fast(
        a month before the burst test.
     2. At that threshold, the history's alarms give the step gate (:func:`step_gate`).
     3. ``h`` is then the lowest threshold at which the reported bursts on the history include
-       no more unexplained ones than :data:`FALSE_ALARMS_PER_YEAR` allows.
+       no more unexplained ones than :data:`FALSE_ALARMS_PER_YEAR` allows over its length
+       (:func:`budget_count`).
 
     ``burst_test(z_thr)`` returns the test :func:`lifeline.water.leaks.detect_prepared` takes;
     ``burst_test(None)`` one that records the raw-data steps of every alarm in
@@ -189,7 +205,7 @@ def learn_fast(
     base = model.params
     k = K_GRID[0]
     years = max(len(pre.idx) / (24 * 365.25), 1 / 12)
-    allowed = int(np.floor(FALSE_ALARMS_PER_YEAR * years))
+    allowed = budget_count(FALSE_ALARMS_PER_YEAR * years)
     ok = null_hours(pre.idx, truth) & np.isfinite(pre.r - pre.b).all(axis=1)
     hs = np.array(H_GRID)
     rate = cusum_false_alarms(pre.proj, ok, k, hs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -82,6 +84,21 @@ def test_the_night_gate_is_the_upper_decile_of_the_other_alarms_nights() -> None
     assert info["others"] == 10
     thr, _ = calib.night_gate(others[:4], [], 10.0)
     assert thr == float("inf")  # too few alarms to learn from: the night test stays off
+
+
+def test_a_history_may_show_the_false_alarms_its_budget_allows_by_chance() -> None:
+    # 0.5 a year over one year: one false alarm is within the budget (P(N >= 1) = 0.39),
+    # two are not (P(N >= 2) = 0.09)
+    assert calib.budget_count(0.5) == 1
+    assert calib.budget_count(0.0) == 0
+    assert calib.budget_count(0.5 / 6) == 0  # two months of history: none
+    for mean in (0.3, 1.0, 2.5, 7.0):  # the 90 % quantile of a Poisson count
+        n = calib.budget_count(mean)
+        cdf = [
+            sum(np.exp(-mean) * mean**i / math.factorial(i) for i in range(m + 1))
+            for m in (n - 1, n)
+        ]
+        assert (n == 0 or cdf[0] < 0.9) and cdf[1] >= 0.9
 
 
 def test_a_burst_needs_the_supply_step_or_the_night() -> None:
