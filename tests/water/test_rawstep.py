@@ -201,3 +201,44 @@ def test_a_burst_at_the_start_of_the_data_is_judged_against_the_history_before_i
     late = data.copy()
     late.index = late.index + pd.Timedelta(days=30)
     assert with_history_tail(late, hist).equals(late)
+
+
+@pytest.mark.parametrize("unexplained", [1, 2])
+def test_one_unexplained_burst_on_a_year_of_history_does_not_raise_the_threshold(
+    monkeypatch: pytest.MonkeyPatch, unexplained: int
+) -> None:
+    """On a year of unlabelled history, the burst channel reports ``unexplained`` bursts at every
+    CUSUM threshold under 20 σ·h and none above. A budget of 0.5 false alarms a year allows one
+    such report by chance: the threshold stays at the bootstrap's floor; two raise it."""
+    from types import SimpleNamespace
+
+    from lifeline.water import leaks as lk
+
+    n = 24 * 365
+    idx = pd.date_range("2021-01-01", periods=n, freq="1h")
+    z = np.zeros((n, 3))
+    pre = SimpleNamespace(idx=idx, proj=z, r=z, b=z)
+    t = pd.Timestamp("2021-06-01")
+
+    def reported(pre: object, model: Model, graph: object, **kw: object) -> list[lk.Detection]:
+        if model.params.h >= 20.0:
+            return []
+        return [
+            lk.Detection("p1", t + pd.Timedelta(days=30 * i), t, 0.9) for i in range(unexplained)
+        ]
+
+    monkeypatch.setattr(lk, "detect_prepared", reported)
+
+    def test(z_thr: float | None) -> object:
+        return SimpleNamespace(steps=[])
+
+    model = SimpleNamespace(params=LeakParams())
+    prm, _, info = calib.learn_fast(pre, model, None, [], [], test)
+    floor = info["h_floor"]
+    assert floor < 20.0  # quiet history: the bootstrap allows a low threshold
+    if unexplained == 1:
+        assert prm.h == pytest.approx(floor)
+        assert info["history_bursts"] == {"reported": 1, "unexplained": 1}
+    else:
+        assert prm.h >= 20.0
+        assert info["history_bursts"]["reported"] == 0
