@@ -162,7 +162,9 @@ def test_burst_weights_follow_how_likely_the_step_makes_each_pipe() -> None:
 
     rng = np.random.default_rng(3)
     u = _field_signatures(rng)
-    own, spread, ratio_kept = {5.0: [], 40.0: []}, {5.0: [], 40.0: []}, []
+    own: dict[float, list[float]] = {5.0: [], 40.0: []}
+    spread: dict[float, list[float]] = {5.0: [], 40.0: []}
+    ratio_kept: list[float] = []
     for size in own:
         for _ in range(300):
             k = int(rng.integers(len(u)))
