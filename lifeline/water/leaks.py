@@ -37,7 +37,7 @@ import pandas as pd
 from lifeline.errors import InputError
 from lifeline.water.locate import locate_burst, refine_burst, unit_signatures
 from lifeline.water.network import PipeGraph, Sensitivity
-from lifeline.water.repeats import absorb_time, verified_repeat
+from lifeline.water.repeats import absorb_time, reported_recently, verified_repeat
 from lifeline.water.scada import Scada
 
 if TYPE_CHECKING:
@@ -395,24 +395,24 @@ def detect_prepared(
     ``burst`` (optional): tells from the raw data whether an alarm is a burst (a step of
     pressure and supply) and sharpens its start; None when the raw data cannot tell (then an
     alarm whose CUSUM rose within ``abrupt_h`` hours is one). A burst whose step the raw data
-    verify is a new leak unless a leak reported within ``merge_m`` began less than the baseline's
-    absorption time (half the baseline plus a day) before it (re-alarms of that leak's step
-    while the baseline catches up; a leak that persists makes no new step) or it is put where a
-    report of the ``merge_days`` before it was (with ``refiner``, placed as it would be reported:
-    an incipient leak reported, still growing; :func:`repeats.verified_repeat`); an unverified
-    one is
-    a new leak unless one was reported within ``merge_m`` in the ``merge_days`` before; any
-    other alarm is left to the slow channel. Without it, an alarm within ``merge_m`` of a leak reported in the last
-    ``merge_days`` is that leak again, and an alarm whose CUSUM rose slower than ``abrupt_h``
-    hours near a leak known from the history (``known``: pipes labelled there and active when
-    the data begin) is that leak growing. After a report (or a repeat), the leak's step (the
-    mean residual change since its change point, over up to a day) is taken out of the residuals
-    until the same-hour baseline has absorbed it, so that a persisting leak does not alarm again
-    and a second leak right after it still can. ``state`` (optional) carries the loop from one
-    call to the next: hours up to ``state.last`` are skipped. ``trace`` (optional) receives
-    every alarm with what became of it; ``levels`` (optional) every hour's largest CUSUM over
-    ``h`` and its pipe index (before an alarm resets it). ``refiner`` (optional) places each
-    reported leak with the network model (:mod:`lifeline.water.refine`).
+    verify is a new leak unless a leak reported within ``merge_m`` began less than the
+    baseline's absorption time (half the baseline plus a day) before it (re-alarms of that
+    leak's step while the baseline catches up; a leak that persists makes no new step) or it is
+    put where a report of the ``merge_days`` before it was (with ``refiner``, placed as it would
+    be reported: an incipient leak reported, still growing; :func:`repeats.verified_repeat`); an
+    unverified one is a new leak unless one was reported within ``merge_m`` in the
+    ``merge_days`` before; any other alarm is left to the slow channel. Without it, an alarm
+    within ``merge_m`` of a leak reported in the last ``merge_days`` is that leak again, and an
+    alarm whose CUSUM rose slower than ``abrupt_h`` hours near a leak known from the history
+    (``known``: pipes labelled there and active when the data begin) is that leak growing. After
+    a report (or a repeat), the leak's step (the mean residual change since its change point,
+    over up to a day) is taken out of the residuals until the same-hour baseline has absorbed
+    it, so that a persisting leak does not alarm again and a second leak right after it still
+    can. ``state`` (optional) carries the loop from one call to the next: hours up to
+    ``state.last`` are skipped. ``trace`` (optional) receives every alarm with what became of
+    it; ``levels`` (optional) every hour's largest CUSUM over ``h`` and its pipe index (before
+    an alarm resets it). ``refiner`` (optional) places each reported leak with the network model
+    (:mod:`lifeline.water.refine`).
     """
     prm = model.params
     r, b, proj, ws, idx = pre.r, pre.b, pre.proj, pre.ws, pre.idx
@@ -477,10 +477,6 @@ def detect_prepared(
                 w=ws[t // 24],
                 refiner=refiner,
             )
-        near = [o for o in st.dets if graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m]
-        recent = any(
-            det.alarm_time - o.alarm_time <= pd.Timedelta(days=prm.merge_days) for o in near
-        )
         if burst is not None:
             det, verdict = burst(det)
             if verdict is None and vetoed:
@@ -493,12 +489,13 @@ def detect_prepared(
                 if trace is not None:
                     trace.append(("slow", det, now))
                 continue
-            same = recent
             if verdict:  # a verified step: placed as it would be reported before it is compared
                 det, same = verified_repeat(det, st.dets, graph, prm, place)
+            else:
+                same = reported_recently(det, st.dets, graph, prm)
         else:
             abrupt = t - t0 < prm.abrupt_h
-            same = recent or (
+            same = reported_recently(det, st.dets, graph, prm) or (
                 not abrupt
                 and any(graph.pipe_distance(det.pipe, p) <= prm.merge_m for p in known or [])
             )

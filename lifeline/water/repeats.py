@@ -52,6 +52,20 @@ def same_place(det: Detection, dets: Sequence[Detection], days: float, top: int 
     )
 
 
+def reported_recently(
+    det: Detection, dets: Sequence[Detection], graph: PipeGraph, prm: LeakParams
+) -> bool:
+    """Whether one of the leaks reported already (``dets``) lies within ``merge_m`` of ``det``
+    and alarmed in the ``merge_days`` before it: the rule for an alarm whose step the raw data
+    do not verify (or cannot tell)."""
+    days = pd.Timedelta(days=prm.merge_days)
+    return any(
+        graph.pipe_distance(det.pipe, o.pipe) <= prm.merge_m
+        and det.alarm_time - o.alarm_time <= days
+        for o in dets
+    )
+
+
 def verified_repeat(
     det: Detection,
     dets: list[Detection],
