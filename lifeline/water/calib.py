@@ -188,9 +188,9 @@ def learn_fast(
 ) -> tuple[Any, float, dict[str, Any]]:
     """CUSUM threshold ``h`` of the hourly channel and the raw-data step gate, learnt on history.
 
-    1. A bootstrap of the history's days away from labelled leak events
-       (:func:`cusum_false_alarms`) gives the lowest threshold worth running: at most one alarm
-       a month before the burst test.
+    1. A bootstrap of the history's days away from labelled leak events, after the baseline's
+       first week (:func:`cusum_false_alarms`), gives the lowest threshold worth running: at
+       most one alarm a month before the burst test.
     2. At that threshold, the history's alarms give the step gate (:func:`step_gate`).
     3. ``h`` is then the lowest threshold at which the reported bursts on the history include
        no more unexplained ones than :data:`FALSE_ALARMS_PER_YEAR` allows over its length
@@ -206,7 +206,11 @@ def learn_fast(
     k = K_GRID[0]
     years = max(len(pre.idx) / (24 * 365.25), 1 / 12)
     allowed = budget_count(FALSE_ALARMS_PER_YEAR * years)
-    ok = null_hours(pre.idx, truth) & np.isfinite(pre.r - pre.b).all(axis=1)
+    seen = pre.seen if pre.seen is not None else np.isfinite(pre.r - pre.b).all(axis=1)
+    # the week after the baseline starts rests on the series' first days (a start-up or a
+    # holiday there shifts it all week): not a sample of the channel at work
+    settled = np.arange(len(pre.idx)) >= 2 * 24 * base.baseline_days
+    ok = null_hours(pre.idx, truth) & seen & settled
     hs = np.array(H_GRID)
     rate = cusum_false_alarms(pre.proj, ok, k, hs)
     h_floor, how = threshold_for_rate(hs, rate, 12.0)

@@ -236,6 +236,31 @@ def calibrate(
     return model
 
 
+def fill_missing(d: np.ndarray, cov: np.ndarray, min_share: float = 0.5) -> np.ndarray:
+    """Residual rows (m, hours × sensors, zero mean) with some sensors missing, those sensors
+    filled with their conditional mean given the others under covariance ``cov`` (m²).
+
+    One sensor's gap would otherwise take the whole hour out of the detector; on a network with
+    many sensors most gaps are of one. Rows with fewer than ``min_share`` of the sensors, or
+    none missing, are returned as they are.
+    """
+    miss = ~np.isfinite(d)
+    rows = np.flatnonzero(miss.any(axis=1) & (miss.mean(axis=1) <= 1 - min_share))
+    if not len(rows):
+        return d
+    out = d.copy()
+    groups: dict[bytes, list[int]] = {}
+    for i in rows:
+        groups.setdefault(miss[i].tobytes(), []).append(int(i))
+    for members in groups.values():
+        at = np.asarray(members)
+        m = miss[at[0]]
+        o = ~m
+        gain = np.linalg.solve(cov[np.ix_(o, o)], cov[np.ix_(o, m)])  # (observed, missing)
+        out[np.ix_(at, np.flatnonzero(m))] = d[np.ix_(at, np.flatnonzero(o))] @ gain
+    return out
+
+
 def _robust_cov(d: np.ndarray, trim: float = 0.1, shrink: float = 0.02) -> np.ndarray:
     """Covariance (m²) of residual rows after trimming the largest ``trim`` share, shrunk to the diagonal."""
     mad = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0)
@@ -346,6 +371,9 @@ class Prepared:
     idx: pd.DatetimeIndex
     dq: np.ndarray  # inflow minus its same-hour baseline, in σ of that series (0 without flows)
     scale: np.ndarray | None = None  # hour-of-day noise scale of each hour
+    # hours the projections rest on readings (a sensor's gap filled from the others, see
+    # fill_missing; None: the hours where every sensor has a residual)
+    seen: np.ndarray | None = None
 
 
 def prepare(h: pd.DataFrame, model: Model) -> Prepared:
@@ -353,14 +381,17 @@ def prepare(h: pd.DataFrame, model: Model) -> Prepared:
     r = model.residuals(h)
     idx = pd.DatetimeIndex(h.index)
     b = baseline(r, idx, model.params.baseline_days)
-    proj, _, ws, scale = whitened(r - b, model)
+    d = r - b
+    if model.cov is not None:  # a sensor's gap: its most likely residual given the others'
+        d = fill_missing(d, model.cov)
+    proj, _, ws, scale = whitened(d, model)
     dq = np.zeros(len(h))
     if model.source_flows:
         q = h[[f"F:{c}" for c in model.source_flows]].sum(axis=1, min_count=1).to_numpy()[:, None]
         x = (q - baseline(q, idx, model.params.baseline_days))[:, 0]
         sd = 1.4826 * np.nanmedian(np.abs(x - np.nanmedian(x))) if np.isfinite(x).any() else 0.0
         dq = np.nan_to_num(x / sd) if sd > 0 else np.zeros(len(h))
-    return Prepared(r, b, proj, ws, idx, dq, scale)
+    return Prepared(r, b, proj, ws, idx, dq, scale, np.isfinite(d).all(axis=1))
 
 
 @dataclass

@@ -52,11 +52,14 @@ def refine_onset(
     if len(seg) < 8 or det.pipe not in model.pipes or model.cov is None:
         return det, none
     r = model.residuals(seg)
+    # a sensor with a gap in the window is left out rather than every reading of the gap's time
+    keep = np.isfinite(r).mean(axis=0) >= 0.9
+    r = r[:, keep]
     ok = np.isfinite(r).all(axis=1)
-    if ok.sum() < 8:
+    if ok.sum() < 8 or not keep.any():
         return det, none
-    w = _whitener(model.cov)
-    u = model.unit_sig[model.pipes.index(det.pipe)] @ w.T
+    w = _whitener(model.cov[np.ix_(keep, keep)])
+    u = model.unit_sig[model.pipes.index(det.pipe)][keep] @ w.T
     s = (r[ok] @ w.T) @ (u / np.linalg.norm(u))
     n = len(s)
     noise = 1.4826 * float(np.median(np.abs(np.diff(s) - np.median(np.diff(s))))) / np.sqrt(2)

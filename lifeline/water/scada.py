@@ -10,7 +10,8 @@ Handling of imperfect data (documented in docs/water.md):
 - rows must be on a regular time step; the step is inferred (median spacing) and rows are
   re-indexed onto that grid; a file with an irregular or differing step raises InputError;
 - gaps (NaN or missing rows) of up to ``max_gap_steps`` are linearly interpolated; longer gaps
-  stay NaN and those time steps are skipped by the detector;
+  stay NaN (the leak detector fills one pressure sensor's gap from the others, see
+  :func:`lifeline.water.leaks.fill_missing`);
 - a sensor column whose id is not a node (pressures, levels) or link (flows) of the network raises
   InputError naming the file and the column.
 """

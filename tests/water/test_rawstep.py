@@ -219,7 +219,7 @@ def test_one_unexplained_burst_on_a_year_of_history_does_not_raise_the_threshold
     n = 24 * 365
     idx = pd.date_range("2021-01-01", periods=n, freq="1h")
     z = np.zeros((n, 3))
-    pre = SimpleNamespace(idx=idx, proj=z, r=z, b=z)
+    pre = SimpleNamespace(idx=idx, proj=z, r=z, b=z, seen=None)
     t = pd.Timestamp("2021-06-01")
 
     def reported(pre: object, model: Model, graph: object, **kw: object) -> list[lk.Detection]:
@@ -244,3 +244,28 @@ def test_one_unexplained_burst_on_a_year_of_history_does_not_raise_the_threshold
     else:
         assert prm.h >= 20.0
         assert info["history_bursts"]["reported"] == 0
+
+
+def test_the_first_weeks_of_a_history_do_not_set_the_bursts_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The baseline's first week rests on the series' first days; a start-up there (tanks
+    filling from their initial levels, a holiday) moves the residuals all that week. Those days
+    are not drawn by the bootstrap of the channel's false alarms: its floor follows the rest."""
+    from types import SimpleNamespace
+
+    from lifeline.water import leaks as lk
+
+    n = 24 * 120
+    idx = pd.date_range("2021-01-01", periods=n, freq="1h")
+    rng = np.random.default_rng(8)
+    proj = np.clip(rng.standard_normal((n, 3)), 0, None)
+    base_days = LeakParams().baseline_days
+    proj[24 * base_days : 24 * 2 * base_days, 0] += 40.0  # the week after the baseline starts
+    seen = np.arange(n) >= 24 * base_days
+    pre = SimpleNamespace(idx=idx, proj=proj, r=proj, b=np.zeros_like(proj), seen=seen)
+    monkeypatch.setattr(lk, "detect_prepared", lambda *a, **k: [])
+    model = SimpleNamespace(params=LeakParams())
+    _, _, info = calib.learn_fast(pre, model, None, [], [], lambda z: SimpleNamespace(steps=[]))
+    assert info["h_floor"] < 15.0
+    assert info["bootstrap_alarms_per_year_by_h"]["40"] == 0.0
