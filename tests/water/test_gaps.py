@@ -30,7 +30,8 @@ def test_a_missing_sensor_is_filled_from_the_sensors_it_moves_with() -> None:
     assert np.array_equal(out[:100], d[:100])  # complete rows untouched
 
 
-def _cov8(m: Model) -> np.ndarray:
+def _model_cov(m: Model) -> np.ndarray:
+    """The model's residual covariance (m²), which the step model always has."""
     assert m.cov is not None
     return m.cov
 
@@ -42,7 +43,7 @@ def test_a_gap_of_a_few_hours_does_not_blind_those_hours_for_the_days_after() ->
     idx = pd.date_range("2021-03-01", periods=24 * 20, freq="h")
     rng = np.random.default_rng(3)
     h = pd.DataFrame(
-        rng.multivariate_normal(np.zeros(8), _cov8(m), size=len(idx)),
+        rng.multivariate_normal(np.zeros(8), _model_cov(m), size=len(idx)),
         index=idx,
         columns=[f"P:s{i}" for i in range(8)],
     )
@@ -79,7 +80,7 @@ def test_the_raw_step_is_found_with_one_sensor_out_through_it() -> None:
     m = _step_model()
     idx = pd.date_range("2021-05-04 06:00", periods=12 * 12, freq="5min")
     rng = np.random.default_rng(2)
-    p = rng.multivariate_normal(np.zeros(8), _cov8(m), size=len(idx))
+    p = rng.multivariate_normal(np.zeros(8), _model_cov(m), size=len(idx))
     t_step = pd.Timestamp("2021-05-04 11:35")
     p[idx >= t_step] += 0.8 * m.unit_sig[0]  # a burst: the residual moves along its signature
     p[(idx >= "2021-05-04 09:00") & (idx < "2021-05-04 14:00"), 5] = np.nan  # sensor 5's gap
@@ -105,7 +106,7 @@ def test_the_hours_of_one_sensors_gap_stay_in_the_burst_channel() -> None:
     m = _step_model()
     idx = pd.date_range("2021-06-01", periods=24 * 30, freq="h")
     rng = np.random.default_rng(11)
-    p = rng.multivariate_normal(np.zeros(8), _cov8(m), size=len(idx))
+    p = rng.multivariate_normal(np.zeros(8), _model_cov(m), size=len(idx))
     burst = idx >= pd.Timestamp("2021-06-21 06:00")
     p[burst] += 1.5 * m.unit_sig[0]
     h = pd.DataFrame(p, index=idx, columns=[f"P:s{i}" for i in range(8)])
