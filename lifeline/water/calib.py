@@ -206,11 +206,10 @@ def learn_fast(
     k = K_GRID[0]
     years = max(len(pre.idx) / (24 * 365.25), 1 / 12)
     allowed = budget_count(FALSE_ALARMS_PER_YEAR * years)
-    seen = pre.seen if pre.seen is not None else np.isfinite(pre.r - pre.b).all(axis=1)
     # the week after the baseline starts rests on the series' first days (a start-up or a
     # holiday there shifts it all week): not a sample of the channel at work
     settled = np.arange(len(pre.idx)) >= 2 * 24 * base.baseline_days
-    ok = null_hours(pre.idx, truth) & seen & settled
+    ok = null_hours(pre.idx, truth) & pre.seen & settled
     hs = np.array(H_GRID)
     rate = cusum_false_alarms(pre.proj, ok, k, hs)
     h_floor, how = threshold_for_rate(hs, rate, 12.0)

@@ -370,10 +370,10 @@ class Prepared:
     ws: list[np.ndarray]
     idx: pd.DatetimeIndex
     dq: np.ndarray  # inflow minus its same-hour baseline, in σ of that series (0 without flows)
-    scale: np.ndarray | None = None  # hour-of-day noise scale of each hour
     # hours the projections rest on readings (a sensor's gap filled from the others, see
-    # fill_missing; None: the hours where every sensor has a residual)
-    seen: np.ndarray | None = None
+    # fill_missing)
+    seen: np.ndarray
+    scale: np.ndarray | None = None  # hour-of-day noise scale of each hour
 
 
 def prepare(h: pd.DataFrame, model: Model) -> Prepared:
@@ -391,7 +391,7 @@ def prepare(h: pd.DataFrame, model: Model) -> Prepared:
         x = (q - baseline(q, idx, model.params.baseline_days))[:, 0]
         sd = 1.4826 * np.nanmedian(np.abs(x - np.nanmedian(x))) if np.isfinite(x).any() else 0.0
         dq = np.nan_to_num(x / sd) if sd > 0 else np.zeros(len(h))
-    return Prepared(r, b, proj, ws, idx, dq, scale, np.isfinite(d).all(axis=1))
+    return Prepared(r, b, proj, ws, idx, dq, np.isfinite(d).all(axis=1), scale)
 
 
 @dataclass

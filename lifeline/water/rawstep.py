@@ -60,9 +60,10 @@ def refine_onset(
         return det, none
     w = _whitener(model.cov[np.ix_(keep, keep)])
     u = model.unit_sig[model.pipes.index(det.pipe)][keep] @ w.T
-    if not np.linalg.norm(u) > 0:  # the pipe moves none of the sensors left
+    size = float(np.linalg.norm(u))
+    if not size > 0:  # the pipe moves none of the sensors left
         return det, none
-    s = (r[ok] @ w.T) @ (u / np.linalg.norm(u))
+    s = (r[ok] @ w.T) @ (u / size)
     n = len(s)
     noise = 1.4826 * float(np.median(np.abs(np.diff(s) - np.median(np.diff(s))))) / np.sqrt(2)
     stat = np.array(

@@ -219,7 +219,7 @@ def test_one_unexplained_burst_on_a_year_of_history_does_not_raise_the_threshold
     n = 24 * 365
     idx = pd.date_range("2021-01-01", periods=n, freq="1h")
     z = np.zeros((n, 3))
-    pre = SimpleNamespace(idx=idx, proj=z, r=z, b=z, seen=None)
+    pre = SimpleNamespace(idx=idx, proj=z, r=z, b=z, seen=np.ones(n, dtype=bool))
     t = pd.Timestamp("2021-06-01")
 
     def reported(pre: object, model: Model, graph: object, **kw: object) -> list[lk.Detection]:
