@@ -10,9 +10,8 @@ whose fit is within ``loc_ratio`` of the best; not moved within the search radiu
 report is — that move was chosen on bursts only). A leak that grows keeps pointing at the same
 place week after week; a change of consumption or the seasons wanders. A rise is reported when
 two consecutive weekly picks lie within ``merge_m`` of each other and both fit with at least the
-confidence learnt on the history (:func:`learn_confidence`: the most cautious threshold that
-earns at least ``near_best`` of what the best threshold earns by the BattLeDIM score on the
-labelled history, :func:`cautious_threshold`). The pick with the higher confidence is the pipe;
+confidence learnt on the history (:func:`learn_confidence`: the threshold that earns most by
+the BattLeDIM score on the labelled history). The pick with the higher confidence is the pipe;
 the time is the end of the first day of the first of the two weeks (the leak was running by
 then; the balance dates a rise to the day, not the hour). Places near leaks already known,
 reported by the burst channel or found here are left to those leaks.
@@ -44,7 +43,6 @@ class GrowthParams:
     merge_m: float = 300.0
     weeks: int = 8  # how long after its anchor a rise is followed
     span_days: float = 120.0  # a leak found or known stays a nuisance this long
-    near_best: float = 0.75  # share of the history's best earnings the threshold must keep
 
 
 @dataclass
@@ -112,18 +110,6 @@ def _strength(pair: tuple[Pick, Pick]) -> float:
     return min(pair[0].confidence, pair[1].confidence)
 
 
-def cautious_threshold(table: Sequence[tuple[float, float]], near_best: float) -> float:
-    """The highest threshold of ``table`` ((threshold, earnings in €) from the highest threshold
-    down) whose earnings reach ``near_best`` (0..1) of the best; inf when none earns anything.
-    The best alone sits where the history's last find happened to fall, with the false alarms
-    of the next pairs down just below it; a threshold that earns nearly as much from fewer
-    pairs carries fewer of them onto the data."""
-    best = max((g for _, g in table), default=0.0)
-    if best <= 0.0:
-        return float("inf")
-    return next(t for t, g in table if g >= near_best * best)
-
-
 def learn_confidence(
     pre: Prepared,
     model: Model,
@@ -135,10 +121,9 @@ def learn_confidence(
     bursts: Sequence[Detection] = (),
     open_days: float = 2.0,
 ) -> tuple[GrowthParams, dict[str, Any]]:
-    """The confidence threshold learnt on the labelled history by the BattLeDIM score (each leak
-    found earns its water from then on, each false alarm costs 500 €: the false-positive budget
-    in money): the most cautious one that earns ``prm.near_best`` of the best
-    (:func:`cautious_threshold`). Learnt as the channel runs on the data: ``bursts``, the
+    """The confidence threshold that earns the most on the labelled history by the BattLeDIM
+    score (each leak found earns its water from then on, each false alarm costs 500 €: the
+    false-positive budget in money). Learnt as the channel runs on the data: ``bursts``, the
     burst channel's reports on the history, are scored with the channel's finds, so a second
     report of a leak they found is a false alarm, a place stays theirs while their report is
     open (:func:`report_spans`) and a report of theirs put where a find was put before it is
@@ -158,7 +143,7 @@ def learn_confidence(
     new = [k for k in truth if k not in known]
     base = [Submission(d.pipe, d.time) for d in bursts]
     eur0 = score(base, new, outflow, graph, ignore=known).score_eur
-    table = []
+    best_thr, best_eur, table = float("inf"), 0.0, []
     for thr in sorted({_strength(p) for p in pairs}, reverse=True):
         found = growth_leaks(pairs, graph, others, replace(prm, confidence=thr))
         subs = [Submission(d.pipe, d.time) for d in found]
@@ -168,15 +153,14 @@ def learn_confidence(
         kept = [Submission(d.pipe, d.time) for d in not_repeated(bursts, found, open_days)]
         res = score(kept + subs, new, outflow, graph, ignore=known)
         gain = res.score_eur - eur0
-        table.append((thr, gain, res.tp, res.fp))
-    best_thr = cautious_threshold([(t, g) for t, g, _, _ in table], prm.near_best)
-    gains = {t: g for t, g, _, _ in table}
+        table.append((round(thr, 3), round(gain), res.tp, res.fp))
+        if gain > best_eur:
+            best_thr, best_eur = thr, gain
     info: dict[str, Any] = {
         "confidence": round(best_thr, 3) if np.isfinite(best_thr) else "off (earns nothing)",
-        "history_eur": round(gains.get(best_thr, 0.0)),
-        "best_eur": round(max(gains.values(), default=0.0)),
+        "history_eur": round(best_eur),
         "pairs": len(pairs),
-        "by_threshold": [(round(t, 3), round(g), tp, fp) for t, g, tp, fp in table[:12]],
+        "by_threshold": table[:12],
     }
     return replace(prm, confidence=best_thr), info
 

@@ -104,15 +104,3 @@ def test_threshold_counts_what_it_adds_to_the_burst_reports_of_the_history(tmp_p
         pre, model, graph, [anchor], truth, outflow, PRM, wrong, 20.0
     )
     assert np.isfinite(on.confidence) and info["history_eur"] > 0
-
-
-def test_the_threshold_is_the_most_cautious_that_earns_nearly_the_best() -> None:
-    # the history's earnings by threshold, highest first: the last pair down adds one more
-    # find (5 000 €) beside a false alarm; a threshold two pairs up already earns 80 %
-    table = [(0.9, 0.0), (0.8, 20_000.0), (0.6, 19_500.0), (0.5, 24_500.0), (0.3, 24_000.0)]
-    assert growth.cautious_threshold(table, 0.75) == 0.8
-    assert growth.cautious_threshold(table, 1.0) == 0.5  # the best alone
-    assert growth.cautious_threshold(table, PRM.near_best) == 0.8
-    # nothing earns: the channel is off
-    assert growth.cautious_threshold([(0.9, -500.0), (0.5, 0.0)], 0.75) == float("inf")
-    assert growth.cautious_threshold([], 0.75) == float("inf")
