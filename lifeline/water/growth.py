@@ -6,8 +6,8 @@ not where the water goes. From the day a rise began (its *anchor*), the hourly r
 every later week are compared with the same-hour baseline frozen at the anchor (the median of
 the week before it), whitened like the hourly channel, and the change is located on the leak
 signatures as a burst is (:func:`lifeline.water.locate.locate_change`: the medoid of the pipes
-whose fit is within ``loc_ratio`` of the best; not moved within the search radius as a burst's
-report is — that move was chosen on bursts only). A leak that grows keeps pointing at the same
+whose fit is within ``loc_ratio`` of the best, moved within the search radius as a burst's
+report is). A leak that grows keeps pointing at the same
 place week after week; a change of consumption or the seasons wanders. A rise is reported when
 two consecutive weekly picks lie within ``merge_m`` of each other and both fit with at least the
 confidence learnt on the history (:func:`learn_confidence`: the threshold that earns most by
@@ -69,7 +69,7 @@ def week_pick(
     if len(diff) < 48:
         return None
     w = pre.ws[min((t1 - 1) // 24, len(pre.ws) - 1)]
-    det = locate_change(diff.mean(axis=0), w, model, graph, anchor, day, search=False)
+    det = locate_change(diff.mean(axis=0), w, model, graph, anchor, day, search=True)
     return Pick(anchor, day, det.pipe, det.confidence)
 
 
