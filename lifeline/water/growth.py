@@ -5,9 +5,8 @@ The water balance (:mod:`lifeline.water.balance`) sees a rise of daily leakage w
 not where the water goes. From the day a rise began (its *anchor*), the hourly residuals of
 every later week are compared with the same-hour baseline frozen at the anchor (the median of
 the week before it), whitened like the hourly channel, and the change is located on the leak
-signatures as a burst is (:func:`lifeline.water.locate.locate_change`: the medoid of the pipes
-whose fit is within ``loc_ratio`` of the best, moved within the search radius as a burst's
-report is). A leak that grows keeps pointing at the same
+signatures as a burst is (:func:`lifeline.water.locate.locate_change`: the likelihood-weighted
+medoid of the best fits, moved within the search radius). A leak that grows keeps pointing at the same
 place week after week; a change of consumption or the seasons wanders. A rise is reported when
 two consecutive weekly picks lie within ``merge_m`` of each other and both fit with at least the
 confidence learnt on the history (:func:`learn_confidence`: the threshold that earns most by
@@ -69,7 +68,7 @@ def week_pick(
     if len(diff) < 48:
         return None
     w = pre.ws[min((t1 - 1) // 24, len(pre.ws) - 1)]
-    det = locate_change(diff.mean(axis=0), w, model, graph, anchor, day, search=True)
+    det = locate_change(diff.mean(axis=0), w, model, graph, anchor, day)
     return Pick(anchor, day, det.pipe, det.confidence)
 
 

@@ -56,7 +56,7 @@ class LeakParams:
     q_veto: float = -1.0  # veto when inflow change < this (σ of hourly inflow noise)
     baseline_days: int = 7
     loc_hours: int = 12
-    loc_ratio: float = 0.85  # slow changes: candidates fit within this share of the best
+    loc_ratio: float = 0.85  # unused since growth picks are placed as bursts; kept: results header
     merge_m: float = 600.0
     search_m: float = 300.0  # a crew searches this far along the pipes from the reported pipe
     # (BattLeDIM counts a report within 300 m of the leak)

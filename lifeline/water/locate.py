@@ -6,8 +6,8 @@ signatures, for the burst channel (:mod:`lifeline.water.leaks`: :func:`locate_bu
 The change is whitened and projected on every pipe's unit signature. For a burst the best
 fitting pipes are weighted by how likely the step makes each (:func:`posterior`) and their
 weighted medoid is moved to the pipe within ``search_m`` of it whose own search radius covers
-the most weight; for a slow change the fit-weighted medoid of the pipes within ``loc_ratio`` of
-the best fit is reported (see :func:`pick_pipe` and docs/water.md).
+the most weight; a growing leak's weekly change is placed the same way (see :func:`pick_pipe`
+and docs/water.md).
 """
 
 from __future__ import annotations
@@ -53,14 +53,12 @@ def locate_change(
     graph: PipeGraph,
     onset: pd.Timestamp,
     alarm: pd.Timestamp,
-    search: bool = True,
 ) -> Detection:
     """Locate a mean residual change (m per sensor): whitened with ``w``, projected on every
     pipe's unit signature (a leak lowers pressure along its signature → positive projection),
-    then :func:`pick_pipe` (``search``: move the medoid within the search radius). The burst and
-    growth channels both locate with it."""
+    then :func:`pick_pipe`. The burst and growth channels both locate with it."""
     m = w @ change
-    return pick_pipe(unit_signatures(model, w) @ m, m, model, graph, onset, alarm, search)
+    return pick_pipe(unit_signatures(model, w) @ m, m, model, graph, onset, alarm)
 
 
 def posterior(a: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -82,7 +80,6 @@ def pick_pipe(
     graph: PipeGraph,
     onset: pd.Timestamp,
     alarm: pd.Timestamp,
-    search: bool = True,
 ) -> Detection:
     """The pipe to report among the 50 best fits ``a`` (projection of the whitened change ``m``
     on each pipe's unit signature), each weighted by how likely the change makes it
@@ -91,32 +88,24 @@ def pick_pipe(
     the most weight. A crew finds the leak when it is within that radius, so the likeliest hit
     matters, not the least mean distance; staying near the medoid keeps a cluster of short pipes
     far away from pulling the report there. Where no other candidate lies within the radius
-    (pipes longer than it, as on Net3) the medoid is reported. With ``search`` False (slow
-    changes, the growth channel) the candidates are the pipes whose fit is within ``loc_ratio``
-    of the best, weighted by their fit, and their medoid is reported. Returned as a
+    (pipes longer than it, as on Net3) the medoid is reported. Returned as a
     :class:`Detection` at ``onset`` with its alarm time, confidence (best fit / |m|, 0..1) and
     the next candidates."""
     from lifeline.water.leaks import Detection  # the leak model imports this module
 
     prm = model.params
     best = float(np.max(a))
-    if search:
-        cand = np.argsort(-a)[:50]
-        weight = posterior(a, m)[cand]
-    else:
-        cand = np.flatnonzero(a >= prm.loc_ratio * best) if best > 0 else np.array([np.argmax(a)])
-        cand = cand[np.argsort(-a[cand])][:50]
-        weight = np.clip(a[cand], 1e-9, None)
+    cand = np.argsort(-a)[:50]
+    weight = posterior(a, m)[cand]
     names = [model.pipes[i] for i in cand]
     gi = np.array([graph.index(n) for n in names])
     dm = graph.distance_matrix()[np.ix_(gi, gi)]
     # from the medoid, the pipe within the search radius whose own radius covers the most weight
     near = dm @ weight
     pick = int(np.argmin(near))
-    if search:
-        reach = dm <= prm.search_m
-        cover = np.where(reach[pick], reach.astype(float) @ weight, -1.0)
-        pick = int(np.lexsort((near, -cover))[0])
+    reach = dm <= prm.search_m
+    cover = np.where(reach[pick], reach.astype(float) @ weight, -1.0)
+    pick = int(np.lexsort((near, -cover))[0])
     nrm = float(np.linalg.norm(m))
     conf = float(np.clip(best / nrm if nrm > 0 else 0.0, 0.0, 1.0))
     return Detection(names[pick], onset, alarm, conf, names[:10], best)
