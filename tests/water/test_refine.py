@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lifeline.water.calib import FP_COST_EUR
 from lifeline.water.network import load_network, pipe_graph
-from lifeline.water.pipeline import burst_refiner, run_leaks
+from lifeline.water.pipeline import burst_refiner, linear_earned_more, run_leaks
 from lifeline.water.refine import AGREEMENT, Refiner
 
 from .sim import simulate, steady_net3
@@ -105,3 +106,14 @@ def test_the_model_places_bursts_by_default_where_the_response_depends_on_the_ho
     rf = burst_refiner(flat, SENSORS, graph, True, rep)
     assert rf is not None
     rf.close()
+
+
+def test_the_history_overrules_the_hour_test_only_when_it_can_tell() -> None:
+    """The linear placement replaces the model's only when the labelled history's bursts earned
+    more with it by more than one false alarm's cost; less is the crew's walk to the same
+    leaks (two ky4 worlds: 8 and 7 EUR)."""
+    assert not linear_earned_more(73319.0, 73327.0)
+    assert not linear_earned_more(1000.0, 1000.0 + FP_COST_EUR)
+    assert linear_earned_more(1000.0, 1001.0 + FP_COST_EUR)
+    assert linear_earned_more(56254.0, 72527.0)  # a leak the model's placement lost
+    assert not linear_earned_more(74045.0, 51532.0)
