@@ -5,11 +5,11 @@ The water balance (:mod:`lifeline.water.balance`) sees a rise of daily leakage w
 not where the water goes. From the day a rise began (its *anchor*), the hourly residuals of
 every later week are compared with the same-hour baseline frozen at the anchor (the median of
 the week before it), whitened like the hourly channel, and the change is located on the leak
-signatures as a burst is (:func:`lifeline.water.locate.locate_change`: the likelihood-weighted
-medoid of the best fits, moved within the search radius). A leak that grows keeps pointing at the same
-place week after week; a change of consumption or the seasons wanders. A rise is reported when
-two consecutive weekly picks lie within ``merge_m`` of each other and both fit with at least the
-confidence learnt on the history (:func:`learn_confidence`: the threshold that earns most by
+signatures as a burst is (:func:`lifeline.water.locate.locate_change`: the
+likelihood-weighted medoid of the best fits, moved within the search radius). A leak that grows
+keeps pointing at the same place week after week; a change of consumption or the seasons
+wanders. A rise is reported when two consecutive weekly picks lie within ``merge_m`` of each
+other and both fit with at least the confidence learnt on the history (:func:`learn_confidence`: the threshold that earns most by
 the BattLeDIM score on the labelled history). The pick with the higher confidence is the pipe;
 the time is the end of the first day of the first of the two weeks (the leak was running by
 then; the balance dates a rise to the day, not the hour). Places near leaks already known,

@@ -209,12 +209,12 @@ def _detect_all(
             if linear_earned_more(res.score_eur, res_lin.score_eur):
                 refiner, hist_dets, res = None, lin, res_lin
                 rep["burst_placement"] = f"linear signatures: {said}"
-            elif res_lin.score_eur > res.score_eur:
-                rep["burst_placement"] += (
-                    f"; {said}: within one false alarm's cost ({calib.FP_COST_EUR:.0f} EUR), "
-                    "the history cannot tell them apart"
-                )
             else:
+                if res_lin.score_eur > res.score_eur:
+                    said += (
+                        f": within one false alarm's cost ({calib.FP_COST_EUR:.0f} EUR), "
+                        "the history cannot tell them apart"
+                    )
                 rep["burst_placement"] += f"; {said}"
         rep["history_bursts"] = res.as_dict()
         bursts_on = bursts_earn(res.score_eur, rep)
