@@ -44,13 +44,15 @@ def simulate(
     n_sensors: int = 18,
     ramp_hours: int = 0,
     holiday: int | None = None,
+    second: tuple[str, int] | None = None,
 ) -> tuple[Path, Path, list[str]]:
     """Simulate ``days`` of hourly SCADA on Net3 into ``out_dir`` (BattLeDIM layout).
 
     Demands get ±10 % hourly noise per node; a constant burst of ``burst_m3h`` m³/h starts at
     ``burst_hour`` in the middle of ``burst_pipe`` (with ``ramp_hours`` > 0 it grows linearly to
     that flow over as many hours: an incipient leak); on day ``holiday`` (0-based) every demand is
-    30 % lower. Returns (network INP, scada folder, sensor node ids).
+    30 % lower; ``second`` (pipe, hour): a second burst of the same flow. Returns (network INP,
+    scada folder, sensor node ids).
     """
     import wntr
 
@@ -80,6 +82,10 @@ def simulate(
         pat = np.clip((np.arange(n_steps) - burst_hour + 1) / max(ramp_hours, 1), 0.0, 1.0)
         wn.add_pattern("burst", pat.tolist())
         wn.get_node("BURST").add_demand(burst_m3h / 3600.0, "burst")
+    if second is not None:
+        wn = wntr.morph.split_pipe(wn, second[0], f"{second[0]}_B", "BURST2")
+        wn.add_pattern("burst2", (np.arange(n_steps) >= second[1]).astype(float).tolist())
+        wn.get_node("BURST2").add_demand(burst_m3h / 3600.0, "burst2")
     res = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(out_dir / "sim"))
     idx = pd.date_range("2021-03-01", periods=n_steps, freq="1h")
     juncs = list(wntr.network.WaterNetworkModel(str(base_inp)).junction_name_list)
