@@ -9,11 +9,12 @@ signatures as a burst is (:func:`lifeline.water.locate.locate_change`: the
 likelihood-weighted medoid of the best fits, moved within the search radius). A leak that grows
 keeps pointing at the same place week after week; a change of consumption or the seasons
 wanders. A rise is reported when two consecutive weekly picks lie within ``merge_m`` of each
-other and both fit with at least the confidence learnt on the history (:func:`learn_confidence`: the threshold that earns most by
-the BattLeDIM score on the labelled history). The pick with the higher confidence is the pipe;
-the time is the end of the first day of the first of the two weeks (the leak was running by
-then; the balance dates a rise to the day, not the hour). Places near leaks already known,
-reported by the burst channel or found here are left to those leaks.
+other and both fit with at least the confidence learnt on the history
+(:func:`learn_confidence`: the threshold that earns most by the BattLeDIM score on the labelled
+history). The pick with the higher confidence is the pipe; the time is the end of the first day
+of the first of the two weeks (the leak was running by then; the balance dates a rise to the
+day, not the hour). Places near leaks already known, reported by the burst channel or found
+here are left to those leaks.
 """
 
 from __future__ import annotations

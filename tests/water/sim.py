@@ -77,15 +77,14 @@ def simulate(
             pname = f"noise_{name}_{k}"
             wn.add_pattern(pname, mult.tolist())
             d.pattern_name = pname
-    if burst_pipe is not None:
-        wn = wntr.morph.split_pipe(wn, burst_pipe, f"{burst_pipe}_B", "BURST")
-        pat = np.clip((np.arange(n_steps) - burst_hour + 1) / max(ramp_hours, 1), 0.0, 1.0)
-        wn.add_pattern("burst", pat.tolist())
-        wn.get_node("BURST").add_demand(burst_m3h / 3600.0, "burst")
+    bursts = [(burst_pipe, burst_hour, ramp_hours, "burst")] if burst_pipe is not None else []
     if second is not None:
-        wn = wntr.morph.split_pipe(wn, second[0], f"{second[0]}_B", "BURST2")
-        wn.add_pattern("burst2", (np.arange(n_steps) >= second[1]).astype(float).tolist())
-        wn.get_node("BURST2").add_demand(burst_m3h / 3600.0, "burst2")
+        bursts.append((second[0], second[1], 0, "burst2"))
+    for pipe, hour, ramp, name in bursts:
+        wn = wntr.morph.split_pipe(wn, pipe, f"{pipe}_B", name.upper())
+        pat = np.clip((np.arange(n_steps) - hour + 1) / max(ramp, 1), 0.0, 1.0)
+        wn.add_pattern(name, pat.tolist())
+        wn.get_node(name.upper()).add_demand(burst_m3h / 3600.0, name)
     res = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(out_dir / "sim"))
     idx = pd.date_range("2021-03-01", periods=n_steps, freq="1h")
     juncs = list(wntr.network.WaterNetworkModel(str(base_inp)).junction_name_list)
