@@ -1,0 +1,141 @@
+"""The ledger of blind leak-detection scores: every generated year's first score before anyone
+looked at it, as the command ran then, read from the history of ``bench/results``.
+
+Each stop of issue 16 generated new worlds, scored them once with ``bench/battledim.py`` and
+committed the results file. This script walks the git history of ``bench/results/battledim*.json``
+from the oldest commit and keeps, for every (network, world, year), the first entry marked
+``"seen": false``. Files holding an alternative that was not the method as committed (a method
+before or a variant tried against it: names with ``_before``, ``_weights``, ``_cautious``,
+``_tie``, ``_placement``) are skipped; so are the ``ab_`` comparisons. It prints the ledger and the
+means per network and writes them to ``bench/results/battledim_blind_ledger.json``.
+
+Needs the repository's history (a full clone, not a shallow one). Usage::
+
+    .venv/bin/python bench/blind_ledger.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "results" / "battledim_blind_ledger.json"
+ALTERNATIVE = re.compile(r"_(before|weights|cautious|tie|placement)|battledim_ab_")
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _years(text: str) -> list[dict[str, Any]]:
+    """The generated years of one results file's text ([] when it has none or is not JSON)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return []
+    gen = data.get("generated") if isinstance(data, dict) else None
+    years = gen.get("years") if isinstance(gen, dict) else None
+    return [y for y in years if isinstance(y, dict)] if isinstance(years, list) else []
+
+
+def ledger() -> list[dict[str, Any]]:
+    """First blind score of every generated year, oldest commit first (see the module doc)."""
+    commits = _git("log", "--reverse", "--format=%H %cs", "--", "bench/results").split("\n")
+    first: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for line in filter(None, commits):
+        sha, day = line.split()
+        changed = _git("show", "--name-only", "--format=", sha).split()
+        files = sorted(
+            f
+            for f in changed
+            if re.fullmatch(r"bench/results/battledim[^/]*\.json", f) and not ALTERNATIVE.search(f)
+        )
+        for f in files:
+            try:
+                text = _git("show", f"{sha}:{f}")
+            except subprocess.CalledProcessError:  # deleted in this commit
+                continue
+            for y in _years(text):
+                key = (str(y.get("network")), int(y.get("world", 0)), int(y.get("year", 0)))
+                if y.get("seen") is not False or key in first:
+                    continue
+                first[key] = {
+                    "network": key[0],
+                    "world": key[1],
+                    "year": key[2],
+                    "share_of_perfect": y.get("fraction_of_perfect"),
+                    "tp": y.get("tp"),
+                    "fp": y.get("fp"),
+                    "leaks": y.get("leaks"),
+                    "file": Path(f).name,
+                    "commit": sha[:7],
+                    "date": day,
+                }
+    return list(first.values())
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per network: years, mean and worst share of the perfect score, mean false positives, and
+    how many years meet the target (≥ 70 % with ≤ 2 false positives)."""
+    out: dict[str, Any] = {}
+    for net in sorted({r["network"] for r in rows}):
+        rs = [r for r in rows if r["network"] == net and r["share_of_perfect"] is not None]
+        shares = [float(r["share_of_perfect"]) for r in rs]
+        fps = [int(r["fp"]) for r in rs]
+        out[net] = {
+            "years": len(rs),
+            "mean_share_of_perfect": round(sum(shares) / len(shares), 4),
+            "worst_share_of_perfect": round(min(shares), 4),
+            "best_share_of_perfect": round(max(shares), 4),
+            "mean_fp": round(sum(fps) / len(fps), 2),
+            "years_meeting_target": sum(
+                1 for s, f in zip(shares, fps, strict=True) if s >= 0.70 and f <= 2
+            ),
+        }
+    return out
+
+
+def main() -> int:
+    """Build, print and write the ledger; 1 without the repository's history."""
+    try:
+        rows = ledger()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"blind_ledger: cannot read the git history of bench/results: {exc}", file=sys.stderr)
+        return 1
+    summ = summary(rows)
+    for r in rows:
+        print(
+            f"{r['network']:6s} w{r['world']:<3d} y{r['year']}  {100 * r['share_of_perfect']:6.1f} %"
+            f"  TP {r['tp']:>2}  FP {r['fp']:>2}  {r['file']} @ {r['commit']} ({r['date']})"
+        )
+    for net, s in summ.items():
+        print(
+            f"{net}: {s['years']} years, mean {100 * s['mean_share_of_perfect']:.1f} % of perfect"
+            f" (worst {100 * s['worst_share_of_perfect']:.1f} %), FP {s['mean_fp']:.1f} a year,"
+            f" {s['years_meeting_target']} meeting >= 70 % with <= 2 FP"
+        )
+    OUT.write_text(
+        json.dumps(
+            {
+                "what": __doc__.strip().split("\n\n")[0],
+                "command": ".venv/bin/python bench/blind_ledger.py",
+                "summary": summ,
+                "years": rows,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    print(f"written: {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
