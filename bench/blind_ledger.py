@@ -28,9 +28,9 @@ OUT = ROOT / "bench" / "results" / "battledim_blind_ledger.json"
 ALTERNATIVE = re.compile(r"_(before|weights|cautious|tie|placement)|battledim_ab_")
 
 
-def _git(*args: str) -> str:
+def _git(root: Path, *args: str) -> str:
     return subprocess.run(
-        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
+        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
     ).stdout
 
 
@@ -45,13 +45,14 @@ def _years(text: str) -> list[dict[str, Any]]:
     return [y for y in years if isinstance(y, dict)] if isinstance(years, list) else []
 
 
-def ledger() -> list[dict[str, Any]]:
-    """First blind score of every generated year, oldest commit first (see the module doc)."""
-    commits = _git("log", "--reverse", "--format=%H %cs", "--", "bench/results").split("\n")
+def ledger(root: Path = ROOT) -> list[dict[str, Any]]:
+    """First blind score of every generated year in the git history of ``root`` (a
+    repository), oldest commit first (see the module doc)."""
+    commits = _git(root, "log", "--reverse", "--format=%H %cs", "--", "bench/results").split("\n")
     first: dict[tuple[str, int, int], dict[str, Any]] = {}
     for line in filter(None, commits):
         sha, day = line.split()
-        changed = _git("show", "--name-only", "--format=", sha).split()
+        changed = _git(root, "show", "--name-only", "--format=", sha).split()
         files = sorted(
             f
             for f in changed
@@ -59,7 +60,7 @@ def ledger() -> list[dict[str, Any]]:
         )
         for f in files:
             try:
-                text = _git("show", f"{sha}:{f}")
+                text = _git(root, "show", f"{sha}:{f}")
             except subprocess.CalledProcessError:  # deleted in this commit
                 continue
             for y in _years(text):
