@@ -47,7 +47,10 @@ def _years(text: str) -> list[dict[str, Any]]:
 
 def ledger(root: Path = ROOT) -> list[dict[str, Any]]:
     """First blind score of every generated year in the git history of ``root`` (a
-    repository), oldest commit first (see the module doc)."""
+    repository), oldest commit first (see the module doc). ValueError on a shallow clone,
+    whose history would leave out the earlier stops' worlds."""
+    if _git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
+        raise ValueError(f"{root} is a shallow clone: fetch its history (git fetch --unshallow)")
     commits = _git(root, "log", "--reverse", "--format=%H %cs", "--", "bench/results").split("\n")
     first: dict[tuple[str, int, int], dict[str, Any]] = {}
     for line in filter(None, commits):
@@ -107,7 +110,7 @@ def main() -> int:
     """Build, print and write the ledger; 1 without the repository's history."""
     try:
         rows = ledger()
-    except (OSError, subprocess.CalledProcessError) as exc:
+    except (OSError, subprocess.CalledProcessError, ValueError) as exc:
         print(f"blind_ledger: cannot read the git history of bench/results: {exc}", file=sys.stderr)
         return 1
     summ = summary(rows)

@@ -93,3 +93,18 @@ def test_a_results_file_that_is_not_json_is_skipped(tmp_path: Path) -> None:
     mod = _module()
     assert mod._years("{not json") == []
     assert mod._years(json.dumps({"split": {}})) == []
+
+
+def test_a_shallow_clone_is_refused_rather_than_read_as_the_whole_record(tmp_path: Path) -> None:
+    mod = _module()
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    _commit(repo, {"battledim_fresh.json": [_year(1, 0.40, 5)]}, "first")
+    _commit(repo, {"battledim_fresh2.json": [_year(2, 0.50, 4)]}, "second")
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)], check=True
+    )
+    assert [r["world"] for r in mod.ledger(repo)] == [1, 2]
+    with pytest.raises(ValueError, match="shallow clone"):
+        mod.ledger(shallow)
