@@ -86,7 +86,7 @@ def ledger(root: Path = ROOT) -> list[dict[str, Any]]:
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per network: years, mean and worst share of the perfect score, mean false positives, and
+    """Per network: years, mean, worst and best share of the perfect score, mean false positives, and
     how many years meet the target (≥ 70 % with ≤ 2 false positives)."""
     out: dict[str, Any] = {}
     for net in sorted({r["network"] for r in rows}):
