@@ -86,8 +86,8 @@ def ledger(root: Path = ROOT) -> list[dict[str, Any]]:
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per network: years, mean, worst and best share of the perfect score, mean false positives, and
-    how many years meet the target (≥ 70 % with ≤ 2 false positives)."""
+    """Per network: years, mean, worst and best share of the perfect score, mean false
+    positives, and how many years meet the target (≥ 70 % with ≤ 2 false positives)."""
     out: dict[str, Any] = {}
     for net in sorted({r["network"] for r in rows}):
         rs = [r for r in rows if r["network"] == net and r["share_of_perfect"] is not None]
@@ -116,8 +116,8 @@ def main() -> int:
     summ = summary(rows)
     for r in rows:
         print(
-            f"{r['network']:6s} w{r['world']:<3d} y{r['year']}  {100 * r['share_of_perfect']:6.1f} %"
-            f"  TP {r['tp']:>2}  FP {r['fp']:>2}  {r['file']} @ {r['commit']} ({r['date']})"
+            f"{r['network']:6s} w{r['world']:<3d} y{r['year']}"
+            f"  {100 * r['share_of_perfect']:6.1f} %  TP {r['tp']:>2}  FP {r['fp']:>2}  {r['file']} @ {r['commit']} ({r['date']})"
         )
     for net, s in summ.items():
         print(
