@@ -117,7 +117,8 @@ def main() -> int:
     for r in rows:
         print(
             f"{r['network']:6s} w{r['world']:<3d} y{r['year']}"
-            f"  {100 * r['share_of_perfect']:6.1f} %  TP {r['tp']:>2}  FP {r['fp']:>2}  {r['file']} @ {r['commit']} ({r['date']})"
+            f"  {100 * r['share_of_perfect']:6.1f} %  TP {r['tp']:>2}  FP {r['fp']:>2}"
+            f"  {r['file']} @ {r['commit']} ({r['date']})"
         )
     for net, s in summ.items():
         print(
