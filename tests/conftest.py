@@ -1,4 +1,5 @@
-"""Shared fixtures: real PostgreSQL and Mosquitto from scripts/services.sh, isolated settings."""
+"""Shared fixtures: real PostgreSQL and Mosquitto from scripts/services.sh, isolated settings,
+and the live replay of the demo day (built once per session: several end-to-end tests read it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -117,3 +119,50 @@ def _isolated_settings(
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@dataclass
+class ReplayedDay:
+    """The API's app on its own embedded store after the live replay of the scripted demo day
+    (what ``make demo`` shows) on the real demo town, and that first replay's status."""
+
+    app: Any
+    town: Any
+    status: Any
+
+    @property
+    def ctx(self) -> Any:
+        return self.app.state.ctx
+
+
+@pytest.fixture(scope="session")
+def replayed_demo_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayedDay]:
+    """The demo day replayed live once per session (a minute and a half): the live-equals-headless
+    check and the zh-CN dashboard test read the same run. Its engine runs until the session ends.
+    A test may add users or replay the day again (which must add nothing), never change what the
+    day stored."""
+    from lifeline.api import auth
+    from lifeline.api.app import create_app
+    from lifeline.api.replay import ReplayRunner, SimulatedDay
+    from lifeline.api.server import attach_city
+    from lifeline.datasets.town import load_town
+
+    auth.HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+    try:
+        app = create_app(str(tmp_path_factory.mktemp("replayed-day") / "live.duckdb"), secret="day")
+    finally:
+        auth.HASH_PARAMS = {}
+    ctx = app.state.ctx
+    town = load_town()
+    attach_city(app, town, resume=False, idle_flush_s=None)
+    try:
+        runner = ReplayRunner(
+            ctx, SimulatedDay(date="2026-07-15", city=town), speed=1e6, date="2026-07-15"
+        )
+        ctx.replay = runner
+        status = runner.run()
+        ctx.engine.engine.flush()
+        yield ReplayedDay(app, town, status)
+    finally:
+        ctx.engine.stop()
+        ctx.store.close()

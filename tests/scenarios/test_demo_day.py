@@ -10,12 +10,10 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture(scope="module")
-def summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from lifeline.scenarios.demo import run_demo
-
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    return run_demo(db=f"duckdb://{db}", quiet=True)
+@pytest.fixture
+def summary(headless_day: dict[str, Any]) -> dict[str, Any]:
+    """The headless run of the scripted day (tests/scenarios/conftest.py, once per session)."""
+    return headless_day
 
 
 def test_every_reading_is_stored_or_rejected_with_a_reason(summary: dict[str, Any]) -> None:

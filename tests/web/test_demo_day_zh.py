@@ -29,33 +29,24 @@ ENGLISH_UI = re.compile(
 
 
 @pytest.fixture(scope="module")
-def demo_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """The API on a fresh store after the whole scripted day has been replayed into it."""
+def demo_day(replayed_demo_day: Any) -> Iterator[Live]:
+    """The API on its own store after the whole scripted day has been replayed into it (the
+    session's shared replay, tests/conftest.py), served over HTTP."""
     import uvicorn
 
     from lifeline.api import auth
-    from lifeline.api.app import create_app
-    from lifeline.api.replay import ReplayRunner, SimulatedDay
-    from lifeline.api.server import attach_city
-    from lifeline.datasets.town import load_town
 
+    status, app = replayed_demo_day.status, replayed_demo_day.app
+    assert status.steps_done == status.steps_total > 0 and status.phase == "finished"
     auth.HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
     try:
-        app = create_app(str(tmp_path_factory.mktemp("demo") / "demo.duckdb"), secret="zh-day")
-        ctx = app.state.ctx
-        ctx.users.add("dispatcher", PASSWORD, "dispatcher", None)
+        app.state.ctx.users.add("dispatcher", PASSWORD, "dispatcher", None)
     finally:
         auth.HASH_PARAMS = {}
-    town = load_town()
-    attach_city(app, town, resume=False, idle_flush_s=None)
-    runner = ReplayRunner(
-        ctx, SimulatedDay(date="2026-07-15", city=town), speed=1e6, date="2026-07-15"
-    )
-    ctx.replay = runner
-    status = runner.run()
-    assert status.steps_done == status.steps_total > 0 and status.phase == "finished"
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # the session owns the app: no lifespan, so stopping this server leaves its engine and store
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     for _ in range(200):
