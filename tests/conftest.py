@@ -8,6 +8,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,19 @@ def _isolated_settings(
     get_settings.cache_clear()
 
 
+@contextmanager
+def fast_password_hashing() -> Iterator[None]:
+    """Cheap argon2 parameters while test users are created (the default ones take a second
+    per user); the defaults again afterwards."""
+    from lifeline.api import auth
+
+    auth.HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+    try:
+        yield
+    finally:
+        auth.HASH_PARAMS = {}
+
+
 @dataclass
 class ReplayedDay:
     """The API's app on its own embedded store after the live replay of the scripted demo day
@@ -128,11 +142,25 @@ class ReplayedDay:
 
     app: Any
     town: Any
-    status: Any
+    status: Any = None
 
     @property
     def ctx(self) -> Any:
         return self.app.state.ctx
+
+    def replay(self) -> Any:
+        """Replay the scripted day into the app live, as fast as it goes, and flush the engine;
+        the replay's final status."""
+        from lifeline.api.replay import ReplayRunner, SimulatedDay
+
+        ctx = self.ctx
+        runner = ReplayRunner(
+            ctx, SimulatedDay(date="2026-07-15", city=self.town), speed=1e6, date="2026-07-15"
+        )
+        ctx.replay = runner
+        status = runner.run()
+        ctx.engine.engine.flush()
+        return status
 
 
 @pytest.fixture(scope="session")
@@ -141,28 +169,17 @@ def replayed_demo_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Repl
     check and the zh-CN dashboard test read the same run. Its engine runs until the session ends.
     A test may add users or replay the day again (which must add nothing), never change what the
     day stored."""
-    from lifeline.api import auth
     from lifeline.api.app import create_app
-    from lifeline.api.replay import ReplayRunner, SimulatedDay
     from lifeline.api.server import attach_city
     from lifeline.datasets.town import load_town
 
-    auth.HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
-    try:
+    with fast_password_hashing():
         app = create_app(str(tmp_path_factory.mktemp("replayed-day") / "live.duckdb"), secret="day")
-    finally:
-        auth.HASH_PARAMS = {}
-    ctx = app.state.ctx
-    town = load_town()
-    attach_city(app, town, resume=False, idle_flush_s=None)
+    day = ReplayedDay(app, load_town())
+    attach_city(app, day.town, resume=False, idle_flush_s=None)
     try:
-        runner = ReplayRunner(
-            ctx, SimulatedDay(date="2026-07-15", city=town), speed=1e6, date="2026-07-15"
-        )
-        ctx.replay = runner
-        status = runner.run()
-        ctx.engine.engine.flush()
-        yield ReplayedDay(app, town, status)
+        day.status = day.replay()
+        yield day
     finally:
-        ctx.engine.stop()
-        ctx.store.close()
+        day.ctx.engine.stop()
+        day.ctx.store.close()

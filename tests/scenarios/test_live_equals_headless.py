@@ -33,8 +33,6 @@ def _live_incidents(store: Any) -> list[tuple[Any, ...]]:
 def test_the_live_replay_gives_the_headless_incidents_and_a_second_replay_adds_nothing(
     headless_day: dict[str, Any], replayed_demo_day: Any
 ) -> None:
-    from lifeline.api.replay import ReplayRunner, SimulatedDay
-
     headless = sorted(
         _key(i["utility"], i["kind"], i["grade"], i["cascade"]) for i in headless_day["incidents"]
     )
@@ -43,14 +41,6 @@ def test_the_live_replay_gives_the_headless_incidents_and_a_second_replay_adds_n
     assert replayed_demo_day.status.phase == "finished", replayed_demo_day.status
     assert _live_incidents(ctx.store) == headless
     # the same day again: late data and repeated ids, nothing new
-    runner = ReplayRunner(
-        ctx,
-        SimulatedDay(date="2026-07-15", city=replayed_demo_day.town),
-        speed=1e6,
-        date="2026-07-15",
-    )
-    ctx.replay = runner
-    status = runner.run()
+    status = replayed_demo_day.replay()
     assert status.phase == "finished", status
-    ctx.engine.engine.flush()
     assert _live_incidents(ctx.store) == headless and status.incidents == 0

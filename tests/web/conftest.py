@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.conftest import fast_password_hashing
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -253,13 +256,9 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    import uvicorn
-
-    from lifeline.api import auth
     from lifeline.api.app import create_app
 
-    auth.HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
-    try:
+    with fast_password_hashing():
         app = create_app(
             str(tmp_path_factory.mktemp("web") / "web.duckdb"), secret="browser-secret"
         )
@@ -275,10 +274,22 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             ("operator", "operator", None),
         ):
             ctx.users.add(name, PASSWORD, role, district)
-    finally:
-        auth.HASH_PARAMS = {}
+    with serve(app) as live:
+        yield live
+
+
+@contextmanager
+def serve(app: Any, lifespan: str = "auto") -> Iterator[Live]:
+    """``app`` served by uvicorn in a thread on a free localhost port until the block ends.
+    ``lifespan="off"`` leaves the app's engine and store open when the server stops (for an
+    app a longer-lived fixture owns)."""
+    import uvicorn
+
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan
+    )
+    server = uvicorn.Server(config)
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     for _ in range(200):
@@ -286,9 +297,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             break
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
-    yield Live(f"http://127.0.0.1:{port}", app)
-    server.should_exit = True
-    th.join(10)
+    try:
+        yield Live(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.should_exit = True
+        th.join(10)
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ zone."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -18,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.web.conftest import ARTIFACTS, PASSWORD, Live, _free_port
+from tests.conftest import fast_password_hashing
+from tests.web.conftest import ARTIFACTS, PASSWORD, Live, serve
 
 CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 ENGLISH_UI = re.compile(
@@ -31,32 +30,14 @@ ENGLISH_UI = re.compile(
 @pytest.fixture(scope="module")
 def demo_day(replayed_demo_day: Any) -> Iterator[Live]:
     """The API on its own store after the whole scripted day has been replayed into it (the
-    session's shared replay, tests/conftest.py), served over HTTP."""
-    import uvicorn
-
-    from lifeline.api import auth
-
+    session's shared replay, tests/conftest.py), served over HTTP. The session owns the app:
+    no lifespan, so stopping this server leaves its engine and store open."""
     status, app = replayed_demo_day.status, replayed_demo_day.app
     assert status.steps_done == status.steps_total > 0 and status.phase == "finished"
-    auth.HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
-    try:
+    with fast_password_hashing():
         app.state.ctx.users.add("dispatcher", PASSWORD, "dispatcher", None)
-    finally:
-        auth.HASH_PARAMS = {}
-    port = _free_port()
-    # the session owns the app: no lifespan, so stopping this server leaves its engine and store
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started
-    yield Live(f"http://127.0.0.1:{port}", app)
-    server.should_exit = True
-    th.join(10)
+    with serve(app, lifespan="off") as live:
+        yield live
 
 
 def _login_zh(page: Any, url: str) -> None:
