@@ -39,7 +39,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	set -a; source scripts/services.env; set +a; $(BIN)/pytest -q
+	set -a; source scripts/services.env; set +a; $(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

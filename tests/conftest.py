@@ -19,6 +19,36 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
+#: Test files that run on one pytest-xdist worker together, because they read the same costly
+#: session fixtures, which each worker would build again: the demo day run headless
+#: (``headless_day``, tests/scenarios/conftest.py) and replayed live (``replayed_demo_day``,
+#: below), a minute and a half each; the simulated gas leak (``gas_case``, tests/gas/conftest.py).
+XDIST_SAME_WORKER = {
+    "tests/scenarios/test_demo_day.py": "demo-day",
+    "tests/scenarios/test_live_equals_headless.py": "demo-day",
+    "tests/web/test_demo_day_zh.py": "demo-day",
+    "tests/gas/test_locate.py": "gas-case",
+    "tests/gas/test_town.py": "gas-case",
+}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` (``make test`` runs ``-n 2 --dist loadfile``): each test file on one
+    worker, as loadfile does, and each group of files of :data:`XDIST_SAME_WORKER` on one worker
+    too. (Not ``--dist loadgroup`` with ``xdist_group`` marks: with pytest 9.2 and pytest-xdist
+    3.8 the marks are silently ignored, pytest-dev/pytest-xdist#1386.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SameWorkerFiles(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return XDIST_SAME_WORKER.get(scope, scope)
+
+    return SameWorkerFiles(config, log)
+
 
 def _env_from_file() -> dict[str, str]:
     env_file = REPO / "scripts" / "services.env"
