@@ -42,6 +42,11 @@ def fuzz_api() -> Iterator[Any]:
         ctx = app.state.ctx
         for name, df in tiny_town().items():
             ctx.store.replace_table(name, df)
+        # the complaint classifier trains at its first use when the cache is cold (CI), which on
+        # a busy machine outlasts schemathesis' 10 s read timeout: build it here, not in a request
+        from lifeline.incidents.complaints.classifier import get_classifier
+
+        get_classifier()
         tokens = {}
         for name, (role, district) in ROLE_USERS.items():
             ctx.users.add(name, PASSWORD, role, district)
