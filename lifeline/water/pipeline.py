@@ -14,6 +14,7 @@ from lifeline.water import balance as bl
 from lifeline.water import calib, growth, slowchan
 from lifeline.water import leaks as lk
 from lifeline.water import rawstep as rs
+from lifeline.water.case import Inputs, Labelled
 from lifeline.water.epanet import ToolkitError
 from lifeline.water.network import load_network, pipe_graph, sensitivity, tank_areas
 from lifeline.water.refine import AGREEMENT, Refiner
@@ -96,10 +97,8 @@ def _run_leaks(
     graph = pipe_graph(wn)
     refiner = burst_refiner(network, sensors, graph, refine, rep)
     try:
-        return _detect_all(
-            wn, network, data, hist, sens, graph, history_truth, params, progress, rep,
-            report_known, refiner, scada_dir,
-        )  # fmt: skip
+        inputs = Inputs(network, wn, sens, graph, data, hist, scada_dir)
+        return _detect_all(inputs, history_truth, params, progress, rep, report_known, refiner)
     finally:
         if refiner is not None:
             refiner.close()
@@ -146,21 +145,16 @@ def burst_refiner(
 
 
 def _detect_all(
-    wn: Any,
-    network: str | Path,
-    data: Scada,
-    hist: Scada | None,
-    sens: Any,
-    graph: Any,
+    inputs: Inputs,
     history_truth: str | Path | None,
     params: lk.LeakParams | None,
     progress: bool,
     rep: dict[str, Any],
     report_known: bool,
     refiner: Refiner | None,
-    scada_dir: str | Path,
 ) -> list[lk.Detection]:
     """Every channel of :func:`_run_leaks` on read and checked data (see there)."""
+    wn, data, hist, sens, graph = inputs.wn, inputs.data, inputs.hist, inputs.sens, inputs.graph
     h_data = lk.hourly(data)
     prm = params or lk.LeakParams()
     if hist is None:
@@ -168,7 +162,7 @@ def _detect_all(
         if len(h_data) < n + 24 * prm.baseline_days:
             raise InputError(
                 f"need at least {prm.calib_days + prm.baseline_days} days of data without --history",
-                str(scada_dir),
+                str(inputs.scada_dir),
             )
         model = lk.calibrate(h_data.iloc[:n], wn, sens, graph, prm)
         rep["params"] = lk.params_dict(prm)
@@ -237,45 +231,17 @@ def _detect_all(
         dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
     flows = [supply.get((d.pipe, d.time), float("nan")) for d in dets]
     rises: dict[str, list[bl.Event]] = {}
+    lab = Labelled(h_hist, h_data, amr_hourly(hist), amr_hourly(data), truth, outflow, known)
     try:  # an auxiliary channel: a failure there must not cost the pressure detections
-        extra, carried = slowchan.slow_channel(
-            wn,
-            model,
-            sens,
-            graph,
-            h_hist,
-            amr_hourly(hist),
-            h_data,
-            amr_hourly(data),
-            truth,
-            outflow,
-            known,
-            dets,
-            rep,
-            flows,
-            rises,
-        )
+        extra, carried = slowchan.slow_channel(inputs, model, lab, dets, rep, flows, rises)
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["balance"] = f"off (failed: {exc})"
         rep["slow"] = "off (the water balance failed)"
         extra, carried = [], []
     try:  # another auxiliary channel
         slow = extra + carried
-        extra += growth_channel(
-            pre,
-            pre_d,
-            model,
-            graph,
-            rises,
-            truth,
-            outflow,
-            known,
-            dets,
-            slow,
-            h_data.index[0],
-            rep,
-            hist_dets if bursts_on else [],
-        )
+        hist_bursts = hist_dets if bursts_on else []
+        extra += growth_channel(pre, pre_d, model, graph, rises, lab, dets, slow, rep, hist_bursts)
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["growth"] = {"confidence": f"off (failed: {exc})"}
     dets = not_repeated(dets, extra, model.params.merge_days)
@@ -334,23 +300,21 @@ def growth_channel(
     model: lk.Model,
     graph: Any,
     rises: dict[str, list[bl.Event]],
-    truth: list[Leak],
-    outflow: pd.DataFrame,
-    known: list[str],
+    lab: Labelled,
     bursts: list[lk.Detection],
     slow: list[lk.Detection],
-    start: pd.Timestamp,
     rep: dict[str, Any],
     hist_bursts: list[lk.Detection],
 ) -> list[lk.Detection]:
-    """Growing leaks (:mod:`lifeline.water.growth`) reported from ``start`` (the first hour of
-    the data) on, from the balance rises of the data (``pre_d``: the data, with a warm-up tail
-    of history, prepared with ``model``), with the confidence threshold learnt on the
-    history's rises and labels (``pre``: the history prepared) against ``hist_bursts``, the
-    burst channel's reports on the history (:func:`growth.learn_confidence`). Leaks known from
-    the history, the burst channel's ``bursts`` (while their reports are open, ``merge_days``:
-    an incipient leak the hourly channel reported keeps growing) and the ``slow`` leaks found
-    are left to themselves."""
+    """Growing leaks (:mod:`lifeline.water.growth`) reported from the first hour of the data on,
+    from the balance rises of the data (``pre_d``: the data, with a warm-up tail of history,
+    prepared with ``model``), with the confidence threshold learnt on the history's rises and
+    labels (``pre``: the history prepared; ``lab.truth``, ``lab.outflow``) against
+    ``hist_bursts``, the burst channel's reports on the history
+    (:func:`growth.learn_confidence`). Leaks known from the history (``lab.known``), the burst
+    channel's ``bursts`` (while their reports are open, ``merge_days``: an incipient leak the
+    hourly channel reported keeps growing) and the ``slow`` leaks found are left to
+    themselves."""
     if not rises.get("history") or not rises.get("data"):
         rep["growth"] = {"confidence": "off (no balance rises on the history or the data)"}
         return []
@@ -360,14 +324,14 @@ def growth_channel(
         model,
         graph,
         [e.z + day for e in rises["history"]],
-        truth,
-        outflow,
+        lab.truth,
+        lab.outflow,
         growth.GrowthParams(),
         hist_bursts,
         model.params.merge_days,
     )
-    span = pd.Timedelta(days=gp.span_days)
-    others = [(p, start - 365 * day, start + span) for p in known]
+    span, start = pd.Timedelta(days=gp.span_days), lab.start
+    others = [(p, start - 365 * day, start + span) for p in lab.known]
     others += growth.report_spans(bursts, model.params.merge_days)
     others += [(d.pipe, d.time, d.time + span) for d in slow]
     pairs = growth.candidates(pre_d, model, graph, [e.z + day for e in rises["data"]], gp)

@@ -27,6 +27,7 @@ from lifeline.water import balance_loc as blc
 from lifeline.water import calib, carry
 from lifeline.water import episodes as ep
 from lifeline.water import trend_loc as tlc
+from lifeline.water.case import Inputs, Labelled
 from lifeline.water.leaks import Detection, Model
 from lifeline.water.scada import Leak
 
@@ -143,25 +144,21 @@ def learn_episodes(
 
 
 def slow_channel(
-    wn: Any,
+    inputs: Inputs,
     model: Model,
-    sens: Any,
-    graph: Any,
-    h_hist: pd.DataFrame,
-    amr_hist: pd.DataFrame | None,
-    h_data: pd.DataFrame,
-    amr_data: pd.DataFrame | None,
-    truth: list[Leak],
-    outflow: pd.DataFrame,
-    known: list[str],
+    lab: Labelled,
     dets: list[Detection],
     rep: dict[str, Any],
     supply: list[float] | None = None,
     rises_out: dict[str, list[bl.Event]] | None = None,
 ) -> tuple[list[Detection], list[Detection]]:
     """Balance rises (recorded in ``rep``), slow-leak detections on the data, and the known
-    leaks still running when the data begin (:mod:`lifeline.water.carry`). ``rises_out``
+    leaks still running when the data begin (:mod:`lifeline.water.carry`). ``dets``: the burst
+    channel's reports on the data, ``supply`` their supply steps (m³/h). ``rises_out``
     (optional) receives the rises of the data and of the history (``"data"``, ``"history"``)."""
+    wn, sens, graph = inputs.wn, inputs.sens, inputs.graph
+    h_hist, h_data, amr_hist, amr_data = lab.h_hist, lab.h_data, lab.amr_hist, lab.amr_data
+    truth, outflow, known = lab.truth, lab.outflow, lab.known
     bal = bl.fit_balance(wn, h_hist, amr_hist, outflow if truth else None)
     if bal is None:
         rep["balance"] = "off (no source flows or too little history)"
@@ -177,11 +174,11 @@ def slow_channel(
     rep["balance_sigma"] = bal.sigma
     rep["balance_groups"] = [len(g) for g in bal.groups]
     ell_h = ell[ell.index < h_data.index[0].floor("D")]
-    lab = pd.Series(0.0, index=ell_h.index)
+    labelled = pd.Series(0.0, index=ell_h.index)
     if truth and not outflow.empty:
         o = outflow.sum(axis=1)
-        lab = o.groupby(pd.DatetimeIndex(o.index).floor("D")).mean().reindex(ell_h.index)
-    h_bal = learn_balance_h(ell_h - lab.fillna(0.0), bal.sigma)
+        labelled = o.groupby(pd.DatetimeIndex(o.index).floor("D")).mean().reindex(ell_h.index)
+    h_bal = learn_balance_h(ell_h - labelled.fillna(0.0), bal.sigma)
     rep["balance_h"] = round(h_bal, 2)
     rises = bl.events(ell, bal.sigma, h=h_bal, start=h_data.index[0])
     rep["balance_rises"] = [
