@@ -7,7 +7,9 @@ from the oldest commit and keeps, for every (network, world, year), the first en
 ``"seen": false``. Files holding an alternative that was not the method as committed (a method
 before or a variant tried against it: names with ``_before``, ``_weights``, ``_cautious``,
 ``_tie``, ``_placement``) are skipped; so are the ``ab_`` comparisons. It prints the ledger and the
-means per network and writes them to ``bench/results/battledim_blind_ledger.json``.
+means per network and writes them to ``bench/results/battledim_blind_ledger.json``, with a plot
+of every year's share of the perfect score and false alarms against the target
+(``bench/results/battledim_blind_ledger.png``).
 
 Needs the repository's history (a full clone, not a shallow one). Usage::
 
@@ -25,6 +27,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "results" / "battledim_blind_ledger.json"
+PLOT = OUT.with_suffix(".png")
+TARGET_SHARE, TARGET_FP = 0.70, 2  # issue 16: >= 70 % of the perfect score with <= 2 FP a year
 ALTERNATIVE = re.compile(r"_(before|weights|cautious|tie|placement)|battledim_ab_")
 
 
@@ -100,10 +104,46 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "best_share_of_perfect": round(max(shares), 4),
             "mean_fp": round(sum(fps) / len(fps), 2),
             "years_meeting_target": sum(
-                1 for s, f in zip(shares, fps, strict=True) if s >= 0.70 and f <= 2
+                1 for s, f in zip(shares, fps, strict=True) if s >= TARGET_SHARE and f <= TARGET_FP
             ),
         }
     return out
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """Every network's blind years in the order they were scored: share of the perfect score
+    (%, top) and false alarms a year (bottom), with the target (≥ 70 %, ≤ 2 false alarms) and
+    each network's mean; written as a PNG to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    means = summary(rows)
+    nets = sorted(means)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True)
+    for i, net in enumerate(nets):
+        rs = [r for r in rows if r["network"] == net and r["share_of_perfect"] is not None]
+        x = list(range(1, len(rs) + 1))
+        share = [100 * float(r["share_of_perfect"]) for r in rs]
+        colour = f"C{i}"
+        mean = 100 * means[net]["mean_share_of_perfect"]  # as the summary rounds it
+        top.plot(x, share, "o-", ms=3, lw=0.8, color=colour, label=f"{net} (mean {mean:.1f} %)")
+        top.axhline(mean, color=colour, lw=0.8, ls=":")
+        bottom.plot(x, [int(r["fp"]) for r in rs], "o-", ms=3, lw=0.8, color=colour, label=net)
+    top.axhline(100 * TARGET_SHARE, color="k", lw=1, ls="--", label="target (70 %)")
+    top.set_ylabel("share of the perfect score (%)")
+    top.set_title("Leak detection on generated years scored blind (first score of each year)")
+    top.legend(fontsize=8, loc="lower right")
+    bottom.axhline(TARGET_FP, color="k", lw=1, ls="--", label="target (at most 2)")
+    bottom.set_ylabel("false alarms in the year")
+    bottom.set_xlabel("blind years of the network, in the order they were scored")
+    bottom.legend(fontsize=8, loc="upper right")
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main() -> int:
@@ -138,7 +178,8 @@ def main() -> int:
         )
         + "\n"
     )
-    print(f"written: {OUT.relative_to(ROOT)}")
+    plot(rows, PLOT)
+    print(f"written: {OUT.relative_to(ROOT)}, {PLOT.relative_to(ROOT)}")
     return 0
 
 

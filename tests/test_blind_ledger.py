@@ -87,6 +87,9 @@ def test_the_first_blind_score_counts_not_a_later_rerun_or_a_variant(tmp_path: P
     assert summ["worst_share_of_perfect"] == pytest.approx(0.40)
     assert summ["mean_fp"] == pytest.approx(3.5)
     assert summ["years_meeting_target"] == 1  # world 3: >= 70 % with <= 2 false alarms
+    png = tmp_path / "ledger.png"
+    mod.plot(rows, png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
 
 
 def test_a_results_file_that_is_not_json_is_skipped(tmp_path: Path) -> None:
