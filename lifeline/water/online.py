@@ -23,7 +23,9 @@ the scores do not depend on how the readings are batched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, fields, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -256,7 +258,7 @@ class WaterLeakDetector:
             levels=levels,
             refiner=self._refiner(model.sensors),
         )
-        new += self._confirmed(test, hour)
+        new += self._confirmed(test, hour, pre)
         level, j = (levels[-1][1], levels[-1][2]) if levels else (0.0, 0)
         if new:
             d = new[-1]
@@ -291,14 +293,15 @@ class WaterLeakDetector:
             and not np.isfinite(st.night_z)
         )
 
-    def _confirmed(self, test: Any, hour: pd.Timestamp) -> list[lk.Detection]:
+    def _confirmed(self, test: Any, hour: pd.Timestamp, pre: lk.Prepared) -> list[lk.Detection]:
         """Bursts waiting for their night (:meth:`_night_pending`) that the night now confirms
         (``test``: this hour's burst test, :func:`lifeline.water.pipeline.burst_test`),
         reported at this ``hour`` unless they are a leak reported already
         (:func:`lifeline.water.repeats.verified_repeat`, the batch loop's rule for a verified
-        step; placed by the linear signatures: the network model's placement needs the hour's
-        residuals); the loop then takes the leak's step out as it does for any report. A burst
-        the night turns down, or whose night has not come two days after its alarm, is
+        step). Where the network model places bursts, a confirmed burst is placed as the batch
+        loop places it, from the residuals of its change (``pre``: this hour's window,
+        :meth:`_placer`). The loop then takes the leak's step out as it does for any report. A
+        burst the night turns down, or whose night has not come two days after its alarm, is
         dropped."""
         assert self.model is not None
         prm, st = self.model.params, self.state
@@ -310,7 +313,7 @@ class WaterLeakDetector:
                 if self._night_pending(test.last) and hour < det.alarm_time + pd.Timedelta(days=2):
                     keep.append(det)
                 continue
-            d2, repeat = verified_repeat(d2, st.dets, self.graph, prm)
+            d2, repeat = verified_repeat(d2, st.dets, self.graph, prm, self._placer(det, pre))
             if repeat:
                 continue
             t0 = det.time - pd.Timedelta(hours=prm.onset_margin_h)
@@ -320,6 +323,36 @@ class WaterLeakDetector:
             out.append(d2)
         self.pending = keep
         return out
+
+    def _placer(
+        self, det: lk.Detection, pre: lk.Prepared
+    ) -> Callable[[lk.Detection], lk.Detection] | None:
+        """How a burst reported late (confirmed by its night) is placed: with the network model
+        where it places bursts (:meth:`_refiner`), from the residual change between the alarm's
+        change point and ``loc_hours`` after its alarm in ``pre`` (the batch loop's
+        :func:`lifeline.water.locate.refine_burst`); None (the linear signatures' place stands)
+        without the model or when ``pre`` no longer holds those hours."""
+        assert self.model is not None
+        refiner = self._refiner(self.model.sensors)
+        if refiner is None:
+            return None
+        from lifeline.water.locate import refine_burst
+
+        ns = pre.idx.asi8
+        start = det.time - pd.Timedelta(hours=self.model.params.onset_margin_h)
+        t0, ta = (int(np.searchsorted(ns, t.value)) for t in (start, det.alarm_time))
+        if ta >= len(ns) or pre.idx[t0] != start or pre.idx[ta] != det.alarm_time:
+            return None
+        return partial(
+            refine_burst,
+            res=(pre.r, pre.b, pre.idx),
+            t0=t0,
+            ta=ta,
+            model=self.model,
+            graph=self.graph,
+            w=pre.ws[ta // 24],
+            refiner=refiner,
+        )
 
     def _candidates(self, pipes: list[str], top: float) -> list[dict[str, Any]]:
         """Location candidates: asset id (``asset_prefix`` + pipe id), confidence in 0..1

@@ -185,6 +185,43 @@ def test_live_a_burst_waits_for_the_night_that_confirms_it(
     assert resumed.loc[resumed["score"] >= 1.0, "ts"].tolist() == [NIGHT_END]
 
 
+def test_live_a_burst_the_night_confirms_is_placed_with_the_network_model_where_it_places_bursts(
+    detect_city: Any, detect_data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the network model places bursts (forced here: the test city's leak response is the
+    same at every hour, so the hour test keeps the linear signatures), a burst its night
+    confirms is placed with the model from the residuals of its change, as the batch loop places
+    it, not left where the linear signatures put it."""
+    from lifeline.water import locate, pipeline
+
+    _hidden_supply(monkeypatch, night_z=10.0)
+    decide = pipeline.burst_refiner
+    monkeypatch.setattr(
+        pipeline,
+        "burst_refiner",
+        lambda net, sens, graph, _, rep: decide(net, sens, graph, True, rep),
+    )
+    placed: list[tuple[Any, Any]] = []
+    place = locate.refine_burst
+
+    def spy(det: Any, **kw: Any) -> Any:
+        out = place(det, **kw)
+        placed.append((det, out))
+        return out
+
+    monkeypatch.setattr(locate, "refine_burst", spy)
+    scores, det = _day_hour_by_hour(detect_city, detect_data[0])
+    reports = scores[scores["score"] >= 1.0]
+    assert reports["ts"].tolist() == [NIGHT_END]
+    assert len(placed) == 1, placed  # the confirmed burst, placed once, when its night came
+    before, after = placed[0]
+    assert before.time == (DAY3 + pd.Timedelta("3h15min")).tz_convert(None)  # the step
+    assert before.alarm_time == NIGHT_END.tz_convert(None)  # reported when its night came
+    detail = reports.iloc[0]["detail"]
+    assert detail["pipe"] == after.pipe and after.pipe in {"p4", "p5"}
+    assert det.status().detail["burst_placement"].startswith("network model")
+
+
 def test_live_a_burst_the_night_confirms_where_a_report_is_open_is_that_leak(
     detect_city: Any, detect_data: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
