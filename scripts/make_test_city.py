@@ -77,7 +77,9 @@ def write_water(out: Path) -> Any:
             res.append(f" DIMENSIONS\t{x0:.2f}\t{y0:.2f}\t{x1:.2f}\t{y1:.2f}")
         elif section == "[TITLE]" and s.startswith("EPANET Example Network 3"):
             res.append(raw)
-            res.append("YKT test city: coordinates moved to EPSG:32648 (lifeline scripts/make_test_city.py)")
+            res.append(
+                "YKT test city: coordinates moved to EPSG:32648 (lifeline scripts/make_test_city.py)"
+            )
         else:
             res.append(raw)
     (out / "water.inp").write_text("\n".join(res) + "\n")
@@ -100,13 +102,23 @@ def build_power() -> Any:
     net.bus["geo"] = geo
     if "geo" in net.line.columns:
         net.line["geo"] = None
-    switched = {(int(b), int(e)) for b, e, et in zip(net.switch.bus, net.switch.element, net.switch.et, strict=True) if et == "l"}
-    heads = {int(li) for li, fb in zip(net.line.index, net.line.from_bus, strict=True) if int(fb) in (1, 12)}
+    switched = {
+        (int(b), int(e))
+        for b, e, et in zip(net.switch.bus, net.switch.element, net.switch.et, strict=True)
+        if et == "l"
+    }
+    heads = {
+        int(li)
+        for li, fb in zip(net.line.index, net.line.from_bus, strict=True)
+        if int(fb) in (1, 12)
+    }
     for li, fb, tb in zip(net.line.index, net.line.from_bus, net.line.to_bus, strict=True):
         for b in (int(fb), int(tb)):
             if (b, int(li)) not in switched:
                 kind = "CB" if int(li) in heads and b in (1, 12) else "LBS"
-                pp.create_switch(net, b, int(li), et="l", closed=True, type=kind, name=f"{kind} L{li}@B{b}")
+                pp.create_switch(
+                    net, b, int(li), et="l", closed=True, type=kind, name=f"{kind} L{li}@B{b}"
+                )
     return net
 
 
@@ -120,7 +132,9 @@ def add_substation(net: Any, mv_bus: int, name: str, xy: tuple[float, float], p_
     net.bus.loc[[mv, lv], "geo"] = [geo, geo]
     bxy = json.loads(net.bus.at[mv_bus, "geo"])["coordinates"]
     length_km = max(0.05, float(np.hypot(bxy[0] - xy[0], bxy[1] - xy[1])) / 1000)
-    ln = pp.create_line(net, mv_bus, mv, length_km, "NA2XS2Y 1x95 RM/25 12/20 kV", name=f"{name} cable")
+    ln = pp.create_line(
+        net, mv_bus, mv, length_km, "NA2XS2Y 1x95 RM/25 12/20 kV", name=f"{name} cable"
+    )
     pp.create_switch(net, mv_bus, ln, et="l", closed=True, type="LBS", name=f"LBS {name}")
     pp.create_transformer(net, mv, lv, "0.63 MVA 20/0.4 kV", name=f"{name} transformer")
     return int(pp.create_load(net, lv, p_mw=p_mw, q_mvar=p_mw * 0.3, name=f"{name} load"))
@@ -142,7 +156,10 @@ def gas_mains(wn: Any, root: str, n_nodes: int) -> tuple[list[str], list[tuple[s
     g = nx.Graph()
     for name in wn.pipe_name_list:
         lk = wn.get_link(name)
-        if lk.start_node_name in wn.junction_name_list and lk.end_node_name in wn.junction_name_list:
+        if (
+            lk.start_node_name in wn.junction_name_list
+            and lk.end_node_name in wn.junction_name_list
+        ):
             g.add_edge(lk.start_node_name, lk.end_node_name)
     nodes = [n for n, _ in zip(nx.bfs_tree(g, root), range(n_nodes), strict=False)]
     sub = g.subgraph(nodes)
@@ -155,36 +172,93 @@ def build_gas(wn: Any, houses: pd.DataFrame) -> tuple[Any, dict[str, int]]:
     and customer_id -> house-node junction index."""
     import pandapipes as pps
 
-    net = pps.create_empty_network(fluid="lgas", name="YKT gas (synthetic, lifeline make_test_city)")
+    net = pps.create_empty_network(
+        fluid="lgas", name="YKT gas (synthetic, lifeline make_test_city)"
+    )
     nodes, edges = gas_mains(wn, "159", 34)
     jid: dict[str, int] = {}
     for n in nodes:
         x, y = wn.get_node(n).coordinates
-        jid[n] = pps.create_junction(net, pn_bar=0.4, tfluid_k=283.15, geodata=(round(x + 4, 2), round(y + 4, 2)), name=f"GJ{n}")
+        jid[n] = pps.create_junction(
+            net,
+            pn_bar=0.4,
+            tfluid_k=283.15,
+            geodata=(round(x + 4, 2), round(y + 4, 2)),
+            name=f"GJ{n}",
+        )
     gd = net.junction_geodata
     for a, b in edges:
-        d = float(np.hypot(*(gd.loc[jid[a], ["x", "y"]].to_numpy() - gd.loc[jid[b], ["x", "y"]].to_numpy())))
-        pps.create_pipe_from_parameters(net, jid[a], jid[b], length_km=max(d, 5.0) / 1000, inner_diameter_mm=110.0, k_mm=0.1, name=f"GM{a}-{b}")
+        d = float(
+            np.hypot(
+                *(gd.loc[jid[a], ["x", "y"]].to_numpy() - gd.loc[jid[b], ["x", "y"]].to_numpy())
+            )
+        )
+        pps.create_pipe_from_parameters(
+            net,
+            jid[a],
+            jid[b],
+            length_km=max(d, 5.0) / 1000,
+            inner_diameter_mm=110.0,
+            k_mm=0.1,
+            name=f"GM{a}-{b}",
+        )
     rx, ry = gd.loc[jid[nodes[0]], ["x", "y"]].to_numpy() + np.array([35.0, -20.0])
-    reg = pps.create_junction(net, pn_bar=0.4, tfluid_k=283.15, geodata=(round(rx, 2), round(ry, 2)), name="Regulator station outlet")
-    pps.create_pipe_from_parameters(net, reg, jid[nodes[0]], length_km=0.04, inner_diameter_mm=160.0, k_mm=0.1, name="Station outlet main")
+    reg = pps.create_junction(
+        net,
+        pn_bar=0.4,
+        tfluid_k=283.15,
+        geodata=(round(rx, 2), round(ry, 2)),
+        name="Regulator station outlet",
+    )
+    pps.create_pipe_from_parameters(
+        net,
+        reg,
+        jid[nodes[0]],
+        length_km=0.04,
+        inner_diameter_mm=160.0,
+        k_mm=0.1,
+        name="Station outlet main",
+    )
     pps.create_ext_grid(net, reg, p_bar=0.4, t_k=283.15, name="YKT district regulator station")
     main_xy = gd.loc[[jid[n] for n in nodes], ["x", "y"]].to_numpy()
     house_of: dict[str, int] = {}
     for r in houses.itertuples():
         k = int(np.argmin(np.hypot(main_xy[:, 0] - r.x_m, main_xy[:, 1] - r.y_m)))
-        hj = pps.create_junction(net, pn_bar=0.4, tfluid_k=283.15, geodata=(round(r.x_m, 2), round(r.y_m, 2)), name=f"house {r.customer_id}", type="house_node")
+        hj = pps.create_junction(
+            net,
+            pn_bar=0.4,
+            tfluid_k=283.15,
+            geodata=(round(r.x_m, 2), round(r.y_m, 2)),
+            name=f"house {r.customer_id}",
+            type="house_node",
+        )
         d = float(np.hypot(main_xy[k, 0] - r.x_m, main_xy[k, 1] - r.y_m))
-        pps.create_pipe_from_parameters(net, jid[nodes[k]], hj, length_km=max(d, 3.0) / 1000, inner_diameter_mm=32.0, k_mm=0.1, name=f"service {r.customer_id}")
+        pps.create_pipe_from_parameters(
+            net,
+            jid[nodes[k]],
+            hj,
+            length_km=max(d, 3.0) / 1000,
+            inner_diameter_mm=32.0,
+            k_mm=0.1,
+            name=f"service {r.customer_id}",
+        )
         pps.create_sink(net, hj, mdot_kg_per_s=float(r.mdot), name=f"sink {r.customer_id}")
         house_of[r.customer_id] = int(hj)
-    net.junction["type"] = net.junction.get("type", pd.Series("junction", index=net.junction.index)).fillna("junction")
+    net.junction["type"] = net.junction.get(
+        "type", pd.Series("junction", index=net.junction.index)
+    ).fillna("junction")
     return net, house_of
 
 
 # ---- tables ------------------------------------------------------------------------------
 SITES = [  # key, category, name, water junction, power bus (or "hospital"/"pump" substation)
-    ("HOSP", "hospital", "江北区人民医院分院 Jiangbei District Hospital (branch)", "161", "hospital"),
+    (
+        "HOSP",
+        "hospital",
+        "江北区人民医院分院 Jiangbei District Hospital (branch)",
+        "161",
+        "hospital",
+    ),
     ("SCH", "school", "观音桥小学 Guanyinqiao Primary School", "117", 10),
     ("CARE", "care_home", "华新街养老院 Huaxinjie Care Home", "203", 9),
     ("PS-LAKE", "pumping_station", "湖泵站 Lake pumping station", "", "pump"),
@@ -240,8 +314,16 @@ def districts_geojson(xmin: float, ymin: float, xmax: float, ymax: float) -> dic
         feats.append(
             {
                 "type": "Feature",
-                "properties": {"district_id": did, "name": name, "name_zh": zh, "level": "district"},
-                "geometry": {"type": "Polygon", "coordinates": [[[round(p, 1), round(q, 1)] for p, q in ring]]},
+                "properties": {
+                    "district_id": did,
+                    "name": name,
+                    "name_zh": zh,
+                    "level": "district",
+                },
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[round(p, 1), round(q, 1)] for p, q in ring]],
+                },
             }
         )
     return {"type": "FeatureCollection", "features": feats}
@@ -345,23 +427,43 @@ def main(out: Path = OUT) -> Path:
             xy = hosp_xy
         else:
             xy = np.array(wn.get_node(wnode).coordinates) + np.array([25.0, -20.0])
-        sites.append({"key": key, "category": cat, "name": name, "wnode": wnode, "bus": bus, "xy": xy})
-    loads_mv = net.load.index[~net.load.bus.isin([1, 12])]  # feeder loads, not the busbar aggregates
+        sites.append(
+            {"key": key, "category": cat, "name": name, "wnode": wnode, "bus": bus, "xy": xy}
+        )
+    loads_mv = net.load.index[
+        ~net.load.bus.isin([1, 12])
+    ]  # feeder loads, not the busbar aggregates
     for s in sites:
         if s["bus"] == "hospital":
-            s["load"] = add_substation(net, 9, "Hospital", tuple(s["xy"] + np.array([10.0, 0.0])), 0.35)
+            s["load"] = add_substation(
+                net, 9, "Hospital", tuple(s["xy"] + np.array([10.0, 0.0])), 0.35
+            )
         elif s["bus"] == "pump":
-            s["load"] = add_substation(net, 2, "Lake pumping station", tuple(s["xy"] + np.array([10.0, 0.0])), 0.25)
+            s["load"] = add_substation(
+                net, 2, "Lake pumping station", tuple(s["xy"] + np.array([10.0, 0.0])), 0.25
+            )
         else:
-            s["load"] = nearest_load(net, float(s["xy"][0]), float(s["xy"][1]), net.load.index[net.load.bus == s["bus"]])
-    hh["power_load"] = [nearest_load(net, x, y, loads_mv) for x, y in zip(hh.x_m, hh.y_m, strict=True)]
+            s["load"] = nearest_load(
+                net, float(s["xy"][0]), float(s["xy"][1]), net.load.index[net.load.bus == s["bus"]]
+            )
+    hh["power_load"] = [
+        nearest_load(net, x, y, loads_mv) for x, y in zip(hh.x_m, hh.y_m, strict=True)
+    ]
     # gas: households (and the hospital, school, care home) within 120 m of a gas main
     nodes, _ = gas_mains(wn, "159", 34)
     mxy = np.array([wn.get_node(n).coordinates for n in nodes])
-    near = [float(np.min(np.hypot(mxy[:, 0] - x, mxy[:, 1] - y))) <= 120 for x, y in zip(hh.x_m, hh.y_m, strict=True)]
+    near = [
+        float(np.min(np.hypot(mxy[:, 0] - x, mxy[:, 1] - y))) <= 120
+        for x, y in zip(hh.x_m, hh.y_m, strict=True)
+    ]
     houses = hh.loc[near, ["customer_id", "x_m", "y_m"]].assign(mdot=1.2e-4)
     site_gas = [
-        {"customer_id": f"CRIT-{s['key']}", "x_m": float(s["xy"][0]), "y_m": float(s["xy"][1]), "mdot": 6e-4}
+        {
+            "customer_id": f"CRIT-{s['key']}",
+            "x_m": float(s["xy"][0]),
+            "y_m": float(s["xy"][1]),
+            "mdot": 6e-4,
+        }
         for s in sites
         if s["category"] in ("hospital", "school", "care_home")
         and float(np.min(np.hypot(mxy[:, 0] - s["xy"][0], mxy[:, 1] - s["xy"][1]))) <= 400
@@ -394,14 +496,38 @@ def main(out: Path = OUT) -> Path:
     mains = gas.pipe[~gas.pipe.name.str.startswith("service")]
     gxy = gas.junction_geodata
     manholes = []
-    for k, (pi, host) in enumerate(zip(mains.index[[2, 9, 17]], ("power", "telecom", "power"), strict=True)):
+    for k, (pi, host) in enumerate(
+        zip(mains.index[[2, 9, 17]], ("power", "telecom", "power"), strict=True)
+    ):
         a, c = mains.at[pi, "from_junction"], mains.at[pi, "to_junction"]
-        mid = (gxy.loc[a, ["x", "y"]].to_numpy() + gxy.loc[c, ["x", "y"]].to_numpy()) / 2 + np.array([3.0, -2.0])
-        manholes.append({"manhole_id": f"MH{k + 1}", "host": host, "x": round(mid[0], 2), "y": round(mid[1], 2), "name": f"{host} manhole {k + 1}"})
+        mid = (
+            gxy.loc[a, ["x", "y"]].to_numpy() + gxy.loc[c, ["x", "y"]].to_numpy()
+        ) / 2 + np.array([3.0, -2.0])
+        manholes.append(
+            {
+                "manhole_id": f"MH{k + 1}",
+                "host": host,
+                "x": round(mid[0], 2),
+                "y": round(mid[1], 2),
+                "name": f"{host} manhole {k + 1}",
+            }
+        )
     pd.DataFrame(manholes).to_csv(out / "manholes.csv", index=False)
     S = []  # sensor_id, utility, quantity, unit, element, x, y, interval_s, valid_min, valid_max, host
 
-    def add(sid: str, util: str, q: str, unit: str, el: str, iv: int, lo: float, hi: float, x: Any = "", y: Any = "", host: str = "") -> None:
+    def add(
+        sid: str,
+        util: str,
+        q: str,
+        unit: str,
+        el: str,
+        iv: int,
+        lo: float,
+        hi: float,
+        x: Any = "",
+        y: Any = "",
+        host: str = "",
+    ) -> None:
         S.append([sid, util, q, unit, el, x, y, iv, lo, hi, host])
 
     for j in ("15", "123", "143", "173", "203", "247"):
@@ -411,7 +537,17 @@ def main(out: Path = OUT) -> Path:
     add("WL-T1", "water", "level_m", "m", "node:1", 300, 0, 15)
     for bb in (3, 8, 11, 14):
         # a de-energised bus reads 0 pu: a valid reading of an outage, not a sensor error
-        add(f"PV-B{bb}", "power", "voltage_pu", "pu", f"bus:{bb}", 60, 0.0, 1.5, *b.loc[bb].round(2).tolist())
+        add(
+            f"PV-B{bb}",
+            "power",
+            "voltage_pu",
+            "pu",
+            f"bus:{bb}",
+            60,
+            0.0,
+            1.5,
+            *b.loc[bb].round(2).tolist(),
+        )
     add("PI-L0", "power", "current_a", "A", "line:0", 60, 0, 1000)
     add("PI-L10", "power", "current_a", "A", "line:10", 60, 0, 1000)
     add("PI-T0", "power", "current_a", "A", "trafo:0", 60, 0, 1000)
@@ -421,8 +557,35 @@ def main(out: Path = OUT) -> Path:
         add(f"GP-J{j}", "gas", "pressure_bar", "bar", f"junction:{j}", 60, 0, 1.0)
     add("GF-REG", "gas", "flow_m3h", "m3/h", "ext_grid:0", 60, 0, 500)
     for m in manholes:
-        add(f"GM-{m['manhole_id']}", "gas", "methane_pct_lel", "%LEL", "", 60, 0, 100, m["x"], m["y"], m["host"])
-    pd.DataFrame(S, columns=["sensor_id", "utility", "quantity", "unit", "element", "x", "y", "interval_s", "valid_min", "valid_max", "host"]).to_csv(out / "sensors.csv", index=False)
+        add(
+            f"GM-{m['manhole_id']}",
+            "gas",
+            "methane_pct_lel",
+            "%LEL",
+            "",
+            60,
+            0,
+            100,
+            m["x"],
+            m["y"],
+            m["host"],
+        )
+    pd.DataFrame(
+        S,
+        columns=[
+            "sensor_id",
+            "utility",
+            "quantity",
+            "unit",
+            "element",
+            "x",
+            "y",
+            "interval_s",
+            "valid_min",
+            "valid_max",
+            "host",
+        ],
+    ).to_csv(out / "sensors.csv", index=False)
 
     crews = [
         ("W1", "water", "供水抢修一队 Water crew 1", *net3_xy(20.0, 24.0)),
@@ -431,18 +594,45 @@ def main(out: Path = OUT) -> Path:
         ("P2", "power", "配电抢修二队 Power crew 2", *cigre_xy(8.0, 6.0)),
         ("G1", "gas", "燃气抢险队 Gas crew", *net3_xy(24.0, 16.0)),
     ]
-    pd.DataFrame(crews, columns=["crew_id", "utility", "name", "x", "y"]).to_csv(out / "crews.csv", index=False)
+    pd.DataFrame(crews, columns=["crew_id", "utility", "name", "x", "y"]).to_csv(
+        out / "crews.csv", index=False
+    )
     pipes = sorted(wn.pipe_name_list, key=lambda s: (len(s), s))
     att = [
-        {"asset": f"water:pipe:{p}", "install_year": int(1965 + (k * 7) % 55), "material": ("grey cast iron", "ductile iron, cement-lined", "PE 100")[k % 3], "design_life_y": ""}
+        {
+            "asset": f"water:pipe:{p}",
+            "install_year": int(1965 + (k * 7) % 55),
+            "material": ("grey cast iron", "ductile iron, cement-lined", "PE 100")[k % 3],
+            "design_life_y": "",
+        }
         for k, p in enumerate(pipes[::4])
     ]
     pd.DataFrame(att).to_csv(out / "attributes.csv", index=False)
 
-    allx = np.concatenate([[wn.get_node(n).coordinates[0] for n in wn.node_name_list], b.x.to_numpy(), gxy.x.to_numpy(), cust.x.astype(float)])
-    ally = np.concatenate([[wn.get_node(n).coordinates[1] for n in wn.node_name_list], b.y.to_numpy(), gxy.y.to_numpy(), cust.y.astype(float)])
+    allx = np.concatenate(
+        [
+            [wn.get_node(n).coordinates[0] for n in wn.node_name_list],
+            b.x.to_numpy(),
+            gxy.x.to_numpy(),
+            cust.x.astype(float),
+        ]
+    )
+    ally = np.concatenate(
+        [
+            [wn.get_node(n).coordinates[1] for n in wn.node_name_list],
+            b.y.to_numpy(),
+            gxy.y.to_numpy(),
+            cust.y.astype(float),
+        ]
+    )
     (out / "districts.geojson").write_text(
-        json.dumps(districts_geojson(allx.min() - 300, ally.min() - 300, allx.max() + 300, ally.max() + 300), ensure_ascii=False, indent=1)
+        json.dumps(
+            districts_geojson(
+                allx.min() - 300, ally.min() - 300, allx.max() + 300, ally.max() + 300
+            ),
+            ensure_ascii=False,
+            indent=1,
+        )
     )
     (out / "grading.yaml").write_text(GRADING)
     cfg = {
