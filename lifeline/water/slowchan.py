@@ -154,7 +154,7 @@ def slow_channel(
 ) -> tuple[list[Detection], list[Detection]]:
     """Balance rises (recorded in ``rep``), slow-leak detections on the data, and the known
     leaks still running when the data begin (:mod:`lifeline.water.carry`). ``dets``: the burst
-    channel's reports on the data, ``supply`` their supply steps (m³/h). ``rises_out``
+    channel's reports on the data, ``supply`` their supply steps (flow unit). ``rises_out``
     (optional) receives the rises of the data and of the history (``"data"``, ``"history"``)."""
     wn, sens, graph = inputs.wn, inputs.sens, inputs.graph
     h_hist, h_data, amr_hist, amr_data = lab.h_hist, lab.h_data, lab.amr_hist, lab.amr_data
