@@ -231,8 +231,9 @@ def _detect_all(
         dets = [d for d in dets if d.alarm_time >= h_data.index[0]]
     flows = [supply.get((d.pipe, d.time), float("nan")) for d in dets]
     rises: dict[str, list[bl.Event]] = {}
-    lab = Labelled(h_hist, h_data, amr_hourly(hist), amr_hourly(data), truth, outflow, known)
+    lab = Labelled(h_hist, h_data, truth=truth, outflow=outflow, known=known)
     try:  # an auxiliary channel: a failure there must not cost the pressure detections
+        lab.amr_hist, lab.amr_data = amr_hourly(hist), amr_hourly(data)
         extra, carried = slowchan.slow_channel(inputs, model, lab, dets, rep, flows, rises)
     except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
         rep["balance"] = f"off (failed: {exc})"
