@@ -28,14 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from lifeline.errors import InputError
-from lifeline.water.locate import locate_burst, refine_burst, unit_signatures
+from lifeline.water.locate import burst_placer, locate_burst, unit_signatures
 from lifeline.water.network import PipeGraph, Sensitivity
 from lifeline.water.repeats import absorb_time, reported_recently, verified_repeat
 from lifeline.water.scada import Scada
@@ -498,16 +497,7 @@ def detect_prepared(
         verdict: bool | None = None  # of the raw data's burst test
         place = None  # the reported leak placed by the network model
         if refiner is not None:
-            place = partial(
-                refine_burst,
-                res=(r, b, idx),
-                t0=t0,
-                ta=t,
-                model=model,
-                graph=graph,
-                w=ws[t // 24],
-                refiner=refiner,
-            )
+            place = burst_placer(pre, t0, t, model, graph, refiner)
         if burst is not None:
             det, verdict = burst(det)
             if verdict is None and vetoed:

@@ -12,7 +12,9 @@ and docs/water.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,7 +23,7 @@ import pandas as pd
 from lifeline.water.network import PipeGraph
 
 if TYPE_CHECKING:
-    from lifeline.water.leaks import Detection, Model
+    from lifeline.water.leaks import Detection, Model, Prepared
     from lifeline.water.refine import Refiner
 
 #: residuals (m, hours × sensors), their same-hour baseline and the hours
@@ -156,3 +158,21 @@ def refine_burst(
     a = refiner.fits(change, w, unit_signatures(model, w) @ m, model.pipes, hour)
     d = pick_pipe(a, m, model, graph, det.time, det.alarm_time)
     return replace(det, pipe=d.pipe, confidence=d.confidence, candidates=d.candidates)
+
+
+def burst_placer(
+    pre: Prepared, t0: int, ta: int, model: Model, graph: PipeGraph, refiner: Refiner
+) -> Callable[[Detection], Detection]:
+    """How the burst channel places a report with the network model: :func:`refine_burst` on
+    the prepared hours ``pre`` for the alarm at hour ``ta`` (index into ``pre``) whose change
+    point is ``t0``, with that day's whitener (the batch loop and the online detector)."""
+    return partial(
+        refine_burst,
+        res=(pre.r, pre.b, pre.idx),
+        t0=t0,
+        ta=ta,
+        model=model,
+        graph=graph,
+        w=pre.ws[ta // 24],
+        refiner=refiner,
+    )

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, fields, replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ import pandas as pd
 from lifeline.detect.base import SCORE_COLUMNS, DetectorStatus, empty_scores
 from lifeline.errors import InputError
 from lifeline.water import leaks as lk
+from lifeline.water.locate import burst_placer
 from lifeline.water.repeats import absorb_time, verified_repeat
 from lifeline.water.scada import Leak, Scada
 
@@ -336,23 +336,12 @@ class WaterLeakDetector:
         refiner = self._refiner(self.model.sensors)
         if refiner is None:
             return None
-        from lifeline.water.locate import refine_burst
-
         ns = pre.idx.asi8
         start = det.time - pd.Timedelta(hours=self.model.params.onset_margin_h)
         t0, ta = (int(np.searchsorted(ns, t.value)) for t in (start, det.alarm_time))
         if ta >= len(ns) or pre.idx[t0] != start or pre.idx[ta] != det.alarm_time:
             return None
-        return partial(
-            refine_burst,
-            res=(pre.r, pre.b, pre.idx),
-            t0=t0,
-            ta=ta,
-            model=self.model,
-            graph=self.graph,
-            w=pre.ws[ta // 24],
-            refiner=refiner,
-        )
+        return burst_placer(pre, t0, ta, self.model, self.graph, refiner)
 
     def _candidates(self, pipes: list[str], top: float) -> list[dict[str, Any]]:
         """Location candidates: asset id (``asset_prefix`` + pipe id), confidence in 0..1
