@@ -24,12 +24,11 @@ from lifeline.water.scada import Leak, Scada
 class Inputs:
     """The read and checked inputs of one run.
 
-    ``network``: the INP file; ``wn``: its WNTR model; ``sens``: the pressure sensors'
-    sensitivity to a leak at every junction (m per m³/h, :func:`network.sensitivity`);
-    ``graph``: the pipe graph (distances in m); ``data`` and ``hist``: the data and the history
-    (None without ``--history``); ``scada_dir``: the data's folder, named in errors."""
+    ``wn``: the network's WNTR model; ``sens``: the pressure sensors' sensitivity to a leak at
+    every junction (m per m³/h, :func:`network.sensitivity`); ``graph``: the pipe graph
+    (distances in m); ``data`` and ``hist``: the data and the history (None without
+    ``--history``); ``scada_dir``: the data's folder, named in errors."""
 
-    network: str | Path
     wn: Any
     sens: Any
     graph: PipeGraph

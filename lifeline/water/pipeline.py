@@ -97,7 +97,7 @@ def _run_leaks(
     graph = pipe_graph(wn)
     refiner = burst_refiner(network, sensors, graph, refine, rep)
     try:
-        inputs = Inputs(network, wn, sens, graph, data, hist, scada_dir)
+        inputs = Inputs(wn, sens, graph, data, hist, scada_dir)
         return _detect_all(inputs, history_truth, params, progress, rep, report_known, refiner)
     finally:
         if refiner is not None:
