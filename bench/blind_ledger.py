@@ -110,16 +110,15 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def plot(rows: list[dict[str, Any]], path: Path) -> None:
+def plot(rows: list[dict[str, Any]], means: dict[str, Any], path: Path) -> None:
     """Every network's blind years in the order they were scored: share of the perfect score
     (%, top) and false alarms a year (bottom), with the target (≥ 70 %, ≤ 2 false alarms) and
-    each network's mean; written as a PNG to ``path``."""
+    each network's mean (``means``: :func:`summary` of ``rows``); written as a PNG to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    means = summary(rows)
     nets = sorted(means)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True)
     for i, net in enumerate(nets):
@@ -178,7 +177,7 @@ def main() -> int:
         )
         + "\n"
     )
-    plot(rows, PLOT)
+    plot(rows, summ, PLOT)
     print(f"written: {OUT.relative_to(ROOT)}, {PLOT.relative_to(ROOT)}")
     return 0
 

@@ -88,7 +88,7 @@ def test_the_first_blind_score_counts_not_a_later_rerun_or_a_variant(tmp_path: P
     assert summ["mean_fp"] == pytest.approx(3.5)
     assert summ["years_meeting_target"] == 1  # world 3: >= 70 % with <= 2 false alarms
     png = tmp_path / "ledger.png"
-    mod.plot(rows, png)
+    mod.plot(rows, mod.summary(rows), png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
 
 
