@@ -9,10 +9,12 @@ more leak per candidate pipe, whose flow must agree with the balance: the fitted
 leakage rise since the anchor times a factor ``α`` between ``1/ratio`` and ``ratio`` (the spread
 of real to modelled signature sizes seen on the history's labelled leaks). The best pipe is
 reported when its χ² gain exceeds the threshold learnt on the history (the gains the same fit
-reaches there when every labelled leak is known), at the end of the episode's first day (a leak
-that began that day was running by then; a report before its start names no active leak): the
-pipe and the start are what the results file asks for. An incipient leak grows for weeks before
-its pattern stands out; the episode waits for it (up to ``max_days``) with its anchor fixed.
+reaches there when every labelled leak is known), at the end of the first day of the located
+pipe's flow (:func:`onset_day`; a leak that began that day was running by then, and a report
+before its start names no active leak): the pipe and the start are what the results file asks
+for. An incipient leak grows for weeks before its pattern stands out; the episode waits for it
+(up to ``max_days``) with its anchor fixed, and the leak it finds may have begun after the
+anchor (a burst the hourly channel missed, while an unrelated rise opened the episode).
 """
 
 from __future__ import annotations
@@ -44,13 +46,15 @@ class EpisodeParams:
 
 @dataclass
 class Fit:
-    """The best pipe of one evaluation: day, pipe, χ² gain, α (flow factor), leakage rise."""
+    """The best pipe of one evaluation: day, pipe, χ² gain, α (flow factor), leakage rise and
+    the first day of the pipe's flow."""
 
     day: pd.Timestamp
     pipe: str
     gain: float
     alpha: float
     rise: float
+    onset: pd.Timestamp  # first day of the located pipe's flow (:func:`onset_day`)
 
 
 def fit_episode(
@@ -93,7 +97,28 @@ def fit_episode(
     j = int(np.argmax(gain))
     if not np.isfinite(gain[j]):
         return None
-    return Fit(day, loc.pipes[j], float(gain[j]), float(alpha[j]), rise)
+    # the located pipe's flow (flow unit) on every day from the reference week to ``day``
+    days = y.loc[anchor - 7 * DAY : day].dropna()
+    flow = (days.to_numpy() - ref.mean().to_numpy()) @ q.T @ ap[j] / nn[j]
+    onset = onset_day(pd.Series(flow, index=days.index), anchor)
+    return Fit(day, loc.pipes[j], float(gain[j]), float(alpha[j]), rise, onset)
+
+
+def onset_day(flow: pd.Series, anchor: pd.Timestamp) -> pd.Timestamp:
+    """The day (from ``anchor`` on) a leak's daily flow ``flow`` (any unit, zero before the
+    leak) began: the start of the step-and-ramp (flow b + g·days since the start, zero before)
+    that fits it best by least squares. A rise of the balance anchors an episode, but the leak
+    the episode finds weeks later may have begun after it (a burst the hourly channel missed)."""
+    t = ((flow.index - anchor) / DAY).to_numpy(dtype=float)
+    v = flow.to_numpy(dtype=float)
+    best, start = np.inf, anchor
+    for t0 in t[t >= 0]:
+        x = np.column_stack([(t >= t0).astype(float), np.clip(t - t0, 0.0, None)])
+        coef, *_ = np.linalg.lstsq(x, v, rcond=None)
+        sse = float(np.sum((v - x @ coef) ** 2))
+        if sse < best - 1e-12:
+            best, start = sse, anchor + t0 * DAY
+    return start
 
 
 def episode_leaks(
@@ -117,13 +142,14 @@ def episode_leaks(
     proj = loc.proj if loc.proj is not None else np.eye(loc.w.shape[0])
     y = pd.DataFrame(loc.rn.to_numpy() @ loc.w.T @ proj.T, index=loc.rn.index)
     out: list[Detection] = []
+    opened: list[tuple[pd.Timestamp, pd.Timestamp]] = []  # (anchor, alarm) of each in ``out``
     for ev in sorted(rises, key=lambda e: e.z):
         anchor = ev.z + DAY
         if not start <= anchor <= end:
             continue
         if any(abs(anchor - b.time) <= 2 * DAY for b, _ in bursts):
             continue
-        if any(o.time <= anchor <= o.alarm_time + 7 * DAY for o in out):
+        if any(a <= anchor <= b + 7 * DAY for a, b in opened):
             continue  # a rise while a slow leak just found still grows
         day = ev.d + 6 * DAY
         while day <= min(end, anchor + prm.max_days * DAY):
@@ -136,13 +162,15 @@ def episode_leaks(
                 trace.append(fit)
             if fit is not None and fit.gain >= prm.gain:
                 conf = float(np.clip(fit.gain / (fit.gain + prm.gain), 0.0, 1.0))
-                # reported at the end of the episode's first day: a leak that began that day
-                # was running by then (a report before its start names no active leak)
+                # reported at the end of the located leak's first day (:func:`onset_day`): a
+                # leak that began that day was running by then (a report before its start
+                # names no active leak)
                 out.append(
                     Detection(
-                        fit.pipe, anchor + DAY, day + DAY, conf, [fit.pipe], fit.gain, "episode"
+                        fit.pipe, fit.onset + DAY, day + DAY, conf, [fit.pipe], fit.gain, "episode"
                     )
                 )
+                opened.append((anchor, day + DAY))
                 break
             day += 7 * DAY
     return out

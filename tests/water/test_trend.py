@@ -139,8 +139,8 @@ def test_a_flow_the_balance_does_not_see_is_rejected(setup) -> None:  # type: ig
 
 def test_an_episode_is_reported_once_its_leak_is_running(setup) -> None:  # type: ignore[no-untyped-def]
     """A leak that began during the rise's first day (day ``ONSET``) is reported at the end of
-    that day, not at its midnight: BattLeDIM counts a report before a leak's start as a false
-    alarm."""
+    a day it was running, not at the anchor's midnight (BattLeDIM counts a report before a
+    leak's start as a false alarm), and within a week of its start."""
     from lifeline.water import episodes as ep
     from lifeline.water.balance import Event
 
@@ -152,4 +152,39 @@ def test_an_episode_is_reported_once_its_leak_is_running(setup) -> None:  # type
     found = ep.episode_leaks(loc, ell, [rise], idx[0], idx[-1], [], [], graph, prm)
     assert len(found) == 1 and found[0].channel == "episode"
     assert graph.pipe_distance(found[0].pipe, pipe) <= 300.0
-    assert found[0].time == idx[ONSET] + pd.Timedelta(days=1)
+    assert idx[ONSET] + pd.Timedelta(days=1) <= found[0].time <= idx[ONSET] + pd.Timedelta(days=7)
+
+
+def test_an_episode_opened_before_its_leak_began_is_dated_by_the_leak(setup) -> None:  # type: ignore[no-untyped-def]
+    """An unrelated rise opens the episode three weeks before the leak it finds begins: the
+    report is dated from the located pipe's flow, weeks after the anchor, not at the anchor
+    (a report before the leak's start is a false alarm)."""
+    from lifeline.water import episodes as ep
+    from lifeline.water.balance import Event
+
+    graph = setup[0]
+    pipe = _leak_pipe(setup)
+    loc, ell, idx, _ = _night(setup, pipe, seed=7)
+    anchor = idx[ONSET - 21]
+    rise = Event(z=anchor - pd.Timedelta(days=1), d=idx[ONSET - 14], dl=0.1)
+    prm = ep.EpisodeParams(gain=12.0, ratio=2.0)
+    found = ep.episode_leaks(loc, ell, [rise], idx[0], idx[-1], [], [], graph, prm)
+    assert len(found) == 1 and graph.pipe_distance(found[0].pipe, pipe) <= 300.0
+    assert idx[ONSET] <= found[0].time <= found[0].alarm_time
+
+
+def test_the_onset_of_a_step_and_of_a_ramp() -> None:
+    """``onset_day`` finds the first day of a step and of a ramp in noisy daily flows, and
+    never a day before the anchor."""
+    from lifeline.water.episodes import onset_day
+
+    rng = np.random.default_rng(3)
+    idx = pd.date_range("2021-01-01", periods=60, freq="D")
+    anchor, start = idx[7], idx[30]
+    days = np.arange(60)
+    step = pd.Series(np.where(days >= 30, 3.0, 0.0) + rng.normal(0, 0.5, 60), index=idx)
+    assert onset_day(step, anchor) == start
+    ramp = pd.Series(np.clip(days - 30, 0, None) * 0.3 + rng.normal(0, 0.3, 60), index=idx)
+    assert abs((onset_day(ramp, anchor) - start).days) <= 3
+    early = pd.Series(np.where(days >= 2, 3.0, 0.0), index=idx)
+    assert onset_day(early, anchor) == anchor
