@@ -47,14 +47,14 @@ class EpisodeParams:
 @dataclass
 class Fit:
     """The best pipe of one evaluation: day, pipe, χ² gain, α (flow factor), leakage rise and
-    the first day of the pipe's flow."""
+    the pipe's daily flow (flow unit) from the week before the anchor to ``day``."""
 
     day: pd.Timestamp
     pipe: str
     gain: float
     alpha: float
     rise: float
-    onset: pd.Timestamp  # first day of the located pipe's flow (:func:`onset_day`)
+    flow: pd.Series  # dated from it when reported (:func:`onset_day`)
 
 
 def fit_episode(
@@ -100,8 +100,9 @@ def fit_episode(
     # the located pipe's flow (flow unit) on every day from the reference week to ``day``
     days = y.loc[anchor - 7 * DAY : day].dropna()
     flow = (days.to_numpy() - ref.mean().to_numpy()) @ q.T @ ap[j] / nn[j]
-    onset = onset_day(pd.Series(flow, index=days.index), anchor)
-    return Fit(day, loc.pipes[j], float(gain[j]), float(alpha[j]), rise, onset)
+    return Fit(
+        day, loc.pipes[j], float(gain[j]), float(alpha[j]), rise, pd.Series(flow, days.index)
+    )
 
 
 def onset_day(flow: pd.Series, anchor: pd.Timestamp) -> pd.Timestamp:
@@ -165,9 +166,10 @@ def episode_leaks(
                 # reported at the end of the located leak's first day (:func:`onset_day`): a
                 # leak that began that day was running by then (a report before its start
                 # names no active leak)
+                first = onset_day(fit.flow, anchor)
                 out.append(
                     Detection(
-                        fit.pipe, fit.onset + DAY, day + DAY, conf, [fit.pipe], fit.gain, "episode"
+                        fit.pipe, first + DAY, day + DAY, conf, [fit.pipe], fit.gain, "episode"
                     )
                 )
                 opened.append((anchor, day + DAY))
