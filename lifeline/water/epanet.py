@@ -21,7 +21,7 @@ import numpy as np
 
 # ENgetcount codes, node types, node/link properties, time parameters (EPANET 2.2 toolkit)
 EN_NODECOUNT, EN_LINKCOUNT, EN_CONTROLCOUNT = 0, 2, 5
-EN_JUNCTION = 0
+EN_JUNCTION, EN_RESERVOIR, EN_TANK = 0, 1, 2
 EN_EMITTER, EN_DEMAND, EN_PRESSURE = 3, 9, 11  # node values: emitter, (delivered) demand, pressure
 EN_DIAMETER, EN_INITSTATUS, EN_STATUS = 0, 4, 11  # link values
 EN_DURATION, EN_PATTERNSTART = 0, 4  # time parameters

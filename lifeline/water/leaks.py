@@ -38,6 +38,7 @@ from lifeline.water.locate import burst_placer, locate_burst, unit_signatures
 from lifeline.water.network import PipeGraph, Sensitivity
 from lifeline.water.repeats import absorb_time, reported_recently, verified_repeat
 from lifeline.water.scada import Scada
+from lifeline.water.tankzone import TankZones, tank_zones
 
 if TYPE_CHECKING:
     from lifeline.water.refine import Refiner
@@ -120,6 +121,11 @@ class Model:
     unit_sig: np.ndarray  # (n_pipes, n_sensors), raw signature (m per flow unit), unit norm
     params: LeakParams
     cov: np.ndarray | None = None  # residual covariance on history (m²)
+    zones: TankZones | None = None  # zones behind a metered tank (lifeline.water.tankzone)
+
+    def mask(self, h: pd.DataFrame, d: np.ndarray) -> np.ndarray:
+        """``d`` (hours × sensors of ``h``) without the sensors behind a tank that is low."""
+        return self.zones.mask(h, d) if self.zones is not None else d
 
     def features(self, h: pd.DataFrame) -> np.ndarray:
         """Design matrix for hourly frame ``h`` (rows with NaN stay NaN)."""
@@ -198,14 +204,16 @@ def calibrate(
         np.zeros((0, 0)),
         params,
     )
+    model.zones = zones = tank_zones(wn, sens, sensors, source + other)
     x = model.features(hist)
     p = hist[[f"P:{s}" for s in sensors]].to_numpy()
     fit_rows = (
         quiet if quiet is not None and quiet.sum() > 24 * 7 else np.ones(len(hist), dtype=bool)
     )
+    fit_rows = fit_rows & ~zones.off_regime(hist).any(axis=1)
     model.theta = _fit_theta(x[fit_rows], p[fit_rows])
     r = p - x @ model.theta
-    d = r - baseline(r, pd.DatetimeIndex(hist.index), params.baseline_days)
+    d = model.mask(hist, r - baseline(r, pd.DatetimeIndex(hist.index), params.baseline_days))
     dq = d[fit_rows]
     med = np.nanmedian(dq, axis=0)
     sigma = 1.4826 * np.nanmedian(np.abs(dq - med), axis=0)
@@ -223,7 +231,10 @@ def calibrate(
         cols = [jidx[graph.node_names[n]] for n in graph.ends[i] if graph.node_names[n] in jidx]
         if not cols:
             continue
-        s = smat[:, cols].mean(axis=1) - g
+        # the residual model takes out what the leak adds to the reservoirs' inflow: nothing
+        # in a zone behind a metered tank, which supplies it
+        behind = sum(zones.behind(sens.junctions[c]) for c in cols)
+        s = smat[:, cols].mean(axis=1) - (1.0 - behind / len(cols)) * g
         nrm = np.linalg.norm(s)
         if nrm > 0:
             pipes.append(name)
@@ -380,7 +391,7 @@ def prepare(h: pd.DataFrame, model: Model) -> Prepared:
     r = model.residuals(h)
     idx = pd.DatetimeIndex(h.index)
     b = baseline(r, idx, model.params.baseline_days)
-    d = r - b
+    d = model.mask(h, r - b)
     if model.cov is not None:  # a sensor's gap: its most likely residual given the others'
         d = fill_missing(d, model.cov)
     proj, _, ws, scale = whitened(d, model)

@@ -181,6 +181,11 @@ class Sensitivity:
     sensors: list[str]
     junctions: list[str]
     matrix: np.ndarray  # (n_sensors, n_junctions), negative: a leak lowers pressure
+    # (n_junctions,) share of a leak's outflow there that the reservoirs supply (0-1); the rest
+    # comes from the tanks, which a single-period solve holds at their level
+    source_share: np.ndarray
+    tanks: list[str]
+    tank_share: np.ndarray  # (n_junctions, n_tanks): the share each tank supplies
 
 
 def sensitivity(inp: str | Path, sensors: list[str], leak_fraction: float = 0.05) -> Sensitivity:
@@ -189,15 +194,28 @@ def sensitivity(inp: str | Path, sensors: list[str], leak_fraction: float = 0.05
     ``leak_fraction``: the test leak is sized to about this fraction of the total demand at the
     start time of the model (single-period solve at time 0).
     """
-    key = file_hash(inp, extra="|".join(sensors) + f"|{leak_fraction}|v1")
+    key = file_hash(inp, extra="|".join(sensors) + f"|{leak_fraction}|v3")
     path = cache_dir() / f"sens_{key}.npz"
     if path.is_file():
         z = np.load(path, allow_pickle=False)
-        return Sensitivity(list(z["sensors"]), list(z["junctions"]), z["matrix"])
+        return Sensitivity(
+            list(z["sensors"]),
+            list(z["junctions"]),
+            z["matrix"],
+            z["share"],
+            list(z["tanks"]),
+            z["tank_share"],
+        )
     sens = _compute_sensitivity(inp, sensors, leak_fraction)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(
-        tmp, sensors=np.array(sens.sensors), junctions=np.array(sens.junctions), matrix=sens.matrix
+        tmp,
+        sensors=np.array(sens.sensors),
+        junctions=np.array(sens.junctions),
+        matrix=sens.matrix,
+        share=sens.source_share,
+        tanks=np.array(sens.tanks, dtype=str),
+        tank_share=sens.tank_share,
     )
     os.replace(tmp, path)
     return sens
@@ -212,6 +230,8 @@ def _compute_sensitivity(inp: str | Path, sensors: list[str], leak_fraction: flo
         EN_JUNCTION,
         EN_NODECOUNT,
         EN_PRESSURE,
+        EN_RESERVOIR,
+        EN_TANK,
         Toolkit,
         ToolkitError,
         describe,
@@ -228,6 +248,9 @@ def _compute_sensitivity(inp: str | Path, sensors: list[str], leak_fraction: flo
         n_nodes = en.count(EN_NODECOUNT)
         junc_idx = [i for i in range(1, n_nodes + 1) if en.node_type(i) == EN_JUNCTION]
         junctions = [en.node_id(i) for i in junc_idx]
+        res_idx = [i for i in range(1, n_nodes + 1) if en.node_type(i) == EN_RESERVOIR]
+        tank_idx = [i for i in range(1, n_nodes + 1) if en.node_type(i) == EN_TANK]
+        tank_names = [en.node_id(i) for i in tank_idx]
         s_idx = []
         for s in sensors:
             try:
@@ -236,23 +259,32 @@ def _compute_sensitivity(inp: str | Path, sensors: list[str], leak_fraction: flo
                 raise NotFoundError(f"sensor node {s!r} is not in the network", str(inp)) from exc
         en.open_hydraulics()
 
-        def solve() -> tuple[np.ndarray, np.ndarray]:
+        def solve() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             en.init_hydraulics(0)
             en.run_hydraulics()
-            return en.node_values(s_idx, EN_PRESSURE), en.node_values(junc_idx, EN_DEMAND)
+            # a reservoir's or tank's demand is its net inflow from the network
+            fixed = en.node_values(res_idx + tank_idx, EN_DEMAND)
+            return en.node_values(s_idx, EN_PRESSURE), en.node_values(junc_idx, EN_DEMAND), fixed
 
-        p0, d0 = solve()
+        p0, d0, f0 = solve()
+        n_res = len(res_idx)
         total = float(np.sum(np.clip(d0, 0, None))) or 1.0
         q_target = leak_fraction * total
         p_nodes = en.node_values(junc_idx, EN_PRESSURE)
         mat = np.zeros((len(sensors), len(junc_idx)))
+        share = np.ones(len(junc_idx))
+        tank_share = np.zeros((len(junc_idx), len(tank_idx)))
         for k in track(range(len(junc_idx)), "leak sensitivities"):
             i = junc_idx[k]
             c = q_target / np.sqrt(max(p_nodes[k], 1.0))
             en.set_node_value(i, EN_EMITTER, c)
-            p1, d1 = solve()
+            p1, d1, f1 = solve()
             en.set_node_value(i, EN_EMITTER, 0.0)
             dq = float(d1[k] - d0[k])
             mat[:, k] = (p1 - p0) / dq if dq > 1e-9 else 0.0
+            if dq > 1e-9:
+                supplied = np.clip(-(f1 - f0) / dq, 0.0, 1.0)
+                share[k] = float(supplied[:n_res].sum()) if n_res else 1.0
+                tank_share[k] = supplied[n_res:]
         en.close_hydraulics()
-    return Sensitivity(list(sensors), junctions, mat)
+    return Sensitivity(list(sensors), junctions, mat, share, tank_names, tank_share)
