@@ -308,6 +308,12 @@ SEEN = {
     "net3:2:2",
     "net3:3:1",
     "net3:5:1",
+    # development worlds of the tank-zone change (bench/results/battledim_ab_tank_zone.json)
+    "ltown:45:1",
+    "ltown:69:1",
+    "ltown:70:1",
+    "ltown:71:1",
+    "ltown:72:1",
 }
 
 

@@ -189,7 +189,8 @@ class Sensitivity:
 
 
 def sensitivity(inp: str | Path, sensors: list[str], leak_fraction: float = 0.05) -> Sensitivity:
-    """Compute (or load from cache) the leak sensitivity matrix with the EPANET toolkit.
+    """Compute (or load from cache) the leak sensitivity matrix with the EPANET toolkit, and
+    the share of each junction's test leak that the reservoirs and each tank supply.
 
     ``leak_fraction``: the test leak is sized to about this fraction of the total demand at the
     start time of the model (single-period solve at time 0).
