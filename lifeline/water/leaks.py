@@ -204,7 +204,7 @@ def calibrate(
         np.zeros((0, 0)),
         params,
     )
-    model.zones = zones = tank_zones(wn, sens, sensors, source + other)
+    model.zones = zones = tank_zones(wn, sens, sensors, source + other, hist)
     x = model.features(hist)
     p = hist[[f"P:{s}" for s in sensors]].to_numpy()
     fit_rows = (

@@ -67,10 +67,14 @@ class TankZones:
         return np.where(off, np.nan, d) if off.any() else d
 
 
-def tank_zones(wn: Any, sens: Sensitivity, sensors: list[str], flows: list[str]) -> TankZones:
+def tank_zones(
+    wn: Any, sens: Sensitivity, sensors: list[str], flows: list[str], hist: pd.DataFrame
+) -> TankZones:
     """The zones of network ``wn`` behind a tank with a flow meter (``flows``: the metered
     links) on one of its links: each junction whose leak that tank supplies at least
-    ``ONE_TANK`` of, the reservoirs under half (``sens``); their sensors among ``sensors``."""
+    ``ONE_TANK`` of, the reservoirs under half (``sens``); their sensors among ``sensors``.
+    A tank that the hourly history ``hist`` has low in more than half of its hours works there
+    normally: its zone's sensors are never left out (the other rules stay)."""
     metered = {t for t in wn.tank_name_list if set(wn.get_links_for_node(t)) & set(flows)}
     node_tank: dict[str, str] = {}
     if metered:
@@ -84,4 +88,8 @@ def tank_zones(wn: Any, sens: Sensitivity, sensors: list[str], flows: list[str])
     for t in set(node_tank.values()):
         tank = wn.get_node(t)
         bounds[t] = (float(tank.min_level), float(tank.max_level))
-    return TankZones(node_tank, [node_tank.get(s) for s in sensors], bounds)
+    zones = TankZones(node_tank, [node_tank.get(s) for s in sensors], bounds)
+    off = zones.off_regime(hist)
+    usual = {t for t, on in zip(zones.sensor_tank, off.mean(axis=0) > 0.5, strict=True) if on}
+    zones.sensor_tank = [None if t in usual else t for t in zones.sensor_tank]
+    return zones

@@ -24,7 +24,9 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     get_settings.cache_clear()
 
 
-def _history(days: int = 30, seed: int = 1, metered: bool = True) -> pd.DataFrame:
+def _history(
+    days: int = 30, seed: int = 1, metered: bool = True, low: bool = False
+) -> pd.DataFrame:
     """Hourly readings: the reservoir's inflow (p0) swings through the day, pressures fall with
     it, the tank's level drifts between 1.5 and 3.5 m and is empty on day 20; ``metered``: a
     flow meter on the tank's outlet (p8)."""
@@ -34,6 +36,8 @@ def _history(days: int = 30, seed: int = 1, metered: bool = True) -> pd.DataFram
     q = 8.0 + 4.0 * np.sin(2 * np.pi * hour / 24) + rng.normal(0, 0.2, len(idx))
     level = 2.5 + 1.0 * np.sin(2 * np.pi * np.arange(len(idx)) / (24 * 3.3))
     level[(idx >= "2020-01-20") & (idx < "2020-01-21")] = 0.02
+    if low:  # a tank that works in the lowest quarter of its range
+        level = 0.5 + 0.4 * np.sin(2 * np.pi * np.arange(len(idx)) / (24 * 3.3))
     noise = rng.normal(0, 0.01, (len(idx), 3))
     h = pd.DataFrame(
         {
@@ -58,10 +62,10 @@ def test_a_leak_in_the_tank_zone_is_supplied_by_the_tank() -> None:
     assert s.tank_share[s.junctions.index("j9"), 0] > 0.95
 
 
-def _model(metered: bool = True) -> lk.Model:
+def _model(metered: bool = True, low: bool = False) -> lk.Model:
     wn = load_network(NET)
     return lk.calibrate(
-        _history(metered=metered),
+        _history(metered=metered, low=low),
         wn,
         sensitivity(NET, SENSORS),
         pipe_graph(wn),
@@ -99,3 +103,15 @@ def test_the_tank_zone_sensors_are_left_out_while_the_tank_is_low() -> None:
     assert np.isfinite(d[empty, :2]).all()
     # the hours stay in the detector: j9 is filled from the other sensors
     assert pre.seen[empty].all()
+
+
+def test_a_tank_that_works_low_leaves_its_zone_in() -> None:
+    # low in every hour of the history: that is its normal level, not an emptied tank; the
+    # model calibrates on every hour and leaves the zone's sensor in
+    model = _model(low=True)
+    assert model.zones is not None and model.zones.sensor_tank == [None, None, None]
+    h = _history(seed=2, low=True)
+    assert np.isfinite(model.mask(h, np.zeros((len(h), 3)))).all()
+    # the signature of a leak behind it is still the tank's (the meter says where water comes from)
+    sig = dict(zip(model.pipes, model.unit_sig, strict=True))
+    assert abs(sig["p9"][0]) < 1e-3
