@@ -35,8 +35,9 @@ LOW_TANK = 0.25
 
 @dataclass
 class TankZones:
-    """The nodes behind each metered tank, the tank behind each pressure sensor (None: none)
-    and each such tank's (lowest, highest) level (m)."""
+    """The nodes behind each metered tank, the tank whose low level leaves each pressure sensor
+    out (None: none, or a tank that works low; see :func:`tank_zones`) and each such tank's
+    (lowest, highest) level (m)."""
 
     node_tank: dict[str, str]
     sensor_tank: list[str | None]
