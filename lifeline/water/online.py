@@ -37,6 +37,7 @@ from lifeline.water import leaks as lk
 from lifeline.water.locate import burst_placer
 from lifeline.water.repeats import absorb_time, verified_repeat
 from lifeline.water.scada import Leak, Scada
+from lifeline.water.tankzone import TankZones
 
 if TYPE_CHECKING:
     from lifeline.model.city import City
@@ -401,6 +402,7 @@ class WaterLeakDetector:
             "unit_sig": _jsonable(m.unit_sig),
             "params": _jsonable(asdict(m.params)),
             "cov": _jsonable(m.cov) if m.cov is not None else None,
+            "zones": asdict(m.zones) if m.zones is not None else None,
         }
         out["z_thr"] = self.z_thr
         out["tanks"] = [[t, a] for t, a in self.tanks]
@@ -443,6 +445,7 @@ class WaterLeakDetector:
             _array(m["unit_sig"]),
             prm,
             _array(m["cov"]) if m["cov"] is not None else None,
+            _zones(m.get("zones")),
         )
         self.z_thr = float(state["z_thr"])
         self.tanks = [(str(t), float(a)) for t, a in state["tanks"]]
@@ -527,6 +530,14 @@ def _num(v: Any) -> Any:
     if isinstance(v, str) and v in ("inf", "-inf", "nan"):
         return float(v)
     return v
+
+
+def _zones(z: dict[str, Any] | None) -> TankZones | None:
+    """The :class:`TankZones` of a checkpoint (None: none, or a checkpoint from before them)."""
+    if z is None:
+        return None
+    bounds = {str(t): (float(lo), float(hi)) for t, (lo, hi) in z["bounds"].items()}
+    return TankZones(dict(z["node_tank"]), list(z["sensor_tank"]), bounds)
 
 
 def _array(v: Any) -> np.ndarray:

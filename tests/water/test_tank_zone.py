@@ -1,5 +1,5 @@
 """A zone fed from a tank: leaks there are supplied by the tank, not the reservoirs, and the
-residual model leaves its sensors out while the tank is empty or full."""
+residual model leaves its sensors out while the tank is low."""
 
 from __future__ import annotations
 
@@ -115,3 +115,20 @@ def test_a_tank_that_works_low_leaves_its_zone_in() -> None:
     # the signature of a leak behind it is still the tank's (the meter says where water comes from)
     sig = dict(zip(model.pipes, model.unit_sig, strict=True))
     assert abs(sig["p9"][0]) < 1e-3
+
+
+def test_the_live_detector_keeps_the_zones_through_a_checkpoint() -> None:
+    import json
+
+    from lifeline.water.online import WaterLeakDetector
+
+    det = WaterLeakDetector(NET)
+    det.model = _model()
+    state = json.loads(json.dumps(det.get_state(), allow_nan=False))
+    again = WaterLeakDetector(NET)
+    again.set_state(state)
+    assert again.model is not None and again.model.zones == det.model.zones
+    h = _history(seed=2)
+    d = np.zeros((len(h), 3))
+    assert np.array_equal(np.isnan(again.model.mask(h, d)), np.isnan(det.model.mask(h, d)))
+    assert np.isnan(again.model.mask(h, d)).any()
